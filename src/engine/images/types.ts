@@ -1,0 +1,117 @@
+/**
+ * Contracts of the image side of the engine. Implementations live beside this file
+ * (reference.ts, store.ts), in ../content and ../layers, and in ../distribution.
+ */
+import type { Readable } from 'node:stream';
+
+/** A parsed, normalized image reference (docker.io/library/busybox:latest). */
+export interface Reference {
+  /** Registry host, normalized: 'docker.io' for Docker Hub. */
+  domain: string;
+  /** Repository path inside the registry: 'library/busybox'. */
+  path: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** Image config as Docker and OCI define it (application/vnd.oci.image.config.v1+json). */
+export interface ImageConfig {
+  architecture: string;
+  os: string;
+  variant?: string;
+  created?: string;
+  author?: string;
+  config?: ContainerConfigPart;
+  container_config?: ContainerConfigPart;
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history?: Array<{ created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }>;
+}
+
+/** The `config` part of an image config (Docker's container.Config subset stored in images). */
+export interface ContainerConfigPart {
+  User?: string;
+  ExposedPorts?: Record<string, object>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Volumes?: Record<string, object> | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  Healthcheck?: unknown;
+  Shell?: string[];
+  OnBuild?: string[] | null;
+}
+
+/** What the engine keeps per image. */
+export interface ImageRecord {
+  /** 'sha256:<hex>' = sha256 of the config bytes. */
+  id: string;
+  config: ImageConfig;
+  /** chain IDs of the layers, bottom first ('sha256:<hex>'). */
+  chainIDs: string[];
+  /** Familiar-normalized full names: 'docker.io/library/busybox:latest' is kept as given by reference.ts. */
+  repoTags: string[];
+  repoDigests: string[];
+  /** Unpacked size in bytes (sum of layer sizes). */
+  size: number;
+  /** When this engine stored it (ms epoch); Created comes from the config. */
+  loaded: number;
+  parent?: string;
+}
+
+/** One message of a JSON progress stream (jsonmessage.JSONMessage). */
+export interface JSONMessage {
+  status?: string;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current?: number; total?: number };
+  stream?: string;
+  aux?: unknown;
+  error?: string;
+  errorDetail?: { code?: number; message: string };
+}
+
+export type ProgressSink = (msg: JSONMessage) => void;
+
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  auth?: string;
+  serveraddress?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+/** Content-addressed blob store: content/blobs/sha256/<hex>. */
+export interface ContentStoreApi {
+  has(digest: string): Promise<boolean>;
+  path(digest: string): string;
+  read(digest: string): Promise<Buffer>;
+  /** Store bytes; verifies against `expected` when given. Returns the digest. Atomic. */
+  put(data: Uint8Array, expected?: string): Promise<string>;
+  /**
+   * Stream a blob in; verifies the sha256 (and size when given) while writing; commits with an
+   * atomic rename only if it matches, else throws and leaves nothing behind.
+   */
+  ingest(src: Readable, expected: { digest: string; size?: number }): Promise<void>;
+  delete(digest: string): Promise<void>;
+}
+
+/** Unpacked layers ("snapshots") keyed by chain ID, each a directory usable as an overlay lowerdir. */
+export interface LayerStoreApi {
+  has(chainID: string): boolean;
+  /** The directory holding this layer's files (overlay lowerdir). */
+  diffDir(chainID: string): string;
+  /**
+   * Extract an uncompressed layer tar into a fresh snapshot on top of `parentChainID`
+   * (null for the base layer). Computes the diffID while reading; if `expectedDiffID` is given and
+   * differs, throws and removes the partial snapshot. Converts OCI whiteouts to overlay whiteouts,
+   * rejects entries escaping the snapshot. Idempotent: an existing chainID is reused (the stream is drained).
+   */
+  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string): Promise<{ chainID: string; diffID: string; size: number }>;
+  /** Remove a snapshot nobody references any more. */
+  remove(chainID: string): Promise<void>;
+  size(chainID: string): number;
+}
+

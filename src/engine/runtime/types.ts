@@ -1,0 +1,98 @@
+/**
+ * Contract between the container engine and the host runtime (crun under berth-shim).
+ * The engine decides *what* runs (the OCI spec, the layers); the runtime makes it run, keeps it
+ * running without the daemon, and reports output and exit.
+ */
+import type { EventEmitter } from 'node:events';
+
+export interface RootfsLayout {
+  /** overlay lowerdirs, TOP layer first (as overlayfs wants them). Empty for a scratch image. */
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  /** mount point: <container dir>/rootfs */
+  target: string;
+}
+
+export interface StartRequest {
+  id: string;
+  /** The container's own directory (bundle): config.json, shim socket, log, exit file live here. */
+  dir: string;
+  rootfs: RootfsLayout;
+  /** The OCI runtime spec (config.json contents), already generated. */
+  spec: object;
+  /** Path of the container's log file (our own record format, see runtime/logfile.ts). */
+  logPath: string;
+  /** Keep stdin open for attach (docker -i). */
+  openStdin: boolean;
+  tty: boolean;
+  runtime?: 'crun' | 'runc';
+}
+
+export interface ExitStatus {
+  /** Docker's exit code: the process's code, or 128+signal. */
+  exitCode: number;
+  /** RFC3339Nano, when the process ended. */
+  finishedAt: string;
+  oomKilled: boolean;
+}
+
+export interface StartResult {
+  /** PID of the container's init process (host pid namespace). */
+  pid: number;
+  /** PID of its supervisor (berth-shim). */
+  shimPid: number;
+  /** RFC3339Nano */
+  startedAt: string;
+}
+
+/** One record of container output as the shim logs and streams it. */
+export interface OutputRecord {
+  stream: 'stdout' | 'stderr';
+  /** nanoseconds since epoch */
+  timeNs: bigint;
+  /** true when this record does not end with a newline (a partial line) */
+  partial: boolean;
+  data: Buffer;
+}
+
+/**
+ * A live connection to one container's shim. Emits:
+ *  'output' (rec: OutputRecord)   as the container writes
+ *  'exit'   (status: ExitStatus)  once, when the container's init ends
+ *  'close'  ()                    when the connection ends (shim gone)
+ */
+export interface ShimConnection extends EventEmitter {
+  writeStdin(data: Buffer): void;
+  closeStdin(): void;
+  resize(height: number, width: number): void;
+  close(): void;
+}
+
+export interface LogReadOptions {
+  /** seconds (float) since epoch; records at or after */
+  since?: number;
+  /** seconds (float) since epoch; records before */
+  until?: number;
+  /** last N records; undefined = all */
+  tail?: number;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+export interface RuntimeApi {
+  /** Mount rootfs, write config.json, start the shim which starts the container. Resolves once running. */
+  start(req: StartRequest): Promise<StartResult>;
+  /** Connect to a running container's shim (also after a daemon restart). */
+  connect(dir: string): Promise<ShimConnection>;
+  /** Send a signal to the container's init process. */
+  kill(pid: number, signal: string | number): void;
+  /** Whether the shim of a container is still alive (after a daemon restart). */
+  isAlive(shimPid: number): boolean;
+  /** Read the exit file the shim wrote, if the container has ended. */
+  readExit(dir: string): Promise<ExitStatus | undefined>;
+  /** After exit: delete runtime state, unmount rootfs. Idempotent. */
+  cleanup(id: string, dir: string, rootfsTarget: string): Promise<void>;
+  /** Read logged records (for `logs`), optionally filtered. */
+  readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord>;
+}
