@@ -81,8 +81,13 @@ export interface LogReadOptions {
 }
 
 export interface RuntimeApi {
-  /** Mount rootfs, write config.json, start the shim which starts the container. Resolves once running. */
-  start(req: StartRequest): Promise<StartResult>;
+  /**
+   * Mount rootfs, write config.json, start the shim, connect to it, and only then let the shim
+   * start the container, so no output is missed by attached clients. Resolves once running.
+   * Rejects with a BerthError whose message contains Docker's wording for the CLI's exit-code
+   * mapping ("executable file not found" -> 127, "permission denied" -> 126).
+   */
+  start(req: StartRequest): Promise<{ result: StartResult; conn: ShimConnection }>;
   /** Connect to a running container's shim (also after a daemon restart). */
   connect(dir: string): Promise<ShimConnection>;
   /** Send a signal to the container's init process. */
