@@ -1,0 +1,133 @@
+// Minimal HTTP transport for the Docker Engine API over a unix socket (or TCP).
+// No work at module load; node:http is imported by the caller's module graph only.
+import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
+
+export const DEFAULT_API_VERSION = '1.50';
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+
+/** An error answered by the daemon: status code plus the `{"message":…}` text. */
+export class ApiError extends Error {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = statusCode;
+  }
+}
+
+/** The daemon could not be reached at all. */
+export class ConnectionError extends Error {
+  readonly host: string;
+  override readonly cause?: unknown;
+  constructor(host: string, cause?: unknown) {
+    super(`Cannot connect to the Berth daemon at ${host}. Is the berth daemon running?`);
+    this.name = 'ConnectionError';
+    this.host = host;
+    this.cause = cause;
+  }
+}
+
+export interface Endpoint {
+  socketPath?: string;
+  hostname?: string;
+  port?: number;
+}
+
+export function parseHost(host: string): Endpoint {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('/')) return { socketPath: host };
+  const m = /^(?:tcp|http):\/\/([^:/]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(host);
+  if (m) return { hostname: m[1].replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 2375 };
+  throw new Error(`unsupported host: ${host}`);
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null | string[]>;
+
+export function encodeQuery(q?: Query): string {
+  if (!q) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(x)}`);
+    } else {
+      const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+      parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+    }
+  }
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+export interface RequestOptions {
+  method: string;
+  path: string; // already versioned, with query
+  headers?: Record<string, string>;
+  body?: unknown; // object → JSON; Buffer/string → as is; Readable → piped
+  signal?: AbortSignal;
+}
+
+export function readBody(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('response aborted')));
+  });
+}
+
+/** Turn an error response into an ApiError, reading `{"message":…}`. */
+export async function errorFromResponse(res: IncomingMessage): Promise<ApiError> {
+  const buf = await readBody(res).catch(() => Buffer.alloc(0));
+  return new ApiError(res.statusCode ?? 500, errorMessage(buf, res.statusCode ?? 500));
+}
+
+export function errorMessage(buf: Buffer, status: number): string {
+  const text = buf.toString('utf8').trim();
+  if (text.startsWith('{')) {
+    try {
+      const j = JSON.parse(text);
+      if (j && typeof j.message === 'string') return j.message;
+    } catch {
+      /* fall through */
+    }
+  }
+  if (text) return text;
+  return `request returned ${status} with no body`;
+}
+
+/** Send a request; resolves with the response once headers arrive (any status). */
+export function send(ep: Endpoint, host: string, opts: RequestOptions, extra?: (req: ClientRequest) => void): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'User-Agent': 'Berth-Client/0.1.0 (linux)', ...opts.headers };
+    let payload: Buffer | string | undefined;
+    let stream: NodeJS.ReadableStream | undefined;
+    const b = opts.body;
+    if (b !== undefined) {
+      if (typeof b === 'string' || Buffer.isBuffer(b)) payload = b;
+      else if (b && typeof (b as NodeJS.ReadableStream).pipe === 'function') stream = b as NodeJS.ReadableStream;
+      else {
+        payload = JSON.stringify(b);
+        headers['Content-Type'] ??= 'application/json';
+      }
+      if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
+    const req = httpRequest({
+      ...ep,
+      host: ep.hostname ?? 'localhost',
+      method: opts.method,
+      path: opts.path,
+      headers,
+      agent: false,
+      signal: opts.signal,
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') reject(new ConnectionError(host, err));
+      else reject(err);
+    });
+    req.on('response', resolve);
+    if (extra) extra(req);
+    if (stream) stream.pipe(req);
+    else req.end(payload);
+  });
+}

@@ -1,0 +1,525 @@
+// Typed Docker Engine API client used by the berth CLI, the tests and the dashboard.
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import {
+  ApiError,
+  ConnectionError,
+  DEFAULT_API_VERSION,
+  DEFAULT_HOST,
+  encodeQuery,
+  errorFromResponse,
+  parseHost,
+  readBody,
+  send,
+  type Endpoint,
+  type Query,
+} from './http.js';
+import { hijack, type HijackedStream } from './hijack.js';
+import { iterateJSON, type JSONMessage } from './jsonstream.js';
+
+export { ApiError, ConnectionError, DEFAULT_API_VERSION, DEFAULT_HOST };
+export type { HijackedStream, JSONMessage, Query };
+
+/* ------------------------------------------------------------------ types */
+
+export type Labels = Record<string, string>;
+
+export interface Port {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  Created: number;
+  Ports: Port[];
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Labels: Labels | null;
+  State: string;
+  Status: string;
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, unknown> };
+  Mounts?: Array<{ Name?: string; Source?: string; Destination?: string; Type?: string }>;
+  [k: string]: unknown;
+}
+
+export interface ContainerConfig {
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  ExposedPorts?: Record<string, object>;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Env?: string[];
+  Cmd?: string[] | null;
+  Image?: string;
+  Volumes?: Record<string, object>;
+  WorkingDir?: string;
+  Entrypoint?: string[] | null;
+  Labels?: Labels;
+  StopSignal?: string;
+  StopTimeout?: number;
+  [k: string]: unknown;
+}
+
+export interface HostConfig {
+  Binds?: string[];
+  NetworkMode?: string;
+  PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  RestartPolicy?: { Name: string; MaximumRetryCount?: number };
+  AutoRemove?: boolean;
+  Privileged?: boolean;
+  ConsoleSize?: [number, number];
+  [k: string]: unknown;
+}
+
+export interface ContainerCreateBody extends ContainerConfig {
+  HostConfig?: HostConfig;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, unknown> };
+}
+
+export interface ContainerCreateResponse {
+  Id: string;
+  Warnings: string[] | null;
+}
+
+export interface ContainerState {
+  Status: string;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  Name: string;
+  RestartCount: number;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  NetworkSettings: Record<string, unknown>;
+  Mounts: unknown[];
+  [k: string]: unknown;
+}
+
+export interface ImageSummary {
+  Id: string;
+  ParentId: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  Created: number;
+  Size: number;
+  SharedSize: number;
+  VirtualSize?: number;
+  Labels: Labels | null;
+  Containers: number;
+  [k: string]: unknown;
+}
+
+export interface ImageInspect {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Parent: string;
+  Comment: string;
+  Created: string;
+  Config: ContainerConfig;
+  Architecture: string;
+  Os: string;
+  Size: number;
+  RootFS: { Type: string; Layers?: string[] };
+  [k: string]: unknown;
+}
+
+export interface ImageDeleteItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+export interface WaitResponse {
+  StatusCode: number;
+  Error?: { Message: string } | null;
+}
+
+export interface VersionResponse {
+  Platform?: { Name: string };
+  Components?: Array<{ Name: string; Version: string; Details?: Record<string, string> }>;
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion?: string;
+  GitCommit: string;
+  GoVersion: string;
+  Os: string;
+  Arch: string;
+  KernelVersion?: string;
+  Experimental?: boolean;
+  BuildTime?: string;
+}
+
+export interface PingResponse {
+  apiVersion?: string;
+  osType?: string;
+  experimental: boolean;
+  builderVersion?: string;
+  swarm?: string;
+}
+
+export interface SystemInfo {
+  [k: string]: unknown;
+}
+
+export interface EventMessage {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope?: string;
+  time: number;
+  timeNano: number;
+  status?: string;
+  id?: string;
+  from?: string;
+}
+
+export type Filters = Record<string, string[]>;
+
+export interface ClientOptions {
+  /** unix:///path, /path, tcp://host:port */
+  host?: string;
+  /** API version to prefix paths with (default 1.50). Lowered automatically if the daemon says it is too new. */
+  version?: string;
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
+  tail?: string;
+  details?: boolean;
+}
+
+export interface AttachOptions {
+  stream?: boolean;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  logs?: boolean;
+  detachKeys?: string;
+}
+
+/** Filters in the Go client's wire form: {"key":{"value":true}}. */
+export function encodeFilters(f?: Filters): string | undefined {
+  if (!f) return undefined;
+  const keys = Object.keys(f);
+  if (!keys.length) return undefined;
+  const o: Record<string, Record<string, boolean>> = {};
+  for (const k of keys) {
+    o[k] = {};
+    for (const v of f[k]) o[k][v] = true;
+  }
+  return JSON.stringify(o);
+}
+
+const TOO_NEW = /client version [\d.]+ is too new\. Maximum supported API version is ([\d.]+)/;
+
+/** Resolve the daemon address: flag, then BERTH_HOST, then DOCKER_HOST (unix only), then the default. */
+export function resolveHost(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return flag;
+  if (env.BERTH_HOST) return env.BERTH_HOST;
+  if (env.DOCKER_HOST && env.DOCKER_HOST.startsWith('unix://')) return env.DOCKER_HOST;
+  return DEFAULT_HOST;
+}
+
+/* ----------------------------------------------------------------- client */
+
+export class EngineClient {
+  readonly host: string;
+  readonly endpoint: Endpoint;
+  apiVersion: string;
+  /** The version this client would use if the daemon allowed it. */
+  readonly clientVersion: string;
+
+  constructor(opts: ClientOptions = {}) {
+    this.host = opts.host ?? resolveHost();
+    this.endpoint = parseHost(this.host);
+    this.apiVersion = opts.version ?? DEFAULT_API_VERSION;
+    this.clientVersion = this.apiVersion;
+  }
+
+  private url(path: string, query?: Query): string {
+    return `/v${this.apiVersion}${path}${encodeQuery(query)}`;
+  }
+
+  /** Adopt the daemon's maximum if it rejected ours as too new; returns true to retry. */
+  private downgrade(err: unknown): boolean {
+    if (!(err instanceof ApiError) || err.statusCode !== 400) return false;
+    const m = TOO_NEW.exec(err.message);
+    if (!m || m[1] === this.apiVersion) return false;
+    this.apiVersion = m[1];
+    return true;
+  }
+
+  /** Raw request: resolves with the response for 1xx–3xx, rejects with ApiError for >= 400. */
+  async request(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await send(this.endpoint, this.host, {
+        method,
+        path: this.url(path, opts.query),
+        body: opts.body,
+        headers: opts.headers,
+        signal: opts.signal,
+      });
+      if ((res.statusCode ?? 500) < 400) return res;
+      const err = await errorFromResponse(res);
+      const streamed = opts.body && typeof (opts.body as Readable).pipe === 'function';
+      if (attempt === 0 && !streamed && this.downgrade(err)) continue;
+      throw err;
+    }
+  }
+
+  async json<T>(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+    const res = await this.request(method, path, opts);
+    const buf = await readBody(res);
+    if (!buf.length) return undefined as T;
+    return JSON.parse(buf.toString('utf8')) as T;
+  }
+
+  async empty(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<number> {
+    const res = await this.request(method, path, opts);
+    await readBody(res);
+    return res.statusCode ?? 0;
+  }
+
+  /** HEAD /_ping (falls back to GET) and adopt min(client, daemon) API version. */
+  async ping(negotiate = true): Promise<PingResponse> {
+    let res: IncomingMessage;
+    try {
+      res = await send(this.endpoint, this.host, { method: 'HEAD', path: '/_ping' });
+      await readBody(res);
+      if ((res.statusCode ?? 500) >= 400) throw new Error('HEAD failed');
+    } catch (e) {
+      if (e instanceof ConnectionError) throw e;
+      res = await send(this.endpoint, this.host, { method: 'GET', path: '/_ping' });
+      await readBody(res);
+    }
+    const h = res.headers;
+    const p: PingResponse = {
+      apiVersion: h['api-version'] as string | undefined,
+      osType: h['ostype'] as string | undefined,
+      experimental: h['docker-experimental'] === 'true',
+      builderVersion: h['builder-version'] as string | undefined,
+      swarm: h['swarm'] as string | undefined,
+    };
+    if (negotiate) {
+      const daemon = p.apiVersion ?? '1.24';
+      if (compareVersions(daemon, this.clientVersion) < 0) this.apiVersion = daemon;
+    }
+    return p;
+  }
+
+  /** GET /version */
+  version(): Promise<VersionResponse> {
+    return this.json('GET', '/version');
+  }
+  info(): Promise<SystemInfo> {
+    return this.json('GET', '/info');
+  }
+
+  /* containers */
+  containerCreate(body: ContainerCreateBody, opts: { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
+    return this.json('POST', '/containers/create', { query: { name: opts.name || undefined, platform: opts.platform || undefined }, body });
+  }
+  /** Resolves to the status code (204 started, 304 already started). */
+  containerStart(id: string, opts: { detachKeys?: string } = {}): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/start`, { query: { detachKeys: opts.detachKeys } });
+  }
+  containerStop(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: opts.timeout, signal: opts.signal } });
+  }
+  containerRestart(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: opts.timeout, signal: opts.signal } });
+  }
+  containerKill(id: string, signal?: string): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } });
+  }
+  containerRemove(id: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<number> {
+    return this.empty('DELETE', `/containers/${encodeURIComponent(id)}`, {
+      query: { force: opts.force || undefined, v: opts.volumes || undefined, link: opts.link || undefined },
+    });
+  }
+  containerInspect(id: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/json`, { query: { size: opts.size || undefined } });
+  }
+  containerList(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
+    return this.json('GET', '/containers/json', {
+      query: {
+        all: opts.all || undefined,
+        limit: opts.limit !== undefined && opts.limit > 0 ? opts.limit : undefined,
+        size: opts.size || undefined,
+        filters: encodeFilters(opts.filters),
+      },
+    });
+  }
+  containerResize(id: string, h: number, w: number): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h, w } });
+  }
+
+  /**
+   * POST /containers/{id}/wait. The returned promise `headers` settles once the daemon has
+   * registered the wait (API >= 1.30 flushes headers at once); `result` settles with the exit.
+   */
+  containerWait(id: string, condition: 'not-running' | 'next-exit' | 'removed' = 'not-running'): { headers: Promise<void>; result: Promise<WaitResponse> } {
+    let resolveHeaders!: () => void;
+    let rejectHeaders!: (e: unknown) => void;
+    const headers = new Promise<void>((res, rej) => {
+      resolveHeaders = res;
+      rejectHeaders = rej;
+    });
+    const result = (async () => {
+      let res: IncomingMessage;
+      try {
+        res = await this.request('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition } });
+      } catch (e) {
+        rejectHeaders(e);
+        throw e;
+      }
+      resolveHeaders();
+      const buf = await readBody(res);
+      const text = buf.toString('utf8').trim();
+      if (!text) throw new Error('wait: empty response from daemon');
+      return JSON.parse(text) as WaitResponse;
+    })();
+    headers.catch(() => {});
+    result.catch(() => {});
+    return { headers, result };
+  }
+
+  /** Streams the raw logs body (stdcopy-framed unless the container has a TTY). */
+  async containerLogs(id: string, opts: LogsOptions = {}, signal?: AbortSignal): Promise<IncomingMessage> {
+    return this.request('GET', `/containers/${encodeURIComponent(id)}/logs`, {
+      query: {
+        follow: opts.follow || undefined,
+        stdout: opts.stdout ?? true,
+        stderr: opts.stderr ?? true,
+        since: opts.since || undefined,
+        until: opts.until || undefined,
+        timestamps: opts.timestamps || undefined,
+        details: opts.details || undefined,
+        tail: opts.tail ?? 'all',
+      },
+      signal,
+    });
+  }
+
+  /** Hijacked attach. */
+  async containerAttach(id: string, opts: AttachOptions = {}): Promise<HijackedStream> {
+    const q: Query = {
+      stream: opts.stream ?? true,
+      stdin: opts.stdin || undefined,
+      stdout: opts.stdout ?? true,
+      stderr: opts.stderr ?? true,
+      logs: opts.logs || undefined,
+      detachKeys: opts.detachKeys,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await hijack(this.endpoint, this.host, 'POST', this.url(`/containers/${encodeURIComponent(id)}/attach`, q));
+      } catch (e) {
+        if (attempt === 0 && this.downgrade(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  /* exec */
+  execCreate(id: string, body: Record<string, unknown>): Promise<{ Id: string }> {
+    return this.json('POST', `/containers/${encodeURIComponent(id)}/exec`, { body });
+  }
+  execStart(execId: string, body: { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] }): Promise<HijackedStream> {
+    return hijack(this.endpoint, this.host, 'POST', this.url(`/exec/${encodeURIComponent(execId)}/start`), body);
+  }
+  execInspect(execId: string): Promise<Record<string, unknown>> {
+    return this.json('GET', `/exec/${encodeURIComponent(execId)}/json`);
+  }
+
+  /* images */
+  imageList(opts: { all?: boolean; digests?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
+    return this.json('GET', '/images/json', {
+      query: { all: opts.all || undefined, digests: opts.digests || undefined, filters: encodeFilters(opts.filters) },
+    });
+  }
+  imageInspect(name: string): Promise<ImageInspect> {
+    return this.json('GET', `/images/${encodePath(name)}/json`);
+  }
+  /** POST /images/create?fromImage=&tag= — the raw progress stream. */
+  async imagePullStream(fromImage: string, tag?: string, opts: { platform?: string; registryAuth?: string } = {}): Promise<IncomingMessage> {
+    return this.request('POST', '/images/create', {
+      query: { fromImage, tag: tag || undefined, platform: opts.platform || undefined },
+      headers: { 'X-Registry-Auth': opts.registryAuth ?? 'e30=' },
+    });
+  }
+  /** Pull as an async stream of JSONMessage. */
+  async *imagePull(fromImage: string, tag?: string, opts: { platform?: string; registryAuth?: string } = {}): AsyncGenerator<JSONMessage> {
+    const res = await this.imagePullStream(fromImage, tag, opts);
+    yield* iterateJSON<JSONMessage>(res);
+  }
+  imageTag(source: string, repo: string, tag?: string): Promise<number> {
+    return this.empty('POST', `/images/${encodePath(source)}/tag`, { query: { repo, tag: tag || undefined } });
+  }
+  imageRemove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
+    return this.json('DELETE', `/images/${encodePath(name)}`, {
+      query: { force: opts.force || undefined, noprune: opts.noprune || undefined },
+    });
+  }
+
+  /* events */
+  async *events(opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {}): AsyncGenerator<EventMessage> {
+    const res = await this.request('GET', '/events', {
+      query: { since: opts.since, until: opts.until, filters: encodeFilters(opts.filters) },
+      signal: opts.signal,
+    });
+    yield* iterateJSON<EventMessage>(res);
+  }
+}
+
+/** Image names keep their slashes in the path, as the Go client does. */
+function encodePath(name: string): string {
+  return name
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
