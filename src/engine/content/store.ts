@@ -1,0 +1,213 @@
+/**
+ * Content-addressed blob store: <root>/content/blobs/sha256/<hex>.
+ *
+ * Writes go to <root>/content/ingest/<random>, hashed while written, verified (digest and size),
+ * fsynced, then renamed into place (and the directory fsynced). A blob path therefore only ever
+ * exists with complete, verified content. init() removes ingests left by a crash.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fsyncDir } from '../../util/atomic.js';
+import { InvalidParameterError, NotFoundError } from '../errors.js';
+import type { ContentStoreApi } from '../images/types.js';
+
+const SHA256_RE = /^sha256:([a-f0-9]{64})$/;
+
+/** Raised when written content does not match the expected digest or size. */
+export class DigestMismatchError extends InvalidParameterError {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string, what = 'digest') {
+    super(`${what} mismatch: expected ${expected}, got ${actual}`);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+function hexOf(digest: string): string {
+  const m = SHA256_RE.exec(digest);
+  if (!m) throw new InvalidParameterError(`unsupported or invalid digest: ${JSON.stringify(digest)}`);
+  return m[1]!;
+}
+
+/**
+ * An in-progress write. Feed it chunks (e.g. while also decompressing them elsewhere), then
+ * commit() to verify and publish, or abort() to discard. Exactly one of them must be called.
+ */
+export class IngestWriter {
+  private readonly hash: Hash = createHash('sha256');
+  private written = 0;
+  private closed = false;
+
+  constructor(
+    private readonly store: ContentStore,
+    private readonly fh: FileHandle,
+    readonly tmpPath: string,
+    private readonly expected: { digest?: string; size?: number },
+  ) {}
+
+  get offset(): number { return this.written; }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error('ingest already closed');
+    if (this.expected.size !== undefined && this.written + chunk.length > this.expected.size) {
+      await this.abort();
+      throw new DigestMismatchError(String(this.expected.size), `more than ${this.expected.size} bytes`, 'size');
+    }
+    this.hash.update(chunk);
+    this.written += chunk.length;
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  /** Verifies and publishes; returns the digest. On mismatch removes the temp file and throws. */
+  async commit(): Promise<string> {
+    if (this.closed) throw new Error('ingest already closed');
+    const digest = 'sha256:' + this.hash.digest('hex');
+    try {
+      if (this.expected.size !== undefined && this.written !== this.expected.size) {
+        throw new DigestMismatchError(String(this.expected.size), String(this.written), 'size');
+      }
+      if (this.expected.digest !== undefined && digest !== this.expected.digest) {
+        throw new DigestMismatchError(this.expected.digest, digest);
+      }
+      await this.fh.sync();
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+    this.closed = true;
+    await this.fh.close();
+    const dest = this.store.path(digest);
+    await rename(this.tmpPath, dest);
+    await fsyncDir(this.store.blobDir);
+    return digest;
+  }
+
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close().catch(() => {});
+    await rm(this.tmpPath, { force: true });
+  }
+}
+
+export class ContentStore implements ContentStoreApi {
+  readonly blobDir: string;
+  readonly ingestDir: string;
+
+  constructor(readonly root: string) {
+    this.blobDir = join(root, 'content', 'blobs', 'sha256');
+    this.ingestDir = join(root, 'content', 'ingest');
+  }
+
+  /** Creates the directories and removes stale ingests (crash leftovers). */
+  async init(): Promise<void> {
+    await mkdir(this.blobDir, { recursive: true });
+    await rm(this.ingestDir, { recursive: true, force: true });
+    await mkdir(this.ingestDir, { recursive: true });
+  }
+
+  path(digest: string): string {
+    return join(this.blobDir, hexOf(digest));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    try {
+      const st = await stat(this.path(digest));
+      return st.isFile();
+    } catch (e) {
+      if (isNoent(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Size in bytes; NotFoundError when absent. */
+  async size(digest: string): Promise<number> {
+    try {
+      return (await stat(this.path(digest))).size;
+    } catch (e) {
+      if (isNoent(e)) throw new NotFoundError(`blob ${digest} not found`);
+      throw e;
+    }
+  }
+
+  async read(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest));
+    } catch (e) {
+      if (isNoent(e)) throw new NotFoundError(`blob ${digest} not found`);
+      throw e;
+    }
+  }
+
+  /** A stream of the blob (throws NotFoundError synchronously-ish through has()). */
+  async openRead(digest: string): Promise<Readable> {
+    if (!(await this.has(digest))) throw new NotFoundError(`blob ${digest} not found`);
+    return createReadStream(this.path(digest));
+  }
+
+  /** Starts a write; see IngestWriter. `expected.digest` is optional (then the result names it). */
+  async writer(expected: { digest?: string; size?: number } = {}): Promise<IngestWriter> {
+    if (expected.digest !== undefined) hexOf(expected.digest);
+    await mkdir(this.ingestDir, { recursive: true });
+    await mkdir(this.blobDir, { recursive: true });
+    const tmp = join(this.ingestDir, randomBytes(8).toString('hex'));
+    const fh = await open(tmp, 'wx', 0o644);
+    return new IngestWriter(this, fh, tmp, expected);
+  }
+
+  async put(data: Uint8Array, expected?: string): Promise<string> {
+    const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
+    if (expected !== undefined) {
+      hexOf(expected);
+      if (digest !== expected) throw new DigestMismatchError(expected, digest);
+    }
+    if (await this.has(digest)) return digest;
+    const w = await this.writer({ digest, size: data.length });
+    await w.write(data);
+    return w.commit();
+  }
+
+  async ingest(src: Readable, expected: { digest: string; size?: number }): Promise<void> {
+    hexOf(expected.digest);
+    if (await this.has(expected.digest)) {
+      // Already present: consume the stream (the caller expects it read) and keep what we have.
+      for await (const _ of src) { /* drain */ }
+      return;
+    }
+    const w = await this.writer(expected);
+    try {
+      for await (const chunk of src) await w.write(chunk as Buffer);
+    } catch (e) {
+      await w.abort();
+      src.destroy();
+      throw e;
+    }
+    await w.commit();
+  }
+
+  async delete(digest: string): Promise<void> {
+    try {
+      await unlink(this.path(digest));
+    } catch (e) {
+      if (!isNoent(e)) throw e;
+    }
+  }
+
+  /** Every stored digest (for garbage collection). */
+  async list(): Promise<string[]> {
+    const names = await readdir(this.blobDir).catch((e) => (isNoent(e) ? [] : Promise.reject(e)));
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => 'sha256:' + n);
+  }
+}
+
+function isNoent(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
