@@ -1,0 +1,180 @@
+/**
+ * Extracts one uncompressed layer tar into a directory (an overlay "diff" dir), in one pass,
+ * hashing the stream for its diffID while extracting.
+ *
+ * - OCI whiteouts become overlay whiteouts: `.wh.name` → char device 0:0 at `name`;
+ *   `.wh..wh..opq` → xattr trusted.overlay.opaque=y on the directory. Other `.wh..wh.*` (AUFS
+ *   metadata) are skipped.
+ * - Regular files, dirs, symlinks, hardlinks (inside the layer), char/block devices, fifos;
+ *   ownership (lchown), modes (incl. setuid/setgid/sticky), mtimes (dirs last), xattrs from pax
+ *   records as raw bytes (security.capability survives). trusted.overlay.* xattrs from the
+ *   archive are dropped: a layer must not steer overlayfs (redirects, metacopy).
+ * - Path safety: see safe-path.ts.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setAttribute } from '@napi-rs/xattr';
+import { InvalidParameterError } from '../errors.js';
+import { mknod, mkWhiteout } from './mknod.js';
+import { entryComponents, SafeDirs, UnsafeLayerError } from './safe-path.js';
+import { readTar, type TarHeader } from './tar-reader.js';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_META_PREFIX = '.wh..wh.';
+export const WHITEOUT_OPAQUE = '.wh..wh..opq';
+export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+export interface ExtractResult {
+  /** sha256 of the whole uncompressed stream. */
+  diffID: string;
+  /** Bytes of regular file content (hardlinks counted once). */
+  size: number;
+}
+
+const O_CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+async function lstatOrNull(p: string) {
+  try {
+    return await lstat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+async function setXattrs(path: string, h: TarHeader): Promise<void> {
+  for (const [name, value] of h.xattrs) {
+    if (name.startsWith('trusted.overlay.')) continue;
+    try {
+      await setAttribute(path, name, value);
+    } catch (e) {
+      const msg = String((e as Error).message ?? e);
+      if (/not supported|ENOTSUP|EOPNOTSUPP/i.test(msg)) continue; // best effort on filesystems without xattrs
+      throw new Error(`setxattr ${name} on ${path}: ${msg}`);
+    }
+  }
+}
+
+function atimeOf(h: TarHeader): number {
+  return h.atime ?? h.mtime;
+}
+
+/** Extracts `src` into `dest` (which must exist and be empty or a fresh snapshot). */
+export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>): Promise<ExtractResult> {
+  const hash = createHash('sha256');
+  const dirs = new SafeDirs(dest);
+  const dirTimes: Array<{ path: string; atime: number; mtime: number }> = [];
+  let size = 0;
+
+  for await (const { header: h, body } of readTar(src, (c) => hash.update(c))) {
+    const comps = entryComponents(h.name);
+
+    if (comps.length === 0) {
+      // The root of the layer ('./'): take its metadata.
+      if (h.type === 'directory') {
+        await lchown(dest, h.uid, h.gid);
+        await chmod(dest, h.mode);
+        await setXattrs(dest, h);
+        dirTimes.push({ path: dest, atime: atimeOf(h), mtime: h.mtime });
+      }
+      continue;
+    }
+
+    const base = comps[comps.length - 1]!;
+    const parentComps = comps.slice(0, -1);
+    const parentDir = await dirs.dir(parentComps, h.name);
+
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (base === WHITEOUT_OPAQUE) {
+        await setAttribute(parentDir, OVERLAY_OPAQUE_XATTR, 'y');
+        continue;
+      }
+      if (base.startsWith(WHITEOUT_META_PREFIX)) continue;
+      const victim = base.slice(WHITEOUT_PREFIX.length);
+      const vrel = [...parentComps, victim].join('/');
+      const vpath = join(parentDir, victim);
+      if (await lstatOrNull(vpath)) {
+        await rm(vpath, { recursive: true, force: true });
+        dirs.forget(vrel);
+      }
+      await mkWhiteout(vpath);
+      await lchown(vpath, h.uid, h.gid);
+      continue;
+    }
+
+    const rel = comps.join('/');
+    const path = join(parentDir, base);
+    const existing = await lstatOrNull(path);
+    if (existing && !(existing.isDirectory() && h.type === 'directory')) {
+      await rm(path, { recursive: true, force: true });
+      dirs.forget(rel);
+    }
+
+    switch (h.type) {
+      case 'directory': {
+        if (!existing || !existing.isDirectory()) await mkdir(path, { mode: 0o700 });
+        dirs.remember(rel);
+        await lchown(path, h.uid, h.gid);
+        await chmod(path, h.mode);
+        await setXattrs(path, h);
+        dirTimes.push({ path, atime: atimeOf(h), mtime: h.mtime });
+        break;
+      }
+      case 'file': {
+        const fh = await open(path, O_CREATE_NEW, 0o600);
+        try {
+          for await (const chunk of body) {
+            let off = 0;
+            while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+          }
+          await fh.chown(h.uid, h.gid);
+          await fh.chmod(h.mode);
+          await setXattrs(path, h);
+          await fh.utimes(atimeOf(h), h.mtime);
+        } finally {
+          await fh.close();
+        }
+        size += h.size;
+        break;
+      }
+      case 'symlink': {
+        await symlink(h.linkname, path);
+        await lchown(path, h.uid, h.gid);
+        await lutimes(path, atimeOf(h), h.mtime);
+        break;
+      }
+      case 'link': {
+        const tcomps = entryComponents(h.linkname, `hardlink ${JSON.stringify(h.name)} target`);
+        if (tcomps.length === 0) throw new UnsafeLayerError(`hardlink ${JSON.stringify(h.name)} points at the layer root`);
+        const tdir = await dirs.dir(tcomps.slice(0, -1), h.linkname, false);
+        const tpath = join(tdir, tcomps[tcomps.length - 1]!);
+        const tst = await lstatOrNull(tpath);
+        if (!tst) throw new UnsafeLayerError(`hardlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}: target is not in the layer`);
+        if (tst.isDirectory()) throw new UnsafeLayerError(`hardlink ${JSON.stringify(h.name)} -> ${JSON.stringify(h.linkname)}: target is a directory`);
+        await link(tpath, path);
+        break;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        const kind = h.type === 'fifo' ? 'p' : h.type === 'character-device' ? 'c' : 'b';
+        await mknod(path, kind, h.mode, h.devmajor, h.devminor);
+        await lchown(path, h.uid, h.gid);
+        await chmod(path, h.mode);
+        await setXattrs(path, h);
+        await utimes(path, atimeOf(h), h.mtime);
+        break;
+      }
+      default:
+        throw new InvalidParameterError(`unhandled tar header type ${JSON.stringify(h.typeflag)} for ${JSON.stringify(h.name)}`);
+    }
+  }
+
+  for (let i = dirTimes.length - 1; i >= 0; i--) {
+    const d = dirTimes[i]!;
+    await utimes(d.path, d.atime, d.mtime);
+  }
+  return { diffID: 'sha256:' + hash.digest('hex'), size };
+}

@@ -1,0 +1,222 @@
+/**
+ * Layer snapshots keyed by chain ID:
+ *
+ *   <root>/layers/<chainID hex>/diff/        the layer's own files (an overlay lowerdir)
+ *   <root>/layers/<chainID hex>/meta.json    {chainID, diffID, parent, size, link, created}
+ *   <root>/layers/l/<link>  →  ../<chainID hex>/diff   short names for overlay option strings
+ *   <root>/layers/tmp-<random>/              extraction in progress (removed by init())
+ *
+ * A snapshot becomes visible only by the final rename of a complete directory (files synced,
+ * meta.json written), so a crash leaves either nothing or a whole layer.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, symlink, unlink, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fsyncDir } from '../../util/atomic.js';
+import { InvalidParameterError, NotFoundError } from '../errors.js';
+import type { LayerStoreApi } from '../images/types.js';
+import { extractLayer } from './apply.js';
+import { chainID as computeChainID } from './chain.js';
+
+export interface LayerMeta {
+  chainID: string;
+  diffID: string;
+  parent: string | null;
+  /** Bytes of file content in this layer alone. */
+  size: number;
+  /** Short name under layers/l/. */
+  link: string;
+  /** ms epoch. */
+  created: number;
+}
+
+/** Thrown when the extracted stream's sha256 differs from the expected diffID. */
+export class DiffIDMismatchError extends InvalidParameterError {
+  constructor(readonly expected: string, readonly actual: string) {
+    super(`layer diffID mismatch: expected ${expected}, got ${actual}`);
+  }
+}
+
+function hexOf(id: string): string {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(id);
+  if (!m) throw new InvalidParameterError(`invalid layer ID ${JSON.stringify(id)}`);
+  return m[1]!;
+}
+
+const LINK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function newLinkName(): string {
+  const b = randomBytes(20);
+  let s = '';
+  for (let i = 0; i < 20; i++) s += LINK_ALPHABET[b[i]! & 31];
+  return s;
+}
+
+function syncfs(dir: string): Promise<void> {
+  // One syncfs(2) for the whole extracted tree; cheaper than an fsync per file.
+  return new Promise((resolve) => {
+    execFile('sync', ['-f', dir], { timeout: 120_000 }, () => resolve());
+  });
+}
+
+export class LayerStore implements LayerStoreApi {
+  readonly dir: string;
+  readonly linkDir: string;
+  private readonly layers = new Map<string, LayerMeta>();
+
+  constructor(readonly root: string) {
+    this.dir = join(root, 'layers');
+    this.linkDir = join(this.dir, 'l');
+  }
+
+  /** Loads every complete layer, removes interrupted extractions, repairs short links. */
+  async init(): Promise<void> {
+    await mkdir(this.linkDir, { recursive: true });
+    this.layers.clear();
+    for (const name of await readdir(this.dir)) {
+      if (name.startsWith('tmp-')) {
+        await rm(join(this.dir, name), { recursive: true, force: true });
+        continue;
+      }
+      if (!/^[a-f0-9]{64}$/.test(name)) continue;
+      let meta: LayerMeta;
+      try {
+        meta = JSON.parse(await readFile(join(this.dir, name, 'meta.json'), 'utf8')) as LayerMeta;
+      } catch {
+        // Not ours or damaged (should not happen: meta.json is written before the rename).
+        await rm(join(this.dir, name), { recursive: true, force: true });
+        continue;
+      }
+      this.layers.set(meta.chainID, meta);
+    }
+    // Short links: drop dangling ones, recreate missing ones.
+    const links = new Set(await readdir(this.linkDir));
+    const wanted = new Set<string>();
+    for (const m of this.layers.values()) {
+      wanted.add(m.link);
+      if (!links.has(m.link)) await symlink(`../${hexOf(m.chainID)}/diff`, join(this.linkDir, m.link));
+    }
+    for (const l of links) if (!wanted.has(l)) await unlink(join(this.linkDir, l)).catch(() => {});
+  }
+
+  has(chainID: string): boolean {
+    return this.layers.has(chainID);
+  }
+
+  get(chainID: string): LayerMeta | undefined {
+    return this.layers.get(chainID);
+  }
+
+  list(): LayerMeta[] {
+    return [...this.layers.values()];
+  }
+
+  /** <root>/layers/<hex>/diff */
+  diffDir(chainID: string): string {
+    return join(this.dir, hexOf(chainID), 'diff');
+  }
+
+  /** The short lowerdir form, relative to `this.dir` ('l/ABC…'); mount with cwd = this.dir. */
+  shortDir(chainID: string): string {
+    const m = this.layers.get(chainID);
+    if (!m) throw new NotFoundError(`layer ${chainID} not found`);
+    return `l/${m.link}`;
+  }
+
+  size(chainID: string): number {
+    const m = this.layers.get(chainID);
+    if (!m) throw new NotFoundError(`layer ${chainID} not found`);
+    return m.size;
+  }
+
+  /** Chain IDs from this layer down to the base (top first). */
+  ancestry(chainID: string): string[] {
+    const out: string[] = [];
+    let cur: string | null = chainID;
+    while (cur) {
+      const m = this.layers.get(cur);
+      if (!m) throw new NotFoundError(`layer ${cur} not found`);
+      out.push(cur);
+      cur = m.parent;
+    }
+    return out;
+  }
+
+  async apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string): Promise<{ chainID: string; diffID: string; size: number }> {
+    if (parentChainID && !this.layers.has(parentChainID)) {
+      tar.destroy();
+      throw new NotFoundError(`parent layer ${parentChainID} not found`);
+    }
+    if (expectedDiffID !== undefined) {
+      hexOf(expectedDiffID);
+      const cid = computeChainID(parentChainID, expectedDiffID);
+      const existing = this.layers.get(cid);
+      if (existing) {
+        for await (const _ of tar) { /* drain: the caller expects the stream consumed */ }
+        return { chainID: cid, diffID: existing.diffID, size: existing.size };
+      }
+    }
+
+    const tmp = join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
+    await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
+    try {
+      const { diffID, size } = await extractLayer(join(tmp, 'diff'), tar);
+      if (expectedDiffID !== undefined && diffID !== expectedDiffID) throw new DiffIDMismatchError(expectedDiffID, diffID);
+      const cid = computeChainID(parentChainID, diffID);
+      const existing = this.layers.get(cid);
+      if (existing) {
+        await rm(tmp, { recursive: true, force: true });
+        return { chainID: cid, diffID, size: existing.size };
+      }
+      const meta: LayerMeta = { chainID: cid, diffID, parent: parentChainID, size, link: newLinkName(), created: Date.now() };
+      const metaPath = join(tmp, 'meta.json');
+      await writeFile(metaPath, JSON.stringify(meta));
+      await syncfs(tmp);
+      const fh = await open(metaPath, 'r');
+      try { await fh.sync(); } finally { await fh.close(); }
+      const final = join(this.dir, hexOf(cid));
+      try {
+        await rename(tmp, final);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+          // Someone (a concurrent pull) finished the same layer first.
+          await rm(tmp, { recursive: true, force: true });
+          const theirs = JSON.parse(await readFile(join(final, 'meta.json'), 'utf8')) as LayerMeta;
+          this.layers.set(cid, theirs);
+          return { chainID: cid, diffID, size: theirs.size };
+        }
+        throw e;
+      }
+      await fsyncDir(this.dir);
+      await symlink(`../${hexOf(cid)}/diff`, join(this.linkDir, meta.link)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+      });
+      this.layers.set(cid, meta);
+      return { chainID: cid, diffID, size };
+    } catch (e) {
+      tar.destroy();
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Removes a snapshot. The caller (the image store) decides that nobody references it; a layer
+   * that still has child layers is refused.
+   */
+  async remove(chainID: string): Promise<void> {
+    const m = this.layers.get(chainID);
+    if (!m) return;
+    for (const other of this.layers.values()) {
+      if (other.parent === chainID) throw new InvalidParameterError(`layer ${chainID} has child layer ${other.chainID}`);
+    }
+    this.layers.delete(chainID);
+    await unlink(join(this.linkDir, m.link)).catch(() => {});
+    // Rename first so a crash mid-delete leaves a tmp- dir that init() cleans, never half a layer.
+    const doomed = join(this.dir, `tmp-rm-${randomBytes(6).toString('hex')}`);
+    await rename(join(this.dir, hexOf(chainID)), doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,211 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getAttribute } from '@napi-rs/xattr';
+import { LayerStore, DiffIDMismatchError } from '../../src/engine/layers/store.js';
+import { chainID, chainIDs } from '../../src/engine/layers/chain.js';
+import { UnsafeLayerError } from '../../src/engine/layers/safe-path.js';
+import { buildTar, sha, streamOf } from './layers-helpers.js';
+
+async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'berth-layers-'));
+  try { await fn(root); } finally { await rm(root, { recursive: true, force: true }); }
+}
+
+async function newStore(root: string): Promise<LayerStore> {
+  const s = new LayerStore(join(root, 'data'));
+  await mkdir(s.root, { recursive: true });
+  await s.init();
+  return s;
+}
+
+/** What is left in layers/ besides the short-link dir. */
+async function layerDirs(s: LayerStore): Promise<string[]> {
+  return (await readdir(s.dir)).filter((n) => n !== 'l').sort();
+}
+
+// security.capability v2: cap_net_bind_service (bit 10) permitted+effective, contains 0x00 and >0x7f bytes
+const CAP = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+const BIN = Buffer.from([0xff, 0x00, 0x80, 0xc3, 0x28]);
+
+test('chain IDs', () => {
+  const a = 'sha256:' + '1'.repeat(64);
+  const b = 'sha256:' + '2'.repeat(64);
+  assert.equal(chainID(null, a), a);
+  const ids = chainIDs([a, b]);
+  assert.equal(ids[0], a);
+  assert.equal(ids[1], sha(Buffer.from(`${a} ${b}`)));
+});
+
+test('apply: every entry type, ownership, modes, mtimes, binary xattrs', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const mtime = new Date(1_600_000_000_000);
+  const tar = await buildTar([
+    { name: './', type: 'directory', mode: 0o755 },
+    { name: 'bin/', type: 'directory', mode: 0o755, mtime },
+    { name: 'bin/ping', content: 'ELF', mode: 0o4755, uid: 0, gid: 0, xattrs: { 'security.capability': CAP, 'user.bin': BIN } },
+    { name: 'home/user/file', content: 'x'.repeat(3000), mode: 0o600, uid: 1000, gid: 1001, mtime },
+    { name: 'bin/sh', type: 'symlink', linkname: '/bin/busybox' },
+    { name: 'bin/busybox', content: 'BB', mode: 0o755 },
+    { name: 'bin/ls', type: 'link', linkname: 'bin/busybox' },
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
+    { name: 'run/fifo', type: 'fifo', mode: 0o600 },
+    { name: 'tmp/', type: 'directory', mode: 0o1777 },
+  ]);
+  const r = await s.apply(null, streamOf(tar), sha(tar));
+  assert.equal(r.diffID, sha(tar));
+  assert.equal(r.chainID, sha(tar));
+  assert.equal(r.size, 3 + 3000 + 2);
+  const d = s.diffDir(r.chainID);
+  assert.equal(d, join(s.dir, sha(tar).slice(7), 'diff'));
+
+  const ping = await stat(join(d, 'bin/ping'));
+  assert.equal(ping.mode & 0o7777, 0o4755);
+  assert.deepEqual(await getAttribute(join(d, 'bin/ping'), 'security.capability'), CAP);
+  assert.deepEqual(await getAttribute(join(d, 'bin/ping'), 'user.bin'), BIN);
+  const f = await stat(join(d, 'home/user/file'));
+  assert.equal(f.uid, 1000); assert.equal(f.gid, 1001); assert.equal(f.mode & 0o777, 0o600);
+  assert.equal(f.mtimeMs, mtime.getTime());
+  assert.equal((await readFile(join(d, 'home/user/file'), 'utf8')).length, 3000);
+  assert.equal(await readlink(join(d, 'bin/sh')), '/bin/busybox');
+  assert.equal((await stat(join(d, 'bin/ls'))).ino, (await stat(join(d, 'bin/busybox'))).ino);
+  const dn = await lstat(join(d, 'dev/null'));
+  assert.ok(dn.isCharacterDevice()); assert.equal(dn.rdev, (1 << 8) | 3); assert.equal(dn.mode & 0o777, 0o666);
+  assert.ok((await lstat(join(d, 'dev/sda'))).isBlockDevice());
+  assert.ok((await lstat(join(d, 'run/fifo'))).isFIFO());
+  assert.equal((await stat(join(d, 'tmp'))).mode & 0o7777, 0o1777);
+  assert.equal((await stat(join(d, 'bin'))).mtimeMs, mtime.getTime(), 'dir mtime applied after its children');
+  assert.equal(s.size(r.chainID), r.size);
+  assert.ok(s.has(r.chainID));
+  assert.equal(await readlink(join(s.dir, s.shortDir(r.chainID))), `../${r.chainID.slice(7)}/diff`);
+  // idempotent: same chain reused, stream drained
+  const again = await s.apply(null, streamOf(tar), sha(tar));
+  assert.equal(again.chainID, r.chainID);
+  assert.deepEqual(await layerDirs(s), [r.chainID.slice(7)]);
+}));
+
+test('apply: whiteouts become char 0:0, opaque dirs get trusted.overlay.opaque', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const base = await buildTar([
+    { name: 'etc/passwd', content: 'root' },
+    { name: 'var/cache/a', content: 'a' },
+  ]);
+  const l1 = await s.apply(null, streamOf(base));
+  const top = await buildTar([
+    { name: 'etc/.wh.passwd', content: '' },
+    { name: 'var/cache/.wh..wh..opq', content: '' },
+    { name: 'var/cache/b', content: 'b' },
+    { name: 'newdir/.wh..wh..opq', content: '' },
+    { name: '.wh..wh.plnk/123', content: '' },
+  ]);
+  const l2 = await s.apply(l1.chainID, streamOf(top), sha(top));
+  assert.equal(l2.chainID, chainID(l1.chainID, sha(top)));
+  const d = s.diffDir(l2.chainID);
+  const wh = await lstat(join(d, 'etc/passwd'));
+  assert.ok(wh.isCharacterDevice(), 'whiteout is a char device');
+  assert.equal(wh.rdev, 0, 'whiteout is 0:0');
+  assert.deepEqual(await getAttribute(join(d, 'var/cache'), 'trusted.overlay.opaque'), Buffer.from('y'));
+  assert.deepEqual(await getAttribute(join(d, 'newdir'), 'trusted.overlay.opaque'), Buffer.from('y'));
+  assert.equal(await readFile(join(d, 'var/cache/b'), 'utf8'), 'b');
+  await assert.rejects(lstat(join(d, 'etc/.wh.passwd')), { code: 'ENOENT' });
+  await assert.rejects(lstat(join(d, 'var/cache/.wh..wh..opq')), { code: 'ENOENT' });
+  assert.deepEqual(s.ancestry(l2.chainID), [l2.chainID, l1.chainID]);
+  await assert.rejects(s.remove(l1.chainID), /child layer/);
+  await s.remove(l2.chainID);
+  await s.remove(l1.chainID);
+  assert.deepEqual(await layerDirs(s), []);
+  assert.deepEqual(await readdir(s.linkDir), []);
+}));
+
+// ---- hostile layers: each test is named after the hole it closes ----
+
+async function assertRejected(root: string, tar: Buffer, pattern: RegExp): Promise<void> {
+  const s = await newStore(root);
+  const outside = join(root, 'outside');
+  await mkdir(outside, { recursive: true });
+  await writeFile(join(outside, 'passwd'), 'host secret');
+  await assert.rejects(s.apply(null, streamOf(tar)), (e: unknown) => {
+    assert.ok(e instanceof UnsafeLayerError, String(e));
+    assert.match((e as Error).message, pattern);
+    return true;
+  });
+  assert.deepEqual(await layerDirs(s), [], 'no snapshot or temp dir left');
+  assert.deepEqual(await readdir(outside), ['passwd']);
+  assert.equal(await readFile(join(outside, 'passwd'), 'utf8'), 'host secret');
+}
+
+test('hostile: ../ path escape', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([{ name: 'a/../../../outside/evil', content: 'x' }]), /escapes the layer root/);
+}));
+
+test('hostile: absolute path', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([{ name: join(root, 'outside/evil'), content: 'x' }]), /absolute path/);
+}));
+
+test('hostile: symlink escape (a -> outside, then a/passwd)', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([
+    { name: 'a', type: 'symlink', linkname: join(root, 'outside') },
+    { name: 'a/passwd', content: 'pwned' },
+  ]), /through symlink "a"/);
+}));
+
+test('hostile: relative symlink escape (d/x -> ../../.., then d/x/outside/passwd)', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([
+    { name: 'd/x', type: 'symlink', linkname: '../../../../..' },
+    { name: 'd/x/outside/passwd', content: 'pwned' },
+  ]), /through symlink "d\/x"/);
+}));
+
+test('hostile: symlink as whiteout parent (a -> outside, then a/.wh.passwd)', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([
+    { name: 'a', type: 'symlink', linkname: join(root, 'outside') },
+    { name: 'a/.wh.passwd', content: '' },
+  ]), /through symlink "a"/);
+}));
+
+test('hostile: hardlink escape (h -> ../outside/passwd)', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([{ name: 'h', type: 'link', linkname: '../outside/passwd' }]), /escapes the layer root/);
+}));
+
+test('hostile: hardlink escape by absolute target', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([{ name: 'h', type: 'link', linkname: join(root, 'outside/passwd') }]), /absolute path/);
+}));
+
+test('hostile: hardlink through a planted symlink (a -> outside, h -> a/passwd)', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([
+    { name: 'a', type: 'symlink', linkname: join(root, 'outside') },
+    { name: 'h', type: 'link', linkname: 'a/passwd' },
+  ]), /through symlink "a"/);
+}));
+
+test('apply: wrong diffID throws and removes the partial snapshot', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar([{ name: 'f', content: 'data' }]);
+  const wrong = 'sha256:' + '0'.repeat(64);
+  await assert.rejects(s.apply(null, streamOf(tar), wrong), DiffIDMismatchError);
+  assert.deepEqual(await layerDirs(s), []);
+  assert.ok(!s.has(sha(tar)));
+}));
+
+test('apply: truncated tar is rejected, nothing left', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar([{ name: 'f', content: 'x'.repeat(5000) }]);
+  await assert.rejects(s.apply(null, streamOf(tar.subarray(0, 2000))), /unexpected end/);
+  assert.deepEqual(await layerDirs(s), []);
+}));
+
+test('init: removes stale temp snapshots, reloads layers', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar([{ name: 'f', content: 'data' }]);
+  const r = await s.apply(null, streamOf(tar));
+  await mkdir(join(s.dir, 'tmp-deadbeef/diff'), { recursive: true });
+  const s2 = new LayerStore(s.root);
+  await s2.init();
+  assert.deepEqual(await layerDirs(s2), [r.chainID.slice(7)]);
+  assert.ok(s2.has(r.chainID));
+  assert.equal(s2.get(r.chainID)?.diffID, sha(tar));
+  assert.equal(s2.shortDir(r.chainID), s.shortDir(r.chainID));
+}));
