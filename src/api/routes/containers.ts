@@ -1,0 +1,231 @@
+import type { Duplex } from 'node:stream';
+import { InvalidParameterError } from '../../engine/errors.js';
+import type { CreateBody } from '../../engine/containers/create.js';
+import type { ContainerRecord } from '../../engine/containers/types.js';
+import type { WaitCondition } from '../../engine/containers/service.js';
+import type { OutputRecord } from '../../engine/runtime/types.js';
+import { rfc3339Nano } from '../../util/humanize.js';
+import { boolParam, filtersParam, intParam, sendJson, type HijackContext, type Router } from '../router.js';
+import { frame, STDERR, STDOUT } from '../stdcopy.js';
+import { versionAtLeast } from '../version.js';
+import { containerInspect, containerSummary } from '../views/containers.js';
+
+const RAW = 'application/vnd.docker.raw-stream';
+const MUX = 'application/vnd.docker.multiplexed-stream';
+
+export function registerContainerRoutes(router: Router): void {
+  router.add('POST', '/containers/create', async (ctx) => {
+    const body = await ctx.json<CreateBody>();
+    if (!body) throw new InvalidParameterError('config cannot be empty in order to create a container');
+    const name = ctx.query.get('name') ?? undefined;
+    const result = await ctx.engine.containers.create(body, name || undefined);
+    sendJson(ctx.res, 201, result);
+  });
+
+  router.add('GET', '/containers/json', (ctx) => {
+    const all = boolParam(ctx.query, 'all');
+    const limit = intParam(ctx.query, 'limit') ?? -1;
+    const filters = filtersParam(ctx.query);
+    let list = ctx.engine.containers.list()
+      .filter((c) => all || limit > 0 || c.State.Status === 'running' || c.State.Status === 'paused' || filters.has('status'))
+      .filter((c) => matchesFilters(c, filters))
+      .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+    if (limit > 0) list = list.slice(0, limit);
+    sendJson(ctx.res, 200, list.map((c) => containerSummary(c, ctx.engine.imageDisplayName(c))));
+  });
+
+  router.add('GET', '/containers/{id}/json', (ctx) => {
+    const rec = ctx.engine.containers.get(ctx.params[0]);
+    sendJson(ctx.res, 200, containerInspect(rec, ctx.engine.containers.dir(rec.Id)));
+  });
+
+  router.add('POST', '/containers/{id}/start', async (ctx) => {
+    await ctx.engine.containers.start(ctx.params[0]);
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('POST', '/containers/{id}/stop', async (ctx) => {
+    await ctx.engine.containers.stop(ctx.params[0], {
+      timeout: intParam(ctx.query, 't') ?? intParam(ctx.query, 'timeout'),
+      signal: ctx.query.get('signal') || undefined,
+    });
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('POST', '/containers/{id}/restart', async (ctx) => {
+    await ctx.engine.containers.restart(ctx.params[0], {
+      timeout: intParam(ctx.query, 't') ?? intParam(ctx.query, 'timeout'),
+      signal: ctx.query.get('signal') || undefined,
+    });
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('POST', '/containers/{id}/kill', async (ctx) => {
+    await ctx.engine.containers.kill(ctx.params[0], ctx.query.get('signal') || 'SIGKILL');
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('POST', '/containers/{id}/wait', async (ctx) => {
+    const condition = (ctx.query.get('condition') || 'not-running') as WaitCondition;
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+      throw new InvalidParameterError(`invalid condition: "${condition}"`);
+    }
+    const waiting = ctx.engine.containers.wait(ctx.params[0], condition);
+    // From API 1.30 the client reads the headers before starting the container: send them now.
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.flushHeaders();
+    let result;
+    try {
+      result = await waiting;
+    } catch (e) {
+      result = { StatusCode: -1, Error: { Message: (e as Error).message } };
+    }
+    ctx.res.end(JSON.stringify(result) + '\n');
+  });
+
+  router.add('DELETE', '/containers/{id}', async (ctx) => {
+    await ctx.engine.containers.remove(ctx.params[0], { force: boolParam(ctx.query, 'force') });
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('GET', '/containers/{id}/logs', async (ctx) => {
+    const q = ctx.query;
+    const stdout = boolParam(q, 'stdout');
+    const stderr = boolParam(q, 'stderr');
+    if (!stdout && !stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
+    const rec = ctx.engine.containers.get(ctx.params[0]);
+    const tailRaw = q.get('tail');
+    const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
+      throw new InvalidParameterError(`invalid value for "tail": "${tailRaw}"`);
+    }
+    const timestamps = boolParam(q, 'timestamps');
+    const records = ctx.engine.containers.logs(rec.Id, {
+      stdout, stderr, tail, follow: boolParam(q, 'follow'),
+      since: parseTime(q.get('since')), until: parseTime(q.get('until')),
+    });
+    const mux = !rec.Config.Tty;
+    ctx.res.writeHead(200, { 'Content-Type': mux && versionAtLeast(ctx.version, '1.42') ? MUX : RAW });
+    ctx.res.flushHeaders();
+    let closed = false;
+    ctx.res.on('close', () => { closed = true; void records.return(undefined); });
+    for await (const r of records) {
+      if (closed) break;
+      const payload = timestamps ? Buffer.concat([Buffer.from(rfc3339Nano(r.timeNs) + ' '), r.data]) : r.data;
+      if (!ctx.res.write(mux ? frame(r.stream === 'stdout' ? STDOUT : STDERR, payload) : payload)) {
+        await new Promise((res) => ctx.res.once('drain', res));
+      }
+    }
+    ctx.res.end();
+  });
+
+  router.hijack('POST', '/containers/{id}/attach', attach);
+}
+
+async function attach(ctx: HijackContext): Promise<void> {
+  const q = ctx.query;
+  const rec = ctx.engine.containers.get(ctx.params[0]);
+  const session = ctx.engine.containers.attach(rec.Id, {
+    stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'),
+    logs: boolParam(q, 'logs'), stream: boolParam(q, 'stream'),
+  });
+  const mux = !rec.Config.Tty;
+  writeHijackHead(ctx, mux && versionAtLeast(ctx.version, '1.42') ? MUX : RAW);
+  const socket = ctx.socket;
+  let gone = false;
+  socket.on('close', () => { gone = true; session.detach(); });
+  if (boolParam(q, 'stdin')) {
+    const detach = detachSequence(q.get('detachKeys'));
+    const feed = (chunk: Buffer) => {
+      const at = detach.scan(chunk);
+      if (at >= 0) {
+        if (at > 0) session.writeStdin(chunk.subarray(0, at));
+        session.detach();
+        socket.end();
+        return;
+      }
+      session.writeStdin(chunk);
+    };
+    if (ctx.head.length) feed(ctx.head);
+    socket.on('data', feed);
+    socket.on('end', () => session.endStdin());
+  }
+  for await (const r of session.output) {
+    if (gone) break;
+    if (!writeRecord(socket, r, mux)) await new Promise((res) => socket.once('drain', res));
+  }
+  if (!gone) socket.end();
+}
+
+function writeRecord(socket: Duplex, r: OutputRecord, mux: boolean): boolean {
+  return socket.write(mux ? frame(r.stream === 'stdout' ? STDOUT : STDERR, r.data) : r.data);
+}
+
+/** 101 after an Upgrade request, else a plain 200 with no framing: the socket is the stream. */
+export function writeHijackHead(ctx: HijackContext, contentType: string): void {
+  const head = ctx.upgrade
+    ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
+    : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`;
+  ctx.socket.write(head);
+}
+
+/** Docker's detach keys (default ctrl-p,ctrl-q), matched across chunk boundaries. */
+function detachSequence(spec: string | null) {
+  const keys = parseDetachKeys(spec ?? 'ctrl-p,ctrl-q');
+  let matched = 0;
+  return {
+    scan(chunk: Buffer): number {
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] === keys[matched]) {
+          matched++;
+          if (matched === keys.length) { matched = 0; return Math.max(0, i + 1 - keys.length); }
+        } else {
+          matched = chunk[i] === keys[0] ? 1 : 0;
+        }
+      }
+      return -1;
+    },
+  };
+}
+
+function parseDetachKeys(spec: string): number[] {
+  if (!spec) return [];
+  return spec.split(',').map((k) => {
+    const m = /^ctrl-([a-z@[\\\]^_])$/.exec(k);
+    if (m) return m[1] === '@' ? 0 : m[1].charCodeAt(0) & 0x1f;
+    if (k.length === 1) return k.charCodeAt(0);
+    throw new InvalidParameterError(`Invalid detach keys (${spec}) provided`);
+  });
+}
+
+/** since/until: unix seconds with optional fraction, or RFC3339. */
+function parseTime(v: string | null): number | undefined {
+  if (v === null || v === '' || v === '0') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid time value: ${v}`);
+  return t / 1000;
+}
+
+function matchesFilters(c: ContainerRecord, filters: Map<string, string[]>): boolean {
+  for (const [key, values] of filters) {
+    if (values.length === 0) continue;
+    const ok = values.some((v) => {
+      switch (key) {
+        case 'id': return c.Id.startsWith(v);
+        case 'name': return new RegExp(v).test(c.Name) || new RegExp(v).test('/' + c.Name);
+        case 'status': return c.State.Status === v;
+        case 'exited': return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
+        case 'ancestor': return c.Config.Image === v || c.ImageID.startsWith(v) || c.ImageID === `sha256:${v}`;
+        case 'label': {
+          const [k, val] = v.split('=', 2);
+          const have = c.Config.Labels?.[k];
+          return have !== undefined && (val === undefined || have === val);
+        }
+        default: throw new InvalidParameterError(`invalid filter '${key}'`);
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}

@@ -1,0 +1,87 @@
+import type { ServerResponse } from 'node:http';
+import { InvalidParameterError, NotImplementedError } from '../../engine/errors.js';
+import type { AuthConfig, JSONMessage } from '../../engine/images/types.js';
+import { boolParam, sendJson, type Router } from '../router.js';
+
+export function registerImageRoutes(router: Router): void {
+  router.add('GET', '/images/json', (ctx) => {
+    sendJson(ctx.res, 200, ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), digests: boolParam(ctx.query, 'digests') }));
+  });
+
+  router.add('POST', '/images/create', async (ctx) => {
+    const q = ctx.query;
+    const fromImage = q.get('fromImage');
+    if (!fromImage) {
+      if (q.get('fromSrc')) throw new NotImplementedError('import (fromSrc) is not implemented yet');
+      throw new InvalidParameterError('fromImage or fromSrc is required');
+    }
+    const tag = q.get('tag') ?? '';
+    const ref = !tag ? fromImage : tag.includes(':') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+    const out = lazyJsonStream(ctx.res);
+    try {
+      await ctx.engine.pull(ref, { auth: decodeAuth(ctx.req.headers['x-registry-auth']), platform: q.get('platform') || undefined }, out.write);
+    } catch (e) {
+      if (!out.started()) throw e;
+      const message = (e as Error).message;
+      out.write({ errorDetail: { message }, error: message });
+    }
+    out.end();
+  });
+
+  router.add('GET', '/images/{name*}/json', (ctx) => {
+    sendJson(ctx.res, 200, ctx.engine.inspectImage(ctx.params[0]));
+  });
+
+  router.add('GET', '/images/{name*}/history', (ctx) => {
+    sendJson(ctx.res, 200, ctx.engine.imageHistory(ctx.params[0]));
+  });
+
+  router.add('POST', '/images/{name*}/tag', async (ctx) => {
+    const repo = ctx.query.get('repo');
+    if (!repo) throw new InvalidParameterError('repository name must have at least one component');
+    await ctx.engine.tagImage(ctx.params[0], repo, ctx.query.get('tag') || undefined);
+    ctx.res.writeHead(201).end();
+  });
+
+  router.add('DELETE', '/images/{name*}', async (ctx) => {
+    const result = await ctx.engine.removeImage(ctx.params[0], {
+      force: boolParam(ctx.query, 'force'), noprune: boolParam(ctx.query, 'noprune'),
+    });
+    sendJson(ctx.res, 200, result);
+  });
+}
+
+/** X-Registry-Auth: base64url JSON; absent or "e30=" ({}) means anonymous. */
+export function decodeAuth(header: string | string[] | undefined): AuthConfig | undefined {
+  const raw = Array.isArray(header) ? header[0] : header;
+  if (!raw) return undefined;
+  try {
+    const json = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+    const auth = JSON.parse(json) as AuthConfig;
+    return Object.keys(auth).length ? auth : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A JSON-message stream whose 200 headers go out with the first message, so an error before
+ * any progress (unknown repository, bad reference) still gets its proper HTTP status.
+ */
+export function lazyJsonStream(res: ServerResponse) {
+  let started = false;
+  return {
+    started: () => started,
+    write: (msg: JSONMessage) => {
+      if (!started) {
+        started = true;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+      }
+      res.write(JSON.stringify(msg) + '\r\n');
+    },
+    end: () => {
+      if (!started) res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Engine } from '../engine/engine.js';
+import { InvalidParameterError, NotFoundError } from '../engine/errors.js';
+import { hijackErrorResponse, sendError } from './errors.js';
+import { parseJson, readBody, Router, type RequestContext } from './router.js';
+import { compareVersions, ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { registerContainerRoutes } from './routes/containers.js';
+import { registerImageRoutes } from './routes/images.js';
+
+const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+
+/** Headers every response carries, as dockerd sends them. */
+export const COMMON_HEADERS: Record<string, string> = {
+  'Api-Version': MAX_API_VERSION,
+  'Ostype': 'linux',
+  'Server': `Docker/${ENGINE_VERSION} (linux)`,
+  'Docker-Experimental': 'false',
+};
+
+export function buildRouter(): Router {
+  const router = new Router();
+  registerSystemRoutes(router);
+  registerContainerRoutes(router);
+  registerImageRoutes(router);
+  return router;
+}
+
+/** Split `/v1.45/containers/json` into version and path; check the version range. */
+function resolvePath(rawUrl: string): { path: string; version: string; query: URLSearchParams } {
+  const url = new URL(rawUrl, 'http://berth');
+  let path = url.pathname;
+  let version = MAX_API_VERSION;
+  const m = VERSION_PREFIX.exec(path);
+  if (m) {
+    version = m[1];
+    path = m[2];
+    if (compareVersions(version, MIN_API_VERSION) < 0) {
+      throw new InvalidParameterError(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+    }
+    if (compareVersions(version, MAX_API_VERSION) > 0) {
+      throw new InvalidParameterError(`client version ${version} is too new. Maximum supported API version is ${MAX_API_VERSION}`);
+    }
+  }
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return { path, version, query: url.searchParams };
+}
+
+export function createApiServer(engine: Engine, router = buildRouter()): Server {
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
+    void handle(engine, router, req, res);
+  });
+  // Hijacked streams: the client half-closes its side when its stdin ends; we keep writing.
+  server.on('connection', (socket) => { (socket as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true; });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void handleUpgrade(engine, router, req, socket, head);
+  });
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 60_000;
+  server.requestTimeout = 0;
+  return server;
+}
+
+async function handle(engine: Engine, router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const { path, version, query } = resolvePath(req.url ?? '/');
+    const found = router.match(req.method ?? 'GET', path);
+    if (found === undefined) throw new NotFoundError(`page not found`);
+    if (found === 'method') {
+      sendError(res, new NotFoundError('page not found'));
+      return;
+    }
+    let bodyPromise: Promise<unknown> | undefined;
+    const ctx: RequestContext = {
+      req, res, params: found.params, query, version, engine,
+      json: <T>() => (bodyPromise ??= readBody(req).then((b) => parseJson<T>(b))) as Promise<T | undefined>,
+    };
+    if (found.route.hijack) {
+      // A hijack route without Upgrade (curl, old clients): the handler writes a bare 200 head on
+      // the socket and streams unframed bytes until it closes, as dockerd does.
+      const socket = req.socket;
+      socket.setTimeout(0);
+      await found.route.hijack({ ...ctx, socket, head: Buffer.alloc(0), upgrade: false });
+      return;
+    }
+    await found.route.handler!(ctx);
+  } catch (err) {
+    sendError(res, err);
+  }
+}
+
+async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  socket.on('error', () => undefined);
+  try {
+    const { path, version, query } = resolvePath(req.url ?? '/');
+    const found = router.match(req.method ?? 'GET', path);
+    if (!found || found === 'method' || !found.route.hijack) throw new NotFoundError('page not found');
+    // The request body (exec start's JSON) arrives in `head` and after it: take Content-Length bytes.
+    const length = Number(req.headers['content-length'] ?? 0);
+    let buffered = head;
+    while (buffered.length < length) {
+      const chunk = await new Promise<Buffer>((resolve, reject) => {
+        socket.once('data', resolve);
+        socket.once('error', reject);
+      });
+      buffered = Buffer.concat([buffered, chunk]);
+    }
+    const body = buffered.subarray(0, length);
+    const rest = buffered.subarray(length);
+    await found.route.hijack({
+      req, params: found.params, query, version, engine, socket, head: rest, upgrade: true,
+      json: async <T>() => parseJson<T>(body),
+    });
+  } catch (err) {
+    socket.end(hijackErrorResponse(err));
+  }
+}

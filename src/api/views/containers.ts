@@ -1,0 +1,108 @@
+import type { ContainerRecord } from '../../engine/containers/types.js';
+import { humanDuration } from '../../util/humanize.js';
+
+/** `Up 2 minutes` / `Exited (0) 3 seconds ago` / `Created`, as dockerd renders State for listings. */
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  const s = rec.State;
+  switch (s.Status) {
+    case 'running': return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+    case 'paused': return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
+    case 'restarting': return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    case 'exited': return `Exited (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
+    default: return 'Created';
+  }
+}
+
+function command(rec: ContainerRecord): string {
+  return [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+}
+
+/** One item of GET /containers/json. */
+export function containerSummary(rec: ContainerRecord, imageName: string) {
+  return {
+    Id: rec.Id,
+    Names: [`/${rec.Name}`],
+    Image: imageName,
+    ImageID: rec.ImageID,
+    Command: command(rec),
+    Created: Math.floor(Date.parse(rec.Created) / 1000),
+    Ports: [],
+    Labels: rec.Config.Labels ?? {},
+    State: rec.State.Status,
+    Status: statusText(rec),
+    HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+}
+
+/** GET /containers/{id}/json. */
+export function containerInspect(rec: ContainerRecord, dir: string) {
+  const s = rec.State;
+  return {
+    Id: rec.Id,
+    Created: rec.Created,
+    Path: rec.Path,
+    Args: rec.Args,
+    State: {
+      Status: s.Status,
+      Running: s.Status === 'running' || s.Status === 'paused',
+      Paused: s.Status === 'paused',
+      Restarting: s.Status === 'restarting',
+      OOMKilled: s.OOMKilled,
+      Dead: s.Status === 'dead',
+      Pid: s.Pid,
+      ExitCode: s.ExitCode,
+      Error: s.Error,
+      StartedAt: s.StartedAt,
+      FinishedAt: s.FinishedAt,
+    },
+    Image: rec.ImageID,
+    ResolvConfPath: `${dir}/resolv.conf`,
+    HostnamePath: `${dir}/hostname`,
+    HostsPath: `${dir}/hosts`,
+    LogPath: `${dir}/container.log`,
+    Name: `/${rec.Name}`,
+    RestartCount: rec.RestartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: null, ContainerIDFile: '', LogConfig: { Type: 'berth-log', Config: {} },
+      PortBindings: {}, VolumeDriver: '', VolumesFrom: null,
+      ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'host', Dns: [], DnsOptions: [],
+      DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null,
+      OomScoreAdj: 0, PidMode: '', PublishAllPorts: false, SecurityOpt: null, UTSMode: '',
+      UsernsMode: '', Isolation: '', CpuShares: 0, Memory: 0, NanoCpus: 0, CgroupParent: '',
+      BlkioWeight: 0, CpuPeriod: 0, CpuQuota: 0, CpusetCpus: '', CpusetMems: '', Devices: [],
+      MemoryReservation: 0, MemorySwap: 0, PidsLimit: null, Ulimits: [], Mounts: [],
+      MaskedPaths: [], ReadonlyPaths: [],
+      ...rec.HostConfig,
+    },
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: {
+        LowerDir: rec.LowerDirs.join(':'),
+        UpperDir: `${dir}/upper`,
+        MergedDir: `${dir}/rootfs`,
+        WorkDir: `${dir}/work`,
+      },
+    },
+    Mounts: [],
+    Config: {
+      ...rec.Config,
+      ExposedPorts: rec.Config.ExposedPorts,
+    },
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', SandboxKey: '', HairpinMode: false, LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0, Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+      EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '',
+      IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import type { Server } from 'node:http';
+import { createApiServer } from '../api/server.js';
+import { ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../api/version.js';
+import { Engine } from '../engine/engine.js';
+import { ensureHostReady } from '../engine/runtime/index.js';
+import { loadConfig, parseDaemonArgs, socketPath, usage, UsageError } from './config.js';
+
+function log(msg: string): void {
+  process.stderr.write(`${new Date().toISOString()} berthd: ${msg}\n`);
+}
+
+/** Is some process already serving this socket? */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function listen(server: Server, path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  if (await socketInUse(path)) throw new Error(`another daemon is already listening on ${path}`);
+  await rm(path, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => { server.off('error', reject); resolve(); });
+  });
+  await chmod(path, 0o660);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseDaemonArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(125);
+  }
+  if (parsed.help) {
+    process.stdout.write(usage());
+    return;
+  }
+  const config = loadConfig(parsed.flags);
+  if (process.getuid?.() !== 0) {
+    log('berthd needs to run as root');
+    process.exit(1);
+  }
+  await ensureHostReady();
+  const engine = await Engine.open({
+    dataRoot: config.dataRoot,
+    registryMirrors: config.registryMirrors,
+    insecureRegistries: config.insecureRegistries,
+    engineVersion: ENGINE_VERSION,
+    apiVersion: MAX_API_VERSION,
+    minApiVersion: MIN_API_VERSION,
+  });
+  const sockets = config.hosts.map(socketPath);
+  const servers: Server[] = [];
+  for (const path of sockets) {
+    const server = createApiServer(engine);
+    await listen(server, path);
+    servers.push(server);
+  }
+  await mkdir(dirname(config.pidFile), { recursive: true });
+  await writeFile(config.pidFile, `${process.pid}\n`);
+  log(`API listening on ${sockets.join(', ')} (data root ${config.dataRoot})`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down; running containers keep running under their shims`);
+    for (const s of servers) {
+      s.close();
+      s.closeAllConnections();
+    }
+    await engine.close();
+    for (const path of sockets) await rm(path, { force: true });
+    await rm(config.pidFile, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => undefined);
+  // A hijacked client vanishing mid-write must not take the daemon down.
+  process.on('SIGPIPE', () => undefined);
+}
+
+main().catch((e) => {
+  if (e instanceof UsageError) process.stderr.write(`${e.message}\n`);
+  else log(`failed to start: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+import { InvalidParameterError } from '../errors.js';
+import type { ImageRecord } from '../images/types.js';
+import { rfc3339Nano, nowNs, ZERO_TIME } from '../../util/humanize.js';
+import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
+
+/** The body of POST /containers/create as clients send it (Config fields at the top level). */
+export interface CreateBody extends Partial<Omit<ContainerConfig, 'Labels'>> {
+  Image: string;
+  Labels?: Record<string, string> | null;
+  HostConfig?: Partial<HostConfig> | null;
+  NetworkingConfig?: unknown;
+}
+
+const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
+
+/**
+ * Build a container record from a create request and its image, with Docker's merge rules:
+ * user values win; the image supplies Env entries the user did not set, Cmd/Entrypoint when the
+ * user gave none, WorkingDir, User, Labels, StopSignal.
+ */
+export function normalizeCreate(body: CreateBody, ctx: { id: string; name: string; image: ImageRecord; lowerDirs: string[] }): ContainerRecord {
+  const img = ctx.image.config.config ?? {};
+  const asList = (v: unknown, what: string): string[] | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'string') return [v];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidParameterError(`${what} must be a list of strings`);
+    return v as string[];
+  };
+  let entrypoint = asList(body.Entrypoint, 'Entrypoint');
+  let cmd = asList(body.Cmd, 'Cmd');
+  if (!entrypoint || entrypoint.length === 0) {
+    if (!cmd || cmd.length === 0) cmd = img.Cmd ?? null;
+    if (!entrypoint) entrypoint = img.Entrypoint ?? null;
+  }
+  // `--entrypoint ""` clears the image's entrypoint.
+  if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
+  const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
+  if (argv.length === 0) throw new InvalidParameterError('no command specified');
+
+  const env = [...(asList(body.Env, 'Env') ?? [])];
+  for (const e of env) if (!e.includes('=') && e.length === 0) throw new InvalidParameterError(`invalid environment variable: ${e}`);
+  const keys = new Set(env.map((e) => e.split('=')[0]));
+  for (const e of img.Env ?? []) if (!keys.has(e.split('=')[0])) env.push(e);
+  if (!env.some((e) => e.startsWith('PATH='))) env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+
+  const hc = body.HostConfig ?? {};
+  const restart = (hc.RestartPolicy ?? { Name: '', MaximumRetryCount: 0 }) as HostConfig['RestartPolicy'];
+  if (!RESTART_POLICIES.has(restart.Name ?? '')) throw new InvalidParameterError(`invalid restart policy '${restart.Name}'`);
+  if (hc.AutoRemove && restart.Name && restart.Name !== 'no') {
+    throw new InvalidParameterError('can\'t create \'AutoRemove\' container with restart policy');
+  }
+  const hostConfig: HostConfig = {
+    ...hc,
+    AutoRemove: !!hc.AutoRemove,
+    RestartPolicy: { Name: restart.Name ?? '', MaximumRetryCount: restart.MaximumRetryCount ?? 0 },
+    NetworkMode: hc.NetworkMode || 'default',
+    Privileged: !!hc.Privileged,
+    ReadonlyRootfs: !!hc.ReadonlyRootfs,
+    Runtime: hc.Runtime || 'crun',
+    ShmSize: hc.ShmSize || 64 * 1024 * 1024,
+  };
+  if (hostConfig.Runtime !== 'crun' && hostConfig.Runtime !== 'runc') {
+    throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);
+  }
+
+  const config: ContainerConfig = {
+    Hostname: body.Hostname || ctx.id.slice(0, 12),
+    Domainname: body.Domainname ?? '',
+    User: body.User || img.User || '',
+    AttachStdin: !!body.AttachStdin,
+    AttachStdout: !!body.AttachStdout,
+    AttachStderr: !!body.AttachStderr,
+    ExposedPorts: { ...(img.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
+    Tty: !!body.Tty,
+    OpenStdin: !!body.OpenStdin,
+    StdinOnce: !!body.StdinOnce,
+    Env: env,
+    Cmd: cmd,
+    Image: body.Image,
+    Volumes: body.Volumes ?? img.Volumes ?? null,
+    WorkingDir: body.WorkingDir || img.WorkingDir || '',
+    Entrypoint: entrypoint,
+    OnBuild: null,
+    Labels: { ...(img.Labels ?? {}), ...(body.Labels ?? {}) },
+    StopSignal: body.StopSignal || img.StopSignal || undefined,
+    StopTimeout: body.StopTimeout,
+  };
+  if (config.ExposedPorts && Object.keys(config.ExposedPorts).length === 0) delete config.ExposedPorts;
+  if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
+    throw new InvalidParameterError(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+  }
+
+  return {
+    Id: ctx.id,
+    Name: ctx.name,
+    Created: rfc3339Nano(nowNs()),
+    ImageID: ctx.image.id,
+    Path: argv[0],
+    Args: argv.slice(1),
+    Config: config,
+    HostConfig: hostConfig,
+    NetworkingConfig: body.NetworkingConfig,
+    State: {
+      Status: 'created', Pid: 0, ShimPid: 0, ExitCode: 0, Error: '', OOMKilled: false,
+      StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
+    },
+    RestartCount: 0,
+    LowerDirs: ctx.lowerDirs,
+  };
+}

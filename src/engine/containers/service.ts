@@ -1,0 +1,519 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConflictError, InvalidParameterError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { ImageRecord } from '../images/types.js';
+import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, LogReadOptions } from '../runtime/types.js';
+import { nowNs, rfc3339Nano, ZERO_TIME } from '../../util/humanize.js';
+import { generateName, VALID_NAME } from './names.js';
+import { ContainerStore } from './store.js';
+import { normalizeCreate, type CreateBody } from './create.js';
+import type { ContainerRecord } from './types.js';
+
+/** What the container service needs from the image side. */
+export interface ImageLookup {
+  /** Resolve a reference or ID; throws NotFoundError("No such image: x"). */
+  resolve(ref: string): ImageRecord;
+  /** Overlay lowerdirs for an image, top layer first. */
+  lowerDirs(image: ImageRecord): string[];
+  /** Human name of an image id for listings (first repo tag, else the short id). */
+  displayName?(imageId: string): string;
+}
+
+/** Turns a container record into the OCI runtime spec (runtime/spec.ts behind it). */
+export type SpecBuilder = (rec: ContainerRecord, paths: { rootfs: string; dir: string }) => Promise<object> | object;
+
+/**
+ * Per-container output hub: the shim connection's records and exit fan out from here to
+ * attach sessions, followers and waiters, whether they came before or after start.
+ */
+class Hub extends EventEmitter {
+  conn?: ShimConnection;
+  pendingStdin: Buffer[] = [];
+  stdinClosed = false;
+  constructor() { super(); this.setMaxListeners(0); }
+}
+
+export interface AttachOptions { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }
+
+export interface AttachSession {
+  /** Records to send, in order; the iterator ends when the container stops (or at once without stream). */
+  output: AsyncIterable<OutputRecord>;
+  writeStdin(data: Buffer): void;
+  /** The client closed its stdin (half-close). */
+  endStdin(): void;
+  detach(): void;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface ContainerServiceOptions {
+  root: string;
+  images: ImageLookup;
+  runtime: RuntimeApi;
+  events: EventBus;
+  buildSpec: SpecBuilder;
+  hostResolvConf?: string;
+}
+
+export class ContainerService {
+  readonly store: ContainerStore;
+  private readonly hubs = new Map<string, Hub>();
+  private readonly images: ImageLookup;
+  private readonly runtime: RuntimeApi;
+  private readonly events: EventBus;
+  private readonly buildSpec: SpecBuilder;
+  private readonly hostResolvConf: string;
+
+  constructor(opts: ContainerServiceOptions) {
+    this.store = new ContainerStore(opts.root);
+    this.images = opts.images;
+    this.runtime = opts.runtime;
+    this.events = opts.events;
+    this.buildSpec = opts.buildSpec;
+    this.hostResolvConf = opts.hostResolvConf ?? '/etc/resolv.conf';
+  }
+
+  // ---- lifecycle of the service ----
+
+  /** Load records and reconcile them with what is really running (after a restart or a crash). */
+  async init(): Promise<void> {
+    await mkdir(this.store.root, { recursive: true });
+    const { leftovers } = await this.store.load();
+    for (const id of leftovers) await rm(this.store.dir(id), { recursive: true, force: true });
+    for (const rec of this.store.all()) {
+      if (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting') {
+        await this.reattach(rec);
+      } else if (rec.State.Status === 'removing') {
+        await this.finishRemove(rec);
+      }
+    }
+    // Restart policies that survive a daemon restart, as Docker does.
+    for (const rec of this.store.all()) {
+      if (rec.State.Status !== 'running' && this.shouldRestartOnBoot(rec)) {
+        this.start(rec.Id).catch(() => undefined);
+      }
+    }
+  }
+
+  private shouldRestartOnBoot(rec: ContainerRecord): boolean {
+    const p = rec.HostConfig.RestartPolicy?.Name;
+    if (p === 'always') return true;
+    if (p === 'unless-stopped') return !rec.StoppedByUser;
+    return false;
+  }
+
+  private async reattach(rec: ContainerRecord): Promise<void> {
+    const dir = this.store.dir(rec.Id);
+    if (rec.State.ShimPid && this.runtime.isAlive(rec.State.ShimPid)) {
+      try {
+        const conn = await this.runtime.connect(dir);
+        this.wire(rec, conn);
+        // The container may have ended between our crash and this connect.
+        const exit = await this.runtime.readExit(dir);
+        if (exit && this.hubs.get(rec.Id)?.conn === conn) await this.onExit(rec.Id, exit);
+        return;
+      } catch { /* fall through to the exit file */ }
+    }
+    const exit = await this.runtime.readExit(dir);
+    await this.onExit(rec.Id, exit ?? {
+      exitCode: 255, finishedAt: rfc3339Nano(nowNs()), oomKilled: false,
+    }, exit ? '' : 'container supervisor exited unexpectedly');
+  }
+
+  // ---- queries ----
+
+  get(ref: string): ContainerRecord { return this.store.get(ref); }
+  list(): ContainerRecord[] { return this.store.all(); }
+  dir(id: string): string { return this.store.dir(id); }
+  isRunning(rec: ContainerRecord): boolean { return rec.State.Status === 'running' || rec.State.Status === 'paused'; }
+
+  /** IDs of the containers made from an image (for rmi's conflict checks). */
+  usingImage(imageId: string): ContainerRecord[] {
+    return this.store.all().filter((c) => c.ImageID === imageId);
+  }
+
+  // ---- create ----
+
+  async create(body: CreateBody, requestedName?: string): Promise<{ Id: string; Warnings: string[] }> {
+    if (!body || typeof body !== 'object') throw new InvalidParameterError('config cannot be empty in order to create a container');
+    if (!body.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
+    const image = this.images.resolve(body.Image);
+    const id = randomBytes(32).toString('hex');
+    let name: string;
+    if (requestedName) {
+      if (!VALID_NAME.test(requestedName)) {
+        throw new InvalidParameterError(`Invalid container name (${requestedName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      }
+      name = requestedName.replace(/^\//, '');
+    } else {
+      name = generateName((n) => this.store.nameTaken(n));
+    }
+    if (!this.store.claimName(name, id)) {
+      const holder = this.store.holderOf(name);
+      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const dir = this.store.dir(id);
+    try {
+      const rec = normalizeCreate(body, { id, name, image, lowerDirs: this.images.lowerDirs(image) });
+      await mkdir(join(dir, 'upper'), { recursive: true });
+      await mkdir(join(dir, 'work'), { recursive: true });
+      await mkdir(join(dir, 'rootfs'), { recursive: true });
+      await this.writeEtcFiles(rec, dir);
+      await this.store.save(rec);
+      this.events.publish('container', 'create', id, this.attrs(rec));
+      return { Id: id, Warnings: [] };
+    } catch (e) {
+      this.store.releaseName(name, id);
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private async writeEtcFiles(rec: ContainerRecord, dir: string): Promise<void> {
+    const hostname = rec.Config.Hostname;
+    await writeFile(join(dir, 'hostname'), `${hostname}\n`);
+    await writeFile(join(dir, 'hosts'),
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t${hostname}\n`);
+    let resolv = '';
+    try { resolv = await readFile(this.hostResolvConf, 'utf8'); } catch { /* none on the host */ }
+    await writeFile(join(dir, 'resolv.conf'), resolv);
+  }
+
+  // ---- start ----
+
+  async start(ref: string): Promise<void> {
+    const rec = this.store.get(ref);
+    if (this.isRunning(rec)) throw new NotModifiedError();
+    if (rec.State.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
+    const dir = this.store.dir(rec.Id);
+    const rootfs = join(dir, 'rootfs');
+    const spec = await this.buildSpec(rec, { rootfs, dir });
+    const hub = this.hub(rec.Id);
+    hub.stdinClosed = false;
+    let started;
+    try {
+      started = await this.runtime.start({
+        id: rec.Id, dir, spec,
+        rootfs: { lowerDirs: rec.LowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target: rootfs },
+        logPath: join(dir, 'container.log'),
+        openStdin: rec.Config.OpenStdin,
+        tty: rec.Config.Tty,
+      });
+    } catch (e) {
+      rec.State.Error = e instanceof Error ? e.message : String(e);
+      rec.State.ExitCode = /executable file not found|no such file or directory/i.test(rec.State.Error) ? 127
+        : /permission denied/i.test(rec.State.Error) ? 126 : 128;
+      if (rec.State.Status === 'created') rec.State.Status = 'created';
+      else rec.State.Status = 'exited';
+      await this.store.save(rec);
+      if (rec.HostConfig.AutoRemove) await this.removeNow(rec).catch(() => undefined);
+      throw isBerthError(e) ? e : new SystemError(rec.State.Error, e);
+    }
+    rec.State = {
+      ...rec.State,
+      Status: 'running', Pid: started.result.pid, ShimPid: started.result.shimPid,
+      StartedAt: started.result.startedAt, Error: '', ExitCode: 0, OOMKilled: false,
+    };
+    rec.StoppedByUser = false;
+    this.wire(rec, started.conn);
+    await this.store.save(rec);
+    this.events.publish('container', 'start', rec.Id, this.attrs(rec));
+  }
+
+  /** Route a shim connection's output and exit into the container's hub. */
+  private wire(rec: ContainerRecord, conn: ShimConnection): void {
+    const hub = this.hub(rec.Id);
+    hub.conn = conn;
+    for (const chunk of hub.pendingStdin) conn.writeStdin(chunk);
+    hub.pendingStdin = [];
+    if (hub.stdinClosed) conn.closeStdin();
+    conn.on('output', (r: OutputRecord) => hub.emit('output', r));
+    conn.once('exit', (s: ExitStatus) => { void this.onExit(rec.Id, s); });
+    conn.once('close', () => {
+      if (hub.conn === conn) hub.conn = undefined;
+      // A shim that vanished without an exit frame: read its exit file if it wrote one.
+      const cur = this.store.find(rec.Id);
+      if (cur && this.isRunning(cur) && !this.runtime.isAlive(cur.State.ShimPid)) {
+        void this.runtime.readExit(this.store.dir(rec.Id)).then((exit) => this.onExit(rec.Id, exit ?? {
+          exitCode: 255, finishedAt: rfc3339Nano(nowNs()), oomKilled: false,
+        }, exit ? '' : 'container supervisor exited unexpectedly'));
+      }
+    });
+  }
+
+  private async onExit(id: string, status: ExitStatus, error = ''): Promise<void> {
+    const rec = this.store.find(id);
+    if (!rec || !this.isRunning(rec) && rec.State.Status !== 'restarting') return;
+    const hub = this.hub(id);
+    const conn = hub.conn;
+    hub.conn = undefined;
+    rec.State = {
+      ...rec.State, Status: 'exited', Pid: 0, ShimPid: 0,
+      ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
+    };
+    await this.store.save(rec);
+    conn?.close();
+    await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(() => undefined);
+    this.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(status.exitCode) });
+    hub.emit('exit', status);
+    if (rec.HostConfig.AutoRemove) {
+      await this.removeNow(rec).catch(() => undefined);
+      return;
+    }
+    if (this.shouldRestartAfterExit(rec)) {
+      rec.RestartCount++;
+      const delay = Math.min(100 * 2 ** Math.min(rec.RestartCount, 10), 60_000);
+      setTimeout(() => { this.start(id).catch(() => undefined); }, delay).unref();
+    }
+  }
+
+  private shouldRestartAfterExit(rec: ContainerRecord): boolean {
+    if (rec.StoppedByUser) return false;
+    const p = rec.HostConfig.RestartPolicy;
+    if (p?.Name === 'always' || p?.Name === 'unless-stopped') return true;
+    if (p?.Name === 'on-failure') {
+      return rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || rec.RestartCount < p.MaximumRetryCount);
+    }
+    return false;
+  }
+
+  // ---- stop, kill, restart ----
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.store.get(ref);
+    if (!this.isRunning(rec)) throw new NotModifiedError();
+    rec.StoppedByUser = true;
+    await this.store.save(rec);
+    const signal = opts.signal || rec.Config.StopSignal || 'SIGTERM';
+    const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
+    const exited = this.nextExit(rec.Id);
+    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(signalNumber(signal)) });
+    this.runtime.kill(rec.State.Pid, signal);
+    if (timeout < 0 || !(await withTimeout(exited, timeout * 1000))) {
+      if (this.isRunning(rec)) {
+        this.runtime.kill(rec.State.Pid, 'SIGKILL');
+        await exited;
+      }
+    }
+    this.events.publish('container', 'stop', rec.Id, this.attrs(rec));
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.store.get(ref);
+    if (!this.isRunning(rec)) {
+      throw new ConflictError(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
+    }
+    this.runtime.kill(rec.State.Pid, signal);
+    rec.StoppedByUser = true;
+    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(signalNumber(signal)) });
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.store.get(ref);
+    if (this.isRunning(rec)) await this.stop(rec.Id, opts);
+    await this.start(rec.Id);
+    this.events.publish('container', 'restart', rec.Id, this.attrs(rec));
+  }
+
+  private nextExit(id: string): Promise<ExitStatus> {
+    return new Promise((resolve) => this.hub(id).once('exit', resolve));
+  }
+
+  // ---- wait ----
+
+  /** Resolves when the condition is met; the API writes the headers before awaiting this. */
+  async wait(ref: string, condition: WaitCondition = 'not-running'): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    const rec = this.store.get(ref);
+    const hub = this.hub(rec.Id);
+    const result = () => ({ StatusCode: rec.State.ExitCode, Error: rec.State.Error ? { Message: rec.State.Error } : null });
+    if (condition === 'not-running' && !this.isRunning(rec)) return result();
+    if (condition === 'removed') {
+      await new Promise<void>((resolve) => hub.once('removed', resolve));
+      return result();
+    }
+    await new Promise<void>((resolve) => hub.once('exit', () => resolve()));
+    return result();
+  }
+
+  // ---- remove ----
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const rec = this.store.get(ref);
+    if (this.isRunning(rec)) {
+      if (!opts.force) {
+        throw new ConflictError(`cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+      }
+      const exited = this.nextExit(rec.Id);
+      rec.StoppedByUser = true;
+      this.runtime.kill(rec.State.Pid, 'SIGKILL');
+      await exited;
+      if (!this.store.find(rec.Id)) return; // AutoRemove got there first
+    }
+    if (rec.State.Status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
+    await this.removeNow(rec);
+  }
+
+  private async removeNow(rec: ContainerRecord): Promise<void> {
+    if (!this.store.find(rec.Id)) return;
+    rec.State.Status = 'removing';
+    await this.store.save(rec);
+    await this.finishRemove(rec);
+  }
+
+  private async finishRemove(rec: ContainerRecord): Promise<void> {
+    const dir = this.store.dir(rec.Id);
+    await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(() => undefined);
+    await this.store.delete(rec);
+    this.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
+    const hub = this.hubs.get(rec.Id);
+    if (hub) {
+      hub.emit('removed');
+      this.hubs.delete(rec.Id);
+    }
+  }
+
+  // ---- logs and attach ----
+
+  /** Logged records, then (with follow) live ones until the container stops. */
+  async *logs(ref: string, opts: LogReadOptions & { follow?: boolean }): AsyncGenerator<OutputRecord> {
+    const rec = this.store.get(ref);
+    const logPath = join(this.store.dir(rec.Id), 'container.log');
+    const follow = opts.follow && this.isRunning(rec);
+    // Subscribe before reading the file so nothing falls between the two; drop duplicates by time.
+    const live = follow ? this.subscribe(rec.Id, opts) : undefined;
+    let lastNs = -1n;
+    try {
+      for await (const r of this.runtime.readLogs(logPath, opts)) {
+        lastNs = r.timeNs;
+        yield r;
+      }
+      if (!live) return;
+      for await (const r of live.records) {
+        if (r.timeNs <= lastNs) continue;
+        if (opts.until !== undefined && Number(r.timeNs) / 1e9 > opts.until) break;
+        yield r;
+      }
+    } finally {
+      live?.stop();
+    }
+  }
+
+  attach(ref: string, opts: AttachOptions): AttachSession {
+    const rec = this.store.get(ref);
+    const hub = this.hub(rec.Id);
+    const wantStream = opts.stream && rec.State.Status !== 'exited' && rec.State.Status !== 'dead';
+    const live = wantStream ? this.subscribe(rec.Id, { stdout: opts.stdout, stderr: opts.stderr }) : undefined;
+    const self = this;
+    async function* output(): AsyncGenerator<OutputRecord> {
+      try {
+        if (opts.logs) {
+          yield* self.runtime.readLogs(join(self.store.dir(rec.Id), 'container.log'), { stdout: opts.stdout, stderr: opts.stderr });
+        }
+        if (live) yield* live.records;
+      } finally {
+        live?.stop();
+      }
+    }
+    return {
+      output: output(),
+      writeStdin(data: Buffer) {
+        if (!opts.stdin || !rec.Config.OpenStdin) return;
+        if (hub.conn) hub.conn.writeStdin(data);
+        else hub.pendingStdin.push(data);
+      },
+      endStdin() {
+        if (!opts.stdin || !rec.Config.OpenStdin || !rec.Config.StdinOnce) return;
+        hub.stdinClosed = true;
+        hub.conn?.closeStdin();
+      },
+      detach() { live?.stop(); },
+    };
+  }
+
+  /** A queue of live records from the hub, ending at exit or removal. */
+  private subscribe(id: string, filter: { stdout: boolean; stderr: boolean }): { records: AsyncIterable<OutputRecord>; stop(): void } {
+    const hub = this.hub(id);
+    const queue: OutputRecord[] = [];
+    let ended = false;
+    let wake: (() => void) | undefined;
+    const onOutput = (r: OutputRecord) => {
+      if ((r.stream === 'stdout' && !filter.stdout) || (r.stream === 'stderr' && !filter.stderr)) return;
+      queue.push(r);
+      wake?.();
+    };
+    const onEnd = () => { ended = true; wake?.(); };
+    hub.on('output', onOutput);
+    hub.once('exit', onEnd);
+    hub.once('removed', onEnd);
+    const stop = () => {
+      hub.off('output', onOutput);
+      hub.off('exit', onEnd);
+      hub.off('removed', onEnd);
+      onEnd();
+    };
+    async function* records(): AsyncGenerator<OutputRecord> {
+      try {
+        for (;;) {
+          while (queue.length) yield queue.shift()!;
+          if (ended) return;
+          await new Promise<void>((r) => { wake = r; });
+          wake = undefined;
+        }
+      } finally {
+        stop();
+      }
+    }
+    return { records: records(), stop };
+  }
+
+  private hub(id: string): Hub {
+    let hub = this.hubs.get(id);
+    if (!hub) {
+      hub = new Hub();
+      this.hubs.set(id, hub);
+    }
+    return hub;
+  }
+
+  private attrs(rec: ContainerRecord): Record<string, string> {
+    return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name };
+  }
+
+  /** Close live connections (daemon shutdown); containers keep running under their shims. */
+  detachAll(): void {
+    for (const hub of this.hubs.values()) {
+      hub.conn?.close();
+      hub.conn = undefined;
+    }
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11,
+  USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20,
+  TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
+};
+
+/** Docker accepts "SIGTERM", "TERM", "15". */
+export function signalNumber(sig: string | number): number {
+  if (typeof sig === 'number') return sig;
+  if (/^\d+$/.test(sig)) return Number(sig);
+  const n = SIGNALS[sig.toUpperCase().replace(/^SIG/, '')];
+  if (!n) throw new InvalidParameterError(`Invalid signal: ${sig}`);
+  return n;
+}
+
+export { ZERO_TIME };

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSpec } from '../runtime/spec.js';
+import type { ContainerRecord } from './types.js';
+
+/**
+ * The container record → OCI runtime spec. The rootfs is mounted by the shim after this runs,
+ * so names in `User` are resolved from the topmost layer that has /etc/passwd.
+ */
+export async function specForContainer(rec: ContainerRecord, paths: { rootfs: string; dir: string }): Promise<object> {
+  const etcRoot = [join(paths.dir, 'upper'), ...rec.LowerDirs].find((d) => existsSync(join(d, 'etc/passwd'))) ?? paths.rootfs;
+  return buildSpec({
+    id: rec.Id,
+    args: [rec.Path, ...rec.Args],
+    env: rec.Config.Env,
+    cwd: rec.Config.WorkingDir || '/',
+    user: rec.Config.User,
+    hostname: rec.Config.Hostname,
+    domainname: rec.Config.Domainname,
+    rootfsPath: paths.rootfs,
+    readonlyRootfs: rec.HostConfig.ReadonlyRootfs,
+    tty: rec.Config.Tty,
+    binds: [
+      { source: join(paths.dir, 'resolv.conf'), destination: '/etc/resolv.conf' },
+      { source: join(paths.dir, 'hostname'), destination: '/etc/hostname' },
+      { source: join(paths.dir, 'hosts'), destination: '/etc/hosts' },
+    ],
+    shmSize: rec.HostConfig.ShmSize,
+    network: rec.HostConfig.NetworkMode === 'host' ? 'host' : 'private',
+  }, etcRoot);
+}

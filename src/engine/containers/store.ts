@@ -1,0 +1,101 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../../util/atomic.js';
+import { InvalidParameterError, NotFoundError } from '../errors.js';
+import type { ContainerRecord } from './types.js';
+
+/**
+ * Container records: one folder per container (containers/<id>/) holding config.v2.json,
+ * written atomically, plus an in-memory index by id and by name.
+ */
+export class ContainerStore {
+  private readonly byId = new Map<string, ContainerRecord>();
+  private readonly byName = new Map<string, string>();
+
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** Load every complete record; folders without a record are leftovers of a crashed create. */
+  async load(): Promise<{ leftovers: string[] }> {
+    const leftovers: string[] = [];
+    let entries: string[] = [];
+    try { entries = await readdir(this.root); } catch { return { leftovers }; }
+    for (const id of entries) {
+      if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      try {
+        const rec = JSON.parse(await readFile(join(this.root, id, 'config.v2.json'), 'utf8')) as ContainerRecord;
+        this.index(rec);
+      } catch {
+        leftovers.push(id);
+      }
+    }
+    return { leftovers };
+  }
+
+  private index(rec: ContainerRecord): void {
+    this.byId.set(rec.Id, rec);
+    this.byName.set(rec.Name, rec.Id);
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(join(this.dir(rec.Id), 'config.v2.json'), rec);
+    this.index(rec);
+  }
+
+  /** Reserve a name in the index before the record is on disk (create is not atomic otherwise). */
+  claimName(name: string, id: string): boolean {
+    const holder = this.byName.get(name);
+    if (holder && holder !== id) return false;
+    this.byName.set(name, id);
+    return true;
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.byName.get(name) === id) this.byName.delete(name);
+  }
+
+  nameTaken(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  holderOf(name: string): string | undefined {
+    return this.byName.get(name);
+  }
+
+  async delete(rec: ContainerRecord): Promise<void> {
+    this.byId.delete(rec.Id);
+    this.releaseName(rec.Name, rec.Id);
+    await rm(this.dir(rec.Id), { recursive: true, force: true });
+  }
+
+  all(): ContainerRecord[] {
+    return [...this.byId.values()];
+  }
+
+  /** Docker's lookup order: full ID, exact name, unique ID prefix. */
+  find(ref: string): ContainerRecord | undefined {
+    const exact = this.byId.get(ref);
+    if (exact) return exact;
+    const byName = this.byName.get(ref.startsWith('/') ? ref.slice(1) : ref);
+    if (byName) return this.byId.get(byName);
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    let found: ContainerRecord | undefined;
+    for (const rec of this.byId.values()) {
+      if (rec.Id.startsWith(ref)) {
+        if (found) throw new InvalidParameterError(`multiple IDs found with provided prefix: ${ref}`);
+        found = rec;
+      }
+    }
+    return found;
+  }
+
+  get(ref: string): ContainerRecord {
+    if (!ref) throw new NotFoundError('No such container: ');
+    const rec = this.find(ref);
+    if (!rec) throw new NotFoundError(`No such container: ${ref}`);
+    return rec;
+  }
+}

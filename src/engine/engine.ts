@@ -1,0 +1,242 @@
+import { cpus, hostname, release, totalmem } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ContainerService } from './containers/service.js';
+import { specForContainer } from './containers/spec.js';
+import { EventBus } from './events/bus.js';
+import { ConflictError } from './errors.js';
+import { ImageService } from './images/service.js';
+import { familiarString, parseDockerRef, truncateId } from './images/reference.js';
+import type { AuthConfig, ImageRecord, ProgressSink } from './images/types.js';
+import { Distribution } from './distribution/index.js';
+import { createRuntime } from './runtime/index.js';
+import type { RuntimeApi } from './runtime/types.js';
+import type { ContainerRecord } from './containers/types.js';
+
+export interface EngineConfig {
+  dataRoot: string;
+  registryMirrors: string[];
+  insecureRegistries: string[];
+  /** Version strings reported by /version and /info. */
+  engineVersion: string;
+  apiVersion: string;
+  minApiVersion: string;
+  /** Where the daemon's own identity is kept (ID in /info). */
+  runtime?: RuntimeApi;
+}
+
+/**
+ * The engine: the services behind the API, wired together for one data root.
+ * No HTTP in here; the API layer calls these methods and shapes their results.
+ */
+export class Engine {
+  readonly events: EventBus;
+  readonly images: ImageService;
+  readonly containers: ContainerService;
+  readonly distribution: Distribution;
+  readonly runtime: RuntimeApi;
+  private readonly id: string;
+
+  private constructor(readonly config: EngineConfig) {
+    const root = config.dataRoot;
+    this.events = new EventBus(join(root, 'events', 'events.jsonl'));
+    this.images = new ImageService(root);
+    this.runtime = config.runtime ?? createRuntime();
+    this.distribution = new Distribution({ mirrors: config.registryMirrors, insecure: config.insecureRegistries });
+    this.containers = new ContainerService({
+      root: join(root, 'containers'),
+      images: {
+        resolve: (ref) => this.images.resolve(ref),
+        lowerDirs: (img) => this.images.lowerDirs(img),
+      },
+      runtime: this.runtime,
+      events: this.events,
+      buildSpec: specForContainer,
+    });
+    this.id = engineId(root);
+  }
+
+  static async open(config: EngineConfig): Promise<Engine> {
+    await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+    const engine = new Engine(config);
+    await engine.images.init();
+    await engine.containers.init();
+    return engine;
+  }
+
+  async close(): Promise<void> {
+    this.containers.detachAll();
+    await this.events.flush();
+  }
+
+  // ---- images, with the container checks that span both services ----
+
+  async pull(ref: string, opts: { auth?: AuthConfig; platform?: string }, progress: ProgressSink): Promise<ImageRecord> {
+    const parsed = parseDockerRef(ref);
+    const image = await this.distribution.pull(parsed, opts, this.images.deps(), progress);
+    this.events.publish('image', 'pull', familiarString(parsed), { name: familiarString(parsed) });
+    return image;
+  }
+
+  listImages(opts: { all: boolean; digests: boolean }) {
+    return this.images.list().map((img) => ({ ...this.images.toSummary(img), Containers: this.containers.usingImage(img.id).length }));
+  }
+
+  inspectImage(ref: string) {
+    return this.images.toInspect(this.images.resolve(ref));
+  }
+
+  imageHistory(ref: string) {
+    return this.images.history(this.images.resolve(ref));
+  }
+
+  async tagImage(source: string, repo: string, tag?: string): Promise<void> {
+    const img = this.images.resolve(source);
+    const target = tag ? `${repo}:${tag}` : repo;
+    await this.images.tag(img.id, target);
+    this.events.publish('image', 'tag', img.id, { name: familiarString(parseDockerRef(target)) });
+  }
+
+  async removeImage(ref: string, opts: { force: boolean; noprune: boolean }) {
+    const result = await this.images.remove(ref, opts, (imageId) => this.containers.usingImage(imageId).map((c) => ({
+      id: c.Id, running: this.containers.isRunning(c),
+    })));
+    for (const r of result) {
+      if ('Untagged' in r) this.events.publish('image', 'untag', String(r.Untagged), { name: String(r.Untagged) });
+      if ('Deleted' in r) this.events.publish('image', 'delete', String(r.Deleted), {});
+    }
+    if (result.length === 0) throw new ConflictError(`unable to remove image ${ref}`);
+    return result;
+  }
+
+  /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */
+  imageDisplayName(rec: ContainerRecord): string {
+    try {
+      const img = this.images.resolve(rec.Config.Image);
+      if (img.id === rec.ImageID) return rec.Config.Image;
+    } catch { /* the name no longer resolves */ }
+    return truncateId(rec.ImageID);
+  }
+
+  // ---- system ----
+
+  version() {
+    const c = this.config;
+    return {
+      Platform: { Name: 'Berth Engine' },
+      Components: [{
+        Name: 'Engine', Version: c.engineVersion,
+        Details: { ApiVersion: c.apiVersion, MinAPIVersion: c.minApiVersion, Arch: goArch(), Os: 'linux', KernelVersion: release(), GitCommit: 'berth', GoVersion: process.version, BuildTime: '', Experimental: 'false' },
+      }],
+      Version: c.engineVersion,
+      ApiVersion: c.apiVersion,
+      MinAPIVersion: c.minApiVersion,
+      GitCommit: 'berth',
+      GoVersion: `node ${process.version}`,
+      Os: 'linux',
+      Arch: goArch(),
+      KernelVersion: release(),
+      BuildTime: '',
+    };
+  }
+
+  async info() {
+    const all = this.containers.list();
+    const running = all.filter((c) => c.State.Status === 'running').length;
+    const paused = all.filter((c) => c.State.Status === 'paused').length;
+    return {
+      ID: this.id,
+      Containers: all.length,
+      ContainersRunning: running,
+      ContainersPaused: paused,
+      ContainersStopped: all.length - running - paused,
+      Images: this.images.list().length,
+      Driver: 'overlay2',
+      DriverStatus: [['Backing Filesystem', 'overlayfs snapshots'], ['Supports d_type', 'true']],
+      Plugins: { Volume: [], Network: ['none', 'host'], Authorization: null, Log: ['berth-log'] },
+      MemoryLimit: true, SwapLimit: false, KernelMemory: false, KernelMemoryTCP: false,
+      CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
+      IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
+      Debug: false, NFd: 0, OomKillDisable: true, NGoroutines: 0,
+      SystemTime: new Date().toISOString(),
+      LoggingDriver: 'berth-log',
+      CgroupDriver: 'cgroupfs',
+      CgroupVersion: '1',
+      NEventsListener: 0,
+      KernelVersion: release(),
+      OperatingSystem: osName(),
+      OSVersion: osVersion(),
+      OSType: 'linux',
+      Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
+      IndexServerAddress: this.distribution.indexServerAddress,
+      RegistryConfig: {
+        AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
+        InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: this.config.registryMirrors,
+      },
+      NCPU: cpus().length,
+      MemTotal: totalmem(),
+      GenericResources: null,
+      DockerRootDir: this.config.dataRoot,
+      HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
+      Name: hostname(),
+      Labels: [],
+      ExperimentalBuild: false,
+      ServerVersion: this.config.engineVersion,
+      Runtimes: { crun: { path: '/usr/bin/crun' }, runc: { path: '/usr/bin/runc' } },
+      DefaultRuntime: 'crun',
+      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      LiveRestoreEnabled: true,
+      Isolation: '',
+      InitBinary: '',
+      ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
+      SecurityOptions: [],
+      Warnings: ['WARNING: no bridge networking yet: containers get a private network namespace with loopback only'],
+    };
+  }
+
+  diskUsage() {
+    return {
+      LayersSize: this.images.list().reduce((n, i) => n + i.size, 0),
+      Images: this.listImages({ all: false, digests: false }),
+      Containers: [],
+      Volumes: [],
+      BuildCache: [],
+    };
+  }
+}
+
+function goArch(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}
+
+function osRelease(): Record<string, string> {
+  try {
+    const out: Record<string, string> = {};
+    for (const line of readFileSync('/etc/os-release', 'utf8').split('\n')) {
+      const m = /^(\w+)=("?)(.*)\2$/.exec(line);
+      if (m) out[m[1]] = m[3];
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+function osName(): string { return osRelease().PRETTY_NAME ?? 'Linux'; }
+function osVersion(): string { return osRelease().VERSION_ID ?? ''; }
+
+/** A stable daemon ID kept in the data root. */
+function engineId(root: string): string {
+  const file = join(root, 'engine-id');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const id = randomUUID();
+    try {
+      writeFileSync(file, id);
+    } catch { /* read-only root: a fresh id each start */ }
+    return id;
+  }
+}
