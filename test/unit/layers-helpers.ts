@@ -22,7 +22,7 @@ let paxSeq = 0;
 export async function buildTar(entries: TarSpec[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const out: Buffer[] = [];
-  pack.on('data', (c: Buffer) => { out.push(c); });
+  pack.on('data', (c: unknown) => { out.push(c as Buffer); });
   const done = new Promise<void>((res, rej) => { pack.on('end', () => res()); pack.on('error', rej); });
   for (const e of entries) {
     const mtime = ('mtime' in e && e.mtime) || new Date(1_700_000_000_000);
@@ -41,7 +41,7 @@ export async function buildTar(entries: TarSpec[]): Promise<Buffer> {
     } else if (e.type === 'symlink' || e.type === 'link') {
       pack.entry({ name: e.name, type: e.type, linkname: e.linkname, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime });
     } else {
-      const dev = e as Extract<TarSpec, { type: 'fifo' }>;
+      const dev = e as { name: string; type: 'character-device' | 'block-device' | 'fifo'; devmajor?: number; devminor?: number; mode?: number };
       pack.entry({ name: dev.name, type: dev.type, devmajor: dev.devmajor ?? 0, devminor: dev.devminor ?? 0, mode: dev.mode ?? 0o644, mtime });
     }
   }
