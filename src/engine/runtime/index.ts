@@ -1,0 +1,321 @@
+/**
+ * The host runtime: crun (or runc) under one berth-shim per container.
+ *
+ * start(): write config.json, spawn the shim (it double-forks away from the daemon, mounts the
+ * overlay rootfs itself and listens on <dir>/shim.sock), connect, send GO, wait for STARTED or
+ * START_ERROR. Everything after that (output, exit, cleanup) is the shim's job; the daemon can
+ * die and come back and connect() again at any time.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
+import { dirname, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { BerthError, NotFoundError, NotImplementedError, SystemError } from '../errors.js';
+import { shimBinary } from '../../util/paths.js';
+import { openShim, ShimClient } from './shimconn.js';
+import { parseSignal } from './signals.js';
+import { readLogs } from './logfile.js';
+import type { ExitStatus, LogReadOptions, OutputRecord, RuntimeApi, ShimConnection, StartRequest, StartResult } from './types.js';
+
+export { readLogs } from './logfile.js';
+export { parseSignal, signalName } from './signals.js';
+export { buildSpec, generateSpec, resolveUser, daemonHardLimits } from './spec.js';
+export type { SpecInput, BindMount, SpecMount, Rlimit } from './spec.js';
+export { ShimClient } from './shimconn.js';
+
+const execFileP = promisify(execFile);
+
+export const SHIM_SOCKET = 'shim.sock';
+export const EXIT_FILE = 'exit.json';
+
+export interface RuntimeOptions {
+  /** absolute paths of the OCI runtimes; defaults found on PATH */
+  crunPath?: string;
+  runcPath?: string;
+  /** runtime state roots (--root); default the runtime's own (/run/crun, /run/runc) */
+  crunRoot?: string;
+  runcRoot?: string;
+  /** cgroup parent used in specs (must match spec.linux.cgroupsPath's parent); default /berth */
+  cgroupParent?: string;
+  /** how long start() waits for the container to be running; default 30 s */
+  startTimeoutMs?: number;
+}
+
+function which(name: string, fallbacks: string[]): string {
+  for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    const p = join(d, name);
+    if (existsSync(p)) return p;
+  }
+  for (const p of fallbacks) if (existsSync(p)) return p;
+  return name;
+}
+
+/**
+ * Prepare the host once at daemon startup (idempotent): crun 1.8 refuses cgroup v1 hybrid while
+ * the unified hierarchy holds the hugetlb controller, so mount hugetlb as a v1 hierarchy.
+ */
+export async function ensureHostReady(): Promise<{ cgroup: 'v1' | 'v2'; actions: string[] }> {
+  const actions: string[] = [];
+  const mounts = await readFile('/proc/self/mounts', 'utf8');
+  const cgroupRoot = mounts.split('\n').find((l) => l.split(' ')[1] === '/sys/fs/cgroup');
+  if (cgroupRoot?.split(' ')[2] === 'cgroup2') return { cgroup: 'v2', actions };
+  let unifiedControllers = '';
+  try { unifiedControllers = await readFile('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8'); } catch { /* no unified */ }
+  const hugetlbMounted = mounts.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/cgroup/hugetlb');
+  if (!hugetlbMounted && unifiedControllers.split(/\s+/).includes('hugetlb')) {
+    await mkdir('/sys/fs/cgroup/hugetlb', { recursive: true });
+    try {
+      await execFileP('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', '/sys/fs/cgroup/hugetlb']);
+      actions.push('mounted hugetlb cgroup v1 hierarchy at /sys/fs/cgroup/hugetlb');
+    } catch (e) {
+      // a concurrent caller may have won the race
+      const again = await readFile('/proc/self/mounts', 'utf8');
+      if (!again.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/cgroup/hugetlb')) {
+        throw new SystemError(`cannot mount the hugetlb cgroup hierarchy: ${(e as Error).message}`, e);
+      }
+    }
+  }
+  return { cgroup: 'v1', actions };
+}
+
+/** Docker's wording for runtime start failures, so the CLI maps exit codes (127, 126). */
+export function translateStartError(msg: string, argv0: string | undefined): string {
+  const m = msg.trim().split('\n').filter(Boolean).pop() ?? msg.trim();
+  const prefix = 'failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process';
+  const nf = /executable file `(.*)` not found in \$PATH/.exec(m);
+  if (nf) {
+    const exe = nf[1]!;
+    if (exe.includes('/')) return `${prefix}: exec: "${exe}": stat ${exe}: no such file or directory: unknown`;
+    return `${prefix}: exec: "${exe}": executable file not found in $PATH: unknown`;
+  }
+  if (/open executable: (Permission denied|Operation not permitted)/i.test(m) || /exec.*permission denied/i.test(m)) {
+    return `${prefix}: exec: "${argv0 ?? ''}": permission denied: unknown`;
+  }
+  if (/chdir.*No such file or directory/i.test(m)) {
+    return `${prefix}: chdir to cwd set in config.json failed: no such file or directory: unknown`;
+  }
+  return `${prefix}: ${m.replace(/^(crun|runc): /, '')}: unknown`;
+}
+
+/** Escape a path as /proc/self/mountinfo does (space, tab, newline, backslash as octal). */
+function mountinfoEscape(p: string): string {
+  return p.replace(/[ \t\n\\]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
+}
+
+export async function isMounted(target: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const esc = mountinfoEscape(target.replace(/\/+$/, ''));
+  for (const line of info.split('\n')) {
+    const f = line.split(' ');
+    if (f[4] === esc) return true;
+  }
+  return false;
+}
+
+/** Overlay data must fit in one page: fall back to paths relative to their common parent. */
+function overlayArgs(r: StartRequest['rootfs']): string[] {
+  if (!r.lowerDirs.length) return ['--lower', '', '--upper', r.upperDir, '--target', r.target];
+  const abs = `lowerdir=${r.lowerDirs.join(':')},upperdir=${r.upperDir},workdir=${r.workDir}`;
+  if (abs.length < 3900) {
+    return ['--lower', r.lowerDirs.join(':'), '--upper', r.upperDir, '--work', r.workDir, '--target', r.target];
+  }
+  const all = [...r.lowerDirs, r.upperDir, r.workDir];
+  let common = dirname(all[0]!);
+  while (!all.every((p) => p.startsWith(common + '/')) && common !== '/') common = dirname(common);
+  const rel = (p: string): string => relative(common, p);
+  return ['--mount-cwd', common, '--lower', r.lowerDirs.map(rel).join(':'), '--upper', rel(r.upperDir),
+    '--work', rel(r.workDir), '--target', r.target];
+}
+
+/** Spawn the shim; resolves with its pid once it reports ready (rootfs mounted, socket listening). */
+function spawnShim(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const bin = shimBinary();
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    let out = '';
+    let settled = false;
+    const settle = (fn: () => void): void => { if (!settled) { settled = true; fn(); } };
+    child.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(
+      e.code === 'ENOENT'
+        ? new SystemError(`berth-shim not found at ${bin} (build it with: make -C native/shim)`, e)
+        : new SystemError(`cannot start berth-shim: ${e.message}`, e))));
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      const line = out.slice(0, nl);
+      child.stdout!.destroy();
+      if (line.startsWith('ready ')) settle(() => resolve(Number(line.slice(6))));
+      else settle(() => reject(new SystemError(`berth-shim: ${line.replace(/^error /, '')}`)));
+    });
+    child.stdout!.on('end', () => settle(() => reject(new SystemError(`berth-shim exited without reporting ready${out ? `: ${out}` : ''}`))));
+    child.unref();
+  });
+}
+
+function waitClose(conn: ShimClient, ms: number): Promise<boolean> {
+  if (conn.closed) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    conn.once('lowclose', () => { clearTimeout(t); resolve(true); });
+  });
+}
+
+export class HostRuntime implements RuntimeApi {
+  private readonly crun: string;
+  private readonly runc: string;
+  private readonly opts: RuntimeOptions;
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.opts = opts;
+    this.crun = opts.crunPath ?? which('crun', ['/usr/bin/crun', '/usr/local/bin/crun']);
+    this.runc = opts.runcPath ?? which('runc', ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc']);
+  }
+
+  private runtimeBin(name: 'crun' | 'runc' = 'crun'): string { return name === 'runc' ? this.runc : this.crun; }
+  private runtimeRoot(name: 'crun' | 'runc' = 'crun'): string | undefined { return name === 'runc' ? this.opts.runcRoot : this.opts.crunRoot; }
+  private defaultStateDir(name: 'crun' | 'runc'): string {
+    return this.runtimeRoot(name) ?? (name === 'runc' ? '/run/runc' : '/run/crun');
+  }
+
+  async start(req: StartRequest): Promise<{ result: StartResult; conn: ShimConnection }> {
+    if (req.tty) throw new NotImplementedError('TTY mode (-t) is not supported by the berth runtime yet');
+    const runtime = req.runtime ?? 'crun';
+    const sock = join(req.dir, SHIM_SOCKET);
+    if (Buffer.byteLength(sock) >= 108) throw new SystemError(`container directory path too long for a unix socket: ${sock}`);
+    const spec = req.spec as { root?: { path?: string }; process?: { args?: string[] }; linux?: { cgroupsPath?: string } };
+    if (spec.root && !spec.root.path) spec.root.path = req.rootfs.target;
+    await Promise.all([
+      mkdir(req.rootfs.target, { recursive: true }),
+      writeFile(join(req.dir, 'config.json'), JSON.stringify(req.spec)),
+      rm(join(req.dir, EXIT_FILE), { force: true }),
+    ]);
+    const args = ['--id', req.id, '--bundle', req.dir, '--runtime', this.runtimeBin(runtime), '--log', req.logPath,
+      '--socket', sock, '--exit', join(req.dir, EXIT_FILE)];
+    const root = this.runtimeRoot(runtime);
+    if (root) args.push('--runtime-root', root);
+    if (req.openStdin) args.push('--stdin');
+    if (spec.linux?.cgroupsPath) args.push('--cgroup', spec.linux.cgroupsPath.startsWith('/') ? spec.linux.cgroupsPath : `/${spec.linux.cgroupsPath}`);
+    args.push(...overlayArgs(req.rootfs));
+
+    const trace = process.env.BERTH_RUNTIME_TRACE ? { t0: performance.now() } : undefined;
+    const shimPid = await spawnShim(args);
+    const tReady = trace ? performance.now() : 0;
+    const conn = new ShimClient(netConnect(sock));
+    conn.go(); // queued until connected
+    const timeoutMs = this.opts.startTimeoutMs ?? 30000;
+    type Outcome = { ok: true; pid: number; startedAt: string } | { ok: false; msg: string; closed: boolean };
+    const outcome = await new Promise<Outcome>((resolve) => {
+      const t = setTimeout(() => resolve({ ok: false, msg: `timeout after ${timeoutMs} ms waiting for the container to start`, closed: false }), timeoutMs);
+      conn.once('started', (s: { pid: number; startedAt: string }) => { clearTimeout(t); resolve({ ok: true, ...s }); });
+      conn.once('startError', (m: string) => { clearTimeout(t); resolve({ ok: false, msg: m, closed: false }); });
+      conn.once('lowclose', () => { clearTimeout(t); resolve({ ok: false, msg: 'berth-shim closed the connection before the container started', closed: true }); });
+    });
+    if (trace) {
+      const t = performance.now();
+      process.stderr.write(`berth runtime: shim ready ${(tReady - trace.t0).toFixed(1)} ms, running ${(t - tReady).toFixed(1)} ms\n`);
+    }
+    if (outcome.ok) {
+      setImmediate(() => conn.release());
+      return { result: { pid: outcome.pid, shimPid, startedAt: outcome.startedAt }, conn };
+    }
+    // failure: the shim deletes and unmounts, then exits; make sure of it
+    const gone = await waitClose(conn, 5000);
+    conn.close();
+    if (!gone) {
+      try { process.kill(shimPid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(() => undefined);
+    throw new SystemError(translateStartError(outcome.msg, spec.process?.args?.[0]));
+  }
+
+  async connect(dir: string): Promise<ShimConnection> {
+    const sock = join(dir, SHIM_SOCKET);
+    try {
+      return await openShim(sock);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ECONNREFUSED') throw new NotFoundError(`no running shim for container in ${dir}`);
+      throw new SystemError(`cannot connect to berth-shim: ${(e as Error).message}`, e);
+    }
+  }
+
+  kill(pid: number, signal: string | number): void {
+    const sig = parseSignal(signal);
+    if (!(pid > 0)) throw new SystemError(`invalid container pid ${pid}`);
+    try {
+      process.kill(pid, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return; // already gone: the exit will be reported
+      throw new SystemError(`cannot send signal ${sig} to ${pid}: ${(e as Error).message}`, e);
+    }
+  }
+
+  isAlive(shimPid: number): boolean {
+    if (!(shimPid > 0)) return false;
+    try {
+      const stat = readFileSync(`/proc/${shimPid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const state = stat.slice(close + 2, close + 3);
+      return comm === 'berth-shim' && state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
+    }
+  }
+
+  async readExit(dir: string): Promise<ExitStatus | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(dir, EXIT_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    const j = JSON.parse(text) as Partial<ExitStatus>;
+    return { exitCode: Number(j.exitCode ?? 255), finishedAt: String(j.finishedAt ?? ''), oomKilled: !!j.oomKilled };
+  }
+
+  async cleanup(id: string, dir: string, rootfsTarget: string, runtime: 'crun' | 'runc' = 'crun'): Promise<void> {
+    // runtime state: only spawn the runtime when it still knows the container
+    const stateDirs = [join(this.defaultStateDir('crun'), id), join(this.defaultStateDir('runc'), id)];
+    const names: Array<'crun' | 'runc'> = ['crun', 'runc'];
+    for (let i = 0; i < 2; i++) {
+      if (!existsSync(stateDirs[i]!)) continue;
+      const name = names[i]!;
+      const root = this.runtimeRoot(name);
+      const a = [...(root ? ['--root', root] : []), 'delete', '--force', id];
+      await execFileP(this.runtimeBin(name), a).catch(() => undefined);
+    }
+    void runtime;
+    if (rootfsTarget && (await isMounted(rootfsTarget))) {
+      try {
+        await execFileP('umount', ['-l', rootfsTarget]);
+      } catch (e) {
+        const msg = String((e as { stderr?: string }).stderr ?? (e as Error).message);
+        if (!/not mounted|no mount point/i.test(msg)) throw new SystemError(`cannot unmount ${rootfsTarget}: ${msg.trim()}`, e);
+      }
+    }
+    // stray cgroups (e.g. after a host crash); rmdir only succeeds on empty ones
+    const parent = (this.opts.cgroupParent ?? '/berth').replace(/^\/?/, '');
+    let controllers: string[] = [];
+    try { controllers = await readdir('/sys/fs/cgroup'); } catch { /* none */ }
+    await Promise.all(controllers.map((c) => rmdir(join('/sys/fs/cgroup', c, parent, id)).catch(() => undefined)));
+    await rm(join(dir, SHIM_SOCKET), { force: true }).catch(() => undefined);
+  }
+
+  readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord> {
+    return readLogs(logPath, opts);
+  }
+}
+
+export function createRuntime(opts: RuntimeOptions = {}): HostRuntime {
+  return new HostRuntime(opts);
+}
+
+export function isStartError(e: unknown): e is BerthError {
+  return e instanceof BerthError && /failed to create task for container/.test(e.message);
+}

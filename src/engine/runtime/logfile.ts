@@ -1,0 +1,182 @@
+/**
+ * The container log file written by berth-shim (see native/shim/berth-shim.c for the writer).
+ *
+ *   record = header(16) | payload[len] | trailer(4)
+ *     header : u8 magic 0xB7 | u8 stream (1 stdout, 2 stderr) | u8 flags (bit0 partial) | u8 0
+ *              | u32 len (LE) | u64 timeNs (LE)
+ *     trailer: u32 len (LE), so the file can be read backwards for --tail
+ *
+ * Forward reads stream the file in large chunks; `tail` reads backwards from the end and never
+ * parses more than it needs. A torn record at the end (crash mid-write) is ignored.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import type { LogReadOptions, OutputRecord } from './types.js';
+
+export const LOG_MAGIC = 0xb7;
+export const LOG_HEADER = 16;
+export const LOG_TRAILER = 4;
+export const MAX_RECORD = 16 * 1024;
+
+export function encodeRecord(rec: OutputRecord): Buffer {
+  const n = rec.data.length;
+  const b = Buffer.allocUnsafe(LOG_HEADER + n + LOG_TRAILER);
+  b[0] = LOG_MAGIC;
+  b[1] = rec.stream === 'stdout' ? 1 : 2;
+  b[2] = rec.partial ? 1 : 0;
+  b[3] = 0;
+  b.writeUInt32LE(n, 4);
+  b.writeBigUInt64LE(rec.timeNs, 8);
+  rec.data.copy(b, LOG_HEADER);
+  b.writeUInt32LE(n, LOG_HEADER + n);
+  return b;
+}
+
+/** Decode one record at `off`; undefined if incomplete or malformed. */
+export function decodeRecord(buf: Buffer, off = 0): { rec: OutputRecord; size: number } | undefined {
+  if (buf.length - off < LOG_HEADER) return undefined;
+  if (buf[off] !== LOG_MAGIC) return undefined;
+  const s = buf[off + 1];
+  if (s !== 1 && s !== 2) return undefined;
+  const n = buf.readUInt32LE(off + 4);
+  const size = LOG_HEADER + n + LOG_TRAILER;
+  if (buf.length - off < size) return undefined;
+  if (buf.readUInt32LE(off + LOG_HEADER + n) !== n) return undefined;
+  return {
+    rec: {
+      stream: s === 1 ? 'stdout' : 'stderr',
+      partial: (buf[off + 2]! & 1) === 1,
+      timeNs: buf.readBigUInt64LE(off + 8),
+      data: Buffer.from(buf.subarray(off + LOG_HEADER, off + LOG_HEADER + n)),
+    },
+    size,
+  };
+}
+
+/** Split a chunk the way the shim does (for tests and for Node-side writers). */
+export function splitRecords(stream: 'stdout' | 'stderr', data: Buffer, timeNs: bigint): OutputRecord[] {
+  const out: OutputRecord[] = [];
+  let off = 0;
+  while (off < data.length) {
+    const lim = Math.min(data.length, off + MAX_RECORD);
+    const nl = data.indexOf(0x0a, off);
+    if (nl >= 0 && nl < lim) {
+      out.push({ stream, partial: false, timeNs, data: data.subarray(off, nl + 1) });
+      off = nl + 1;
+    } else {
+      out.push({ stream, partial: true, timeNs, data: data.subarray(off, lim) });
+      off = lim;
+    }
+  }
+  return out;
+}
+
+interface Filter {
+  (r: OutputRecord): boolean;
+}
+
+function makeFilter(opts: LogReadOptions): Filter {
+  const since = opts.since !== undefined && opts.since > 0 ? BigInt(Math.round(opts.since * 1e9)) : undefined;
+  const until = opts.until !== undefined && opts.until > 0 ? BigInt(Math.round(opts.until * 1e9)) : undefined;
+  return (r) => {
+    if (r.stream === 'stdout' ? !opts.stdout : !opts.stderr) return false;
+    if (since !== undefined && r.timeNs < since) return false;
+    if (until !== undefined && r.timeNs >= until) return false;
+    return true;
+  };
+}
+
+const CHUNK = 256 * 1024;
+
+async function* forward(fh: FileHandle, filter: Filter): AsyncGenerator<OutputRecord> {
+  let pending = Buffer.alloc(0);
+  let pos = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    const { bytesRead } = await fh.read(chunk, 0, CHUNK, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    let buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    let off = 0;
+    for (;;) {
+      const d = decodeRecord(buf, off);
+      if (!d) break;
+      off += d.size;
+      if (filter(d.rec)) yield d.rec;
+    }
+    if (off < buf.length && buf[off] !== LOG_MAGIC) return; // corrupt: stop rather than misparse
+    pending = Buffer.from(buf.subarray(off));
+    buf = pending;
+  }
+}
+
+/**
+ * The last `n` matching records, read backwards from the end of the file (trailer lengths).
+ * Returns undefined if the backward walk hits something malformed (caller falls back to forward).
+ */
+async function tailRecords(fh: FileHandle, size: number, n: number, filter: Filter): Promise<OutputRecord[] | undefined> {
+  const out: OutputRecord[] = [];
+  let end = size; // end of the not-yet-consumed region
+  let win = Buffer.alloc(0); // bytes [winStart, end)
+  let winStart = end;
+  const ensure = async (from: number): Promise<boolean> => {
+    if (from < 0) return false;
+    if (from >= winStart) return true;
+    const start = Math.max(0, Math.min(from, winStart - CHUNK));
+    const len = winStart - start;
+    const b = Buffer.allocUnsafe(len);
+    const { bytesRead } = await fh.read(b, 0, len, start);
+    if (bytesRead !== len) return false;
+    win = Buffer.concat([b, win]);
+    winStart = start;
+    return true;
+  };
+  // skip a torn record at the end: the walk validates every record, so just try from the end
+  while (end > 0 && out.length < n) {
+    if (!(await ensure(end - LOG_TRAILER))) return undefined;
+    const len = win.readUInt32LE(end - LOG_TRAILER - winStart);
+    const start = end - LOG_TRAILER - len - LOG_HEADER;
+    if (!(await ensure(start))) return undefined;
+    const d = decodeRecord(win, start - winStart);
+    if (!d || d.size !== end - start) return undefined;
+    if (filter(d.rec)) out.push(d.rec);
+    end = start;
+    // keep the window bounded
+    if (end - winStart < win.length / 2 && win.length > 4 * CHUNK) {
+      win = Buffer.from(win.subarray(0, end - winStart));
+    }
+  }
+  return out.reverse();
+}
+
+/** Read records from a log file. Missing file = no records. */
+export async function* readLogs(logPath: string, opts: LogReadOptions): AsyncGenerator<OutputRecord> {
+  let fh: FileHandle;
+  try {
+    fh = await open(logPath, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    const filter = makeFilter(opts);
+    if (opts.tail !== undefined && opts.tail >= 0) {
+      if (opts.tail === 0) return;
+      const { size } = await fh.stat();
+      // a torn record may sit at the very end: cut the file at the last valid record boundary
+      let recs = await tailRecords(fh, size, opts.tail, filter);
+      if (!recs) {
+        const all: OutputRecord[] = [];
+        for await (const r of forward(fh, filter)) {
+          all.push(r);
+          if (all.length > opts.tail) all.shift();
+        }
+        recs = all;
+      }
+      yield* recs;
+      return;
+    }
+    yield* forward(fh, filter);
+  } finally {
+    await fh.close();
+  }
+}
