@@ -1,0 +1,196 @@
+/**
+ * Distribution API v2 / OCI distribution client for one repository on one endpoint:
+ * manifests (Docker schema2, manifest lists, OCI manifests and indexes) and blobs, with
+ * anonymous, Bearer-token and Basic authentication.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { AuthConfig } from '../images/types.js';
+import { Authenticator } from './auth.js';
+import type { Endpoint } from './endpoints.js';
+import { DigestMismatchError, RegistryHttpError, parseRegistryErrors } from './errors.js';
+import { discard, httpRequest, readBody, type HttpResponse } from './http.js';
+
+export const MediaTypes = {
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
+  dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+} as const;
+
+const MANIFEST_ACCEPT = [
+  MediaTypes.ociIndex,
+  MediaTypes.dockerManifestList,
+  MediaTypes.ociManifest,
+  MediaTypes.dockerManifest,
+].join(', ');
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  urls?: string[];
+  annotations?: Record<string, string>;
+  platform?: { os?: string; architecture?: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] };
+}
+
+export interface ImageManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface ImageIndex {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests: Descriptor[];
+}
+
+export interface FetchedManifest {
+  /** Media type: the Content-Type, else the body's mediaType, else guessed from the shape. */
+  mediaType: string;
+  /** sha256 of the bytes exactly as received. */
+  digest: string;
+  bytes: Buffer;
+  /** Parsed JSON. */
+  json: ImageManifest | ImageIndex;
+  kind: 'manifest' | 'index';
+}
+
+export interface ClientOptions {
+  auth?: AuthConfig;
+  timeoutMs?: number;
+}
+
+export function sha256(data: Uint8Array): string {
+  return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
+/** Client for `<endpoint>/v2/<repository>/…`. */
+export class RegistryClient {
+  private readonly authn: Authenticator;
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    /** Repository path at this endpoint: 'library/busybox'. */
+    readonly repository: string,
+    opts: ClientOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.authn = new Authenticator(opts.auth, { insecureTLS: endpoint.insecureTLS, timeoutMs: this.timeoutMs });
+  }
+
+  get scope(): string {
+    return `repository:${this.repository}:pull`;
+  }
+
+  private url(suffix: string): string {
+    return `${this.endpoint.url}/v2/${this.repository}/${suffix}`;
+  }
+
+  /**
+   * Send a request, authenticating on a 401 challenge and retrying once. Returns any non-401
+   * response (callers check the status) or throws RegistryHttpError for a final 401.
+   */
+  async request(method: string, url: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
+    const send = async (authz: string | undefined) => {
+      const h = { ...headers };
+      if (authz) h.Authorization = authz;
+      return httpRequest(url, { method, headers: h, insecureTLS: this.endpoint.insecureTLS, timeoutMs: this.timeoutMs });
+    };
+    let res = await send(await this.authn.headerFor(this.scope));
+    if (res.status === 401) {
+      const challenge = res.headers['www-authenticate'];
+      const body = method === 'HEAD' ? Buffer.alloc(0) : await readBody(res.body, 1024 * 1024).catch(() => Buffer.alloc(0));
+      const retry = await this.authn.onUnauthorized(challenge, this.scope);
+      if (!retry) throw new RegistryHttpError(401, parseRegistryErrors(body), url, method);
+      res = await send(retry);
+      if (res.status === 401) {
+        const b2 = method === 'HEAD' ? Buffer.alloc(0) : await readBody(res.body, 1024 * 1024).catch(() => Buffer.alloc(0));
+        throw new RegistryHttpError(401, parseRegistryErrors(b2), url, method);
+      }
+    }
+    return res;
+  }
+
+  private async fail(res: HttpResponse, method: string): Promise<never> {
+    const body = method === 'HEAD' ? Buffer.alloc(0) : await readBody(res.body, 1024 * 1024).catch(() => Buffer.alloc(0));
+    if (method === 'HEAD') discard(res.body);
+    throw new RegistryHttpError(res.status, parseRegistryErrors(body), res.url, method);
+  }
+
+  /** GET a manifest by tag or digest. When `reference` is a digest the bytes are verified against it. */
+  async getManifest(reference: string): Promise<FetchedManifest> {
+    const res = await this.request('GET', this.url(`manifests/${reference}`), { Accept: MANIFEST_ACCEPT });
+    if (res.status !== 200) await this.fail(res, 'GET');
+    const bytes = await readBody(res.body, 8 * 1024 * 1024);
+    const digest = sha256(bytes);
+    if (reference.includes(':') && reference !== digest) {
+      throw new DigestMismatchError(`manifest verification failed for digest ${reference}`);
+    }
+    return parseManifest(bytes, digest, String(res.headers['content-type'] ?? ''));
+  }
+
+  /** GET a blob; redirects (to storage backends) are followed. The caller consumes the body. */
+  async getBlob(digest: string): Promise<{ body: IncomingMessage; size?: number }> {
+    const res = await this.request('GET', this.url(`blobs/${digest}`));
+    if (res.status !== 200) await this.fail(res, 'GET');
+    const len = res.headers['content-length'];
+    return { body: res.body, size: len !== undefined ? Number(len) : undefined };
+  }
+
+  /** GET a small blob (config) fully, verified against its digest. */
+  async getBlobBytes(digest: string, limit = 32 * 1024 * 1024): Promise<Buffer> {
+    const { body } = await this.getBlob(digest);
+    const bytes = await readBody(body, limit);
+    if (sha256(bytes) !== digest) throw new DigestMismatchError(`image config verification failed for digest ${digest}`);
+    return bytes;
+  }
+}
+
+/** Classify and validate manifest bytes. Schema 1 is refused with a clear message. */
+export function parseManifest(bytes: Buffer, digest: string, contentType = ''): FetchedManifest {
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new Error(`invalid manifest ${digest}: not JSON`);
+  }
+  const ct = contentType.split(';')[0]!.trim().toLowerCase();
+  const declared = typeof json.mediaType === 'string' ? json.mediaType : '';
+  const schema1 = ct === MediaTypes.dockerSchema1 || ct === MediaTypes.dockerSchema1Signed || json.schemaVersion === 1;
+  if (schema1) {
+    throw new Error(
+      'Docker Image manifest version 2, schema 1 is not supported: it was deprecated and removed from Docker. ' +
+        'Ask the image author to push it again in the Docker v2 schema 2 or OCI format.',
+    );
+  }
+  let mediaType = [MediaTypes.ociIndex, MediaTypes.dockerManifestList, MediaTypes.ociManifest, MediaTypes.dockerManifest].includes(ct as never)
+    ? ct
+    : declared;
+  if (!mediaType) mediaType = Array.isArray(json.manifests) ? MediaTypes.ociIndex : MediaTypes.ociManifest;
+  const isIndex = mediaType === MediaTypes.ociIndex || mediaType === MediaTypes.dockerManifestList;
+  if (isIndex) {
+    if (!Array.isArray(json.manifests)) throw new Error(`invalid manifest list ${digest}: no manifests`);
+    return { mediaType, digest, bytes, json: json as unknown as ImageIndex, kind: 'index' };
+  }
+  if (mediaType !== MediaTypes.ociManifest && mediaType !== MediaTypes.dockerManifest) {
+    throw new Error(`unsupported manifest media type ${mediaType}`);
+  }
+  const m = json as unknown as ImageManifest;
+  if (!m.config || typeof m.config.digest !== 'string' || !Array.isArray(m.layers)) {
+    throw new Error(`invalid manifest ${digest}: missing config or layers`);
+  }
+  return { mediaType, digest, bytes, json: m, kind: 'manifest' };
+}

@@ -1,0 +1,127 @@
+/**
+ * A small HTTP(S) client for registries on node:http/https: keep-alive agents, redirects followed
+ * by hand (Authorization dropped when the origin changes, as Go's client does), TLS verification
+ * optional for insecure registries, inactivity timeouts, and network errors turned into clear
+ * messages in Go's style (`Get "http://…/v2/": connect ECONNREFUSED 127.0.0.1:5000`).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+const httpsInsecureAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+
+export const USER_AGENT = 'berth/0.1 (linux)';
+
+export interface HttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Skip TLS certificate verification (insecure-registries). */
+  insecureTLS?: boolean;
+  maxRedirects?: number;
+  /** Socket inactivity timeout in ms (connect, headers and each body chunk). */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+  /** Final URL after redirects. */
+  url: string;
+}
+
+/** A transport-level failure (connection refused, DNS, TLS, timeout): the request got no HTTP answer. */
+export class NetworkError extends Error {
+  constructor(message: string, readonly url: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NetworkError';
+  }
+}
+
+function goMethod(m: string): string {
+  return m.charAt(0).toUpperCase() + m.slice(1).toLowerCase();
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { hostname?: string };
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return `dial tcp: lookup ${e.hostname ?? '?'}: no such host`;
+  return e?.message ?? String(err);
+}
+
+function once(url: URL, opts: HttpOptions): Promise<IncomingMessage> {
+  const isHttps = url.protocol === 'https:';
+  const mod = isHttps ? https : http;
+  const agent = isHttps ? (opts.insecureTLS ? httpsInsecureAgent : httpsAgent) : httpAgent;
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...(opts.headers ?? {}) };
+  if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method, headers, agent }, (res) => {
+      // From here the caller owns the body; keep an inactivity timeout on it.
+      res.socket?.setTimeout(opts.timeoutMs ?? 60_000);
+      resolve(res);
+    });
+    req.setTimeout(opts.timeoutMs ?? 60_000, () => {
+      req.destroy(new Error(`net/http: timeout awaiting response (${Math.round((opts.timeoutMs ?? 60_000) / 1000)}s)`));
+    });
+    req.on('error', (err) => {
+      reject(new NetworkError(`${goMethod(method)} "${url.href}": ${describe(err)}`, url.href, { cause: err }));
+    });
+    if (opts.body !== undefined) req.end(opts.body);
+    else req.end();
+  });
+}
+
+/** Drain and discard a response body (so the keep-alive socket can be reused). */
+export function discard(res: IncomingMessage): void {
+  res.resume();
+  res.on('error', () => {});
+}
+
+export async function readBody(res: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    const b = c as Buffer;
+    n += b.length;
+    if (n > limit) {
+      res.destroy();
+      throw new Error(`response body larger than ${limit} bytes`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function httpRequest(rawUrl: string, opts: HttpOptions = {}): Promise<HttpResponse> {
+  let url = new URL(rawUrl);
+  let headers = { ...(opts.headers ?? {}) };
+  let method = opts.method ?? 'GET';
+  let body = opts.body;
+  const max = opts.maxRedirects ?? 10;
+  for (let i = 0; ; i++) {
+    const res = await once(url, { ...opts, method, headers, body });
+    const status = res.statusCode ?? 0;
+    const loc = res.headers.location;
+    if ([301, 302, 303, 307, 308].includes(status) && loc) {
+      discard(res);
+      if (i >= max) throw new NetworkError(`${goMethod(method)} "${url.href}": stopped after ${max} redirects`, url.href);
+      const next = new URL(loc, url);
+      if (next.origin !== url.origin) {
+        // Credentials for the registry are not for the storage backend it redirects to.
+        const { Authorization: _a, authorization: _b, ...rest } = headers;
+        headers = rest;
+      }
+      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      url = next;
+      continue;
+    }
+    return { status, headers: res.headers, body: res, url: url.href };
+  }
+}

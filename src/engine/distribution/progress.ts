@@ -1,0 +1,90 @@
+/**
+ * Progress messages of pull (and later push), shaped as Docker's daemon sends them
+ * (pkg/jsonmessage JSONProgress rendered by the daemon, whose "terminal" width is 200 columns:
+ * bar of 50 cells, then `%8v/%v` sizes, no time-left box since the daemon sends no start time).
+ */
+import type { JSONMessage, ProgressSink } from '../images/types.js';
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+
+/** Go's `%.4g` for the values HumanSize produces (0 <= v < 1000 after scaling). */
+function formatG4(v: number): string {
+  if (v === 0) return '0';
+  let s = v.toPrecision(4);
+  if (s.includes('e')) {
+    // Only tiny fractions get here (sizes are whole bytes); keep Go-like form.
+    const [m, e] = s.split('e') as [string, string];
+    const mm = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
+    const exp = Number(e);
+    return `${mm}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s;
+}
+
+/** docker/go-units HumanSize: decimal units, 4 significant digits ("3.123kB", "512B", "2.152MB"). */
+export function humanSize(bytes: number): string {
+  let size = bytes;
+  let i = 0;
+  while (size >= 1000 && i < UNITS.length - 1) {
+    size /= 1000;
+    i++;
+  }
+  return formatG4(size) + UNITS[i]!;
+}
+
+/** The pre-rendered `progress` string of a JSON message, as Docker's daemon renders it. */
+export function renderProgress(current: number, total: number): string {
+  if (current <= 0 && total <= 0) return '';
+  if (total <= 0) return humanSize(current).padStart(8);
+  const pct = Math.min(50, Math.trunc(Math.trunc((current / total) * 100) / 2));
+  const bar = `[${'='.repeat(pct)}>${' '.repeat(Math.max(0, 50 - pct))}] `;
+  const cur = humanSize(current).padStart(8);
+  const numbers = current > total ? cur : `${cur}/${humanSize(total)}`;
+  return bar + numbers;
+}
+
+/** A per-layer status message with an empty progressDetail, as Docker sends them. */
+export function layerStatus(id: string, status: string): JSONMessage {
+  return { status, progressDetail: {}, id };
+}
+
+export function layerProgress(id: string, status: string, current: number, total: number): JSONMessage {
+  const detail: { current?: number; total?: number } = {};
+  if (current) detail.current = current;
+  if (total) detail.total = total;
+  return { status, progressDetail: detail, progress: renderProgress(current, total), id };
+}
+
+/**
+ * Throttled byte-progress for one layer and one action (Downloading, Extracting): the first update
+ * is sent at once, then at most one every `intervalMs`, and the final one (current === total) always.
+ */
+export class ThrottledProgress {
+  private last = 0;
+  private sentCurrent = -1;
+  constructor(
+    private readonly sink: ProgressSink,
+    private readonly id: string,
+    private readonly action: string,
+    private readonly total: number,
+    private readonly intervalMs = 100,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  update(current: number): void {
+    const t = this.now();
+    const final = this.total > 0 && current >= this.total;
+    if (current === this.sentCurrent) return;
+    if (this.sentCurrent >= 0 && !final && t - this.last < this.intervalMs) return;
+    this.last = t;
+    this.sentCurrent = current;
+    this.sink(layerProgress(this.id, this.action, current, this.total));
+  }
+}
+
+/** 12-hex short id of a digest, as stringid.TruncateID. */
+export function shortId(digest: string): string {
+  const i = digest.indexOf(':');
+  return (i >= 0 ? digest.slice(i + 1) : digest).slice(0, 12);
+}
