@@ -3,7 +3,7 @@
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
 
 export const DEFAULT_API_VERSION = '1.50';
-export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+export { DEFAULT_HOST } from './resolve.js';
 
 /** An error answered by the daemon: status code plus the `{"message":…}` text. */
 export class ApiError extends Error {

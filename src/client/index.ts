@@ -16,6 +16,9 @@ import {
 } from './http.js';
 import { hijack, type HijackedStream } from './hijack.js';
 import { iterateJSON, type JSONMessage } from './jsonstream.js';
+import { resolveHost } from './resolve.js';
+
+export { resolveHost };
 
 export { ApiError, ConnectionError, DEFAULT_API_VERSION, DEFAULT_HOST };
 export type { HijackedStream, JSONMessage, Query };
@@ -245,14 +248,6 @@ export function encodeFilters(f?: Filters): string | undefined {
 }
 
 const TOO_NEW = /client version [\d.]+ is too new\. Maximum supported API version is ([\d.]+)/;
-
-/** Resolve the daemon address: flag, then BERTH_HOST, then DOCKER_HOST (unix only), then the default. */
-export function resolveHost(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (flag) return flag;
-  if (env.BERTH_HOST) return env.BERTH_HOST;
-  if (env.DOCKER_HOST && env.DOCKER_HOST.startsWith('unix://')) return env.DOCKER_HOST;
-  return DEFAULT_HOST;
-}
 
 /* ----------------------------------------------------------------- client */
 

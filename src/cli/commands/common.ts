@@ -1,0 +1,181 @@
+// Helpers shared by command groups: output formatting, docker/cli string helpers, errors.
+import { tabwrite } from '../format/tabwriter.js';
+import { parseFormat, Template } from '../format/template.js';
+import { PROG, StatusError } from '../context.js';
+
+/** stringid.TruncateID: drop the algorithm prefix, keep 12 characters. */
+export function truncateID(id: string): string {
+  const i = id.indexOf(':');
+  if (i >= 0) id = id.slice(i + 1);
+  return id.length > 12 ? id.slice(0, 12) : id;
+}
+
+/** formatter.Ellipsis: shorten to maxWidth display columns, ending in "…". */
+export function ellipsis(s: string, maxWidth: number): string {
+  const chars = [...s];
+  if (chars.length <= maxWidth) return s;
+  if (maxWidth <= 0) return '';
+  if (maxWidth === 1) return chars[0];
+  return chars.slice(0, maxWidth - 1).join('') + '…';
+}
+
+/** Go's strconv.Quote. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\x07') out += '\\a';
+    else if (ch === '\b') out += '\\b';
+    else if (ch === '\f') out += '\\f';
+    else if (ch === '\v') out += '\\v';
+    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xfffd) out += c <= 0xffff ? '\\u' + c.toString(16).padStart(4, '0') : ch;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/**
+ * Write items with a docker-style --format: "table", "table TMPL", "json", or a template.
+ * `headers` maps field names to column titles for the table header row.
+ */
+export function writeFormatted(
+  out: { write(s: string): unknown },
+  format: string,
+  defaultTable: string,
+  items: unknown[],
+  headers: Record<string, string>,
+): void {
+  const pf = parseFormat(format, defaultTable);
+  let tmpl: Template;
+  try {
+    tmpl = new Template(pf.template);
+  } catch (e) {
+    throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
+  }
+  let body = '';
+  for (const it of items) body += tmpl.execute(it) + '\n';
+  if (!pf.table) {
+    out.write(body);
+    return;
+  }
+  const headerCtx = new Proxy(
+    {},
+    {
+      get: (_t, prop) => {
+        if (typeof prop !== 'string') return undefined;
+        const h = headers[prop] ?? prop.toUpperCase();
+        return prop === 'Label' ? () => 'LABEL' : h;
+      },
+    },
+  );
+  let header = '';
+  try {
+    header = tmpl.execute(headerCtx);
+  } catch {
+    header = '';
+  }
+  out.write(tabwrite(header + '\n' + body, { minwidth: 10, padding: 3 }));
+}
+
+/** The run/create-style daemon error: "berth: <msg>\n\nRun 'berth run --help' for more information". */
+export function runStyleError(err: unknown, path: string, status = 125): StatusError {
+  return new StatusError(status, `${PROG}: ${errorText(err)}\n\nRun '${PROG} ${path} --help' for more information`);
+}
+
+export function errorText(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  if (e && e.name === 'ApiError') return `Error response from daemon: ${e.message}`;
+  return e && e.message !== undefined ? e.message : String(err);
+}
+
+export function isNotFound(err: unknown): boolean {
+  return !!err && (err as { statusCode?: number }).statusCode === 404;
+}
+
+/** timetypes.GetTimestamp: durations relative to now, RFC3339 dates, or raw unix seconds. */
+export function getTimestamp(value: string, now = Date.now()): string {
+  if (!value) return value;
+  const dur = parseGoDuration(value);
+  if (dur !== null) {
+    const t = now - dur;
+    const sec = Math.floor(t / 1000);
+    const nanos = Math.round((t - sec * 1000) * 1e6);
+    return `${sec}.${String(nanos).padStart(9, '0')}`;
+  }
+  if (/^\d+(\.\d+)?$/.test(value)) return value;
+  let v = value;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) v += 'T00:00:00';
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v)) v += 'Z';
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) return value;
+  const fracMatch = /\.(\d+)/.exec(value);
+  const sec = Math.floor(ms / 1000);
+  const nanos = fracMatch ? fracMatch[1].padEnd(9, '0').slice(0, 9) : '000000000';
+  return `${sec}.${nanos}`;
+}
+
+/** time.ParseDuration subset → milliseconds, or null if not a duration. */
+export function parseGoDuration(s: string): number | null {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  if (!/^(\d+(?:\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) return null;
+  const mult: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+  let total = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) total += Number(m[1]) * mult[m[2]];
+  return total;
+}
+
+/** Go's time.Time.String() for a unix time, in local time ("2006-01-02 15:04:05 -0700 MST"). */
+export function goTimeString(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const off = -d.getTimezoneOffset();
+  const p = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
+  const sign = off >= 0 ? '+' : '-';
+  const offStr = `${sign}${p(Math.trunc(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  const zone = off === 0 ? 'UTC' : offStr;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${offStr} ${zone}`;
+}
+
+/** Parse `-f key=value` filter flags into the filters map. */
+export function parseFilters(list: string[]): Record<string, string[]> {
+  const f: Record<string, string[]> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i < 0) throw new StatusError(125, `invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    const k = item.slice(0, i).trim().toLowerCase();
+    (f[k] ??= []).push(item.slice(i + 1));
+  }
+  return f;
+}
+
+export const FORMAT_USAGE =
+  "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
+export const INSPECT_FORMAT_USAGE =
+  "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
+/** Write inspect results the way docker does: indented JSON array, or one template execution per item. */
+export function writeInspect(out: { write(s: string): unknown }, items: unknown[], format: string): void {
+  if (!format || format === 'json') {
+    if (format === 'json') {
+      for (const it of items) out.write(JSON.stringify(it) + '\n');
+      return;
+    }
+    out.write((items.length ? JSON.stringify(items, null, 4) : '[]') + '\n');
+    return;
+  }
+  const f = format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  let tmpl: Template;
+  try {
+    tmpl = new Template(f);
+  } catch (e) {
+    throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
+  }
+  for (const it of items) out.write(tmpl.execute(it) + '\n');
+}

@@ -1,0 +1,276 @@
+// berth: the Docker-compatible CLI. Entry point: global flags, then a lazily imported command group.
+import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type FlagSpec } from './flags.js';
+import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
+import { resolveHost } from '../client/resolve.js';
+
+type Group = 'container' | 'image' | 'system';
+
+/** Top-level command → [module, command key in that module]. */
+const TOP: Record<string, [Group, string]> = {
+  run: ['container', 'run'],
+  create: ['container', 'create'],
+  start: ['container', 'start'],
+  stop: ['container', 'stop'],
+  restart: ['container', 'restart'],
+  kill: ['container', 'kill'],
+  wait: ['container', 'wait'],
+  rm: ['container', 'rm'],
+  ps: ['container', 'ps'],
+  logs: ['container', 'logs'],
+  exec: ['container', 'exec'],
+  inspect: ['container', 'inspect-any'],
+  images: ['image', 'images'],
+  pull: ['image', 'pull'],
+  tag: ['image', 'tag'],
+  rmi: ['image', 'rmi'],
+  version: ['system', 'version'],
+  info: ['system', 'info'],
+};
+
+const MGMT: Record<string, { group: Group; short: string; subs: Record<string, string> }> = {
+  container: {
+    group: 'container',
+    short: 'Manage containers',
+    subs: {
+      create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', list: 'ps', ps: 'ps',
+      restart: 'restart', rm: 'rm', remove: 'rm', run: 'run', start: 'start', stop: 'stop', wait: 'wait',
+    },
+  },
+  image: {
+    group: 'image',
+    short: 'Manage images',
+    subs: { inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' },
+  },
+  system: { group: 'system', short: 'Manage Berth', subs: { info: 'info' } },
+};
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'config', type: 'string', usage: 'Location of client config files' },
+  { name: 'context', short: 'c', type: 'string', usage: 'Name of the context to use to connect to the daemon' },
+  { name: 'debug', short: 'D', type: 'bool', usage: 'Enable debug mode' },
+  { name: 'host', short: 'H', type: 'list', usage: 'Daemon socket to connect to' },
+  { name: 'log-level', short: 'l', type: 'string', def: 'info', usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")' },
+  { name: 'tls', type: 'bool', usage: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlscacert', type: 'string', usage: 'Trust certs signed only by this CA' },
+  { name: 'tlscert', type: 'string', usage: 'Path to TLS certificate file' },
+  { name: 'tlskey', type: 'string', usage: 'Path to TLS key file' },
+  { name: 'tlsverify', type: 'bool', usage: 'Use TLS and verify the remote' },
+  { name: 'version', short: 'v', type: 'bool', usage: 'Print version information and quit' },
+];
+
+function loadGroup(g: Group): Promise<{ commands: Record<string, CommandDef> }> {
+  switch (g) {
+    case 'container':
+      return import('./commands/container.js');
+    case 'image':
+      return import('./commands/image.js');
+    case 'system':
+      return import('./commands/system.js');
+  }
+}
+
+function topHelp(): string {
+  const cmds: Array<[string, string]> = [
+    ['run', 'Create and run a new container from an image'],
+    ['exec', 'Execute a command in a running container'],
+    ['ps', 'List containers'],
+    ['pull', 'Download an image from a registry'],
+    ['images', 'List images'],
+    ['logs', 'Fetch the logs of a container'],
+    ['inspect', 'Return low-level information on Berth objects'],
+    ['version', 'Show the Berth version information'],
+    ['info', 'Display system-wide information'],
+  ];
+  const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
+  const other: Array<[string, string]> = [
+    ['create', 'Create a new container'],
+    ['kill', 'Kill one or more running containers'],
+    ['restart', 'Restart one or more containers'],
+    ['rm', 'Remove one or more containers'],
+    ['rmi', 'Remove one or more images'],
+    ['start', 'Start one or more stopped containers'],
+    ['stop', 'Stop one or more running containers'],
+    ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
+    ['wait', 'Block until one or more containers stop, then print their exit codes'],
+  ];
+  const list = (xs: Array<[string, string]>, w: number) => xs.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
+  const gf = GLOBAL_FLAGS.map((f) => f).concat([]);
+  return (
+    `Usage:  ${PROG} [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\n` +
+    `Common Commands:\n${list(cmds, 12)}\n\nManagement Commands:\n${list(mg, 12)}\n\n` +
+    `Commands:\n${list(other, 12)}\n\nGlobal Options:\n` +
+    renderGlobal(gf) +
+    `\nRun '${PROG} COMMAND --help' for more information on a command.\n`
+  );
+}
+
+function renderGlobal(flags: FlagSpec[]): string {
+  const spec: CommandSpec = { path: '', use: '', short: '', flags };
+  const h = renderHelp(PROG, spec);
+  return h.slice(h.indexOf('Options:\n') + 'Options:\n'.length);
+}
+
+function mgmtHelp(name: string): string {
+  const m = MGMT[name];
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const [sub, key] of Object.entries(m.subs)) {
+    if (seen.has(key)) continue;
+    seen.add(key);
+    lines.push(`  ${sub.padEnd(11)}`);
+  }
+  return `Usage:  ${PROG} ${name} COMMAND\n\n${m.short}\n\nCommands:\n${lines.join('\n')}\n\nRun '${PROG} ${name} COMMAND --help' for more information on a command.\n`;
+}
+
+function argsError(spec: CommandSpec, n: number): string | null {
+  const path = `${PROG} ${spec.path}`;
+  const tail = `\n\nUsage:  ${usageLine(PROG, spec)}\n\nSee '${path} --help' for more information`;
+  const plural = (k: number) => (k === 1 ? 'argument' : 'arguments');
+  const min = spec.minArgs ?? 0;
+  const max = spec.maxArgs ?? Infinity;
+  if (min === max && n !== min) {
+    if (min === 0) return `'${path}' accepts no arguments${tail}`;
+    return `'${path}' requires ${min} ${plural(min)}${tail}`;
+  }
+  if (n < min && max !== Infinity) return `'${path}' requires at least ${min} and at most ${max} ${plural(max)}${tail}`;
+  if (n < min) return `'${path}' requires at least ${min} ${plural(min)}${tail}`;
+  if (n > max) {
+    if (max === 0) return `'${path}' accepts no arguments${tail}`;
+    return `'${path}' requires at most ${max} ${plural(max)}${tail}`;
+  }
+  return null;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  let g;
+  try {
+    g = parseFlags({ flags: GLOBAL_FLAGS, interspersed: false }, argv);
+  } catch (e) {
+    if (e instanceof FlagError) {
+      err.write(`${e.message}\nSee '${PROG} --help'.\n`);
+      return 125;
+    }
+    throw e;
+  }
+  if (g.flags.version) {
+    out.write(`Berth version ${CLI_VERSION}, build ${GIT_COMMIT}\n`);
+    return 0;
+  }
+  const hosts = g.flags.host as string[];
+  const ctx: Ctx = {
+    host: resolveHost(hosts.length ? hosts[hosts.length - 1] : undefined),
+    debug: g.flags.debug as boolean,
+    out,
+    err,
+    client: async () => {
+      const { EngineClient } = await import('../client/index.js');
+      return new EngineClient({ host: ctx.host });
+    },
+  };
+  let args = g.args;
+  if (args.length === 0 || (g.help && args.length === 0)) {
+    out.write(topHelp());
+    return 0;
+  }
+  let name = args[0];
+  let group: Group;
+  let key: string;
+  let path: string;
+  if (name === 'help') {
+    args = [...args.slice(1), '--help'];
+    if (args.length === 1) {
+      out.write(topHelp());
+      return 0;
+    }
+    name = args[0];
+  }
+  if (MGMT[name]) {
+    const m = MGMT[name];
+    const sub = args[1];
+    if (!sub || sub === '--help' || sub === '-h') {
+      out.write(mgmtHelp(name));
+      return 0;
+    }
+    if (!m.subs[sub]) {
+      if (sub.startsWith('-')) {
+        err.write(`unknown flag: ${sub}\nSee '${PROG} ${name} --help'.\n`);
+      } else {
+        err.write(`${PROG}: unknown command: ${PROG} ${name} ${sub}\n\nRun '${PROG} ${name} --help' for more information\n`);
+      }
+      return 125;
+    }
+    group = m.group;
+    key = m.subs[sub];
+    if (name === 'container' && sub === 'inspect') key = 'inspect';
+    if (name === 'image' && sub === 'inspect') key = 'inspect';
+    path = `${name} ${sub}`;
+    args = args.slice(2);
+  } else if (TOP[name]) {
+    [group, key] = TOP[name];
+    path = name;
+    args = args.slice(1);
+  } else {
+    err.write(`${PROG}: unknown command: ${PROG} ${name}\n\nRun '${PROG} --help' for more information\n`);
+    return 125;
+  }
+
+  const mod = await loadGroup(group);
+  const def = mod.commands[key];
+  const spec: CommandSpec = { ...def.spec, path };
+  let parsed;
+  try {
+    parsed = parseFlags(spec, args);
+  } catch (e) {
+    if (e instanceof FlagError) {
+      err.write(`${e.message}\n\nUsage:  ${usageLine(PROG, spec)}\n\nRun '${PROG} ${path} --help' for more information\n`);
+      return 125;
+    }
+    throw e;
+  }
+  if (parsed.help) {
+    out.write(renderHelp(PROG, spec));
+    return 0;
+  }
+  const ae = argsError(spec, parsed.args.length);
+  if (ae) {
+    err.write(`${PROG}: ${ae}\n`);
+    return 125;
+  }
+  try {
+    const code = await def.run(ctx, parsed, spec);
+    return code ?? 0;
+  } catch (e) {
+    return reportError(e, ctx);
+  }
+}
+
+function reportError(e: unknown, ctx: Ctx): number {
+  if (e instanceof StatusError) {
+    if (e.message) ctx.err.write(e.message.endsWith('\n') ? e.message : e.message + '\n');
+    return e.status;
+  }
+  const anyE = e as { name?: string; message?: string; statusCode?: number };
+  if (anyE && anyE.name === 'ApiError') {
+    ctx.err.write(`Error response from daemon: ${anyE.message}\n`);
+    return 1;
+  }
+  if (anyE && (anyE.name === 'ConnectionError' || anyE.name === 'JSONMessageError' || anyE.name === 'TemplateError')) {
+    ctx.err.write(`${anyE.message}\n`);
+    return 1;
+  }
+  ctx.err.write(`${anyE && anyE.message ? anyE.message : String(e)}\n`);
+  if (ctx.debug && e instanceof Error && e.stack) ctx.err.write(e.stack + '\n');
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`${PROG}: ${e && e.message ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
