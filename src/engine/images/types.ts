@@ -58,6 +58,19 @@ export interface ImageRecord {
   /** When this engine stored it (ms epoch); Created comes from the config. */
   loaded: number;
   parent?: string;
+  /** When a tag was last added (ms epoch); Metadata.LastTagTime in inspect. */
+  lastTagTime?: number;
+  /**
+   * Other content-store blobs that belong to this image (manifest, index, compressed layers as
+   * pulled); deleted with the image when no other image lists them.
+   */
+  blobs?: string[];
+}
+
+/** A container that uses an image, as the container service reports it to image removal. */
+export interface ContainerUsage {
+  id: string;
+  running: boolean;
 }
 
 /** One message of a JSON progress stream (jsonmessage.JSONMessage). */
