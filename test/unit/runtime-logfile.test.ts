@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeRecord, decodeRecord, splitRecords, readLogs } from '../../src/engine/runtime/logfile.js';
+import { encodeFrame, FrameDecoder, FRAME } from '../../src/engine/runtime/shimconn.js';
+import type { OutputRecord } from '../../src/engine/runtime/types.js';
+
+const rec = (stream: 'stdout' | 'stderr', s: string, t: number, partial = false): OutputRecord =>
+  ({ stream, data: Buffer.from(s), timeNs: BigInt(t) * 1_000_000_000n, partial });
+
+test('record codec round-trips and rejects torn/corrupt records', () => {
+  const r = rec('stderr', 'héllo\n', 1700000000, true);
+  const b = encodeRecord(r);
+  assert.equal(b.length, 16 + Buffer.byteLength('héllo\n') + 4);
+  assert.equal(b[0], 0xb7);
+  const d = decodeRecord(b)!;
+  assert.deepEqual(d.rec, r);
+  assert.equal(d.size, b.length);
+  assert.equal(decodeRecord(b.subarray(0, b.length - 1)), undefined);
+  const bad = Buffer.from(b); bad[0] = 0;
+  assert.equal(decodeRecord(bad), undefined);
+  const bad2 = Buffer.from(b); bad2.writeUInt32LE(1, b.length - 4);
+  assert.equal(decodeRecord(bad2), undefined);
+});
+
+test('splitRecords: newlines, partial tail, 16 KiB cap', () => {
+  const rs = splitRecords('stdout', Buffer.from('a\nbc\nde'), 5n);
+  assert.deepEqual(rs.map((r) => [r.data.toString(), r.partial]), [['a\n', false], ['bc\n', false], ['de', true]]);
+  const big = splitRecords('stdout', Buffer.alloc(40000, 0x41), 1n);
+  assert.deepEqual(big.map((r) => [r.data.length, r.partial]), [[16384, true], [16384, true], [7232, true]]);
+});
+
+test('readLogs: all, streams, since/until, tail (backwards), torn end', async () => {
+  const dir = await mkdtemp('/tmp/bt-');
+  try {
+    const p = join(dir, 'log');
+    const recs: OutputRecord[] = [];
+    for (let i = 0; i < 5000; i++) recs.push(rec(i % 3 === 0 ? 'stderr' : 'stdout', `line ${i} ${'x'.repeat(i % 200)}\n`, 1000 + i));
+    await writeFile(p, Buffer.concat(recs.map(encodeRecord)));
+    const all: OutputRecord[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true })) all.push(r);
+    assert.equal(all.length, 5000);
+    assert.deepEqual(all[4999], recs[4999]);
+
+    const out: string[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: false, tail: 3 })) out.push(r.data.toString().split(' ').slice(0, 2).join(' '));
+    assert.deepEqual(out, ['line 4996', 'line 4997', 'line 4999']); // 4998 is stderr
+
+    const tailAll: number[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true, tail: 10 })) tailAll.push(Number(r.timeNs / 1_000_000_000n));
+    assert.deepEqual(tailAll, Array.from({ length: 10 }, (_, i) => 5990 + i));
+
+    const big: OutputRecord[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true, tail: 100000 })) big.push(r);
+    assert.equal(big.length, 5000);
+
+    let n = 0;
+    for await (const _ of readLogs(p, { stdout: true, stderr: true, tail: 0 })) n++;
+    assert.equal(n, 0);
+
+    const since: number[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true, since: 5995, until: 5998 })) since.push(Number(r.timeNs / 1_000_000_000n));
+    assert.deepEqual(since, [5995, 5996, 5997]);
+
+    // torn record at the end (crash mid-write): ignored by both readers
+    await appendFile(p, encodeRecord(rec('stdout', 'torn\n', 9999)).subarray(0, 10));
+    const t2: string[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true, tail: 1 })) t2.push(r.data.toString());
+    assert.deepEqual(t2, [recs[4999]!.data.toString()]);
+    let c = 0;
+    for await (const _ of readLogs(p, { stdout: true, stderr: true })) c++;
+    assert.equal(c, 5000);
+
+    let none = 0;
+    for await (const _ of readLogs(join(dir, 'missing'), { stdout: true, stderr: true })) none++;
+    assert.equal(none, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('shim frame codec', () => {
+  const f1 = encodeFrame(FRAME.STDIN, Buffer.from('abc'));
+  const f2 = encodeFrame(FRAME.GO);
+  const got: Array<[number, number, string]> = [];
+  const d = new FrameDecoder();
+  const both = Buffer.concat([f1, f2]);
+  for (let i = 0; i < both.length; i++) d.push(both.subarray(i, i + 1), (t, f, p) => got.push([t, f, p.toString()]));
+  assert.deepEqual(got, [[0x11, 0, 'abc'], [0x10, 0, '']]);
+});
