@@ -15,8 +15,10 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   }
 }
 
+/** dockerd's Command column: path, then args, single-quoted when they hold a space. */
 function command(rec: ContainerRecord): string {
-  return [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  if (rec.Args.length === 0) return rec.Path;
+  return `${rec.Path} ${rec.Args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
 }
 
 /** One item of GET /containers/json. */

@@ -1,0 +1,143 @@
+/**
+ * Start a real berthd on a temp data root and socket for integration tests, and run the berth
+ * and docker CLIs against it. Everything made here is removed by stop(), by its own paths and PIDs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { rm, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/util/paths.js';
+
+export const DOCKER_CLI = '/usr/local/bin/docker';
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+export interface TestDaemon {
+  root: string;
+  socket: string;
+  host: string;
+  pid: number;
+  /** Run `berth ARGS` (the bundled CLI) against this daemon. */
+  berth(args: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunResult>;
+  /** Run the real docker CLI against this daemon. */
+  docker(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
+  /** Stop berthd with SIGTERM (containers keep running), or SIGKILL to simulate a crash. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Start berthd again on the same root and socket. */
+  restart(): Promise<void>;
+  /** Stop the daemon, kill what it started, unmount and remove everything. */
+  stop(): Promise<void>;
+  log(): Promise<string>;
+}
+
+export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+function cliEntry(): string[] {
+  const root = projectRoot();
+  const bundled = join(root, 'dist', 'berth.mjs');
+  if (existsSync(bundled)) return [bundled];
+  return ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts')];
+}
+
+function daemonEntry(): string[] {
+  const root = projectRoot();
+  const bundled = join(root, 'dist', 'berthd.mjs');
+  if (existsSync(bundled)) return [bundled];
+  return ['--import', 'tsx', join(root, 'src', 'daemon', 'main.ts')];
+}
+
+async function waitForSocket(socket: string, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}: ${await readFile(logFile, 'utf8').catch(() => '')}`);
+    if (existsSync(socket)) {
+      const r = await run('curl', ['-s', '--unix-socket', socket, 'http://d/_ping']).catch(() => undefined);
+      if (r?.stdout === 'OK') return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`berthd did not come up: ${await readFile(logFile, 'utf8').catch(() => '')}`);
+}
+
+export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] } = {}): Promise<TestDaemon> {
+  // Short paths: the shim's socket lives at <root>/containers/<64 hex>/shim.sock (< 108 bytes).
+  const root = mkdtempSync('/tmp/bt-');
+  const socket = join(root, 'berth.sock');
+  const logFile = join(root, 'berthd.log');
+  const host = `unix://${socket}`;
+  const args = [
+    ...daemonEntry(), '-H', host, '--data-root', join(root, 'data'), '--pidfile', join(root, 'berthd.pid'),
+    '--config-file', join(root, 'daemon.json'),
+    ...(opts.mirror ? ['--registry-mirror', opts.mirror] : []),
+    ...(opts.extraArgs ?? []),
+  ];
+  let child!: ChildProcess;
+  const launch = async () => {
+    const { openSync } = await import('node:fs');
+    const fd = openSync(logFile, 'a');
+    child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true });
+    await waitForSocket(socket, child, logFile);
+  };
+  await launch();
+
+  const env = { ...process.env, BERTH_HOST: host, DOCKER_HOST: host, DOCKER_CONFIG: join(root, 'docker-config') } as Record<string, string>;
+  delete env.DOCKER_CONTEXT;
+
+  const daemon: TestDaemon = {
+    root, socket, host,
+    get pid() { return child.pid!; },
+    berth: (a, o = {}) => run(process.execPath, [...cliEntry(), ...a], { input: o.input, timeoutMs: o.timeoutMs, env: { ...env, ...o.env } }),
+    docker: (a, o = {}) => run(DOCKER_CLI, a, { input: o.input, timeoutMs: o.timeoutMs, env }),
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+    async restart() {
+      await launch();
+    },
+    log: () => readFile(logFile, 'utf8'),
+    async stop() {
+      await daemon.kill('SIGTERM');
+      await cleanupRoot(join(root, 'data'));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  return daemon;
+}
+
+/** Kill the containers' shims and init processes this daemon started, unmount, remove cgroups. */
+async function cleanupRoot(dataRoot: string): Promise<void> {
+  const containers = join(dataRoot, 'containers');
+  let ids: string[] = [];
+  try { ids = readdirSync(containers); } catch { return; }
+  for (const id of ids) {
+    try {
+      const rec = JSON.parse(await readFile(join(containers, id, 'config.v2.json'), 'utf8'));
+      for (const pid of [rec.State?.Pid, rec.State?.ShimPid]) {
+        if (pid > 0) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      }
+    } catch { /* no record */ }
+    await run('crun', ['delete', '--force', id]).catch(() => undefined);
+    await run('umount', ['-l', join(containers, id, 'rootfs')]).catch(() => undefined);
+  }
+}
