@@ -9,6 +9,8 @@ import { isIP } from 'node:net';
 /** Docker Hub's registry API endpoint: the only public registry host named in Berth's code. */
 export const DOCKER_HUB_ENDPOINT = 'https://registry-1.docker.io';
 export const DOCKER_HUB_DOMAIN = 'docker.io';
+/** Docker Hub's legacy index address: the key clients use for Hub credentials and /info's IndexServerAddress. */
+export const DOCKER_HUB_INDEX_SERVER = 'https://index.docker.io/v1/';
 
 export interface Endpoint {
   /** Base URL without trailing slash: 'http://127.0.0.1:5000'. */

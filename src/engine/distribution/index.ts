@@ -4,7 +4,7 @@
  */
 import type { AuthConfig, ImageRecord, ProgressSink, Reference } from '../images/types.js';
 import { RegistryClient } from './client.js';
-import { resolveEndpoints, type Endpoint } from './endpoints.js';
+import { DOCKER_HUB_INDEX_SERVER, resolveEndpoints, type Endpoint } from './endpoints.js';
 import { pull, type PullDeps } from './pull.js';
 
 export interface DistributionOptions {
@@ -21,6 +21,11 @@ export interface DistributionOptions {
 
 export class Distribution {
   constructor(readonly opts: DistributionOptions = {}) {}
+
+  /** /info's IndexServerAddress (and the credential key clients use for Docker Hub). */
+  get indexServerAddress(): string {
+    return DOCKER_HUB_INDEX_SERVER;
+  }
 
   /** Endpoints tried for a registry domain, in order. */
   endpoints(domain: string): Endpoint[] {
@@ -46,7 +51,7 @@ export { pull } from './pull.js';
 export type { PullDeps, PullImageStore, PullOptions } from './pull.js';
 export { RegistryClient, MediaTypes, parseManifest } from './client.js';
 export type { Descriptor, FetchedManifest, ImageIndex, ImageManifest } from './client.js';
-export { resolveEndpoints, DOCKER_HUB_ENDPOINT, isInsecure, isLoopback, normalizeMirror } from './endpoints.js';
+export { resolveEndpoints, DOCKER_HUB_ENDPOINT, DOCKER_HUB_INDEX_SERVER, isInsecure, isLoopback, normalizeMirror } from './endpoints.js';
 export type { Endpoint, EndpointConfig } from './endpoints.js';
 export { parseChallenges, Authenticator } from './auth.js';
 export { hostPlatform, parsePlatform, selectPlatform, formatPlatform } from './platform.js';
