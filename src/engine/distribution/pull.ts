@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError, isBerthError } from '../errors.js';
-import { familiarString, fullName, withDefaultTag } from '../images/reference.js';
+import { familiarString, fullName, referenceString, withDefaultTag } from '../images/reference.js';
 import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, LayerStoreApi, ProgressSink, Reference } from '../images/types.js';
 import { chainIDs } from '../layers/chain.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';
@@ -24,15 +24,17 @@ import { NetworkError } from './http.js';
 import { formatPlatform, hostPlatform, parsePlatform, selectPlatform, type Platform } from './platform.js';
 import { ThrottledProgress, layerProgress, layerStatus, shortId } from './progress.js';
 
-/** What pull needs from the image store; the engine adapts its ImageStore to this. */
+/**
+ * What pull needs from the image store (src/engine/images/store.ts ImageStore fits as is).
+ * `create` stores the config blob and the record atomically, reuses an existing image with the
+ * same ID, and points the given tag/digest references at it.
+ */
 export interface PullImageStore {
-  /** The image ID the reference (tag or digest) names now, if any. */
-  resolve(ref: Reference): Promise<string | undefined>;
-  /**
-   * Atomically store the pulled image (merging names into an existing record with the same ID)
-   * and point the reference at it (a tag moves from any other image). Returns the stored record.
-   */
-  commitPulled(record: ImageRecord, ref: Reference): Promise<ImageRecord>;
+  get(refOrId: string): ImageRecord | undefined;
+  create(
+    configBytes: Uint8Array,
+    opts: { chainIDs: string[]; repoTag?: string | string[]; repoDigest?: string | string[]; blobs?: string[] },
+  ): Promise<ImageRecord>;
 }
 
 export interface PullDeps {
@@ -289,22 +291,17 @@ async function fetchAndCommit(r: Resolved, target: Reference, opts: PullOptions,
   await deps.content.put(manifest.bytes, manifest.digest);
   if (top !== manifest) await deps.content.put(top.bytes, top.digest);
 
-  let size = 0;
-  for (const c of chain) size += deps.layers.size(c);
   const name = fullName(target);
-  const record: ImageRecord = {
-    id: r.configDigest,
-    config,
+  const before = deps.images.get(referenceString(target))?.id;
+  const blobs = [...new Set([manifest.digest, top.digest, ...layers.map((l) => l.digest)])];
+  const stored2 = await deps.images.create(r.configBytes, {
     chainIDs: chain,
-    repoTags: target.tag !== undefined && target.digest === undefined ? [`${name}:${target.tag}`] : [],
-    repoDigests: [`${name}@${top.digest}`],
-    size,
-    loaded: Date.now(),
-  };
-  const before = await deps.images.resolve(target);
-  const stored2 = await deps.images.commitPulled(record, target);
+    repoTag: target.tag !== undefined && target.digest === undefined ? `${name}:${target.tag}` : undefined,
+    repoDigest: `${name}@${top.digest}`,
+    blobs,
+  });
   progress({ status: `Digest: ${top.digest}` });
-  const what = before === record.id ? 'Image is up to date' : 'Downloaded newer image';
+  const what = before === stored2.id ? 'Image is up to date' : 'Downloaded newer image';
   progress({ status: `Status: ${what} for ${familiarString(target)}` });
   return stored2;
 }
