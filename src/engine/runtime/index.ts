@@ -223,9 +223,11 @@ export class HostRuntime implements RuntimeApi {
       return { result: { pid: outcome.pid, shimPid, startedAt: outcome.startedAt }, conn };
     }
     // failure: the shim deletes and unmounts, then exits; make sure of it
-    const gone = await waitClose(conn, 5000);
+    await waitClose(conn, 5000);
     conn.close();
-    if (!gone) {
+    // the connection closes just before the shim's _exit: wait until the process is really gone
+    for (let i = 0; i < 200 && this.isAlive(shimPid); i++) await new Promise((r) => setTimeout(r, 5));
+    if (this.isAlive(shimPid)) {
       try { process.kill(shimPid, 'SIGKILL'); } catch { /* already gone */ }
     }
     await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(() => undefined);
