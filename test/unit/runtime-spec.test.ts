@@ -103,3 +103,20 @@ test('parseProcLimits', () => {
     'Max core file size        0                    unlimited            bytes     \n';
   assert.deepEqual(parseProcLimits(t), { nofile: 20000, core: Infinity });
 });
+
+test('resolveInRoot never leaves the root through symlinks', async () => {
+  const { mkdtemp, mkdir, symlink, rm } = await import('node:fs/promises');
+  const { resolveInRoot } = await import('../../src/engine/runtime/spec.js');
+  const root = await mkdtemp('/tmp/bt-');
+  try {
+    await mkdir(`${root}/etc`);
+    await mkdir(`${root}/real`);
+    await symlink('/etc/shadow', `${root}/etc/passwd`);
+    await symlink('../../../../real', `${root}/etc/up`);
+    assert.equal(await resolveInRoot(root, 'etc/passwd'), `${root}/etc/shadow`);
+    assert.equal(await resolveInRoot(root, '/etc/up/x'), `${root}/real/x`);
+    assert.equal(await resolveInRoot(root, '../../etc/group'), `${root}/etc/group`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -10,8 +10,8 @@
  * /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup mounts, namespaces mount network
  * uts pid ipc, the default device cgroup allowlist, noNewPrivileges false, oomScoreAdj 0.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readFile, readlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { SystemError, InvalidParameterError } from '../errors.js';
 
 export const DEFAULT_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -354,8 +354,32 @@ export function generateSpec(input: SpecInput, ctx: SpecContext): Record<string,
   };
 }
 
-async function readOpt(p: string): Promise<string | undefined> {
-  try { return await readFile(p, 'utf8'); } catch { return undefined; }
+/**
+ * Resolve `rel` inside `root` as if `root` were `/` (symlinks, absolute or relative, never leave
+ * it), like moby's securejoin. Returns the host path.
+ */
+export async function resolveInRoot(root: string, rel: string): Promise<string> {
+  let parts = posix.normalize('/' + rel).split('/').filter(Boolean);
+  const done: string[] = [];
+  let hops = 0;
+  while (parts.length) {
+    const name = parts.shift()!;
+    if (name === '.') continue;
+    if (name === '..') { done.pop(); continue; }
+    const host = join(root, ...done, name);
+    let st;
+    try { st = await lstat(host); } catch { done.push(name); continue; }
+    if (!st.isSymbolicLink()) { done.push(name); continue; }
+    if (++hops > 40) throw new SystemError(`too many levels of symbolic links resolving ${rel} in the container`);
+    const target = await readlink(host);
+    if (target.startsWith('/')) done.length = 0;
+    parts = [...target.split('/').filter(Boolean), ...parts];
+  }
+  return join(root, ...done);
+}
+
+async function readOpt(root: string, rel: string): Promise<string | undefined> {
+  try { return await readFile(await resolveInRoot(root, rel), 'utf8'); } catch { return undefined; }
 }
 
 let hardLimitsCache: Record<string, number> | undefined;
@@ -372,8 +396,8 @@ export async function daemonHardLimits(): Promise<Record<string, number>> {
  */
 export async function buildSpec(input: SpecInput, etcRoot: string = input.rootfsPath): Promise<Record<string, unknown>> {
   const [passwd, group, hardLimits] = await Promise.all([
-    readOpt(join(etcRoot, 'etc/passwd')),
-    readOpt(join(etcRoot, 'etc/group')),
+    readOpt(etcRoot, 'etc/passwd'),
+    readOpt(etcRoot, 'etc/group'),
     daemonHardLimits(),
   ]);
   return generateSpec(input, { passwd, group, hardLimits });
