@@ -154,6 +154,22 @@ test('direct pull from a loopback registry name (plain http, no mirror)', async 
   const rec = await new Distribution().pull(ref, {}, s, (m) => msgs.push(m));
   assert.equal(msgs.at(-1)!.status, `Status: Downloaded newer image for ${reg.host}/library/hello-world:latest`);
   assert.ok(s.images.get(`${reg.host}/library/hello-world:latest`)?.id === rec.id);
+
+  // by digest: verified against the manifest bytes, recorded as a digest reference only
+  const man = await getJson(`${reg.url}/v2/library/busybox/manifests/latest`, ACCEPT);
+  const byDigest: JSONMessage[] = [];
+  const bb = await new Distribution().pull(parseDockerRef(`${reg.host}/library/busybox@${man.digest}`), {}, s, (m) => byDigest.push(m));
+  assert.deepEqual(byDigest[0], { status: 'Pulling from library/busybox', id: man.digest });
+  assert.equal(byDigest.at(-1)!.status, `Status: Downloaded newer image for ${reg.host}/library/busybox@${man.digest}`);
+  assert.equal(s.images.get(`${reg.host}/library/busybox@${man.digest}`)?.id, bb.id);
+  assert.equal(s.images.get(`${reg.host}/library/busybox:latest`), undefined);
+});
+
+test('a mirror that is down falls back to the next endpoint', async () => {
+  const s = await newRoot();
+  const d = new Distribution({ mirrors: [`http://127.0.0.1:${closedPort}`], hubEndpoint: reg.url });
+  const rec = await d.pull(parseDockerRef('hello-world'), {}, s, () => {});
+  assert.equal(s.images.get('hello-world:latest')?.id, rec.id);
 });
 
 test('missing tag and missing repository: Docker\'s not-found messages, nothing stored', async () => {
