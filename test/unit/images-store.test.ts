@@ -229,3 +229,19 @@ test('images: summary and inspect views', () => withService(async (svc) => {
   assert.equal(short.dirs.length, 2);
   assert.match(short.dirs[0]!, /^l\/[A-Z2-7]{20}$/);
 }));
+
+test('images: history, newest first, ids up the parent chain', () => withService(async (svc) => {
+  const base = await baseTar;
+  const top = await buildTar([{ name: 'app', content: 'APP' }]);
+  const parent = await makeImage(svc, [base]);
+  const child = await makeImage(svc, [base, top], { tag: 'child', parent: parent.id });
+  const h = svc.history(child);
+  assert.equal(h.length, 2);
+  assert.deepEqual(h.map((x) => x.Id), [child.id, parent.id]);
+  assert.deepEqual(h[0]!.Tags, ['child:latest']);
+  assert.equal(h[1]!.Tags, null);
+  assert.deepEqual(h.map((x) => x.Size), [3, base.length ? 'BUSYBOX'.length + 'root:x:0:0'.length : 0]);
+  assert.equal(h[0]!.CreatedBy, 'test');
+  const deps = svc.deps();
+  assert.equal(deps.images.get('child')?.id, child.id);
+}));

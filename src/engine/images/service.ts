@@ -17,7 +17,7 @@ import {
   type RemoveOptions,
 } from './store.js';
 import type { ImageConfig, ImageRecord } from './types.js';
-import { toInspect, toSummary, type ImageSummary } from './views.js';
+import { toHistory, toInspect, toSummary, type HistoryItem, type ImageSummary } from './views.js';
 
 export interface ImageServiceOptions {
   onEvent?: ImageEventSink;
@@ -86,5 +86,17 @@ export class ImageService {
   toSummary(rec: ImageRecord, opts: { apiVersion?: string; containers?: number } = {}): ImageSummary { return toSummary(rec, opts); }
   toInspect(rec: ImageRecord, opts: { apiVersion?: string } = {}): Record<string, unknown> {
     return toInspect(rec, { diffDirs: this.lowerDirs(rec) }, opts);
+  }
+  /** GET /images/{name}/history items, newest first. */
+  history(rec: ImageRecord): HistoryItem[] {
+    return toHistory(rec, (i) => {
+      const c = rec.chainIDs[i];
+      return c && this.layers.has(c) ? this.layers.size(c) : 0;
+    }, (id) => this.images.get(id));
+  }
+
+  /** What the registry client's pull needs (distribution/pull.ts PullDeps). */
+  deps(): { content: ContentStore; layers: LayerStore; images: ImageStore } {
+    return { content: this.content, layers: this.layers, images: this.images };
   }
 }

@@ -168,3 +168,53 @@ export function toInspect(rec: ImageRecord, dirs: InspectDirs, opts: { apiVersio
   out.Metadata = { LastTagTime: rec.lastTagTime ? rfc3339Nano(rec.lastTagTime) : ZERO_TIME };
   return out;
 }
+
+/** One item of GET /images/{name}/history. */
+export interface HistoryItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+/**
+ * Image history, newest first, as moby: one item per config history entry, sizes from the layer
+ * each non-empty entry produced; IDs filled from the image up its parent chain, '<missing>' beyond.
+ * `layerSize(i)` gives the size of the i-th layer (bottom first); `image(id)` finds parents.
+ */
+export function toHistory(
+  rec: ImageRecord,
+  layerSize: (index: number) => number,
+  image: (id: string) => ImageRecord | undefined,
+): HistoryItem[] {
+  const out: HistoryItem[] = [];
+  let layer = 0;
+  const diffIDs = rec.config.rootfs?.diff_ids ?? [];
+  for (const h of rec.config.history ?? []) {
+    let size = 0;
+    if (!h.empty_layer) {
+      if (layer < diffIDs.length) size = layerSize(layer);
+      layer++;
+    }
+    const t = h.created ? Date.parse(h.created) : NaN;
+    out.unshift({
+      Id: '<missing>',
+      Created: Number.isFinite(t) ? Math.floor(t / 1000) : 0,
+      CreatedBy: h.created_by ?? '',
+      Tags: null,
+      Size: size,
+      Comment: h.comment ?? '',
+    });
+  }
+  let cur: ImageRecord | undefined = rec;
+  for (const item of out) {
+    if (!cur) break;
+    item.Id = cur.id;
+    const tags = familiar(cur.repoTags);
+    item.Tags = tags.length ? tags : null;
+    cur = cur.parent ? image(cur.parent) : undefined;
+  }
+  return out;
+}
