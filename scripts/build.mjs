@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Bundle the CLI and the daemon with esbuild: ESM, node20, code splitting so command modules stay lazy.
+import { build } from 'esbuild';
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const watch = process.argv.includes('--watch');
+const minify = !process.argv.includes('--no-minify');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  splitting: true,
+  minify,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // native addons and their loaders stay external
+  external: ['@napi-rs/*', '*.node'],
+};
+
+// bundled CommonJS dependencies (daemon side) need a require() in ESM output
+const requireBanner = {
+  js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
+};
+
+async function buildEntry(name, entry, outName, chunkDir, extra = {}) {
+  const abs = join(root, entry);
+  if (!existsSync(abs)) {
+    console.log(`build: skipping ${name}: ${entry} does not exist yet`);
+    return false;
+  }
+  const outdir = join(dist);
+  await build({
+    ...common,
+    entryPoints: { [outName]: abs },
+    outdir,
+    chunkNames: `${chunkDir}/[name]-[hash]`,
+    outExtension: { '.js': '.mjs' },
+    ...extra,
+  });
+  const out = join(outdir, `${outName}.mjs`);
+  // prepend the shebang (esbuild keeps a shebang only from the entry source)
+  const { readFile } = await import('node:fs/promises');
+  let text = await readFile(out, 'utf8');
+  if (!text.startsWith('#!')) text = '#!/usr/bin/env node\n' + text;
+  await writeFile(out, text);
+  await chmod(out, 0o755);
+  const s = await stat(out);
+  console.log(`build: ${name} -> dist/${outName}.mjs (${(s.size / 1024).toFixed(1)} kB)`);
+  return true;
+}
+
+await mkdir(dist, { recursive: true });
+await rm(join(dist, 'cli-chunks'), { recursive: true, force: true });
+await rm(join(dist, 'daemon-chunks'), { recursive: true, force: true });
+await buildEntry('berth', 'src/cli/main.ts', 'berth', 'cli-chunks');
+await buildEntry('berthd', 'src/daemon/main.ts', 'berthd', 'daemon-chunks', { banner: requireBanner });
+if (watch) console.log('build: --watch is not supported; rerun the build');

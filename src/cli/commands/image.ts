@@ -1,0 +1,347 @@
+// Image commands: images (image ls), pull, tag, rmi (image rm), image inspect.
+import type { ImageSummary } from '../../client/index.js';
+import type { CommandDef, Ctx } from '../context.js';
+import { StatusError } from '../context.js';
+import type { ParsedFlags } from '../flags.js';
+import { humanDuration, humanSizeWithPrecision } from '../format/units.js';
+import { errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, truncateID, writeFormatted, writeInspect } from './common.js';
+
+/* ------------------------------------------------------------ references */
+
+export interface ParsedRef {
+  domain: string;
+  path: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** Parse and normalise a reference like distribution/reference.ParseNormalizedNamed. */
+export function parseNormalized(ref: string): ParsedRef {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag: string | undefined;
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > slash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  let domain = 'docker.io';
+  let path = rest;
+  const first = rest.indexOf('/');
+  if (first >= 0) {
+    const d = rest.slice(0, first);
+    if (d.includes('.') || d.includes(':') || d === 'localhost' || d.toLowerCase() !== d) {
+      domain = d;
+      path = rest.slice(first + 1);
+    }
+  }
+  if (domain === 'index.docker.io') domain = 'docker.io';
+  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
+  return { domain, path, tag, digest };
+}
+
+export function familiarName(r: ParsedRef): string {
+  if (r.domain === 'docker.io') return r.path.startsWith('library/') ? r.path.slice('library/'.length) : r.path;
+  return `${r.domain}/${r.path}`;
+}
+
+export function fullString(r: ParsedRef): string {
+  let s = `${r.domain}/${r.path}`;
+  if (r.tag) s += `:${r.tag}`;
+  if (r.digest) s += `@${r.digest}`;
+  return s;
+}
+
+/* ---------------------------------------------------------------- images */
+
+interface ImageRow {
+  image: ImageSummary;
+  repo: string;
+  tag: string;
+  digest: string;
+}
+
+export function imageRows(images: ImageSummary[], showDigests: boolean): ImageRow[] {
+  const rows: ImageRow[] = [];
+  for (const image of images) {
+    const tags = image.RepoTags ?? [];
+    const digests = image.RepoDigests ?? [];
+    const dangling =
+      (tags.length === 0 && digests.length === 0) ||
+      (tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>');
+    if (dangling) {
+      rows.push({ image, repo: '<none>', tag: '<none>', digest: '<none>' });
+      continue;
+    }
+    const repoTags = new Map<string, string[]>();
+    const repoDigests = new Map<string, string[]>();
+    for (const t of tags) {
+      if (t === '<none>:<none>') continue;
+      const r = parseNormalized(t);
+      if (!r.tag) continue;
+      const n = familiarName(r);
+      repoTags.set(n, [...(repoTags.get(n) ?? []), r.tag]);
+    }
+    for (const d of digests) {
+      if (d === '<none>@<none>') continue;
+      const r = parseNormalized(d);
+      if (!r.digest) continue;
+      const n = familiarName(r);
+      repoDigests.set(n, [...(repoDigests.get(n) ?? []), r.digest]);
+    }
+    for (const [repo, ts] of repoTags) {
+      let ds = repoDigests.get(repo) ?? [];
+      repoDigests.delete(repo);
+      if (!showDigests) ds = [];
+      for (const tag of ts) {
+        if (!ds.length) rows.push({ image, repo, tag, digest: '<none>' });
+        else for (const d of ds) rows.push({ image, repo, tag, digest: d });
+      }
+    }
+    for (const [repo, ds] of repoDigests) {
+      if (showDigests) for (const d of ds) rows.push({ image, repo, tag: '<none>', digest: d });
+      else rows.push({ image, repo, tag: '<none>', digest: '' });
+    }
+  }
+  return rows;
+}
+
+export class ImageContext {
+  constructor(
+    private readonly r: ImageRow,
+    private readonly trunc: boolean,
+    private readonly now = Date.now(),
+  ) {}
+  get ID(): string {
+    return this.trunc ? truncateID(this.r.image.Id) : this.r.image.Id;
+  }
+  get Repository(): string {
+    return this.r.repo;
+  }
+  get Tag(): string {
+    return this.r.tag;
+  }
+  get Digest(): string {
+    return this.r.digest;
+  }
+  get CreatedSince(): string {
+    const c = this.r.image.Created;
+    if (!c) return 'N/A';
+    return humanDuration(this.now - c * 1000) + ' ago';
+  }
+  get CreatedAt(): string {
+    return goTimeString(this.r.image.Created);
+  }
+  get Size(): string {
+    return humanSizeWithPrecision(this.r.image.Size, 3);
+  }
+  get VirtualSize(): string {
+    return humanSizeWithPrecision((this.r.image.VirtualSize as number | undefined) ?? this.r.image.Size, 3);
+  }
+  get SharedSize(): string {
+    const s = this.r.image.SharedSize;
+    return s === -1 || s === undefined ? 'N/A' : humanSizeWithPrecision(s, 3);
+  }
+  get UniqueSize(): string {
+    const s = this.r.image.SharedSize;
+    return s === -1 || s === undefined ? 'N/A' : humanSizeWithPrecision(this.r.image.Size - s, 3);
+  }
+  get Containers(): string {
+    const c = this.r.image.Containers;
+    return c === -1 || c === undefined ? 'N/A' : String(c);
+  }
+  toJSON(): Record<string, string> {
+    return {
+      Containers: this.Containers,
+      CreatedAt: this.CreatedAt,
+      CreatedSince: this.CreatedSince,
+      Digest: this.Digest,
+      ID: this.ID,
+      Repository: this.Repository,
+      SharedSize: this.SharedSize,
+      Size: this.Size,
+      Tag: this.Tag,
+      UniqueSize: this.UniqueSize,
+      VirtualSize: this.VirtualSize,
+    };
+  }
+}
+
+const IMAGE_HEADERS: Record<string, string> = {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  Containers: 'CONTAINERS',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+  VirtualSize: 'VIRTUAL SIZE',
+};
+
+async function runImages(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const client = await ctx.client();
+  const filters = parseFilters(f.filter as string[]);
+  if (p.args[0]) (filters.reference ??= []).push(p.args[0]);
+  const showDigests = f.digests as boolean;
+  const list = await client.imageList({ all: f.all as boolean, filters, digests: showDigests });
+  const trunc = !(f['no-trunc'] as boolean);
+  let format = f.format as string;
+  if (f.quiet) format = '{{.ID}}';
+  const def = showDigests
+    ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+    : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+  if (format === '' || format === 'table') format = def;
+  const now = Date.now();
+  writeFormatted(ctx.out, format, def, imageRows(list, showDigests).map((r) => new ImageContext(r, trunc, now)), IMAGE_HEADERS);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ pull */
+
+async function runPull(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const name = p.args[0];
+  const ref = parseNormalized(name);
+  if (f['all-tags'] && (ref.tag || ref.digest)) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
+  if (!f['all-tags'] && !ref.tag && !ref.digest) {
+    ref.tag = 'latest';
+    if (!f.quiet) ctx.out.write('Using default tag: latest\n');
+  } else if (f['all-tags'] && !f.quiet) {
+    ctx.out.write(`Pulling all tags from ${fullString({ ...ref, tag: undefined })}\n`);
+  }
+  const client = await ctx.client();
+  const fromImage = familiarName(ref);
+  const res = await client.imagePullStream(fromImage, ref.digest ?? ref.tag, { platform: (f.platform as string) || undefined });
+  const { iterateJSON } = await import('../../client/jsonstream.js');
+  const { ProgressRenderer } = await import('../format/progress.js');
+  const sink = f.quiet ? { write: () => true } : ctx.out;
+  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, ctx.out.columns || 200);
+  for await (const m of iterateJSON(res)) r.write(m);
+  ctx.out.write(fullString(f['all-tags'] ? { ...ref, tag: undefined } : ref) + '\n');
+  return 0;
+}
+
+/* ------------------------------------------------------------- tag / rmi */
+
+async function runTag(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const [src, target] = p.args;
+  const ref = parseNormalized(target);
+  if (ref.digest) throw new StatusError(1, 'refusing to create a tag with a digest reference');
+  const repo = ref.domain === 'docker.io' ? familiarName(ref) : `${ref.domain}/${ref.path}`;
+  const client = await ctx.client();
+  await client.imageTag(src, repo, ref.tag ?? 'latest');
+  return 0;
+}
+
+async function runRmi(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const errs: string[] = [];
+  for (const n of p.args) {
+    try {
+      const items = await client.imageRemove(n, { force: p.flags.force as boolean, noprune: p.flags['no-prune'] as boolean });
+      for (const it of items ?? []) {
+        if (it.Deleted) ctx.out.write(`Deleted: ${it.Deleted}\n`);
+        else if (it.Untagged) ctx.out.write(`Untagged: ${it.Untagged}\n`);
+      }
+    } catch (e) {
+      errs.push(errorText(e));
+    }
+  }
+  if (errs.length) throw new StatusError(1, errs.join('\n'));
+  return 0;
+}
+
+async function runImageInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const items: unknown[] = [];
+  const errors: string[] = [];
+  for (const n of p.args) {
+    try {
+      items.push(await client.imageInspect(n));
+    } catch (e) {
+      errors.push(errorText(e));
+    }
+  }
+  writeInspect(ctx.out, items, p.flags.format as string);
+  if (errors.length) throw new StatusError(1, errors.join('\n'));
+  return 0;
+}
+
+export const commands: Record<string, CommandDef> = {
+  images: {
+    spec: {
+      use: '[OPTIONS] [REPOSITORY[:TAG]]',
+      short: 'List images',
+      aliases: ['image ls', 'image list', 'images'],
+      flags: [
+        { name: 'all', short: 'a', type: 'bool', usage: 'Show all images (default hides intermediate images)' },
+        { name: 'digests', type: 'bool', usage: 'Show digests' },
+        { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: 'Filter output based on conditions provided' },
+        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
+      ],
+      maxArgs: 1,
+    },
+    run: runImages,
+  },
+  pull: {
+    spec: {
+      use: '[OPTIONS] NAME[:TAG|@DIGEST]',
+      short: 'Download an image from a registry',
+      aliases: ['image pull', 'pull'],
+      flags: [
+        { name: 'all-tags', short: 'a', type: 'bool', usage: 'Download all tagged images in the repository' },
+        { name: 'disable-content-trust', type: 'bool', def: true, usage: 'Skip image verification' },
+        { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress verbose output' },
+      ],
+      minArgs: 1,
+      maxArgs: 1,
+    },
+    run: runPull,
+  },
+  tag: {
+    spec: {
+      use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
+      short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+      aliases: ['image tag', 'tag'],
+      flags: [],
+      minArgs: 2,
+      maxArgs: 2,
+    },
+    run: runTag,
+  },
+  rmi: {
+    spec: {
+      use: '[OPTIONS] IMAGE [IMAGE...]',
+      short: 'Remove one or more images',
+      aliases: ['image rm', 'image remove', 'rmi'],
+      flags: [
+        { name: 'force', short: 'f', type: 'bool', usage: 'Force removal of the image' },
+        { name: 'no-prune', type: 'bool', usage: 'Do not delete untagged parents' },
+      ],
+      minArgs: 1,
+    },
+    run: runRmi,
+  },
+  inspect: {
+    spec: {
+      use: '[OPTIONS] IMAGE [IMAGE...]',
+      short: 'Display detailed information on one or more images',
+      flags: [{ name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE }],
+      minArgs: 1,
+    },
+    run: runImageInspect,
+  },
+};

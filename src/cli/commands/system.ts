@@ -1,0 +1,250 @@
+// System commands: version, info.
+import type { CommandDef, Ctx } from '../context.js';
+import { CLI_VERSION, GIT_COMMIT, StatusError } from '../context.js';
+import type { ParsedFlags } from '../flags.js';
+import { renderTemplate } from '../format/template.js';
+import { bytesSize } from '../format/units.js';
+import { errorText } from './common.js';
+
+function pad(label: string, width: number): string {
+  return label.length >= width ? label : label + ' '.repeat(width - label.length);
+}
+
+async function runVersion(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  let serverErr: unknown;
+  let server: Awaited<ReturnType<typeof client.version>> | undefined;
+  try {
+    await client.ping(true);
+    server = await client.version();
+  } catch (e) {
+    serverErr = e;
+  }
+  const clientInfo = {
+    Platform: { Name: '' },
+    Version: CLI_VERSION,
+    ApiVersion: client.apiVersion,
+    DefaultAPIVersion: client.clientVersion,
+    NodeVersion: process.version,
+    GitCommit: GIT_COMMIT,
+    BuildTime: '',
+    Os: process.platform,
+    Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+    Context: 'default',
+  };
+  const format = p.flags.format as string;
+  if (format) {
+    const data = { Client: clientInfo, Server: server ?? null };
+    if (format === 'json') ctx.out.write(JSON.stringify(data) + '\n');
+    else ctx.out.write(renderTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), data) + '\n');
+    if (serverErr) throw new StatusError(1, errorText(serverErr));
+    return 0;
+  }
+  let s = 'Client:\n';
+  const api =
+    clientInfo.ApiVersion !== clientInfo.DefaultAPIVersion
+      ? `${clientInfo.ApiVersion} (downgraded from ${clientInfo.DefaultAPIVersion})`
+      : clientInfo.ApiVersion;
+  s += ` Version:           ${clientInfo.Version}\n`;
+  s += ` API version:       ${api}\n`;
+  s += ` Node version:      ${clientInfo.NodeVersion}\n`;
+  s += ` Git commit:        ${clientInfo.GitCommit}\n`;
+  s += ` OS/Arch:           ${clientInfo.Os}/${clientInfo.Arch}\n`;
+  s += ` Context:           ${clientInfo.Context}\n`;
+  if (server) {
+    s += `\nServer:${server.Platform?.Name ? ' ' + server.Platform.Name : ''}\n`;
+    const comps = server.Components ?? [
+      {
+        Name: 'Engine',
+        Version: server.Version,
+        Details: {
+          ApiVersion: server.ApiVersion,
+          MinAPIVersion: server.MinAPIVersion ?? '',
+          GoVersion: server.GoVersion,
+          GitCommit: server.GitCommit,
+          BuildTime: server.BuildTime ?? '',
+          Os: server.Os,
+          Arch: server.Arch,
+          Experimental: String(server.Experimental ?? false),
+        },
+      },
+    ];
+    for (const c of comps) {
+      s += ` ${c.Name}:\n`;
+      const d = c.Details ?? {};
+      if (c.Name === 'Engine') {
+        s += `  Version:          ${server.Version}\n`;
+        s += `  API version:      ${d.ApiVersion ?? server.ApiVersion} (minimum version ${d.MinAPIVersion ?? server.MinAPIVersion ?? ''})\n`;
+        s += `  Go version:       ${d.GoVersion ?? server.GoVersion}\n`;
+        s += `  Git commit:       ${d.GitCommit ?? server.GitCommit}\n`;
+        s += `  Built:            ${d.BuildTime ?? server.BuildTime ?? ''}\n`;
+        s += `  OS/Arch:          ${d.Os ?? server.Os}/${d.Arch ?? server.Arch}\n`;
+        s += `  Experimental:     ${d.Experimental ?? String(server.Experimental ?? false)}\n`;
+      } else {
+        s += `  Version:          ${c.Version}\n`;
+        for (const k of Object.keys(d).sort()) s += `${pad(`  ${k}:`, 20)}${d[k]}\n`;
+      }
+    }
+  }
+  ctx.out.write(s);
+  if (serverErr) throw new StatusError(1, errorText(serverErr));
+  return 0;
+}
+
+type Info = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function renderInfo(info: Info, debug: boolean): string {
+  const L: string[] = [];
+  const line = (indent: number, k: string, v: unknown) => L.push(`${' '.repeat(indent)}${k}: ${v ?? ''}`);
+  line(1, 'Containers', info.Containers ?? 0);
+  line(2, 'Running', info.ContainersRunning ?? 0);
+  line(2, 'Paused', info.ContainersPaused ?? 0);
+  line(2, 'Stopped', info.ContainersStopped ?? 0);
+  line(1, 'Images', info.Images ?? 0);
+  line(1, 'Server Version', info.ServerVersion ?? '');
+  line(1, 'Storage Driver', info.Driver ?? '');
+  for (const [k, v] of (info.DriverStatus ?? []) as Array<[string, string]>) line(2, k, v);
+  if (info.SystemStatus) for (const [k, v] of info.SystemStatus as Array<[string, string]>) line(1, k, v);
+  line(1, 'Logging Driver', info.LoggingDriver ?? '');
+  line(1, 'Cgroup Driver', info.CgroupDriver ?? '');
+  line(1, 'Cgroup Version', info.CgroupVersion ?? '');
+  if (info.Plugins) {
+    L.push(' Plugins:');
+    line(2, 'Volume', (info.Plugins.Volume ?? []).join(' '));
+    line(2, 'Network', (info.Plugins.Network ?? []).join(' '));
+    if (info.Plugins.Authorization && info.Plugins.Authorization.length) line(2, 'Authorization', info.Plugins.Authorization.join(' '));
+    line(2, 'Log', (info.Plugins.Log ?? []).join(' '));
+  }
+  line(1, 'Swarm', info.Swarm?.LocalNodeState ?? 'inactive');
+  const runtimes = Object.keys(info.Runtimes ?? {});
+  if (runtimes.length) line(1, 'Runtimes', runtimes.sort().join(' '));
+  line(1, 'Default Runtime', info.DefaultRuntime ?? '');
+  if (info.InitBinary !== undefined) line(1, 'Init Binary', info.InitBinary);
+  if (info.ContainerdCommit) line(1, 'containerd version', info.ContainerdCommit.ID ?? '');
+  if (info.RuncCommit) line(1, 'runc version', info.RuncCommit.ID ?? '');
+  if (info.InitCommit) line(1, 'init version', info.InitCommit.ID ?? '');
+  if (Array.isArray(info.SecurityOptions) && info.SecurityOptions.length) {
+    L.push(' Security Options:');
+    for (const o of info.SecurityOptions as string[]) {
+      const kv: Record<string, string> = {};
+      for (const part of o.split(',')) {
+        const i = part.indexOf('=');
+        kv[part.slice(0, i)] = part.slice(i + 1);
+      }
+      const name = kv.name ?? o;
+      L.push(`  ${name}`);
+      for (const k of Object.keys(kv)) {
+        if (k === 'name') continue;
+        L.push(`   ${k[0].toUpperCase() + k.slice(1)}: ${kv[k]}`);
+      }
+    }
+  }
+  line(1, 'Kernel Version', info.KernelVersion ?? '');
+  line(1, 'Operating System', info.OperatingSystem ?? '');
+  line(1, 'OSType', info.OSType ?? '');
+  line(1, 'Architecture', info.Architecture ?? '');
+  line(1, 'CPUs', info.NCPU ?? 0);
+  line(1, 'Total Memory', bytesSize(info.MemTotal ?? 0));
+  line(1, 'Name', info.Name ?? '');
+  line(1, 'ID', info.ID ?? '');
+  line(1, 'Docker Root Dir', info.DockerRootDir ?? '');
+  line(1, 'Debug Mode', !!info.Debug);
+  if (info.Debug || debug) {
+    line(2, 'File Descriptors', info.NFd ?? 0);
+    line(2, 'Goroutines', info.NGoroutines ?? 0);
+    line(2, 'System Time', info.SystemTime ?? '');
+    line(2, 'EventsListeners', info.NEventsListener ?? 0);
+  }
+  if (info.HttpProxy) line(1, 'HTTP Proxy', info.HttpProxy);
+  if (info.HttpsProxy) line(1, 'HTTPS Proxy', info.HttpsProxy);
+  if (info.NoProxy) line(1, 'No Proxy', info.NoProxy);
+  if (info.Labels && info.Labels.length) {
+    L.push(' Labels:');
+    for (const l of info.Labels) L.push(`  ${l}`);
+  }
+  line(1, 'Experimental', !!info.ExperimentalBuild);
+  const insecure: string[] = [];
+  const reg = info.RegistryConfig;
+  if (reg) {
+    for (const name of Object.keys(reg.IndexConfigs ?? {})) if (reg.IndexConfigs[name].Secure === false) insecure.push(name);
+    for (const c of reg.InsecureRegistryCIDRs ?? []) insecure.push(c);
+    if (insecure.length) {
+      L.push(' Insecure Registries:');
+      for (const i of insecure) L.push(`  ${i}`);
+    }
+    const mirrors = reg.Mirrors ?? [];
+    if (mirrors.length) {
+      L.push(' Registry Mirrors:');
+      for (const m of mirrors) L.push(`  ${m}`);
+    }
+  }
+  line(1, 'Live Restore Enabled', !!info.LiveRestoreEnabled);
+  if (info.ProductLicense) line(1, 'Product License', info.ProductLicense);
+  let out = L.join('\n') + '\n';
+  if (Array.isArray(info.Warnings) && info.Warnings.length) out += '\n' + info.Warnings.join('\n') + '\n';
+  return out;
+}
+
+async function runInfo(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const format = p.flags.format as string;
+  let info: Info | undefined;
+  let err: unknown;
+  try {
+    info = (await client.info()) as Info;
+  } catch (e) {
+    err = e;
+  }
+  if (format) {
+    if (err) throw new StatusError(1, errorText(err));
+    if (format === 'json') ctx.out.write(JSON.stringify({ ...info, ClientInfo: { Debug: ctx.debug, Version: CLI_VERSION, Context: 'default' } }) + '\n');
+    else ctx.out.write(renderTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), info) + '\n');
+    return 0;
+  }
+  let s = `Client:\n Version:    ${CLI_VERSION}\n Context:    default\n Debug Mode: ${ctx.debug}\n`;
+  if (info) s += '\nServer:\n' + renderInfo(info, ctx.debug);
+  ctx.out.write(s);
+  if (err) {
+    ctx.out.write('\nServer:\n');
+    throw new StatusError(1, `ERROR: ${errorText(err)}\nerrors pretty printing info`);
+  }
+  return 0;
+}
+
+export const commands: Record<string, CommandDef> = {
+  version: {
+    spec: {
+      use: '[OPTIONS]',
+      short: 'Show the Berth version information',
+      flags: [
+        {
+          name: 'format',
+          short: 'f',
+          type: 'string',
+          usage:
+            "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
+        },
+      ],
+      maxArgs: 0,
+    },
+    run: runVersion,
+  },
+  info: {
+    spec: {
+      use: '[OPTIONS]',
+      short: 'Display system-wide information',
+      aliases: ['system info', 'info'],
+      flags: [
+        {
+          name: 'format',
+          short: 'f',
+          type: 'string',
+          usage:
+            "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
+        },
+      ],
+      maxArgs: 0,
+    },
+    run: runInfo,
+  },
+};
