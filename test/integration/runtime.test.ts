@@ -46,13 +46,13 @@ after(async () => {
   if (lower) await rm(lower, { recursive: true, force: true });
 });
 
-async function newContainer(args: string[], opts: { openStdin?: boolean; env?: string[] } = {}): Promise<StartRequest> {
+async function newContainer(args: string[], opts: { openStdin?: boolean; env?: string[]; resources?: Record<string, unknown> } = {}): Promise<StartRequest> {
   const dir = await mkdtemp('/tmp/bt-');
   const id = randomBytes(32).toString('hex');
   const target = join(dir, 'rootfs');
   await Promise.all(['upper', 'work', 'rootfs'].map((d) => mkdir(join(dir, d))));
   made.push({ id, dir, target });
-  const spec = await buildSpec({ id, args, rootfsPath: target, env: opts.env }, lower);
+  const spec = await buildSpec({ id, args, rootfsPath: target, env: opts.env, resources: opts.resources }, lower);
   return {
     id, dir, spec, logPath: join(dir, 'container.log'), openStdin: !!opts.openStdin, tty: false,
     rootfs: { lowerDirs: [lower], upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target },
@@ -255,4 +255,17 @@ test('readLogs: tail and since on a real container log', async () => {
   const since = Number((tLate + tPrev) / 2n) / 1e9;
   assert.deepEqual(await read({ since }), ['late']);
   assert.deepEqual(await read({ until: since }), all.slice(0, 10));
+});
+
+test('an OOM kill is reported (137, oomKilled)', async () => {
+  const req = await newContainer(['sh', '-c', 'a=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'],
+    { resources: { memory: { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 } } });
+  const { result, conn } = await rt.start(req);
+  track(req, result.pid, result.shimPid);
+  const c = collect(conn);
+  const ex = await c.exit;
+  assert.equal(ex.exitCode, 137);
+  assert.equal(ex.oomKilled, true);
+  assert.equal(c.out, '');
+  assert.equal((await rt.readExit(req.dir))?.oomKilled, true);
 });
