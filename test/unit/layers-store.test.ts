@@ -209,3 +209,33 @@ test('init: removes stale temp snapshots, reloads layers', () => withRoot(async 
   assert.equal(s2.get(r.chainID)?.diffID, sha(tar));
   assert.equal(s2.shortDir(r.chainID), s.shortDir(r.chainID));
 }));
+
+test('overlay: whiteouts and opaque dirs hide lower files when mounted', () => withRoot(async (root) => {
+  const { execFileSync } = await import('node:child_process');
+  const s = await newStore(root);
+  const l1 = await s.apply(null, streamOf(await buildTar([
+    { name: 'etc/passwd', content: 'root' },
+    { name: 'etc/keep', content: 'k' },
+    { name: 'var/cache/old', content: 'old' },
+  ])));
+  const l2 = await s.apply(l1.chainID, streamOf(await buildTar([
+    { name: 'etc/.wh.passwd', content: '' },
+    { name: 'var/cache/.wh..wh..opq', content: '' },
+    { name: 'var/cache/new', content: 'new' },
+  ])));
+  const mnt = join(root, 'mnt');
+  await mkdir(mnt);
+  const lower = [s.shortDir(l2.chainID), s.shortDir(l1.chainID)].join(':');
+  try {
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower}`, mnt], { cwd: s.dir, stdio: 'pipe' });
+  } catch (e) {
+    console.log(`# skipped: overlay mount unavailable: ${String(e).split('\n')[0]}`);
+    return;
+  }
+  try {
+    assert.deepEqual((await readdir(join(mnt, 'etc'))).sort(), ['keep']);
+    assert.deepEqual(await readdir(join(mnt, 'var/cache')), ['new']);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}));
