@@ -93,7 +93,9 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
   const launch = async () => {
     const { openSync } = await import('node:fs');
     const fd = openSync(logFile, 'a');
-    child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true });
+    // Docker Hub fallback goes to a closed loopback port: tests never leave the machine.
+    const env = { ...process.env, BERTH_HUB_ENDPOINT: 'http://127.0.0.1:9' };
+    child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env });
     await waitForSocket(socket, child, logFile);
   };
   await launch();
