@@ -166,6 +166,21 @@ test('hostile: symlink as whiteout parent (a -> outside, then a/.wh.passwd)', ()
   ]), /through symlink "a"/);
 }));
 
+test('hostile: dir replaced by a symlink, then written through (cache invalidation)', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([
+    { name: 'a/', type: 'directory' },
+    { name: 'a/x', content: 'fine' },
+    { name: 'a', type: 'symlink', linkname: join(root, 'outside') },
+    { name: 'a/passwd', content: 'pwned' },
+  ]), /through symlink "a"/);
+}));
+
+test('hostile: whiteout of ".." or "." cannot delete the parent or the snapshot (".wh..", "a/.wh.")', () => withRoot(async (root) => {
+  await assertRejected(root, await buildTar([{ name: 'a/.wh..', content: '' }]), /invalid whiteout/);
+  await assertRejected(root, await buildTar([{ name: '.wh..', content: '' }]), /invalid whiteout/);
+  await assertRejected(root, await buildTar([{ name: 'a/.wh.', content: '' }]), /invalid whiteout/);
+}));
+
 test('hostile: hardlink escape (h -> ../outside/passwd)', () => withRoot(async (root) => {
   await assertRejected(root, await buildTar([{ name: 'h', type: 'link', linkname: '../outside/passwd' }]), /escapes the layer root/);
 }));
@@ -237,5 +252,31 @@ test('overlay: whiteouts and opaque dirs hide lower files when mounted', () => w
     assert.deepEqual(await readdir(join(mnt, 'var/cache')), ['new']);
   } finally {
     execFileSync('umount', [mnt]);
+  }
+}));
+
+test('apply: archives written by GNU tar (gnu and posix formats, long names, xattrs)', () => withRoot(async (root) => {
+  const { execFileSync } = await import('node:child_process');
+  const { setAttribute } = await import('@napi-rs/xattr');
+  const src = join(root, 'src');
+  const long = 'd'.repeat(120) + '/' + 'f'.repeat(150);
+  await mkdir(join(src, 'd'.repeat(120)), { recursive: true });
+  await writeFile(join(src, long), 'long');
+  await writeFile(join(src, 'cap'), 'bin');
+  await setAttribute(join(src, 'cap'), 'security.capability', CAP);
+  execFileSync('ln', [join(src, 'cap'), join(src, 'cap-link')]);
+  execFileSync('ln', ['-s', 'd'.repeat(120) + '/' + 'f'.repeat(150), join(src, 'sym-' + 'x'.repeat(110))]);
+  const s = await newStore(root);
+  for (const format of ['gnu', 'posix']) {
+    const tarPath = join(root, `${format}.tar`);
+    const xattrArgs = format === 'posix' ? ['--xattrs', '--xattrs-include=*'] : [];
+    execFileSync('tar', [...xattrArgs, `--format=${format}`, '-C', src, '-cf', tarPath, '.']);
+    const buf = await readFile(tarPath);
+    const r = await s.apply(null, streamOf(buf, 4096), sha(buf));
+    const d = s.diffDir(r.chainID);
+    assert.equal(await readFile(join(d, long), 'utf8'), 'long', format);
+    assert.equal(await readlink(join(d, 'sym-' + 'x'.repeat(110))), long, format);
+    assert.equal((await stat(join(d, 'cap'))).ino, (await stat(join(d, 'cap-link'))).ino, format);
+    if (format === 'posix') assert.deepEqual(await getAttribute(join(d, 'cap'), 'security.capability'), CAP);
   }
 }));

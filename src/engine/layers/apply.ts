@@ -93,6 +93,9 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>)
       }
       if (base.startsWith(WHITEOUT_META_PREFIX)) continue;
       const victim = base.slice(WHITEOUT_PREFIX.length);
+      if (victim === '' || victim === '.' || victim === '..') {
+        throw new UnsafeLayerError(`invalid whiteout ${JSON.stringify(h.name)}`);
+      }
       const vrel = [...parentComps, victim].join('/');
       const vpath = join(parentDir, victim);
       if (await lstatOrNull(vpath)) {
