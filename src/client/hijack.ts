@@ -2,7 +2,7 @@
 // the daemon answers `101 UPGRADED` and the socket becomes a raw bidirectional pipe.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import { ApiError, ConnectionError, errorFromResponse, type Endpoint } from './http.js';
+import { ApiError, ConnectionError, connectFn, errorFromResponse, type Endpoint } from './http.js';
 
 export interface HijackedStream {
   /** Read side: daemon output (multiplexed or raw). */
@@ -30,7 +30,7 @@ export function hijack(ep: Endpoint, host: string, method: string, path: string,
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
-    const req = httpRequest({ ...ep, host: ep.hostname ?? 'localhost', method, path, headers, agent: false });
+    const req = httpRequest({ ...ep, host: ep.hostname ?? 'localhost', method, path, headers, createConnection: connectFn(ep) });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') reject(new ConnectionError(host, err));
       else reject(err);

@@ -1,6 +1,7 @@
 // Minimal HTTP transport for the Docker Engine API over a unix socket (or TCP).
 // No work at module load; node:http is imported by the caller's module graph only.
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
 
 export const DEFAULT_API_VERSION = '1.50';
 export { DEFAULT_HOST } from './resolve.js';
@@ -39,6 +40,15 @@ export function parseHost(host: string): Endpoint {
   const m = /^(?:tcp|http):\/\/([^:/]+|\[[^\]]+\])(?::(\d+))?\/?$/.exec(host);
   if (m) return { hostname: m[1].replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 2375 };
   throw new Error(`unsupported host: ${host}`);
+}
+
+/**
+ * Connect directly (no http.Agent): one connection per request, and none of the Agent's
+ * per-request work (servername/isIP checks cost ~3 ms at start-up).
+ */
+export function connectFn(ep: Endpoint): () => Socket {
+  return () =>
+    ep.socketPath !== undefined ? netConnect({ path: ep.socketPath }) : netConnect({ host: ep.hostname ?? 'localhost', port: ep.port ?? 2375 });
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null | string[]>;
@@ -118,7 +128,7 @@ export function send(ep: Endpoint, host: string, opts: RequestOptions, extra?: (
       method: opts.method,
       path: opts.path,
       headers,
-      agent: false,
+      createConnection: connectFn(ep),
       signal: opts.signal,
     });
     req.on('error', (err: NodeJS.ErrnoException) => {

@@ -87,7 +87,7 @@ const RUN_FLAGS: FlagSpec[] = [
     { name: 'detach', short: 'd', type: 'bool', usage: 'Run container in background and print container ID' },
     { name: 'sig-proxy', type: 'bool', def: true, usage: 'Proxy received signals to the process' },
   ] as FlagSpec[]),
-].sort((a, b) => a.name.localeCompare(b.name));
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 function envFromList(list: string[]): string[] {
   const out: string[] = [];
