@@ -6,7 +6,7 @@
  *
  * LIFECYCLE
  *   berth-shim --id ID --bundle DIR --runtime /usr/bin/crun --log LOG --socket SOCK --exit EXITJSON
- *              [--stdin] [--cgroup /berth/ID] [--runtime-root DIR]
+ *              [--stdin] [--tty] [--cgroup /berth/ID] [--runtime-root DIR]
  *              [--lower L1:L2:... --upper U --work W --target T [--mount-cwd D]]
  *
  *   fd 1 is the sync pipe to the daemon.  The spawned process forks once and exits at once, so the
@@ -33,6 +33,11 @@
  *   container right after EXIT never races with this shim's umount.
  *   SIGTERM/SIGINT to the shim: SIGKILL the container, then the normal exit path.
  *
+ *   TTY (--tty; the spec must have process.terminal = true): the shim listens on
+ *   <bundle>/console.sock and passes --console-socket to the runtime, which sends the pty master
+ *   over it (SCM_RIGHTS).  The master then carries all output (as STDOUT records) and receives
+ *   STDIN frames; RESIZE sets its window size (TIOCSWINSZ); STDIN_CLOSE is ignored.
+ *
  * SOCKET PROTOCOL (SOCK_STREAM, both directions the same framing)
  *   frame = u8 type | u8 flags | u16 reserved(0) | u32 length (LE) | payload[length]
  *   shim -> client
@@ -46,7 +51,7 @@
  *     0x10 GO                    start the container (first GO wins; later ones are ignored)
  *     0x11 STDIN                 payload = bytes for the container's stdin
  *     0x12 STDIN_CLOSE
- *     0x13 RESIZE                payload = u16 height | u16 width (ignored: no TTY yet)
+ *     0x13 RESIZE                payload = u16 height | u16 width (LE; TTY only)
  *   Any number of clients (<= 64).  Output to a client is buffered; a client whose buffer exceeds
  *   8 MiB is disconnected (the log file is the source of truth).  A client that goes away never
  *   affects the container.
@@ -72,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -104,7 +110,9 @@
 
 static const char *o_id, *o_bundle, *o_runtime, *o_log, *o_sock, *o_exit, *o_lower, *o_upper,
     *o_work, *o_target, *o_mount_cwd, *o_cgroup, *o_root;
-static int o_stdin;
+static int o_stdin, o_tty;
+static int console_lfd = -1;
+static char console_path[4200];
 
 enum state { ST_CREATED, ST_STARTING, ST_RUNNING, ST_EXITED };
 static enum state st = ST_CREATED;
@@ -412,6 +420,15 @@ static void start_container(void) {
   char pidfile[4200];
   snprintf(pidfile, sizeof pidfile, "%s/container.pid", o_bundle);
   unlink(pidfile);
+  if (o_tty) {
+    struct sockaddr_un ca = {.sun_family = AF_UNIX};
+    snprintf(console_path, sizeof console_path, "%s/console.sock", o_bundle);
+    if (strlen(console_path) >= sizeof ca.sun_path) { errno = ENAMETOOLONG; goto fail; }
+    strcpy(ca.sun_path, console_path);
+    unlink(console_path);
+    console_lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (console_lfd < 0 || bind(console_lfd, (struct sockaddr *)&ca, sizeof ca) < 0 || listen(console_lfd, 1) < 0) goto fail;
+  }
   st = ST_STARTING;
   runtime_pid = fork();
   if (runtime_pid < 0) goto fail;
@@ -425,6 +442,7 @@ static void start_container(void) {
     argv[a++] = o_runtime;
     if (o_root) { argv[a++] = "--root"; argv[a++] = o_root; }
     argv[a++] = "run"; argv[a++] = "--detach";
+    if (o_tty) { argv[a++] = "--console-socket"; argv[a++] = console_path; }
     argv[a++] = "--pid-file"; argv[a++] = pidfile;
     argv[a++] = "--bundle"; argv[a++] = o_bundle;
     argv[a++] = o_id;
@@ -448,6 +466,31 @@ fail:;
 
 static void container_exited(int status);
 
+/* the pty master crun sends over the console socket (SCM_RIGHTS); waits at most 2 s */
+static int recv_console_fd(void) {
+  struct pollfd p = {.fd = console_lfd, .events = POLLIN};
+  if (poll(&p, 1, 2000) <= 0) return -1;
+  int c = accept4(console_lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) return -1;
+  p.fd = c;
+  if (poll(&p, 1, 2000) <= 0) { close(c); return -1; }
+  char data[256];
+  struct iovec iov = {data, sizeof data};
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov; m.msg_iovlen = 1; m.msg_control = u.b; m.msg_controllen = sizeof u.b;
+  int fd = -1;
+  if (recvmsg(c, &m, MSG_CMSG_CLOEXEC) >= 0) {
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
+      if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(h), sizeof fd);
+  }
+  close(c);
+  return fd;
+}
+
+static int pty_master = -1;
+
 static void runtime_done(int status) {
   runtime_pid = -1;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -457,6 +500,27 @@ static void runtime_done(int status) {
     ssize_t n = fd >= 0 ? read(fd, b, sizeof b - 1) : -1;
     if (fd >= 0) close(fd);
     if (n > 0) { b[n] = 0; init_pid = (pid_t)atoi(b); }
+    if (init_pid > 0 && o_tty) {
+      pty_master = recv_console_fd();
+      close(console_lfd); console_lfd = -1; unlink(console_path);
+      if (pty_master < 0) {
+        kill(init_pid, SIGKILL);
+        const char *m = "berth-shim: did not receive the container's terminal from the runtime";
+        runtime_delete();
+        if (mounted && o_target) { umount2(o_target, MNT_DETACH); mounted = 0; }
+        st = ST_EXITED;
+        broadcast(F_START_ERROR, 0, m, strlen(m), NULL, 0);
+        flush_clients(2000);
+        finish(1);
+      }
+      set_nonblock(pty_master);
+      /* the terminal is the container's stdio: its output is one stream (stdout), stdin goes to it */
+      if (out_rd >= 0) close(out_rd);
+      out_rd = pty_master;
+      if (in_wr >= 0) close(in_wr);
+      in_wr = dup(pty_master);
+      if (in_wr >= 0) { fcntl(in_wr, F_SETFD, FD_CLOEXEC); set_nonblock(in_wr); }
+    }
     if (init_pid > 0) {
       rfc3339nano(now_ns(), started_at, sizeof started_at);
       st = ST_RUNNING;
@@ -477,6 +541,7 @@ static void runtime_done(int status) {
     ml += (size_t)r;
     if (ml >= sizeof msg - 1) break;
   }
+  if (console_lfd >= 0) { close(console_lfd); console_lfd = -1; unlink(console_path); }
   while (ml && (msg[ml - 1] == '\n' || msg[ml - 1] == ' ')) ml--;
   if (!ml) {
     ml = (size_t)snprintf(msg, sizeof msg, "%s run failed (%s %d)", o_runtime,
@@ -562,9 +627,16 @@ static void handle_frame(struct client *c, int type, const unsigned char *p, uin
     if (in_wr >= 0 && !stdin_close_pending) { buf_add(&stdin_buf, p, len); flush_stdin(); }
     break;
   case F_STDIN_CLOSE:
-    if (in_wr >= 0) { stdin_close_pending = 1; flush_stdin(); }
+    /* with a terminal, stdin is the pty itself: closing it would close the container's output */
+    if (in_wr >= 0 && !o_tty) { stdin_close_pending = 1; flush_stdin(); }
     break;
-  default: break; /* RESIZE and unknown frames: ignored */
+  case F_RESIZE:
+    if (pty_master >= 0 && len >= 4) {
+      struct winsize ws = {.ws_row = (unsigned short)(p[0] | p[1] << 8), .ws_col = (unsigned short)(p[2] | p[3] << 8)};
+      ioctl(pty_master, TIOCSWINSZ, &ws);
+    }
+    break;
+  default: break; /* unknown frames: ignored */
   }
 }
 
@@ -615,7 +687,7 @@ int main(int argc, char **argv) {
     case 'C': o_mount_cwd = optarg; break;
     case 'g': o_cgroup = optarg; break;
     case 'R': o_root = optarg; break;
-    case 't': die_sync("tty mode is not supported by this berth-shim yet"); break;
+    case 't': o_tty = 1; break;
     default: usage();
     }
   }

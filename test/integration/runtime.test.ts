@@ -46,15 +46,15 @@ after(async () => {
   if (lower) await rm(lower, { recursive: true, force: true });
 });
 
-async function newContainer(args: string[], opts: { openStdin?: boolean; env?: string[]; resources?: Record<string, unknown> } = {}): Promise<StartRequest> {
+async function newContainer(args: string[], opts: { openStdin?: boolean; tty?: boolean; env?: string[]; resources?: Record<string, unknown> } = {}): Promise<StartRequest> {
   const dir = await mkdtemp('/tmp/bt-');
   const id = randomBytes(32).toString('hex');
   const target = join(dir, 'rootfs');
   await Promise.all(['upper', 'work', 'rootfs'].map((d) => mkdir(join(dir, d))));
   made.push({ id, dir, target });
-  const spec = await buildSpec({ id, args, rootfsPath: target, env: opts.env, resources: opts.resources }, lower);
+  const spec = await buildSpec({ id, args, rootfsPath: target, env: opts.env, resources: opts.resources, tty: opts.tty }, lower);
   return {
-    id, dir, spec, logPath: join(dir, 'container.log'), openStdin: !!opts.openStdin, tty: false,
+    id, dir, spec, logPath: join(dir, 'container.log'), openStdin: !!opts.openStdin, tty: !!opts.tty,
     rootfs: { lowerDirs: [lower], upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target },
   };
 }
@@ -268,4 +268,19 @@ test('an OOM kill is reported (137, oomKilled)', async () => {
   assert.equal(ex.oomKilled, true);
   assert.equal(c.out, '');
   assert.equal((await rt.readExit(req.dir))?.oomKilled, true);
+});
+
+test('tty: a terminal, resize, input echo', async () => {
+  const req = await newContainer(['sh', '-c', 'read x; echo "got $x"; stty size; tty; exit 5'], { tty: true, openStdin: true });
+  const { result, conn } = await rt.start(req);
+  track(req, result.pid, result.shimPid);
+  const c = collect(conn);
+  conn.resize(40, 100);
+  await new Promise((r) => setTimeout(r, 100));
+  conn.writeStdin(Buffer.from('abc\n'));
+  const ex = await c.exit;
+  assert.equal(ex.exitCode, 5);
+  assert.equal(c.err, '');
+  assert.match(c.out, /abc\r\ngot abc\r\n40 100\r\n\/dev\/pts\/0\r\n/);
+  assert.equal(existsSync(join(req.dir, 'console.sock')), false);
 });

@@ -12,7 +12,7 @@ import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises
 import { connect as netConnect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { BerthError, NotFoundError, NotImplementedError, SystemError } from '../errors.js';
+import { BerthError, NotFoundError, SystemError } from '../errors.js';
 import { shimBinary } from '../../util/paths.js';
 import { openShim, ShimClient } from './shimconn.js';
 import { parseSignal } from './signals.js';
@@ -182,10 +182,9 @@ export class HostRuntime implements RuntimeApi {
   }
 
   async start(req: StartRequest): Promise<{ result: StartResult; conn: ShimConnection }> {
-    if (req.tty) throw new NotImplementedError('TTY mode (-t) is not supported by the berth runtime yet');
     const runtime = req.runtime ?? 'crun';
     const sock = join(req.dir, SHIM_SOCKET);
-    if (Buffer.byteLength(sock) >= 108) throw new SystemError(`container directory path too long for a unix socket: ${sock}`);
+    if (Buffer.byteLength(join(req.dir, 'console.sock')) >= 108) throw new SystemError(`container directory path too long for a unix socket: ${sock}`);
     const spec = req.spec as { root?: { path?: string }; process?: { args?: string[] }; linux?: { cgroupsPath?: string } };
     if (spec.root && !spec.root.path) spec.root.path = req.rootfs.target;
     await Promise.all([
@@ -198,6 +197,7 @@ export class HostRuntime implements RuntimeApi {
     const root = this.runtimeRoot(runtime);
     if (root) args.push('--runtime-root', root);
     if (req.openStdin) args.push('--stdin');
+    if (req.tty) args.push('--tty');
     if (spec.linux?.cgroupsPath) args.push('--cgroup', spec.linux.cgroupsPath.startsWith('/') ? spec.linux.cgroupsPath : `/${spec.linux.cgroupsPath}`);
     args.push(...overlayArgs(req.rootfs));
 
