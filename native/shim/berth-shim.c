@@ -7,6 +7,7 @@
  * LIFECYCLE
  *   berth-shim --id ID --bundle DIR --runtime /usr/bin/crun --log LOG --socket SOCK --exit EXITJSON
  *              [--stdin] [--tty] [--cgroup /berth/ID] [--runtime-root DIR]
+ *              [--log-max-size BYTES [--log-max-files K]]
  *              [--lower L1:L2:... --upper U --work W --target T [--mount-cwd D]]
  *
  *   fd 1 is the sync pipe to the daemon.  The spawned process forks once and exits at once, so the
@@ -65,6 +66,9 @@
  *   16 KiB; whatever is read without a newline becomes a partial record at once (no buffering,
  *   so prompts reach attached clients immediately).  A write error (disk full) drops the record
  *   and counts it; the container never blocks on the log.
+ *   Rotation (--log-max-size BYTES, --log-max-files K, default 5): before a record would push LOG
+ *   past the size, LOG.(K-2)…LOG.1 shift up, LOG becomes LOG.1 and a new LOG starts (K = 1:
+ *   truncate).  Records never straddle files.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -111,6 +115,9 @@
 static const char *o_id, *o_bundle, *o_runtime, *o_log, *o_sock, *o_exit, *o_lower, *o_upper,
     *o_work, *o_target, *o_mount_cwd, *o_cgroup, *o_root;
 static int o_stdin, o_tty;
+static long long o_log_max; /* bytes; 0 = no rotation */
+static int o_log_files = 5;
+static long long log_size;
 static int console_lfd = -1;
 static char console_path[4200];
 
@@ -262,6 +269,23 @@ static void send_hello(struct client *c) {
 
 /* ---------- log ---------- */
 
+/* LOG, LOG.1 … LOG.(files-1): shift them up, start an empty LOG */
+static void rotate_log(void) {
+  char a[4300], b[4300];
+  if (o_log_files <= 1) { if (ftruncate(logfd, 0) == 0) log_size = 0; return; }
+  snprintf(a, sizeof a, "%s.%d", o_log, o_log_files - 1);
+  unlink(a);
+  for (int i = o_log_files - 2; i >= 1; i--) {
+    snprintf(a, sizeof a, "%s.%d", o_log, i);
+    snprintf(b, sizeof b, "%s.%d", o_log, i + 1);
+    rename(a, b);
+  }
+  snprintf(b, sizeof b, "%s.1", o_log);
+  rename(o_log, b);
+  int fd = open(o_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd >= 0) { close(logfd); logfd = fd; log_size = 0; }
+}
+
 static void emit_record(int stream, int partial, const char *d, size_t n) {
   uint64_t t = now_ns();
   unsigned char h[16], tr[4];
@@ -269,10 +293,12 @@ static void emit_record(int stream, int partial, const char *d, size_t n) {
   put32(h + 4, (uint32_t)n);
   put64(h + 8, t);
   put32(tr, (uint32_t)n);
+  if (logfd >= 0 && o_log_max > 0 && log_size > 0 && log_size + 20 + (long long)n > o_log_max) rotate_log();
   if (logfd >= 0) {
     struct iovec iov[3] = {{h, 16}, {(void *)d, n}, {tr, 4}};
     ssize_t w;
     do { w = writev(logfd, iov, 3); } while (w < 0 && errno == EINTR);
+    if (w > 0) log_size += w;
     if (w != (ssize_t)(20 + n)) dropped_records++;
   }
   unsigned char ts[8];
@@ -669,7 +695,7 @@ int main(int argc, char **argv) {
       {"id", 1, 0, 'i'}, {"bundle", 1, 0, 'b'}, {"runtime", 1, 0, 'r'}, {"log", 1, 0, 'l'},
       {"socket", 1, 0, 's'}, {"exit", 1, 0, 'e'}, {"stdin", 0, 0, 'I'}, {"lower", 1, 0, 'L'},
       {"upper", 1, 0, 'U'}, {"work", 1, 0, 'W'}, {"target", 1, 0, 'T'}, {"mount-cwd", 1, 0, 'C'},
-      {"cgroup", 1, 0, 'g'}, {"runtime-root", 1, 0, 'R'}, {"tty", 0, 0, 't'}, {0, 0, 0, 0}};
+      {"cgroup", 1, 0, 'g'}, {"log-max-size", 1, 0, 'M'}, {"log-max-files", 1, 0, 'F'}, {"runtime-root", 1, 0, 'R'}, {"tty", 0, 0, 't'}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -686,6 +712,8 @@ int main(int argc, char **argv) {
     case 'T': o_target = optarg; break;
     case 'C': o_mount_cwd = optarg; break;
     case 'g': o_cgroup = optarg; break;
+    case 'M': o_log_max = atoll(optarg); break;
+    case 'F': o_log_files = atoi(optarg); if (o_log_files < 1) o_log_files = 1; break;
     case 'R': o_root = optarg; break;
     case 't': o_tty = 1; break;
     default: usage();
@@ -727,6 +755,8 @@ int main(int argc, char **argv) {
 
   logfd = open(o_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (logfd < 0) die_sync("open log %s: %s", o_log, strerror(errno));
+  struct stat lst;
+  if (fstat(logfd, &lst) == 0) log_size = lst.st_size;
 
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   if (strlen(o_sock) >= sizeof sa.sun_path) die_sync("socket path too long: %s", o_sock);

@@ -46,7 +46,7 @@ after(async () => {
   if (lower) await rm(lower, { recursive: true, force: true });
 });
 
-async function newContainer(args: string[], opts: { openStdin?: boolean; tty?: boolean; env?: string[]; resources?: Record<string, unknown> } = {}): Promise<StartRequest> {
+async function newContainer(args: string[], opts: { openStdin?: boolean; tty?: boolean; env?: string[]; resources?: Record<string, unknown>; logMaxSize?: number; logMaxFiles?: number } = {}): Promise<StartRequest> {
   const dir = await mkdtemp('/tmp/bt-');
   const id = randomBytes(32).toString('hex');
   const target = join(dir, 'rootfs');
@@ -55,6 +55,7 @@ async function newContainer(args: string[], opts: { openStdin?: boolean; tty?: b
   const spec = await buildSpec({ id, args, rootfsPath: target, env: opts.env, resources: opts.resources, tty: opts.tty }, lower);
   return {
     id, dir, spec, logPath: join(dir, 'container.log'), openStdin: !!opts.openStdin, tty: !!opts.tty,
+    logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles,
     rootfs: { lowerDirs: [lower], upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target },
   };
 }
@@ -283,4 +284,23 @@ test('tty: a terminal, resize, input echo', async () => {
   assert.equal(c.err, '');
   assert.match(c.out, /abc\r\ngot abc\r\n40 100\r\n\/dev\/pts\/0\r\n/);
   assert.equal(existsSync(join(req.dir, 'console.sock')), false);
+});
+
+test('log rotation by size keeps N files and readLogs reads across them', async () => {
+  const req = await newContainer(['sh', '-c', 'i=0; while [ $i -lt 300 ]; do echo "line $i ........................................"; i=$((i+1)); done'],
+    { logMaxSize: 4096, logMaxFiles: 3 });
+  const { result, conn } = await rt.start(req);
+  track(req, result.pid, result.shimPid);
+  assert.equal((await collect(conn).exit).exitCode, 0);
+  const { statSync } = await import('node:fs');
+  for (const f of [req.logPath, `${req.logPath}.1`, `${req.logPath}.2`]) assert.ok(statSync(f).size <= 4096, f);
+  assert.equal(existsSync(`${req.logPath}.3`), false);
+  const lines: number[] = [];
+  for await (const r of rt.readLogs(req.logPath, { stdout: true, stderr: true })) lines.push(Number(r.data.toString().split(' ')[1]));
+  assert.equal(lines.at(-1), 299);
+  assert.ok(lines.length > 100 && lines.length < 300, String(lines.length));
+  assert.deepEqual(lines, Array.from({ length: lines.length }, (_, i) => 300 - lines.length + i));
+  const tail: number[] = [];
+  for await (const r of rt.readLogs(req.logPath, { stdout: true, stderr: true, tail: 120 })) tail.push(Number(r.data.toString().split(' ')[1]));
+  assert.deepEqual(tail, lines.slice(-120));
 });

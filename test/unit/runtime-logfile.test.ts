@@ -89,3 +89,26 @@ test('shim frame codec', () => {
   for (let i = 0; i < both.length; i++) d.push(both.subarray(i, i + 1), (t, f, p) => got.push([t, f, p.toString()]));
   assert.deepEqual(got, [[0x11, 0, 'abc'], [0x10, 0, '']]);
 });
+
+test('readLogs spans rotated files (log.2, log.1, log) in order, tail across files', async () => {
+  const dir = await mkdtemp('/tmp/bt-');
+  try {
+    const p = join(dir, 'log');
+    const mk = (from: number, to: number): Buffer => Buffer.concat(
+      Array.from({ length: to - from }, (_, i) => encodeRecord(rec('stdout', `l${from + i}\n`, from + i))));
+    await writeFile(`${p}.2`, mk(0, 10));
+    await writeFile(`${p}.1`, mk(10, 20));
+    await writeFile(p, mk(20, 23));
+    const all: string[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true })) all.push(r.data.toString().trim());
+    assert.deepEqual(all, Array.from({ length: 23 }, (_, i) => `l${i}`));
+    const t: string[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true, tail: 5 })) t.push(r.data.toString().trim());
+    assert.deepEqual(t, ['l18', 'l19', 'l20', 'l21', 'l22']);
+    const t2: string[] = [];
+    for await (const r of readLogs(p, { stdout: true, stderr: true, tail: 15 })) t2.push(r.data.toString().trim());
+    assert.deepEqual(t2, Array.from({ length: 15 }, (_, i) => `l${8 + i}`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

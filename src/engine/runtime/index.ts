@@ -198,6 +198,9 @@ export class HostRuntime implements RuntimeApi {
     if (root) args.push('--runtime-root', root);
     if (req.openStdin) args.push('--stdin');
     if (req.tty) args.push('--tty');
+    if (req.logMaxSize && req.logMaxSize > 0) {
+      args.push('--log-max-size', String(Math.floor(req.logMaxSize)), '--log-max-files', String(Math.max(1, Math.floor(req.logMaxFiles ?? 5))));
+    }
     if (spec.linux?.cgroupsPath) args.push('--cgroup', spec.linux.cgroupsPath.startsWith('/') ? spec.linux.cgroupsPath : `/${spec.linux.cgroupsPath}`);
     args.push(...overlayArgs(req.rootfs));
 

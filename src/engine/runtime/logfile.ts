@@ -9,6 +9,7 @@
  * Forward reads stream the file in large chunks; `tail` reads backwards from the end and never
  * parses more than it needs. A torn record at the end (crash mid-write) is ignored.
  */
+import { existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { LogReadOptions, OutputRecord } from './types.js';
 
@@ -148,35 +149,68 @@ async function tailRecords(fh: FileHandle, size: number, n: number, filter: Filt
   return out.reverse();
 }
 
-/** Read records from a log file. Missing file = no records. */
-export async function* readLogs(logPath: string, opts: LogReadOptions): AsyncGenerator<OutputRecord> {
-  let fh: FileHandle;
+/** The log's files, oldest first: LOG.N … LOG.1, LOG (rotated ones that exist). */
+export function logFiles(logPath: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < 1000 && existsSync(`${logPath}.${i}`); i++) out.unshift(`${logPath}.${i}`);
+  out.push(logPath);
+  return out;
+}
+
+async function openOpt(p: string): Promise<FileHandle | undefined> {
   try {
-    fh = await open(logPath, 'r');
+    return await open(p, 'r');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  try {
-    const filter = makeFilter(opts);
-    if (opts.tail !== undefined && opts.tail >= 0) {
-      if (opts.tail === 0) return;
-      const { size } = await fh.stat();
-      // a torn record may sit at the very end: cut the file at the last valid record boundary
-      let recs = await tailRecords(fh, size, opts.tail, filter);
-      if (!recs) {
-        const all: OutputRecord[] = [];
-        for await (const r of forward(fh, filter)) {
-          all.push(r);
-          if (all.length > opts.tail) all.shift();
-        }
-        recs = all;
+}
+
+async function tailOne(fh: FileHandle, n: number, filter: Filter): Promise<OutputRecord[]> {
+  const { size } = await fh.stat();
+  const recs = await tailRecords(fh, size, n, filter);
+  if (recs) return recs;
+  // malformed end (e.g. a torn record): forward scan keeping the last n
+  const ring: OutputRecord[] = [];
+  for await (const r of forward(fh, filter)) {
+    ring.push(r);
+    if (ring.length > 2 * n + 1024) ring.splice(0, ring.length - n);
+  }
+  return ring.slice(Math.max(0, ring.length - n));
+}
+
+/**
+ * Read records from a container log (and its rotated files), oldest first. Missing file = no
+ * records. `tail` counts records that pass the stream/since/until filters; it reads backwards.
+ */
+export async function* readLogs(logPath: string, opts: LogReadOptions): AsyncGenerator<OutputRecord> {
+  const filter = makeFilter(opts);
+  const files = logFiles(logPath);
+  if (opts.tail !== undefined && opts.tail >= 0) {
+    if (opts.tail === 0) return;
+    const parts: OutputRecord[][] = [];
+    let need = opts.tail;
+    for (let i = files.length - 1; i >= 0 && need > 0; i--) {
+      const fh = await openOpt(files[i]!);
+      if (!fh) continue;
+      try {
+        const recs = await tailOne(fh, need, filter);
+        parts.unshift(recs);
+        need -= recs.length;
+      } finally {
+        await fh.close();
       }
-      yield* recs;
-      return;
     }
-    yield* forward(fh, filter);
-  } finally {
-    await fh.close();
+    for (const p of parts) yield* p;
+    return;
+  }
+  for (const f of files) {
+    const fh = await openOpt(f);
+    if (!fh) continue;
+    try {
+      yield* forward(fh, filter);
+    } finally {
+      await fh.close();
+    }
   }
 }

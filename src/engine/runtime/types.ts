@@ -27,6 +27,10 @@ export interface StartRequest {
   openStdin: boolean;
   tty: boolean;
   runtime?: 'crun' | 'runc';
+  /** Log rotation: rotate the log file before it would exceed this many bytes (0/undefined: never). */
+  logMaxSize?: number;
+  /** Files kept including the current one (log, log.1 … log.N-1); default 5. */
+  logMaxFiles?: number;
 }
 
 export interface ExitStatus {
