@@ -33,5 +33,7 @@ test('start errors are translated to Docker wording (CLI exit codes 127/126)', (
   assert.match(translateStartError('executable file `/x/y` not found in $PATH: No such file or directory', '/x/y'),
     /exec: "\/x\/y": stat \/x\/y: no such file or directory/);
   assert.match(translateStartError('open executable: Permission denied', '/bin/f'), /exec: "\/bin\/f": permission denied/);
+  assert.equal(translateStartError('time="2026-01-01T00:00:00Z" level=error msg="runc run failed: unable to start container process: exec: \\"nosuch\\": executable file not found in $PATH"', 'nosuch'),
+    'failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process: exec: "nosuch": executable file not found in $PATH: unknown');
   assert.match(translateStartError('crun: something else', 'a'), /^failed to create task for container: .*something else: unknown$/);
 });

@@ -82,7 +82,13 @@ export async function ensureHostReady(): Promise<{ cgroup: 'v1' | 'v2'; actions:
 
 /** Docker's wording for runtime start failures, so the CLI maps exit codes (127, 126). */
 export function translateStartError(msg: string, argv0: string | undefined): string {
-  const m = msg.trim().split('\n').filter(Boolean).pop() ?? msg.trim();
+  let m = msg.trim().split('\n').filter(Boolean).pop() ?? msg.trim();
+  // runc logs with logrus: time="…" level=error msg="runc run failed: …"
+  const lr = /msg="((?:[^"\\]|\\.)*)"/.exec(m);
+  if (lr) m = lr[1]!.replace(/\\(.)/g, '$1');
+  m = m.replace(/^runc (run|create) failed: /, '').replace(/^unable to start container process: /, '');
+  const runcExec = /^exec: "(.*)": (executable file not found in \$PATH|permission denied|stat .*)$/.exec(m);
+  if (runcExec) return `failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process: ${m}: unknown`;
   const prefix = 'failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process';
   const nf = /executable file `(.*)` not found in \$PATH/.exec(m);
   if (nf) {
