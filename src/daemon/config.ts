@@ -77,7 +77,8 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
   const configFile = flags.configFile ?? DEFAULTS.configFile;
   let file: Record<string, unknown> = {};
   try {
-    file = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    const text = readFileSync(configFile, 'utf8');
+    file = text.trim() ? JSON.parse(text) as Record<string, unknown> : {};
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new UsageError(`unable to configure the daemon with file ${configFile}: ${(e as Error).message}`);

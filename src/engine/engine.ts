@@ -80,12 +80,14 @@ export class Engine {
     return image;
   }
 
-  listImages(opts: { all: boolean; digests: boolean }) {
-    return this.images.list().map((img) => ({ ...this.images.toSummary(img), Containers: this.containers.usingImage(img.id).length }));
+  listImages(opts: { all: boolean; apiVersion?: string }) {
+    return this.images.list(opts.all).map((img) => this.images.toSummary(img, {
+      apiVersion: opts.apiVersion, containers: this.containers.usingImage(img.id).length,
+    }));
   }
 
-  inspectImage(ref: string) {
-    return this.images.toInspect(this.images.resolve(ref));
+  inspectImage(ref: string, apiVersion?: string) {
+    return this.images.toInspect(this.images.resolve(ref), { apiVersion });
   }
 
   imageHistory(ref: string) {
@@ -199,7 +201,7 @@ export class Engine {
   diskUsage() {
     return {
       LayersSize: this.images.list().reduce((n, i) => n + i.size, 0),
-      Images: this.listImages({ all: false, digests: false }),
+      Images: this.listImages({ all: false }),
       Containers: [],
       Volumes: [],
       BuildCache: [],

@@ -5,7 +5,7 @@ import { boolParam, sendJson, type Router } from '../router.js';
 
 export function registerImageRoutes(router: Router): void {
   router.add('GET', '/images/json', (ctx) => {
-    sendJson(ctx.res, 200, ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), digests: boolParam(ctx.query, 'digests') }));
+    sendJson(ctx.res, 200, ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), apiVersion: ctx.version }));
   });
 
   router.add('POST', '/images/create', async (ctx) => {
@@ -29,7 +29,7 @@ export function registerImageRoutes(router: Router): void {
   });
 
   router.add('GET', '/images/{name*}/json', (ctx) => {
-    sendJson(ctx.res, 200, ctx.engine.inspectImage(ctx.params[0]));
+    sendJson(ctx.res, 200, ctx.engine.inspectImage(ctx.params[0], ctx.version));
   });
 
   router.add('GET', '/images/{name*}/history', (ctx) => {

@@ -332,7 +332,8 @@ export class ContainerService {
     if (condition === 'not-running' && !this.isRunning(rec)) return result();
     if (condition === 'removed') {
       await new Promise<void>((resolve) => hub.once('removed', resolve));
-      return result();
+      // The container is gone; a start error was already returned by start itself.
+      return { StatusCode: rec.State.ExitCode, Error: null };
     }
     await new Promise<void>((resolve) => hub.once('exit', () => resolve()));
     return result();
