@@ -27,7 +27,7 @@ const TOP: Record<string, [Group, string]> = {
   info: ['system', 'info'],
 };
 
-const MGMT: Record<string, { group: Group; short: string; subs: Record<string, string> }> = {
+const MGMT: Record<string, { group: Group; short: string; subs: Record<string, string>; docs: Record<string, string> }> = {
   container: {
     group: 'container',
     short: 'Manage containers',
@@ -35,13 +35,34 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
       create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', list: 'ps', ps: 'ps',
       restart: 'restart', rm: 'rm', remove: 'rm', run: 'run', start: 'start', stop: 'stop', wait: 'wait',
     },
+    docs: {
+      create: 'Create a new container',
+      exec: 'Execute a command in a running container',
+      inspect: 'Display detailed information on one or more containers',
+      kill: 'Kill one or more running containers',
+      logs: 'Fetch the logs of a container',
+      ls: 'List containers',
+      restart: 'Restart one or more containers',
+      rm: 'Remove one or more containers',
+      run: 'Create and run a new container from an image',
+      start: 'Start one or more stopped containers',
+      stop: 'Stop one or more running containers',
+      wait: 'Block until one or more containers stop, then print their exit codes',
+    },
   },
   image: {
     group: 'image',
     short: 'Manage images',
     subs: { inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' },
+    docs: {
+      inspect: 'Display detailed information on one or more images',
+      ls: 'List images',
+      pull: 'Download an image from a registry',
+      rm: 'Remove one or more images',
+      tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+    },
   },
-  system: { group: 'system', short: 'Manage Berth', subs: { info: 'info' } },
+  system: { group: 'system', short: 'Manage Berth', subs: { info: 'info' }, docs: { info: 'Display system-wide information' } },
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -112,32 +133,26 @@ function renderGlobal(flags: FlagSpec[]): string {
 
 function mgmtHelp(name: string): string {
   const m = MGMT[name];
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const [sub, key] of Object.entries(m.subs)) {
-    if (seen.has(key)) continue;
-    seen.add(key);
-    lines.push(`  ${sub.padEnd(11)}`);
-  }
+  const lines = Object.entries(m.docs).map(([sub, d]) => `  ${sub.padEnd(11)} ${d}`);
   return `Usage:  ${PROG} ${name} COMMAND\n\n${m.short}\n\nCommands:\n${lines.join('\n')}\n\nRun '${PROG} ${name} COMMAND --help' for more information on a command.\n`;
 }
 
+/** cobra Args validators from docker/cli (cli/required.go); all exit 1. */
 function argsError(spec: CommandSpec, n: number): string | null {
   const path = `${PROG} ${spec.path}`;
-  const tail = `\n\nUsage:  ${usageLine(PROG, spec)}\n\nSee '${path} --help' for more information`;
+  const usage = `\n\nUsage:  ${usageLine(PROG, spec)}\n\n`;
+  const run = `${usage}Run '${path} --help' for more information`;
   const plural = (k: number) => (k === 1 ? 'argument' : 'arguments');
   const min = spec.minArgs ?? 0;
   const max = spec.maxArgs ?? Infinity;
-  if (min === max && n !== min) {
-    if (min === 0) return `'${path}' accepts no arguments${tail}`;
-    return `'${path}' requires ${min} ${plural(min)}${tail}`;
+  if (min === max) {
+    if (n === min) return null;
+    if (min === 0) return `'${path}' accepts no arguments${run}`;
+    return `'${path}' requires ${min} ${plural(min)}${run}`;
   }
-  if (n < min && max !== Infinity) return `'${path}' requires at least ${min} and at most ${max} ${plural(max)}${tail}`;
-  if (n < min) return `'${path}' requires at least ${min} ${plural(min)}${tail}`;
-  if (n > max) {
-    if (max === 0) return `'${path}' accepts no arguments${tail}`;
-    return `'${path}' requires at most ${max} ${plural(max)}${tail}`;
-  }
+  if (max !== Infinity && min > 0 && (n < min || n > max)) return `'${path}' requires at least ${min} and at most ${max} ${plural(max)}${run}`;
+  if (n < min) return `'${path}' requires at least ${min} ${plural(min)}${usage}See '${path} --help' for more information`;
+  if (n > max) return `'${path}' requires at most ${max} ${plural(max)}${run}`;
   return null;
 }
 
@@ -149,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     g = parseFlags({ flags: GLOBAL_FLAGS, interspersed: false }, argv);
   } catch (e) {
     if (e instanceof FlagError) {
-      err.write(`${e.message}\nSee '${PROG} --help'.\n`);
+      err.write(`${e.message}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information\n`);
       return 125;
     }
     throw e;
@@ -195,11 +210,11 @@ async function main(argv: string[]): Promise<number> {
     }
     if (!m.subs[sub]) {
       if (sub.startsWith('-')) {
-        err.write(`unknown flag: ${sub}\nSee '${PROG} ${name} --help'.\n`);
-      } else {
-        err.write(`${PROG}: unknown command: ${PROG} ${name} ${sub}\n\nRun '${PROG} ${name} --help' for more information\n`);
+        err.write(`unknown flag: ${sub}\n\nUsage:  ${PROG} ${name} COMMAND\n\nRun '${PROG} ${name} --help' for more information\n`);
+        return 125;
       }
-      return 125;
+      err.write(`${PROG}: unknown command: ${PROG} ${name} ${sub}\n\nUsage:  ${PROG} ${name}\n\nRun '${PROG} ${name} --help' for more information\n`);
+      return 1;
     }
     group = m.group;
     key = m.subs[sub];
@@ -213,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
     args = args.slice(1);
   } else {
     err.write(`${PROG}: unknown command: ${PROG} ${name}\n\nRun '${PROG} --help' for more information\n`);
-    return 125;
+    return 1;
   }
 
   const mod = await loadGroup(group);
@@ -236,7 +251,7 @@ async function main(argv: string[]): Promise<number> {
   const ae = argsError(spec, parsed.args.length);
   if (ae) {
     err.write(`${PROG}: ${ae}\n`);
-    return 125;
+    return 1;
   }
   try {
     const code = await def.run(ctx, parsed, spec);

@@ -56,10 +56,14 @@ export function writeFormatted(
   try {
     tmpl = new Template(pf.template);
   } catch (e) {
-    throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
+    throw new StatusError(1, `failed to parse template: ${(e as Error).message}`);
   }
   let body = '';
-  for (const it of items) body += tmpl.execute(it) + '\n';
+  try {
+    for (const it of items) body += tmpl.execute(it) + '\n';
+  } catch (e) {
+    throw new StatusError(1, `failed to execute template: ${(e as Error).message}`);
+  }
   if (!pf.table) {
     out.write(body);
     return;
@@ -67,6 +71,7 @@ export function writeFormatted(
   const headerCtx = new Proxy(
     {},
     {
+      has: () => true,
       get: (_t, prop) => {
         if (typeof prop !== 'string') return undefined;
         const h = headers[prop] ?? prop.toUpperCase();
@@ -173,9 +178,18 @@ export function writeInspect(out: { write(s: string): unknown }, items: unknown[
   const f = format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   let tmpl: Template;
   try {
-    tmpl = new Template(f);
+    tmpl = new Template(f, { missingKeyError: true });
   } catch (e) {
-    throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
+    throw new StatusError(64, `template parsing error: ${(e as Error).message}`);
   }
-  for (const it of items) out.write(tmpl.execute(it) + '\n');
+  for (const it of items) {
+    let text: string;
+    try {
+      text = tmpl.execute(it);
+    } catch (e) {
+      out.write('\n');
+      throw new StatusError(1, `template parsing error: ${(e as Error).message}`);
+    }
+    out.write(text + '\n');
+  }
 }

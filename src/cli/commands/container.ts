@@ -536,18 +536,19 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 /* ------------------------------------------------------- simple per-arg */
 
+/** Run fn per argument, printing each result; errors are collected and reported at the end (exit 1). */
 async function eachArg(ctx: Ctx, names: string[], fn: (name: string) => Promise<string | null | void>): Promise<number> {
-  let failed = false;
+  const errs: string[] = [];
   for (const n of names) {
     try {
       const out = await fn(n);
       if (out !== null) ctx.out.write((out ?? n) + '\n');
     } catch (e) {
-      failed = true;
-      ctx.err.write(errorText(e) + '\n');
+      errs.push(errorText(e));
     }
   }
-  return failed ? 1 : 0;
+  if (errs.length) throw new StatusError(1, errs.join('\n'));
+  return 0;
 }
 
 async function runStart(ctx: Ctx, p: ParsedFlags): Promise<number> {
@@ -695,6 +696,7 @@ export function displayablePorts(ports: Port[] | null | undefined): string {
 }
 
 export class ContainerContext {
+  static readonly goType = '*formatter.ContainerContext';
   constructor(
     private readonly c: ContainerSummary,
     private readonly trunc: boolean,
@@ -785,6 +787,7 @@ export class ContainerContext {
       Mounts: this.Mounts,
       Names: this.Names,
       Networks: this.Networks,
+      Platform: null as unknown as string,
       Ports: this.Ports,
       RunningFor: this.RunningFor,
       Size: this.Size,
@@ -816,8 +819,25 @@ async function runPs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   let limit = f.last as number;
   if (f.latest && limit === -1) limit = 1;
   const quiet = f.quiet as boolean;
-  const size = f.size as boolean;
+  let size = f.size as boolean;
   let format = f.format as string;
+  if (format && format !== 'table' && format !== 'json' && !quiet) {
+    // docker/cli pre-executes the template against an empty context (errors early, detects .Size)
+    const { parseFormat, Template } = await import('../format/template.js');
+    const pf = parseFormat(format, '');
+    let tmpl;
+    try {
+      tmpl = new Template(pf.template);
+    } catch (e) {
+      throw new StatusError(1, `failed to parse template: ${(e as Error).message}`);
+    }
+    try {
+      tmpl.execute(new ContainerContext({ Id: '', Names: [], Image: '', ImageID: '', Command: '', Created: 0, Ports: [], Labels: {}, State: '', Status: '' }, true));
+    } catch (e) {
+      throw new StatusError(1, `failed to execute template: ${(e as Error).message}`);
+    }
+    if (/\.Size\b/.test(pf.template)) size = true;
+  }
   const client = await ctx.client();
   const filters = parseFilters(f.filter as string[]);
   const list = await client.containerList({

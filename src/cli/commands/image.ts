@@ -3,7 +3,7 @@ import type { ImageSummary } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { humanDuration, humanSizeWithPrecision } from '../format/units.js';
+import { humanDuration, humanSize, humanSizeWithPrecision } from '../format/units.js';
 import { errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, truncateID, writeFormatted, writeInspect } from './common.js';
 
 /* ------------------------------------------------------------ references */
@@ -113,6 +113,7 @@ export function imageRows(images: ImageSummary[], showDigests: boolean): ImageRo
 }
 
 export class ImageContext {
+  static readonly goType = '*formatter.ImageContext';
   constructor(
     private readonly r: ImageRow,
     private readonly trunc: boolean,
@@ -142,15 +143,15 @@ export class ImageContext {
     return humanSizeWithPrecision(this.r.image.Size, 3);
   }
   get VirtualSize(): string {
-    return humanSizeWithPrecision((this.r.image.VirtualSize as number | undefined) ?? this.r.image.Size, 3);
+    return humanSize((this.r.image.VirtualSize as number | undefined) ?? this.r.image.Size);
   }
   get SharedSize(): string {
     const s = this.r.image.SharedSize;
-    return s === -1 || s === undefined ? 'N/A' : humanSizeWithPrecision(s, 3);
+    return s === -1 || s === undefined ? 'N/A' : humanSize(s);
   }
   get UniqueSize(): string {
     const s = this.r.image.SharedSize;
-    return s === -1 || s === undefined ? 'N/A' : humanSizeWithPrecision(this.r.image.Size - s, 3);
+    return s === -1 || s === undefined ? 'N/A' : humanSize(this.r.image.Size - s);
   }
   get Containers(): string {
     const c = this.r.image.Containers;

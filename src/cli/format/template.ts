@@ -8,7 +8,7 @@ type Node =
   | { k: 'range'; p: Pipeline; then: Node[]; else: Node[] };
 
 type Operand =
-  | { k: 'field'; base: 'dot' | 'var'; name?: string; path: string[] }
+  | { k: 'field'; base: 'dot' | 'var'; name?: string; path: string[]; pos?: number; src?: string }
   | { k: 'lit'; v: unknown }
   | { k: 'ident'; name: string }
   | { k: 'sub'; p: Pipeline };
@@ -26,6 +26,8 @@ export class TemplateError extends Error {}
 interface RawToken {
   text?: string;
   action?: string;
+  /** Offset of the (trimmed) action body in the source. */
+  pos?: number;
 }
 
 function splitActions(src: string): RawToken[] {
@@ -55,24 +57,42 @@ function splitActions(src: string): RawToken[] {
       } else if (c === '"' || c === '`' || c === "'") q = c;
       else if (c === '}' && src[k + 1] === '}') break;
     }
-    if (k >= src.length) throw new TemplateError(`template: unclosed action`);
+    if (k >= src.length) throw new TemplateError(`template: :${lineOf(src, open)}: unclosed action`);
     let body = src.slice(j, k);
+    const lead = /^\s*/.exec(body)![0].length;
     i = k + 2;
     if (/\s-$/.test(body)) {
       body = body.slice(0, -1);
       const m = /^\s*/.exec(src.slice(i));
       i += m ? m[0].length : 0;
     }
-    out.push({ action: body.trim() });
+    out.push({ action: body.trim(), pos: j + lead });
   }
   return out;
 }
 
-function tokenizeAction(s: string): string[] {
-  const toks: string[] = [];
+function lineOf(src: string, pos: number): number {
+  let n = 1;
+  for (let i = 0; i < pos && i < src.length; i++) if (src[i] === '\n') n++;
+  return n;
+}
+
+type Toks = string[] & { pos?: number[] };
+
+function tokenizeAction(s: string, base = 0): Toks {
+  const toks: Toks = [];
+  const positions: number[] = [];
+  toks.pos = positions;
+  const push0 = toks.push.bind(toks);
+  let at = 0;
+  toks.push = (...items: string[]) => {
+    for (const it of items) positions.push(base + at);
+    return push0(...items);
+  };
   let i = 0;
   while (i < s.length) {
     const c = s[i];
+    at = i;
     if (/\s/.test(c)) {
       i++;
       continue;
@@ -108,22 +128,22 @@ function tokenizeAction(s: string): string[] {
   return toks;
 }
 
-function parseOperand(t: string): Operand {
+function parseOperand(t: string, pos?: number): Operand {
   if (t.startsWith('"')) return { k: 'lit', v: JSON.parse(t.replace(/\t/g, '\\t').replace(/\n/g, '\\n')) };
   if (t.startsWith('`')) return { k: 'lit', v: t.slice(1, -1) };
   if (t === 'true' || t === 'false') return { k: 'lit', v: t === 'true' };
   if (t === 'nil') return { k: 'lit', v: null };
   if (/^-?\d+(\.\d+)?$/.test(t)) return { k: 'lit', v: Number(t) };
-  if (t === '.') return { k: 'field', base: 'dot', path: [] };
-  if (t.startsWith('.')) return { k: 'field', base: 'dot', path: t.slice(1).split('.') };
+  if (t === '.') return { k: 'field', base: 'dot', path: [], pos, src: t };
+  if (t.startsWith('.')) return { k: 'field', base: 'dot', path: t.slice(1).split('.'), pos, src: t };
   if (t.startsWith('$')) {
     const [name, ...path] = t.split('.');
-    return { k: 'field', base: 'var', name, path };
+    return { k: 'field', base: 'var', name, path, pos, src: t };
   }
   return { k: 'ident', name: t };
 }
 
-function parsePipeline(toks: string[]): Pipeline {
+function parsePipeline(toks: Toks): Pipeline {
   let pos = 0;
   const p: Pipeline = { cmds: [] };
   if (toks.length > 2 && toks[0].startsWith('$') && toks[1] === ':=') {
@@ -144,7 +164,7 @@ function parsePipeline(toks: string[]): Pipeline {
       } else if (t === ')') {
         if (stopAtParen) break;
         throw new TemplateError('template: unexpected )');
-      } else cur.push(parseOperand(t));
+      } else cur.push(parseOperand(t, toks.pos ? toks.pos[pos - 1] : undefined));
     }
     if (cur.length) cmds.push(cur);
     return cmds;
@@ -169,7 +189,7 @@ export function parseTemplate(src: string): Node[] {
       const word = a.split(/\s+/)[0];
       if (stop.includes(word)) return { nodes, end: a };
       if (word === 'if' || word === 'range' || word === 'with') {
-        const p = parsePipeline(tokenizeAction(a.slice(word.length)));
+        const p = parsePipeline(tokenizeAction(a.slice(word.length), (r.pos ?? 0) + word.length));
         const body = parseList(['else', 'end']);
         let elseNodes: Node[] = [];
         if (body.end.split(/\s+/)[0] === 'else') {
@@ -189,7 +209,7 @@ export function parseTemplate(src: string): Node[] {
         continue;
       }
       if (word === 'end' || word === 'else') throw new TemplateError(`template: unexpected {{${word}}}`);
-      nodes.push({ k: 'action', p: parsePipeline(tokenizeAction(a)) });
+      nodes.push({ k: 'action', p: parsePipeline(tokenizeAction(a, r.pos ?? 0)) });
     }
     if (stop.length) throw new TemplateError('template: unexpected EOF');
     return { nodes, end: '' };
@@ -247,7 +267,14 @@ function sprintf(fmt: string, args: unknown[]): string {
 }
 
 export const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
-  json: (v) => JSON.stringify(v && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON(): unknown }).toJSON() : v ?? null),
+  json: (v) => {
+    if (v && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+      return JSON.stringify((v as { toJSON(): unknown }).toJSON())
+        .replace(/</g, '\\u003c')
+        .replace(/>/g, '\\u003e')
+        .replace(/&/g, '\\u0026');
+    return JSON.stringify(v ?? null);
+  },
   join: (a, sep) => (Array.isArray(a) ? a.map(goPrint).join(String(sep)) : goPrint(a)),
   split: (s, sep) => String(s).split(String(sep)),
   lower: (s) => goPrint(s).toLowerCase(),
@@ -286,11 +313,40 @@ export const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
 interface Scope {
   dot: unknown;
   vars: Map<string, unknown>;
+  opts: ExecOptions;
+  src: string;
 }
 
-function fieldOf(obj: unknown, name: string, args: unknown[]): unknown {
+export interface ExecOptions {
+  /** Go's missingkey=error: a missing map key is an error instead of "<no value>". */
+  missingKeyError?: boolean;
+}
+
+
+function fieldOf(obj: unknown, name: string, args: unknown[], sc: Scope, op: Operand & { k: 'field' }, seg: number): unknown {
   if (obj === null || obj === undefined) return undefined;
-  const v = (obj as Record<string, unknown>)[name];
+  const rec = obj as Record<string, unknown>;
+  const isClass = typeof obj === 'object' && Object.getPrototypeOf(obj) !== Object.prototype && !Array.isArray(obj);
+  if (!(name in rec)) {
+    const where = () => {
+      let pos = op.pos ?? 0;
+      if (op.base === 'dot') for (let i = 0; i < seg; i++) pos += op.path[i].length + 1;
+      else pos += (op.name?.length ?? 0);
+      const before = sc.src.slice(0, pos);
+      const line = before.split('\n').length;
+      const col = pos - (before.lastIndexOf('\n') + 1);
+      return `template: :${line}:${col}: executing "" at <${op.src}>`;
+    };
+    if (isClass && typeof obj === 'object') {
+      // classes may declare `static goType` (the Go type docker/cli would name in this error)
+      const ctor = (obj as object).constructor as { goType?: string; name: string };
+      const t = ctor.goType ?? ctor.name;
+      throw new TemplateError(`${where()}: can't evaluate field ${name} in type ${t}`);
+    }
+    if (sc.opts.missingKeyError) throw new TemplateError(`${where()}: map has no entry for key "${name}"`);
+    return undefined;
+  }
+  const v = rec[name];
   if (typeof v === 'function') return (v as (...a: unknown[]) => unknown).apply(obj, args);
   return v;
 }
@@ -310,7 +366,7 @@ function evalOperand(op: Operand, sc: Scope, args: unknown[], final: unknown, ha
       let cur = op.base === 'dot' ? sc.dot : sc.vars.get(op.name as string);
       for (let i = 0; i < op.path.length; i++) {
         const last = i === op.path.length - 1;
-        cur = fieldOf(cur, op.path[i], last ? [...args, ...(hasFinal ? [final] : [])] : []);
+        cur = fieldOf(cur, op.path[i], last ? [...args, ...(hasFinal ? [final] : [])] : [], sc, op, i);
       }
       return cur;
     }
@@ -353,7 +409,7 @@ function execNodes(nodes: Node[], sc: Scope, out: string[]): void {
       }
       case 'with': {
         const v = evalPipeline(n.p, sc);
-        if (truthy(v)) execNodes(n.then, { dot: v, vars: sc.vars }, out);
+        if (truthy(v)) execNodes(n.then, { ...sc, dot: v }, out);
         else execNodes(n.else, sc, out);
         break;
       }
@@ -367,7 +423,7 @@ function execNodes(nodes: Node[], sc: Scope, out: string[]): void {
                 .map((k) => [k, (v as Record<string, unknown>)[k]])
             : [];
         if (!items.length) execNodes(n.else, sc, out);
-        for (const [, item] of items) execNodes(n.then, { dot: item, vars: sc.vars }, out);
+        for (const [, item] of items) execNodes(n.then, { ...sc, dot: item }, out);
         break;
       }
     }
@@ -376,12 +432,16 @@ function execNodes(nodes: Node[], sc: Scope, out: string[]): void {
 
 export class Template {
   readonly nodes: Node[];
-  constructor(src: string) {
+  readonly src: string;
+  readonly opts: ExecOptions;
+  constructor(src: string, opts: ExecOptions = {}) {
+    this.src = src;
+    this.opts = opts;
     this.nodes = parseTemplate(src);
   }
   execute(data: unknown): string {
     const out: string[] = [];
-    execNodes(this.nodes, { dot: data, vars: new Map([['$', data]]) }, out);
+    execNodes(this.nodes, { dot: data, vars: new Map([['$', data]]), opts: this.opts, src: this.src }, out);
     return out.join('');
   }
 }
@@ -400,6 +460,6 @@ export function parseFormat(format: string, defaultTable: string): ParsedFormat 
   format = format.replace(/^ +| +$/g, '').replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   if (format === '' || format === 'table') return { table: true, template: defaultTable };
   if (format === 'json') return { table: false, template: '{{json .}}' };
-  if (format.startsWith('table ')) return { table: true, template: format.slice(6) };
+  if (format.startsWith('table')) return { table: true, template: format.slice(5).replace(/^\s+/, '') };
   return { table: false, template: format };
 }
