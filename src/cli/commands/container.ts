@@ -342,7 +342,7 @@ async function pullForRun(ctx: Ctx, client: EngineClient, image: string, quiet: 
   const { iterateJSON } = await import('../../client/jsonstream.js');
   const { ProgressRenderer } = await import('../format/progress.js');
   const sink = quiet ? { write: () => true } : ctx.err;
-  const r = new ProgressRenderer(sink, !quiet && !!ctx.err.isTTY, ctx.err.columns || 200);
+  const r = new ProgressRenderer(sink, !quiet && !!ctx.err.isTTY, typeof ctx.err.columns === 'number' ? ctx.err.columns : 200);
   for await (const m of iterateJSON(res)) r.write(m);
 }
 

@@ -226,7 +226,7 @@ async function runPull(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const { iterateJSON } = await import('../../client/jsonstream.js');
   const { ProgressRenderer } = await import('../format/progress.js');
   const sink = f.quiet ? { write: () => true } : ctx.out;
-  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, ctx.out.columns || 200);
+  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, typeof ctx.out.columns === 'number' ? ctx.out.columns : 200);
   for await (const m of iterateJSON(res)) r.write(m);
   ctx.out.write(fullString(f['all-tags'] ? { ...ref, tag: undefined } : ref) + '\n');
   return 0;
