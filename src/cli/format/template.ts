@@ -16,6 +16,8 @@ type Operand =
 type Command = Operand[];
 interface Pipeline {
   decl?: string;
+  /** `$k, $v := …` in range */
+  decl2?: [string, string];
   cmds: Command[];
 }
 
@@ -149,6 +151,9 @@ function parsePipeline(toks: Toks): Pipeline {
   if (toks.length > 2 && toks[0].startsWith('$') && toks[1] === ':=') {
     p.decl = toks[0];
     pos = 2;
+  } else if (toks.length > 3 && toks[0].startsWith('$') && toks[0].endsWith(',') && toks[1].startsWith('$') && toks[2] === ':=') {
+    p.decl2 = [toks[0].slice(0, -1), toks[1]];
+    pos = 3;
   }
   const parseCmds = (stopAtParen: boolean): Command[] => {
     const cmds: Command[] = [];
@@ -423,7 +428,14 @@ function execNodes(nodes: Node[], sc: Scope, out: string[]): void {
                 .map((k) => [k, (v as Record<string, unknown>)[k]])
             : [];
         if (!items.length) execNodes(n.else, sc, out);
-        for (const [, item] of items) execNodes(n.then, { ...sc, dot: item }, out);
+        for (const [key, item] of items) {
+          if (n.p.decl) sc.vars.set(n.p.decl, item);
+          if (n.p.decl2) {
+            sc.vars.set(n.p.decl2[0], key);
+            sc.vars.set(n.p.decl2[1], item);
+          }
+          execNodes(n.then, { ...sc, dot: item }, out);
+        }
         break;
       }
     }
