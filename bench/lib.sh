@@ -29,6 +29,7 @@ PODMAN_BIN=""
 DOCKER_CGROUP=""
 CREATED_DIRS=()     # /run directories (and cgroup dirs) that did not exist before this run
 CLEANED=0
+POLICY_PLACED=""    # /usr/sbin/policy-rc.d while apt_install_no_start runs (removed even if interrupted)
 
 log() { printf '\033[2m[bench] %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[33m[bench] %s\033[0m\n' "$*" >&2; }
@@ -90,7 +91,7 @@ kill_wait() {
 bench_registry() {
   command -v skopeo >/dev/null && [ -x /usr/bin/docker-registry ] || {
     log "apt-get install skopeo docker-registry (fixtures need them)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo docker-registry >/dev/null
+    apt_install_no_start skopeo docker-registry || { echo "apt-get install failed: $(tail -n 3 "$T/apt.err")" >&2; exit 1; }
   }
   [ -d "$ROOT/node_modules/tar-stream" ] || (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   PORT=$(free_port)
@@ -100,13 +101,29 @@ bench_registry() {
   bash "$ROOT/scripts/fixtures/push-images.sh" "$T/oci" "127.0.0.1:$PORT" hello-world busybox >/dev/null
 }
 
+# apt-get install without letting maintainer scripts start services: a policy-rc.d that denies
+# everything, put in place only if there is none, and removed right after.
+apt_install_no_start() {
+  local policy=/usr/sbin/policy-rc.d rc=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# placed by berth bench/lib.sh during apt-get install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"; POLICY_PLACED=$policy
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "$@" >"$T/apt.log" 2>"$T/apt.err" \
+    || { apt-get update -qq >>"$T/apt.log" 2>>"$T/apt.err" && apt-get install -y -qq --no-install-recommends "$@" >>"$T/apt.log" 2>>"$T/apt.err"; } \
+    || rc=$?
+  [ -z "$POLICY_PLACED" ] || { rm -f "$POLICY_PLACED"; POLICY_PLACED=""; }
+  return $rc
+}
+
 # ---------------------------------------------------------------- docker (Debian docker.io)
 docker_cmd() { "$DOCKER_CLI" -H "unix://$T/docker.sock" "$@"; }
 
 bench_docker_start() {
   if ! command -v dockerd >/dev/null; then
-    log "dockerd missing: apt-get install -y docker.io (bench only)"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null 2>"$T/apt.err"; then
+    log "dockerd missing: apt-get install -y docker.io (bench only; its init script is kept from starting a system dockerd)"
+    if ! apt_install_no_start docker.io; then
       DOCKER_WHY="apt-get install docker.io failed: $(tail -n 3 "$T/apt.err")"
       return 1
     fi
@@ -114,7 +131,7 @@ bench_docker_start() {
   # The package may have started a system dockerd via its init script; that one is left alone:
   # ours has its own socket, roots, pidfile, containerd and cgroup parent.
   local cg d
-  DOCKER_CGROUP="berth-bench-docker-${T##*.}"
+  DOCKER_CGROUP="berth-bench-docker-${T##*/}"
   for d in /sys/fs/cgroup/*/; do
     [ -d "$d$DOCKER_CGROUP" ] || CREATED_DIRS+=("$d$DOCKER_CGROUP")
   done
@@ -326,6 +343,7 @@ bench_cleanup() {
   trap '' INT TERM
   [ -n "$T" ] || exit $rc
   log "cleaning up $T"
+  [ -z "$POLICY_PLACED" ] || rm -f "$POLICY_PLACED"
   bench_berth_stop || true
   bench_docker_stop || true
   bench_podman_stop || true

@@ -132,7 +132,7 @@ ver() { "$@" 2>/dev/null | head -n 1 || echo "?"; }
 echo
 echo "Berth run latency bench  ($(date -u +%FT%TZ), $(nproc) CPUs, kernel $(uname -r), $(stat -fc %T /sys/fs/cgroup/ | sed 's/tmpfs/cgroup v1 (hybrid)/;s/cgroup2fs/cgroup v2/'))"
 echo "  docker : CLI $("$DOCKER_CLI" --version | awk '{print $3}' | tr -d ,) -> $(ver dockerd --version), $(ver containerd --version | awk '{print $1, $3}'), $(ver runc --version)"
-echo "  berth  : $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo ?)$(cd "$ROOT" && git diff --quiet HEAD -- src native 2>/dev/null || echo '+dirty'), node $(node --version), $(ver crun --version)"
+echo "  berth  : $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo ?)$(cd "$ROOT" && git diff --quiet HEAD -- src native 2>/dev/null || echo '+dirty') (dist built $(date -u -r "$ROOT/dist/berth.mjs" +%FT%TZ 2>/dev/null || echo never)), node $(node --version), $(ver crun --version)"
 [ -z "$PODMAN_BIN" ] || echo "  podman : $(ver "$PODMAN_BIN" --version)"
 echo "  registry: 127.0.0.1:$PORT (loopback, Docker Hub mirror for all engines)"
 echo "  networking: docker runs with --bridge none (containers get loopback only), as Berth has no networking yet; podman with netns=none"
