@@ -6,6 +6,17 @@ import { renderTemplate } from '../format/template.js';
 import { bytesSize } from '../format/units.js';
 import { errorText } from './common.js';
 
+/** docker/cli reformatDate: RFC3339 build times are shown in time.ANSIC ("Thu May  7 21:09:36 2026"). */
+function reformatDate(s: string): string {
+  const ms = Date.parse(s);
+  if (!s || Number.isNaN(ms)) return s;
+  const d = new Date(ms);
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getDay()]} ${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
+}
+
 function pad(label: string, width: number): string {
   return label.length >= width ? label : label + ' '.repeat(width - label.length);
 }
@@ -77,7 +88,7 @@ async function runVersion(ctx: Ctx, p: ParsedFlags): Promise<number> {
         s += `  API version:      ${d.ApiVersion ?? server.ApiVersion} (minimum version ${d.MinAPIVersion ?? server.MinAPIVersion ?? ''})\n`;
         s += `  Go version:       ${d.GoVersion ?? server.GoVersion}\n`;
         s += `  Git commit:       ${d.GitCommit ?? server.GitCommit}\n`;
-        s += `  Built:            ${d.BuildTime ?? server.BuildTime ?? ''}\n`;
+        s += `  Built:            ${reformatDate(d.BuildTime ?? server.BuildTime ?? '')}\n`;
         s += `  OS/Arch:          ${d.Os ?? server.Os}/${d.Arch ?? server.Arch}\n`;
         s += `  Experimental:     ${d.Experimental ?? String(server.Experimental ?? false)}\n`;
       } else {
@@ -117,7 +128,7 @@ function renderInfo(info: Info, debug: boolean): string {
   }
   line(1, 'Swarm', info.Swarm?.LocalNodeState ?? 'inactive');
   const runtimes = Object.keys(info.Runtimes ?? {});
-  if (runtimes.length) line(1, 'Runtimes', runtimes.sort().join(' '));
+  if (runtimes.length) line(1, 'Runtimes', runtimes.join(' '));
   line(1, 'Default Runtime', info.DefaultRuntime ?? '');
   if (info.InitBinary !== undefined) line(1, 'Init Binary', info.InitBinary);
   if (info.ContainerdCommit) line(1, 'containerd version', info.ContainerdCommit.ID ?? '');
@@ -180,9 +191,7 @@ function renderInfo(info: Info, debug: boolean): string {
   }
   line(1, 'Live Restore Enabled', !!info.LiveRestoreEnabled);
   if (info.ProductLicense) line(1, 'Product License', info.ProductLicense);
-  let out = L.join('\n') + '\n';
-  if (Array.isArray(info.Warnings) && info.Warnings.length) out += '\n' + info.Warnings.join('\n') + '\n';
-  return out;
+  return L.join('\n') + '\n';
 }
 
 async function runInfo(ctx: Ctx, p: ParsedFlags): Promise<number> {
@@ -202,8 +211,9 @@ async function runInfo(ctx: Ctx, p: ParsedFlags): Promise<number> {
     return 0;
   }
   let s = `Client:\n Version:    ${CLI_VERSION}\n Context:    default\n Debug Mode: ${ctx.debug}\n`;
-  if (info) s += '\nServer:\n' + renderInfo(info, ctx.debug);
+  if (info) s += '\nServer:\n' + renderInfo(info, ctx.debug) + '\n';
   ctx.out.write(s);
+  if (info && Array.isArray(info.Warnings) && info.Warnings.length) ctx.err.write(info.Warnings.join('\n') + '\n');
   if (err) {
     ctx.out.write('\nServer:\n');
     throw new StatusError(1, `ERROR: ${errorText(err)}\nerrors pretty printing info`);
