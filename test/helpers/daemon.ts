@@ -46,6 +46,7 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
     });
+    child.stdin.on('error', () => undefined); // the process may exit before reading its stdin
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -84,7 +85,7 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
   const logFile = join(root, 'berthd.log');
   const host = `unix://${socket}`;
   const args = [
-    ...daemonEntry(), '-H', host, '--data-root', join(root, 'data'), '--pidfile', join(root, 'berthd.pid'),
+    ...daemonEntry(), '-H', host, '--data-root', join(root, 'd'), '--pidfile', join(root, 'berthd.pid'),
     '--config-file', join(root, 'daemon.json'),
     ...(opts.mirror ? ['--registry-mirror', opts.mirror] : []),
     ...(opts.extraArgs ?? []),
@@ -120,7 +121,7 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
     log: () => readFile(logFile, 'utf8'),
     async stop() {
       await daemon.kill('SIGTERM');
-      await cleanupRoot(join(root, 'data'));
+      await cleanupRoot(join(root, 'd'));
       await rm(root, { recursive: true, force: true });
     },
   };
