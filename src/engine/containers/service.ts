@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { ImageRecord } from '../images/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, LogReadOptions } from '../runtime/types.js';
-import { nowNs, rfc3339Nano, ZERO_TIME } from '../../util/humanize.js';
+import { nowNs, rfc3339Nano } from '../../util/humanize.js';
+import { parseSignal } from '../runtime/signals.js';
 import { generateName, VALID_NAME } from './names.js';
 import { ContainerStore } from './store.js';
 import { normalizeCreate, type CreateBody } from './create.js';
@@ -190,6 +192,7 @@ export class ContainerService {
     if (rec.State.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
     const dir = this.store.dir(rec.Id);
     const rootfs = join(dir, 'rootfs');
+    await ensureWorkingDir(rec, dir);
     const spec = await this.buildSpec(rec, { rootfs, dir });
     const hub = this.hub(rec.Id);
     hub.stdinClosed = false;
@@ -290,7 +293,7 @@ export class ContainerService {
     const signal = opts.signal || rec.Config.StopSignal || 'SIGTERM';
     const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
     const exited = this.nextExit(rec.Id);
-    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(signalNumber(signal)) });
+    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(parseSignal(signal)) });
     this.runtime.kill(rec.State.Pid, signal);
     if (timeout < 0 || !(await withTimeout(exited, timeout * 1000))) {
       if (this.isRunning(rec)) {
@@ -308,7 +311,7 @@ export class ContainerService {
     }
     this.runtime.kill(rec.State.Pid, signal);
     rec.StoppedByUser = true;
-    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(signalNumber(signal)) });
+    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(parseSignal(signal)) });
   }
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -492,6 +495,17 @@ export class ContainerService {
   }
 }
 
+/** Docker creates a missing WorkingDir; the rootfs is not mounted yet, so make it in the upper layer. */
+async function ensureWorkingDir(rec: ContainerRecord, dir: string): Promise<void> {
+  const wd = rec.Config.WorkingDir;
+  if (!wd || wd === '/') return;
+  const rel = wd.replace(/^\/+/, '');
+  if (rel.split('/').includes('..')) throw new InvalidParameterError(`the working directory '${wd}' is invalid`);
+  const layers = [join(dir, 'upper'), ...rec.LowerDirs];
+  if (layers.some((l) => existsSync(join(l, rel)))) return;
+  await mkdir(join(dir, 'upper', rel), { recursive: true, mode: 0o755 });
+}
+
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
@@ -502,19 +516,3 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
   }
 }
 
-const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11,
-  USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20,
-  TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, PWR: 30, SYS: 31,
-};
-
-/** Docker accepts "SIGTERM", "TERM", "15". */
-export function signalNumber(sig: string | number): number {
-  if (typeof sig === 'number') return sig;
-  if (/^\d+$/.test(sig)) return Number(sig);
-  const n = SIGNALS[sig.toUpperCase().replace(/^SIG/, '')];
-  if (!n) throw new InvalidParameterError(`Invalid signal: ${sig}`);
-  return n;
-}
-
-export { ZERO_TIME };
