@@ -12,8 +12,13 @@
 #   --json FILE      also write the results (samples included) as JSON, e.g. bench/results/x.json
 #   --keep           keep the temp dir (logs) instead of removing it (BENCH_KEEP=1)
 #
-# Workloads: `run --rm busybox true`, `run --rm hello-world`, and `version` (CLI start-up plus one
-# API round trip: the floor under every command). Engines are interleaved run by run, so drift on
+# Rows: docker, berth, podman; "berth+dockercli" is the real docker CLI against berthd (the daemon
+# with a Go client that starts in ~10 ms instead of Node's ~60 ms).
+#
+# Workloads: `run --rm busybox true`, `run --rm hello-world`, "busybox (API)" (the same run --rm
+# done through the Engine API by one Node process, bench/api-run.mjs: the daemon's and runtime's
+# share, without CLI start-up) and `version` (CLI start-up plus one API round trip: the floor under
+# every command). Engines are interleaved run by run, so drift on
 # the machine hits all of them alike. Times are wall clock of the whole CLI command
 # (bash $EPOCHREALTIME, no extra process in the timed path).
 #
@@ -37,7 +42,7 @@ while [ $# -gt 0 ]; do
     --docker-crun) DOCKER_CRUN=1; shift ;;
     --json) JSON_OUT=$2; shift 2 ;;
     --keep) export BENCH_KEEP=1; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -60,7 +65,7 @@ if want docker; then
 fi
 if want berth; then
   if bench_berth_start; then
-    if bench_pull berth busybox hello-world; then ACTIVE+=(berth)
+    if bench_pull berth busybox hello-world; then ACTIVE+=(berth berth+dockercli)
     else WHY[berth]="pull failed: $(tail -n 2 "$T/pull-berth.err" | tr '\n' ' ')"; fi
   else WHY[berth]=$BERTH_WHY; fi
 fi
@@ -71,28 +76,40 @@ if want podman; then
   else WHY[podman]=$PODMAN_WHY; fi
 fi
 
-# argv for one engine + workload -> ARGV
-WORKLOADS=("busybox true" "hello-world" "version")
+# Workloads. "busybox (API)" is `run --rm busybox true` through the Engine API by one Node process
+# (bench/api-run.mjs): no CLI start-up, so it is the daemon's and runtime's share.
+WORKLOADS=("busybox true" "hello-world" "busybox (API)" "version")
+API_W="busybox (API)"
+applies() { # applies <engine> <workload>
+  case "$1|$2" in
+    "docker+crun|version") return 1 ;;   # the same as docker's
+    "podman|$API_W") return 1 ;;         # no API service in this setup
+    "berth+dockercli|$API_W") return 1 ;;  # the same as berth's
+  esac
+}
+# argv of one engine + CLI workload -> ARGV
 workload_argv() {
   local e=$1 w=$2 base=$1 extra=()
   if [ "$e" = docker+crun ]; then base=docker; extra=(--runtime crun); fi
-  [ "$w" != version ] || [ "$e" != docker+crun ] || return 1   # same as docker's
-  engine_argv "$base"
+  if [ "$e" = berth+dockercli ]; then ARGV=("$DOCKER_CLI" -H "unix://$T/berth.sock")
+  else engine_argv "$base"; fi
   case $w in
     "busybox true") ARGV+=(run --rm "${extra[@]}" busybox true) ;;
     "hello-world") ARGV+=(run --rm "${extra[@]}" hello-world) ;;
     "version") ARGV+=(version) ;;
+    *) return 1 ;;
   esac
 }
+resfile() { echo "$T/res/$1.${2// /_}"; }
 
 mkdir -p "$T/res"
 declare -A OK=()   # "engine|workload" -> 1 when the warm-up run succeeded
 for w in "${WORKLOADS[@]}"; do
   for e in "${ACTIVE[@]}"; do
-    workload_argv "$e" "$w" || continue
+    applies "$e" "$w" && workload_argv "$e" "$w" || continue
     if timeout 60 "${ARGV[@]}" >"$T/warm.out" 2>"$T/warm.err" </dev/null; then
       OK["$e|$w"]=1
-      : >"$T/res/$e.${w// /_}"
+      : >"$(resfile "$e" "$w")"
     else
       WHY["$e|$w"]="warm-up run failed (exit $?): $(grep -v '^\s*$' "$T/warm.err" | head -n 3 | tr '\n' ' ')"
       warn "$e ${ARGV[*]:2}: ${WHY["$e|$w"]}"
@@ -103,6 +120,29 @@ done
 log "timing $N runs per engine and workload (interleaved)"
 declare -A FAILS=()
 for w in "${WORKLOADS[@]}"; do
+  if [ "$w" = "$API_W" ]; then
+    api=()
+    for e in "${ACTIVE[@]}"; do
+      applies "$e" "$w" || continue
+      case $e in docker|docker+crun) api+=("$e=$T/docker.sock") ;; berth) api+=("$e=$T/berth.sock") ;; esac
+    done
+    [ ${#api[@]} -gt 0 ] || continue
+    timeout 300 node "$BENCH_DIR/api-run.mjs" "$N" "${api[@]}" -- busybox true >"$T/api.out" 2>"$T/api.err" </dev/null || true
+    for e in "${ACTIVE[@]}"; do
+      applies "$e" "$w" || continue
+      f=$(resfile "$e" "$w")
+      awk -v e="$e" '$1 == e && $2 ~ /^[0-9]+$/ { print $2 }' "$T/api.out" >"$f"
+      if [ -s "$f" ]; then
+        OK["$e|$w"]=1
+        n_fail=$(awk -v e="$e" '$1 == e && $2 == "FAIL"' "$T/api.err" | wc -l)
+        [ "$n_fail" = 0 ] || FAILS["$e|$w"]=$n_fail
+      else
+        WHY["$e|$w"]=$(awk -v e="$e" '$1 == e { $1 = ""; print; exit }' "$T/api.err")
+        [ -n "${WHY["$e|$w"]}" ] || WHY["$e|$w"]="no result: $(head -c 200 "$T/api.err")"
+      fi
+    done
+    continue
+  fi
   for ((i = 0; i < N; i++)); do
     for e in "${ACTIVE[@]}"; do
       [ -n "${OK["$e|$w"]:-}" ] || continue
@@ -110,7 +150,7 @@ for w in "${WORKLOADS[@]}"; do
       t0=${EPOCHREALTIME/[.,]/}
       if "${ARGV[@]}" >/dev/null 2>>"$T/runs.err" </dev/null; then
         t1=${EPOCHREALTIME/[.,]/}
-        echo $((t1 - t0)) >>"$T/res/$e.${w// /_}"
+        echo $((t1 - t0)) >>"$(resfile "$e" "$w")"
       else
         FAILS["$e|$w"]=$((${FAILS["$e|$w"]:-0} + 1))
       fi
@@ -144,18 +184,18 @@ want docker || echo "  docker: not requested (--engines)"
 want berth || echo "  berth: not requested (--engines)"
 want podman || echo "  podman: not requested (--engines)"
 echo
-printf '%-14s %-12s %9s %9s %9s %9s %6s\n' workload engine "median" "p90" "min" "mean" "runs"
-printf '%-14s %-12s %9s %9s %9s %9s %6s\n' -------- ------ "ms" "ms" "ms" "ms" ----
+printf '%-14s %-16s %9s %9s %9s %9s %6s\n' workload engine "median" "p90" "min" "mean" "runs"
+printf '%-14s %-16s %9s %9s %9s %9s %6s\n' -------- ------ "ms" "ms" "ms" "ms" ----
 for w in "${WORKLOADS[@]}"; do
   for e in "${ACTIVE[@]}"; do
-    workload_argv "$e" "$w" || continue
+    applies "$e" "$w" || continue
     if [ -n "${OK["$e|$w"]:-}" ]; then
-      read -r med p90 min mean cnt < <(stats "$T/res/$e.${w// /_}")
+      read -r med p90 min mean cnt < <(stats "$(resfile "$e" "$w")")
       MED["$e|$w"]=$med; P90["$e|$w"]=$p90
       f=${FAILS["$e|$w"]:-0}
-      printf '%-14s %-12s %9s %9s %9s %9s %6s\n' "$w" "$e" "$med" "$p90" "$min" "$mean" "$cnt$([ "$f" = 0 ] || echo " ($f failed)")"
+      printf '%-14s %-16s %9s %9s %9s %9s %6s\n' "$w" "$e" "$med" "$p90" "$min" "$mean" "$cnt$([ "$f" = 0 ] || echo " ($f failed)")"
     else
-      printf '%-14s %-12s   failed: %s\n' "$w" "$e" "$(echo "${WHY["$e|$w"]}" | tr '\n' ' ' | cut -c1-150)"
+      printf '%-14s %-16s   failed: %s\n' "$w" "$e" "$(echo "${WHY["$e|$w"]}" | tr '\n' ' ' | cut -c1-150)"
     fi
   done
 done
@@ -166,10 +206,10 @@ ratio() { # ratio <a> <b> -> a/b with 2 decimals, or n/a
 echo
 echo "ratios (lower is faster; project goal for run --rm: berth/docker <= 0.40x):"
 for w in "${WORKLOADS[@]}"; do
-  for pair in berth/docker berth/docker+crun podman/docker; do
+  for pair in berth/docker berth/docker+crun berth+dockercli/docker podman/docker; do
     a=${pair%%/*}; b=${pair#*/}
     [ -n "${MED["$a|$w"]:-}" ] && [ -n "${MED["$b|$w"]:-}" ] || continue
-    printf '  ratio %-18s %-14s median: %-7s p90: %s\n' "$pair" "($w)" \
+    printf '  ratio %-22s %-15s median: %-7s p90: %s\n' "$pair" "($w)" \
       "$(ratio "${MED["$a|$w"]}" "${MED["$b|$w"]}")" "$(ratio "${P90["$a|$w"]}" "${P90["$b|$w"]}")"
   done
 done
