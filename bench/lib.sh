@@ -303,6 +303,13 @@ bench_berth_stop() {
   # and makes the shim clean up and unmount).
   # shellcheck disable=SC2046
   kill_wait 10 $(pids_of_mine berth-shim)
+  # A shim that had to be SIGKILLed leaves its container in crun's state dir: delete ours by ID.
+  local c id
+  for c in "$T"/b/containers/*/; do
+    [ -d "$c" ] || continue
+    id=$(basename "$c")
+    [ ! -e "/run/crun/$id" ] || crun delete --force "$id" >/dev/null 2>&1 || true
+  done
 }
 
 # ---------------------------------------------------------------- common
