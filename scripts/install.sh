@@ -20,7 +20,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root" >&2; exit 1; fi
 
 # 1. Debian packages
-PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make libc6-dev util-linux)
+PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make libc6-dev util-linux curl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -38,10 +38,11 @@ fi
 say "build (berth, berthd, berth-shim)"
 npm run -s build
 make -s -C native/shim
-ln -sf "$ROOT/dist/berth.mjs" /usr/local/bin/berth
-ln -sf "$ROOT/dist/berthd.mjs" /usr/local/bin/berthd
 
 [ $DEPS_ONLY = 1 ] && exit 0
+
+ln -sf "$ROOT/dist/berth.mjs" /usr/local/bin/berth
+ln -sf "$ROOT/dist/berthd.mjs" /usr/local/bin/berthd
 
 # 3. Offline images, served by a registry on loopback that berthd uses as its Docker Hub mirror
 say "offline images -> registry on 127.0.0.1:$REGISTRY_PORT"

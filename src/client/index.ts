@@ -1,6 +1,7 @@
 // Typed Docker Engine API client used by the berth CLI, the tests and the dashboard.
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { compareVersions } from '../util/version.js';
 import {
   ApiError,
   ConnectionError,
@@ -509,12 +510,3 @@ function encodePath(name: string): string {
     .join('/');
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d) return d < 0 ? -1 : 1;
-  }
-  return 0;
-}

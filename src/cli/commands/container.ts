@@ -5,7 +5,7 @@ import { StdDemuxer } from '../../client/stdcopy.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
-import { humanDuration, humanSizeWithPrecision } from '../format/units.js';
+import { humanDuration, humanSizeWithPrecision } from '../../util/units.js';
 import {
   ellipsis,
   errorText,

@@ -3,7 +3,7 @@ import type { ImageSummary } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { humanDuration, humanSize, humanSizeWithPrecision } from '../format/units.js';
+import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
 import { errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, truncateID, writeFormatted, writeInspect } from './common.js';
 
 /* ------------------------------------------------------------ references */

@@ -3,7 +3,7 @@ import type { CommandDef, Ctx } from '../context.js';
 import { CLI_VERSION, GIT_COMMIT, StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { renderTemplate } from '../format/template.js';
-import { bytesSize } from '../format/units.js';
+import { bytesSize } from '../../util/units.js';
 import { errorText } from './common.js';
 
 /** docker/cli reformatDate: RFC3339 build times are shown in time.ANSIC ("Thu May  7 21:09:36 2026"). */

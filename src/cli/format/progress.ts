@@ -1,6 +1,6 @@
 // Render a JSON-message stream (pull/push/load) like moby's jsonmessage.DisplayJSONMessagesStream.
 import type { JSONMessage, JSONProgress } from '../../client/jsonstream.js';
-import { humanSize } from './units.js';
+import { humanSize } from '../../util/units.js';
 
 export class JSONMessageError extends Error {
   readonly code?: number;

@@ -1,3 +1,4 @@
+import { humanSize } from '../../util/units.js';
 /**
  * Progress messages of pull (and later push), shaped as Docker's daemon sends them
  * (pkg/jsonmessage JSONProgress rendered by the daemon, whose "terminal" width is 200 columns:
@@ -22,18 +23,9 @@ function formatG4(v: number): string {
   return s;
 }
 
-/** docker/go-units HumanSize: decimal units, 4 significant digits ("3.123kB", "512B", "2.152MB"). */
-export function humanSize(bytes: number): string {
-  let size = bytes;
-  let i = 0;
-  while (size >= 1000 && i < UNITS.length - 1) {
-    size /= 1000;
-    i++;
-  }
-  return formatG4(size) + UNITS[i]!;
-}
-
 /** The pre-rendered `progress` string of a JSON message, as Docker's daemon renders it. */
+export { humanSize };
+
 export function renderProgress(current: number, total: number): string {
   if (current <= 0 && total <= 0) return '';
   if (total <= 0) return humanSize(current).padStart(8);

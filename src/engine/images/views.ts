@@ -6,6 +6,8 @@
  *  - API < 1.45: inspect has Container and ContainerConfig;
  *  - API < 1.50: inspect Config has the full legacy container-config field set.
  */
+import { compareVersions } from '../../util/version.js';
+import { ZERO_TIME } from '../../util/humanize.js';
 import { join } from 'node:path';
 import { familiarizeString } from './reference.js';
 import type { ContainerConfigPart, ImageRecord } from './types.js';
@@ -14,9 +16,7 @@ export const LATEST_API_VERSION = '1.51';
 
 /** a < b for 'X.Y' API versions. */
 export function versionLess(a: string, b: string): boolean {
-  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
-  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
-  return a1 !== b1 ? a1 < b1 : a2 < b2;
+  return compareVersions(a, b) < 0;
 }
 
 /** Go's time.RFC3339Nano for a JS time (trailing zeros of the fraction trimmed). */
@@ -25,7 +25,7 @@ export function rfc3339Nano(ms: number): string {
   return iso.replace(/\.(\d*?)0*Z$/, (_m, f: string) => (f ? `.${f}Z` : 'Z'));
 }
 
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
+export { ZERO_TIME };
 
 /** Unix seconds of the config's `created` (0 when absent or unparsable). */
 export function createdUnix(rec: ImageRecord): number {
