@@ -118,7 +118,7 @@ for w in "${WORKLOADS[@]}"; do
 done
 
 log "timing $N runs per engine and workload (interleaved)"
-declare -A FAILS=()
+declare -A FAILS=() FAILMSG=()
 for w in "${WORKLOADS[@]}"; do
   if [ "$w" = "$API_W" ]; then
     api=()
@@ -135,7 +135,10 @@ for w in "${WORKLOADS[@]}"; do
       if [ -s "$f" ]; then
         OK["$e|$w"]=1
         n_fail=$(awk -v e="$e" '$1 == e && $2 == "FAIL"' "$T/api.err" | wc -l)
-        [ "$n_fail" = 0 ] || FAILS["$e|$w"]=$n_fail
+        if [ "$n_fail" != 0 ]; then
+          FAILS["$e|$w"]=$n_fail
+          FAILMSG["$e|$w"]=$(awk -v e="$e" '$1 == e && $2 == "FAIL" { $1 = ""; $2 = ""; print substr($0, 3, 200); exit }' "$T/api.err")
+        fi
       else
         WHY["$e|$w"]=$(awk -v e="$e" '$1 == e { $1 = ""; print; exit }' "$T/api.err")
         [ -n "${WHY["$e|$w"]}" ] || WHY["$e|$w"]="no result: $(head -c 200 "$T/api.err")"
@@ -148,11 +151,13 @@ for w in "${WORKLOADS[@]}"; do
       [ -n "${OK["$e|$w"]:-}" ] || continue
       workload_argv "$e" "$w"
       t0=${EPOCHREALTIME/[.,]/}
-      if "${ARGV[@]}" >/dev/null 2>>"$T/runs.err" </dev/null; then
+      if "${ARGV[@]}" >/dev/null 2>"$T/run.err" </dev/null; then
         t1=${EPOCHREALTIME/[.,]/}
         echo $((t1 - t0)) >>"$(resfile "$e" "$w")"
       else
+        rc=$?
         FAILS["$e|$w"]=$((${FAILS["$e|$w"]:-0} + 1))
+        FAILMSG["$e|$w"]=${FAILMSG["$e|$w"]:-"exit $rc: $(grep -v '^\s*$' "$T/run.err" | head -n 2 | tr '\n' ' ' | cut -c1-200)"}
       fi
     done
   done
@@ -194,6 +199,7 @@ for w in "${WORKLOADS[@]}"; do
       MED["$e|$w"]=$med; P90["$e|$w"]=$p90
       f=${FAILS["$e|$w"]:-0}
       printf '%-14s %-16s %9s %9s %9s %9s %6s\n' "$w" "$e" "$med" "$p90" "$min" "$mean" "$cnt$([ "$f" = 0 ] || echo " ($f failed)")"
+      [ -z "${FAILMSG["$e|$w"]:-}" ] || printf '%-14s %-16s   first failure: %s\n' "" "" "${FAILMSG["$e|$w"]}"
     else
       printf '%-14s %-16s   failed: %s\n' "$w" "$e" "$(echo "${WHY["$e|$w"]}" | tr '\n' ' ' | cut -c1-150)"
     fi
