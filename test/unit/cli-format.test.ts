@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tabwrite } from '../../src/cli/format/tabwriter.js';
-import { bytesSize, formatG, humanDuration, humanSize, humanSizeWithPrecision } from '../../src/cli/format/units.js';
+import { bytesSize, formatG, humanDuration, humanSize, humanSizeWithPrecision } from '../../src/util/units.js';
 import { parseFormat, renderTemplate, Template } from '../../src/cli/format/template.js';
 import { ProgressRenderer, progressString } from '../../src/cli/format/progress.js';
 import { ellipsis, goQuote, getTimestamp, truncateID } from '../../src/cli/commands/common.js';

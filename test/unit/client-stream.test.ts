@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StdDemuxer, frame, demuxAll } from '../../src/client/stdcopy.js';
+import { StdDemuxer, frame, demuxAll } from '../../src/util/stdcopy.js';
 import { JSONStreamParser } from '../../src/client/jsonstream.js';
 import { ApiError, EngineClient, encodeFilters } from '../../src/client/index.js';
 

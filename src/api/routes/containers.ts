@@ -6,7 +6,7 @@ import type { WaitCondition } from '../../engine/containers/service.js';
 import type { OutputRecord } from '../../engine/runtime/types.js';
 import { rfc3339Nano } from '../../util/humanize.js';
 import { boolParam, filtersParam, intParam, sendJson, type HijackContext, type Router } from '../router.js';
-import { frame, STDERR, STDOUT } from '../stdcopy.js';
+import { frame, STDERR, STDOUT } from '../../util/stdcopy.js';
 import { versionAtLeast } from '../version.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
 

@@ -1,7 +1,7 @@
 // Container commands: run, create, start, stop, restart, kill, wait, rm, ps, logs, inspect, exec.
 import type { ContainerCreateBody, ContainerSummary, EngineClient, HijackedStream, Port } from '../../client/index.js';
 import type { Readable } from 'node:stream';
-import { StdDemuxer } from '../../client/stdcopy.js';
+import { StdDemuxer } from '../../util/stdcopy.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
