@@ -121,6 +121,27 @@ static long long log_size;
 static int console_lfd = -1;
 static char console_path[4200];
 
+/*
+ * Unix socket paths are limited to 108 bytes, container folders under a long data root are not.
+ * A long path is reached through a descriptor of its folder: /proc/self/fd/N/name for the shim
+ * itself, /proc/<shim pid>/fd/N/name for the runtime it spawns.
+ */
+static int bundle_dirfd = -1;
+static const char *sock_path(const char *full, char *buf, size_t len, int for_child) {
+  if (strlen(full) < sizeof(((struct sockaddr_un *)0)->sun_path)) return full;
+  const char *slash = strrchr(full, '/');
+  if (!slash) return full;
+  if (bundle_dirfd < 0) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - full), full);
+    bundle_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (bundle_dirfd < 0) return full;
+  }
+  if (for_child) snprintf(buf, len, "/proc/%d/fd/%d/%s", (int)getpid(), bundle_dirfd, slash + 1);
+  else snprintf(buf, len, "/proc/self/fd/%d/%s", bundle_dirfd, slash + 1);
+  return buf;
+}
+
 enum state { ST_CREATED, ST_STARTING, ST_RUNNING, ST_EXITED };
 static enum state st = ST_CREATED;
 static int mounted;
@@ -448,10 +469,12 @@ static void start_container(void) {
   unlink(pidfile);
   if (o_tty) {
     struct sockaddr_un ca = {.sun_family = AF_UNIX};
-    snprintf(console_path, sizeof console_path, "%s/console.sock", o_bundle);
+    char full[4200], shortp[128];
+    snprintf(full, sizeof full, "%s/console.sock", o_bundle);
+    snprintf(console_path, sizeof console_path, "%s", sock_path(full, shortp, sizeof shortp, 1));
     if (strlen(console_path) >= sizeof ca.sun_path) { errno = ENAMETOOLONG; goto fail; }
     strcpy(ca.sun_path, console_path);
-    unlink(console_path);
+    unlink(full);
     console_lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (console_lfd < 0 || bind(console_lfd, (struct sockaddr *)&ca, sizeof ca) < 0 || listen(console_lfd, 1) < 0) goto fail;
   }
@@ -759,8 +782,10 @@ int main(int argc, char **argv) {
   if (fstat(logfd, &lst) == 0) log_size = lst.st_size;
 
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(o_sock) >= sizeof sa.sun_path) die_sync("socket path too long: %s", o_sock);
-  strcpy(sa.sun_path, o_sock);
+  char sock_short[128];
+  const char *bind_path = sock_path(o_sock, sock_short, sizeof sock_short, 0);
+  if (strlen(bind_path) >= sizeof sa.sun_path) die_sync("socket path too long: %s", o_sock);
+  strcpy(sa.sun_path, bind_path);
   unlink(o_sock);
   lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (lfd < 0) die_sync("socket: %s", strerror(errno));

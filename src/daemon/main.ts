@@ -88,6 +88,16 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => undefined);
   // A hijacked client vanishing mid-write must not take the daemon down.
   process.on('SIGPIPE', () => undefined);
+  process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_DESTROYED') {
+      log(`client connection error ignored: ${err.message}`);
+      return;
+    }
+    // Anything else may have left state inconsistent: exit; containers keep running and the
+    // next start reconciles.
+    log(`fatal: ${err.stack ?? err}`);
+    process.exit(1);
+  });
 }
 
 main().catch((e) => {

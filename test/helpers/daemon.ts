@@ -4,11 +4,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { rm, readFile } from 'node:fs/promises';
+import { copyFile, rm, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/util/paths.js';
 
 export const DOCKER_CLI = '/usr/local/bin/docker';
+
+/**
+ * Deliberately long: containers/<64 hex>/shim.sock under it is past the 108-byte limit of unix
+ * socket paths, which the shim and the daemon must get around (regression: long --data-root).
+ */
+const DATA_ROOT = 'a-data-root-with-a-long-name-as-users-pick-them';
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 
@@ -79,13 +85,12 @@ async function waitForSocket(socket: string, child: ChildProcess, logFile: strin
 }
 
 export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] } = {}): Promise<TestDaemon> {
-  // Short paths: the shim's socket lives at <root>/containers/<64 hex>/shim.sock (< 108 bytes).
   const root = mkdtempSync('/tmp/bt-');
   const socket = join(root, 'berth.sock');
   const logFile = join(root, 'berthd.log');
   const host = `unix://${socket}`;
   const args = [
-    ...daemonEntry(), '-H', host, '--data-root', join(root, 'd'), '--pidfile', join(root, 'berthd.pid'),
+    ...daemonEntry(), '-H', host, '--data-root', join(root, DATA_ROOT), '--pidfile', join(root, 'berthd.pid'),
     '--config-file', join(root, 'daemon.json'),
     ...(opts.mirror ? ['--registry-mirror', opts.mirror] : []),
     ...(opts.extraArgs ?? []),
@@ -121,7 +126,9 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
     log: () => readFile(logFile, 'utf8'),
     async stop() {
       await daemon.kill('SIGTERM');
-      await cleanupRoot(join(root, 'd'));
+      // BERTH_TEST_LOG=<file>: keep the daemon's log for a post-mortem.
+      if (process.env.BERTH_TEST_LOG) await copyFile(logFile, process.env.BERTH_TEST_LOG).catch(() => undefined);
+      await cleanupRoot(join(root, DATA_ROOT));
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -6,6 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/util/paths.js';
 import { startDaemon, type TestDaemon, DOCKER_CLI } from '../helpers/daemon.js';
 import { startRegistry, pushFixtures } from '../helpers/registry.js';
 
@@ -190,6 +192,20 @@ describe('containers', () => {
     await d.berth(['rm', id]);
   });
 
+  for (const cli of ['berth', 'docker'] as const) {
+    test(`${cli} run -it: a terminal of the client's size`, async () => {
+      const { run } = await import('../helpers/daemon.js');
+      const cmd = cli === 'docker' ? DOCKER_CLI : `${process.execPath} ${cliPath()}`;
+      const r = await run('script', ['-qec', `stty cols 77 rows 22; ${cmd} run -it --rm busybox sh -c 'stty size; tty'`, '/dev/null'],
+        { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host } });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      // script echoes the EOF of its own (closed) stdin as ^@, wherever it falls in the output.
+      const out = r.stdout.replaceAll('^@', '');
+      assert.match(out, /^22 77\r*$/m);
+      assert.match(out, /^\/dev\/pts\/\d+\r*$/m);
+    });
+  }
+
   test('unknown container → 404 message; malformed JSON → 400', async () => {
     const r = await d.berth(['logs', 'nosuch']);
     assert.equal(r.code, 1);
@@ -245,6 +261,10 @@ describe('daemon restart', () => {
     assert.equal(existsSync(DOCKER_CLI), true);
   });
 });
+
+function cliPath(): string {
+  return join(projectRoot(), 'dist', 'berth.mjs');
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -119,6 +119,11 @@ export function registerContainerRoutes(router: Router): void {
     ctx.res.end();
   });
 
+  router.add('POST', '/containers/{id}/resize', (ctx) => {
+    ctx.engine.containers.resize(ctx.params[0], intParam(ctx.query, 'h') ?? 0, intParam(ctx.query, 'w') ?? 0);
+    ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
+  });
+
   router.hijack('POST', '/containers/{id}/attach', attach);
 }
 

@@ -325,6 +325,16 @@ export class ContainerService {
     return new Promise((resolve) => this.hub(id).once('exit', resolve));
   }
 
+  /** Set the TTY size (docker run -t, attach): a no-op for containers without a TTY, as in Docker. */
+  resize(ref: string, height: number, width: number): void {
+    const rec = this.store.get(ref);
+    if (!this.isRunning(rec)) throw new ConflictError(`Container ${rec.Id} is not running`);
+    if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
+      throw new InvalidParameterError(`invalid size: ${height}x${width}`);
+    }
+    if (rec.Config.Tty) this.hubs.get(rec.Id)?.conn?.resize(height, width);
+  }
+
   // ---- wait ----
 
   /** Resolves when the condition is met; the API writes the headers before awaiting this. */

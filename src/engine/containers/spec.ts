@@ -9,7 +9,7 @@ import type { ContainerRecord } from './types.js';
  */
 export async function specForContainer(rec: ContainerRecord, paths: { rootfs: string; dir: string }): Promise<object> {
   const etcRoot = [join(paths.dir, 'upper'), ...rec.LowerDirs].find((d) => existsSync(join(d, 'etc/passwd'))) ?? paths.rootfs;
-  return buildSpec({
+  const spec = await buildSpec({
     id: rec.Id,
     args: [rec.Path, ...rec.Args],
     env: rec.Config.Env,
@@ -28,4 +28,11 @@ export async function specForContainer(rec: ContainerRecord, paths: { rootfs: st
     shmSize: rec.HostConfig.ShmSize,
     network: rec.HostConfig.NetworkMode === 'host' ? 'host' : 'private',
   }, etcRoot);
+  // The client's terminal size from create (API >= 1.42), so the first output already fits it.
+  const size = rec.HostConfig.ConsoleSize as [number, number] | undefined;
+  const proc = spec.process as { consoleSize?: { height: number; width: number } } | undefined;
+  if (rec.Config.Tty && proc && Array.isArray(size) && size[0] > 0 && size[1] > 0) {
+    proc.consoleSize = { height: size[0], width: size[1] };
+  }
+  return spec;
 }

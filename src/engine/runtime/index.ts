@@ -9,12 +9,11 @@
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises';
-import { connect as netConnect } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, NotFoundError, SystemError } from '../errors.js';
 import { shimBinary } from '../../util/paths.js';
-import { openShim, ShimClient } from './shimconn.js';
+import { connectUnix, openShim, ShimClient } from './shimconn.js';
 import { parseSignal } from './signals.js';
 import { readLogs } from './logfile.js';
 import type { ExitStatus, LogReadOptions, OutputRecord, RuntimeApi, ShimConnection, StartRequest, StartResult } from './types.js';
@@ -190,7 +189,6 @@ export class HostRuntime implements RuntimeApi {
   async start(req: StartRequest): Promise<{ result: StartResult; conn: ShimConnection }> {
     const runtime = req.runtime ?? 'crun';
     const sock = join(req.dir, SHIM_SOCKET);
-    if (Buffer.byteLength(join(req.dir, 'console.sock')) >= 108) throw new SystemError(`container directory path too long for a unix socket: ${sock}`);
     const spec = req.spec as { root?: { path?: string }; process?: { args?: string[] }; linux?: { cgroupsPath?: string } };
     if (spec.root && !spec.root.path) spec.root.path = req.rootfs.target;
     await Promise.all([
@@ -213,7 +211,7 @@ export class HostRuntime implements RuntimeApi {
     const trace = process.env.BERTH_RUNTIME_TRACE ? { t0: performance.now() } : undefined;
     const shimPid = await spawnShim(args);
     const tReady = trace ? performance.now() : 0;
-    const conn = new ShimClient(netConnect(sock));
+    const conn = new ShimClient(connectUnix(sock));
     conn.go(); // queued until connected
     const timeoutMs = this.opts.startTimeoutMs ?? 30000;
     type Outcome = { ok: true; pid: number; startedAt: string } | { ok: false; msg: string; closed: boolean };

@@ -4,6 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
+import { closeSync, openSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { ExitStatus, OutputRecord, ShimConnection } from './types.js';
 
 export const FRAME = {
@@ -156,10 +158,34 @@ export class ShimClient extends EventEmitter implements ShimConnection {
   }
 }
 
+const SUN_PATH_MAX = 108;
+
+/**
+ * Connect to a unix socket whose path may be longer than sun_path allows (a long --data-root):
+ * such a path is reached through a descriptor of its folder, /proc/self/fd/N/name, as the shim
+ * binds it.
+ */
+export function connectUnix(path: string): Socket {
+  if (Buffer.byteLength(path) < SUN_PATH_MAX) return netConnect(path);
+  const fd = openSync(dirname(path), 'r');
+  const sock = netConnect(`/proc/self/fd/${fd}/${basename(path)}`);
+  // Exactly once: closing twice could close a descriptor that has been reused meanwhile.
+  let open = true;
+  const release = () => {
+    if (!open) return;
+    open = false;
+    closeSync(fd);
+  };
+  sock.once('connect', release);
+  sock.once('error', release);
+  sock.once('close', release);
+  return sock;
+}
+
 /** Open a socket to a shim. Resolves once the HELLO frame has arrived. */
 export function openShim(sockPath: string, timeoutMs = 5000): Promise<ShimClient> {
   return new Promise((resolve, reject) => {
-    const sock = netConnect(sockPath);
+    const sock = connectUnix(sockPath);
     const client = new ShimClient(sock);
     let done = false;
     const timer = setTimeout(() => fail(new Error(`timeout connecting to shim at ${sockPath}`)), timeoutMs);
