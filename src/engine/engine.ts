@@ -157,13 +157,15 @@ export class Engine {
       Images: this.images.list().length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'overlayfs snapshots'], ['Supports d_type', 'true']],
-      Plugins: { Volume: [], Network: ['none', 'host'], Authorization: null, Log: ['berth-log'] },
+      Plugins: { Volume: [], Network: ['none', 'host'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true, SwapLimit: false, KernelMemory: false, KernelMemoryTCP: false,
       CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
       IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
       Debug: false, NFd: 0, OomKillDisable: true, NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'berth-log',
+      // Our own record store, reported as json-file: clients (docker-py's run) read logs only from
+      // drivers they know, and ours answers /logs exactly as json-file does.
+      LoggingDriver: 'json-file',
       CgroupDriver: 'cgroupfs',
       CgroupVersion: '1',
       NEventsListener: 0,

@@ -149,6 +149,20 @@ describe('containers', () => {
     assert.match(ps.stdout, /^ticker Exited \(137\) .* ago$/m);
   });
 
+  test('stop: a process that handles SIGTERM exits at once with its own code', async () => {
+    const id = (await d.berth(['run', '-d', 'busybox', 'sh', '-c', 'trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done'])).stdout.trim();
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    const r = await d.berth(['stop', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - t0 < 5000, 'stop waited for the 10 s timeout instead of the process');
+    const state = JSON.parse((await d.docker(['inspect', id])).stdout)[0].State;
+    assert.equal(state.Status, 'exited');
+    assert.equal(state.ExitCode, 0);
+    assert.equal((await d.berth(['logs', id])).stdout, 'bye\n');
+    await d.berth(['rm', id]);
+  });
+
   test('start, kill, wait, rm', async () => {
     assert.equal((await d.berth(['start', 'ticker'])).code, 0);
     const inspect = JSON.parse((await d.docker(['inspect', 'ticker'])).stdout)[0];

@@ -75,7 +75,7 @@ export function containerInspect(rec: ContainerRecord, dir: string) {
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: null, ContainerIDFile: '', LogConfig: { Type: 'berth-log', Config: {} },
+      Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} },
       PortBindings: {}, VolumeDriver: '', VolumesFrom: null,
       ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: 'host', Dns: [], DnsOptions: [],
       DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: 'private', Cgroup: '', Links: null,
