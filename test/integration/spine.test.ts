@@ -199,6 +199,16 @@ describe('containers', () => {
     await d.berth(['rm', r.stdout.trim()]);
   });
 
+  test('start -a attaches before starting: the output and the exit code reach the CLI', async () => {
+    const id = (await d.docker(['create', 'busybox', 'sh', '-c', 'echo attached run; exit 5'])).stdout.trim();
+    for (const cli of ['docker', 'berth'] as const) {
+      const r = await d[cli](['start', '-a', id]);
+      assert.equal(r.code, 5, `${cli}: ${r.stderr}`);
+      assert.equal(r.stdout, 'attached run\n');
+    }
+    await d.berth(['rm', id]);
+  });
+
   test('logs -f follows until the container exits', async () => {
     const id = (await d.berth(['run', '-d', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.3; done'])).stdout.trim();
     const r = await d.docker(['logs', '-f', id]);

@@ -63,6 +63,7 @@ export interface ContainerServiceOptions {
 export class ContainerService {
   readonly store: ContainerStore;
   private readonly hubs = new Map<string, Hub>();
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly images: ImageLookup;
   private readonly runtime: RuntimeApi;
   private readonly events: EventBus;
@@ -188,6 +189,22 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const rec = this.store.get(ref);
+    // One start at a time per container: a second caller waits for the first, then gets 304.
+    const pending = this.starting.get(rec.Id);
+    if (pending) {
+      await pending.catch(() => undefined);
+      throw new NotModifiedError();
+    }
+    const run = this.startNow(rec);
+    this.starting.set(rec.Id, run);
+    try {
+      await run;
+    } finally {
+      this.starting.delete(rec.Id);
+    }
+  }
+
+  private async startNow(rec: ContainerRecord): Promise<void> {
     if (this.isRunning(rec)) throw new NotModifiedError();
     if (rec.State.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
     const dir = this.store.dir(rec.Id);
@@ -206,11 +223,11 @@ export class ContainerService {
         tty: rec.Config.Tty,
       });
     } catch (e) {
+      // As dockerd: a container that never ran stays "created"; the error and 127/126 are kept.
       rec.State.Error = e instanceof Error ? e.message : String(e);
       rec.State.ExitCode = /executable file not found|no such file or directory/i.test(rec.State.Error) ? 127
         : /permission denied/i.test(rec.State.Error) ? 126 : 128;
-      if (rec.State.Status === 'created') rec.State.Status = 'created';
-      else rec.State.Status = 'exited';
+      if (rec.State.Status !== 'created') rec.State.Status = 'exited';
       await this.store.save(rec);
       if (rec.HostConfig.AutoRemove) await this.removeNow(rec).catch(() => undefined);
       throw isBerthError(e) ? e : new SystemError(rec.State.Error, e);
@@ -269,7 +286,10 @@ export class ContainerService {
     if (this.shouldRestartAfterExit(rec)) {
       rec.RestartCount++;
       const delay = Math.min(100 * 2 ** Math.min(rec.RestartCount, 10), 60_000);
-      setTimeout(() => { this.start(id).catch(() => undefined); }, delay).unref();
+      setTimeout(() => {
+        const cur = this.store.find(id);
+        if (cur && !cur.StoppedByUser) this.start(id).catch(() => undefined);
+      }, delay).unref();
     }
   }
 
@@ -287,9 +307,12 @@ export class ContainerService {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.store.get(ref);
+    if (!rec.StoppedByUser) {
+      // Also cancels a pending restart of an exited container with a restart policy.
+      rec.StoppedByUser = true;
+      await this.store.save(rec);
+    }
     if (!this.isRunning(rec)) throw new NotModifiedError();
-    rec.StoppedByUser = true;
-    await this.store.save(rec);
     const signal = opts.signal || rec.Config.StopSignal || 'SIGTERM';
     const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
     const exited = this.nextExit(rec.Id);
@@ -418,8 +441,8 @@ export class ContainerService {
   attach(ref: string, opts: AttachOptions): AttachSession {
     const rec = this.store.get(ref);
     const hub = this.hub(rec.Id);
-    const wantStream = opts.stream && rec.State.Status !== 'exited' && rec.State.Status !== 'dead';
-    const live = wantStream ? this.subscribe(rec.Id, { stdout: opts.stdout, stderr: opts.stderr }) : undefined;
+    // As dockerd: a stream attach to a stopped container waits for its next run (start -a).
+    const live = opts.stream ? this.subscribe(rec.Id, { stdout: opts.stdout, stderr: opts.stderr }) : undefined;
     const self = this;
     async function* output(): AsyncGenerator<OutputRecord> {
       try {
