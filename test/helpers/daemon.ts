@@ -20,6 +20,8 @@ export interface RunResult { code: number; stdout: string; stderr: string }
 
 export interface TestDaemon {
   root: string;
+  /** The data root's folder name under root. */
+  dataRoot: string;
   socket: string;
   host: string;
   pid: number;
@@ -110,7 +112,7 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
   delete env.DOCKER_CONTEXT;
 
   const daemon: TestDaemon = {
-    root, socket, host,
+    root, socket, host, dataRoot: DATA_ROOT,
     get pid() { return child.pid!; },
     berth: (a, o = {}) => run(process.execPath, [...cliEntry(), ...a], { input: o.input, timeoutMs: o.timeoutMs, env: { ...env, ...o.env } }),
     docker: (a, o = {}) => run(DOCKER_CLI, a, { input: o.input, timeoutMs: o.timeoutMs, env }),

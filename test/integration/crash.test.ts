@@ -1,0 +1,81 @@
+/**
+ * A daemon killed (SIGKILL) at awkward moments: on restart nothing half-done is visible, and
+ * everything acknowledged before the kill is there.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { pushFixtures, startRegistry } from '../helpers/registry.js';
+
+let registry: Awaited<ReturnType<typeof startRegistry>>;
+let d: TestDaemon;
+
+before(async () => {
+  registry = await startRegistry();
+  await pushFixtures(registry.host);
+  d = await startDaemon({ mirror: `http://${registry.host}` });
+});
+
+after(async () => {
+  await d?.stop();
+  await registry?.stop();
+});
+
+test('killed mid-pull: no half image after restart, and the pull then completes', async () => {
+  // Kill the daemon as soon as the pull has made progress on a layer.
+  const pull = d.berth(['pull', 'layered']);
+  const deadline = Date.now() + 10_000;
+  const ingest = join(d.root, d.dataRoot, 'content', 'ingest');
+  const layersDir = join(d.root, d.dataRoot, 'layers');
+  while (Date.now() < deadline) {
+    const busy = (existsSync(ingest) && readdirSync(ingest).length > 0)
+      || (existsSync(layersDir) && readdirSync(layersDir).some((n) => n.startsWith('tmp')));
+    if (busy) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await d.kill('SIGKILL');
+  await pull;
+  await d.restart();
+  const images = await d.docker(['images', '--format', '{{.Repository}}']);
+  assert.equal(images.code, 0, images.stderr);
+  assert.doesNotMatch(images.stdout, /^layered$/m);
+  // Leftovers of the interrupted pull are cleared at startup.
+  assert.deepEqual(existsSync(ingest) ? readdirSync(ingest) : [], []);
+  assert.ok(!readdirSync(layersDir).some((n) => n.startsWith('tmp')), 'temp snapshots left behind');
+  const again = await d.docker(['pull', 'layered']);
+  assert.equal(again.code, 0, again.stderr);
+  const img = JSON.parse((await d.berth(['image', 'inspect', 'layered'])).stdout)[0];
+  assert.equal(img.RootFS.Layers.length, 4);
+});
+
+test('killed right after acknowledging: containers, exit codes and log lines survive', async () => {
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i}`);
+  const r = await d.berth(['run', '--name', 'chatty', 'busybox', 'sh', '-c', `for i in $(seq 0 199); do echo "line $i"; done; exit 9`]);
+  assert.equal(r.code, 9);
+  assert.equal(r.stdout, lines.join('\n') + '\n');
+  const created = (await d.docker(['create', '--name', 'fresh', 'busybox', 'true'])).stdout.trim();
+  await d.kill('SIGKILL');
+  await d.restart();
+  const logs = await d.docker(['logs', 'chatty']);
+  assert.equal(logs.stdout, lines.join('\n') + '\n');
+  assert.equal(JSON.parse((await d.docker(['inspect', 'chatty'])).stdout)[0].State.ExitCode, 9);
+  const fresh = JSON.parse((await d.docker(['inspect', 'fresh'])).stdout)[0];
+  assert.equal(fresh.Id, created);
+  assert.equal(fresh.State.Status, 'created');
+  assert.equal((await d.docker(['start', '-a', 'fresh'])).code, 0);
+});
+
+test('a running container that exits while the daemon is down is recorded with its exit code', async () => {
+  const id = (await d.berth(['run', '-d', 'busybox', 'sh', '-c', 'sleep 1; echo done; exit 4'])).stdout.trim();
+  await d.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 1500));
+  await d.restart();
+  const state = JSON.parse((await d.docker(['inspect', id])).stdout)[0].State;
+  assert.equal(state.Status, 'exited');
+  assert.equal(state.ExitCode, 4);
+  assert.equal((await d.berth(['logs', id])).stdout, 'done\n');
+  // Its rootfs was unmounted by the shim; rm cleans the rest.
+  assert.equal((await d.berth(['rm', id])).code, 0);
+});
