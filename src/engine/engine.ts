@@ -54,6 +54,10 @@ export class Engine {
       runtime: this.runtime,
       events: this.events,
       buildSpec: specForContainer,
+      // A container of a force-deleted image held its layers; free them when it goes.
+      onRemoved: async (rec) => {
+        if (!this.images.get(rec.ImageID)) await this.images.releaseChain(rec.Layers ?? [], this.containerLayers());
+      },
     });
     this.id = engineId(root);
   }
@@ -104,13 +108,20 @@ export class Engine {
   async removeImage(ref: string, opts: { force: boolean; noprune: boolean }) {
     const result = await this.images.remove(ref, opts, (imageId) => this.containers.usingImage(imageId).map((c) => ({
       id: c.Id, running: this.containers.isRunning(c),
-    })));
+    })), () => this.containerLayers());
     for (const r of result) {
       if ('Untagged' in r) this.events.publish('image', 'untag', String(r.Untagged), { name: String(r.Untagged) });
       if ('Deleted' in r) this.events.publish('image', 'delete', String(r.Deleted), {});
     }
     if (result.length === 0) throw new ConflictError(`unable to remove image ${ref}`);
     return result;
+  }
+
+  /** Chain IDs the containers' root filesystems stand on. */
+  private containerLayers(): Set<string> {
+    const inUse = new Set<string>();
+    for (const c of this.containers.list()) for (const l of c.Layers ?? []) inUse.add(l);
+    return inUse;
   }
 
   /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */

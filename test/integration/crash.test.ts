@@ -79,3 +79,20 @@ test('a running container that exits while the daemon is down is recorded with i
   // Its rootfs was unmounted by the shim; rm cleans the rest.
   assert.equal((await d.berth(['rm', id])).code, 0);
 });
+
+test('rmi -f of an image a stopped container uses: the container still runs; its layers go with it', async () => {
+  assert.equal((await d.berth(['run', '--name', 'hw', 'hello-world'])).code, 0);
+  const chain: string[] = JSON.parse((await d.docker(['inspect', 'hw'])).stdout)[0].GraphDriver.Data.LowerDir.split(':');
+  const refused = await d.docker(['rmi', 'hello-world']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /conflict: unable to remove repository reference "hello-world" \(must force\) - container [0-9a-f]{12} is using its referenced image/);
+  const forced = await d.docker(['rmi', '-f', 'hello-world']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /Untagged: hello-world:latest/);
+  assert.ok(chain.every((dir) => existsSync(dir)), 'layers of a container were deleted under it');
+  const again = await d.docker(['start', '-a', 'hw']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /Hello from Berth!/);
+  assert.equal((await d.berth(['rm', 'hw'])).code, 0);
+  assert.ok(chain.every((dir) => !existsSync(dir)), 'the layers of the deleted image outlived its last container');
+});

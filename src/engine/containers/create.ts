@@ -106,5 +106,6 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     },
     RestartCount: 0,
     LowerDirs: ctx.lowerDirs,
+    Layers: [...ctx.image.chainIDs],
   };
 }

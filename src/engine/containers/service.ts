@@ -58,6 +58,8 @@ export interface ContainerServiceOptions {
   events: EventBus;
   buildSpec: SpecBuilder;
   hostResolvConf?: string;
+  /** Called after a container is gone (its folder removed), e.g. to free layers of a deleted image. */
+  onRemoved?: (rec: ContainerRecord) => Promise<void>;
 }
 
 export class ContainerService {
@@ -69,6 +71,7 @@ export class ContainerService {
   private readonly events: EventBus;
   private readonly buildSpec: SpecBuilder;
   private readonly hostResolvConf: string;
+  private readonly onRemoved?: (rec: ContainerRecord) => Promise<void>;
 
   constructor(opts: ContainerServiceOptions) {
     this.store = new ContainerStore(opts.root);
@@ -77,6 +80,7 @@ export class ContainerService {
     this.events = opts.events;
     this.buildSpec = opts.buildSpec;
     this.hostResolvConf = opts.hostResolvConf ?? '/etc/resolv.conf';
+    this.onRemoved = opts.onRemoved;
   }
 
   // ---- lifecycle of the service ----
@@ -405,6 +409,7 @@ export class ContainerService {
     await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(() => undefined);
     await this.store.delete(rec);
     this.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
+    await this.onRemoved?.(rec).catch(() => undefined);
     const hub = this.hubs.get(rec.Id);
     if (hub) {
       hub.emit('removed');

@@ -74,4 +74,6 @@ export interface ContainerRecord {
   StoppedByUser?: boolean;
   /** Top-first lowerdirs of the image, fixed at create. */
   LowerDirs: string[];
+  /** Chain IDs of the image's layers (bottom first): they stay while the container exists. */
+  Layers: string[];
 }

@@ -56,6 +56,7 @@ export class ImageService {
     return this.images.remove(refOrId, opts, containersUsing, layersInUse);
   }
   gcLayers(inUse: Iterable<string> = []): Promise<string[]> { return this.images.gcLayers(inUse); }
+  releaseChain(chainIDs: readonly string[], inUse: Iterable<string>): Promise<string[]> { return this.images.releaseChain(chainIDs, inUse); }
 
   /**
    * Applies uncompressed layer tars in order (skipping layers already present when the config's

@@ -532,6 +532,28 @@ export class ImageStore {
   }
 
   /**
+   * Frees the layers of one chain (a removed container's, whose image was force-deleted) from the
+   * top down, stopping at the first layer an image or `inUse` still references. Unlike gcLayers it
+   * never touches layers outside that chain (e.g. of a pull in progress).
+   */
+  releaseChain(chainIDs: readonly string[], inUse: Iterable<string>): Promise<string[]> {
+    return this.serialize(async () => {
+      const keep = this.layersReferenced(() => inUse);
+      const removed: string[] = [];
+      for (const c of [...chainIDs].reverse()) {
+        if (keep.has(c) || !this.layers.has(c)) break;
+        try {
+          await this.layers.remove(c);
+        } catch {
+          break; // another chain builds on it
+        }
+        removed.push(c);
+      }
+      return removed;
+    });
+  }
+
+  /**
    * Removes layers no image references and `inUse` does not pin (e.g. after a container of a
    * force-removed image is gone). Returns removed chain IDs.
    */
