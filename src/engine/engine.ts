@@ -211,13 +211,11 @@ export class Engine {
     };
   }
 
-  diskUsage() {
+  /** Images and layer bytes for GET /system/df; the API adds the container rows. */
+  diskUsage(apiVersion?: string) {
     return {
       LayersSize: this.images.list().reduce((n, i) => n + i.size, 0),
-      Images: this.listImages({ all: false }),
-      Containers: [],
-      Volumes: [],
-      BuildCache: [],
+      Images: this.listImages({ all: false, apiVersion }),
     };
   }
 }

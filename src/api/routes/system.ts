@@ -1,6 +1,7 @@
 import type { EngineEvent } from '../../engine/events/bus.js';
 import { filtersParam, sendJson, type Router } from '../router.js';
 import { compareVersions } from '../version.js';
+import { containerSummary } from '../views/containers.js';
 
 export function registerSystemRoutes(router: Router): void {
   const ping = (ctx: Parameters<Parameters<Router['add']>[2]>[0]) => {
@@ -56,7 +57,12 @@ export function registerSystemRoutes(router: Router): void {
     }
   });
 
-  router.add('GET', '/system/df', (ctx) => sendJson(ctx.res, 200, ctx.engine.diskUsage()));
+  router.add('GET', '/system/df', (ctx) => {
+    const containers = ctx.engine.containers.list().map((c) => ({
+      ...containerSummary(c, ctx.engine.imageDisplayName(c)), SizeRw: 0, SizeRootFs: 0,
+    }));
+    sendJson(ctx.res, 200, { ...ctx.engine.diskUsage(ctx.version), Containers: containers, Volumes: [], BuildCache: [] });
+  });
 
   router.add('GET', '/plugins', (ctx) => sendJson(ctx.res, 200, []));
 
