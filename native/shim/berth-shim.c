@@ -39,6 +39,15 @@
  *   over it (SCM_RIGHTS).  The master then carries all output (as STDOUT records) and receives
  *   STDIN frames; RESIZE sets its window size (TIOCSWINSZ); STDIN_CLOSE is ignored.
  *
+ * EXEC MODE (--exec-process FILE; docker exec)
+ *   berth-shim --id CONTAINER_ID --bundle EXECDIR --runtime BIN --log "" --socket EXECDIR/shim.sock
+ *              --exit EXECDIR/exit.json --exec-process EXECDIR/process.json [--stdin] [--tty]
+ *   Runs "<runtime> [--root R] exec --detach --pid-file EXECDIR/container.pid --process FILE
+ *   [--console-socket EXECDIR/console.sock] <id>" on GO, in the running container CONTAINER_ID.
+ *   No rootfs is mounted, no "delete" is run and nothing is unmounted; --log "" writes no log
+ *   (docker exec output is not part of the container's log).  Start errors, stdio, stdin, resize,
+ *   the exit file and the socket frames are exactly as for a container.
+ *
  * SOCKET PROTOCOL (SOCK_STREAM, both directions the same framing)
  *   frame = u8 type | u8 flags | u16 reserved(0) | u32 length (LE) | payload[length]
  *   shim -> client
@@ -113,7 +122,7 @@
 #define READ_CHUNK (64 * 1024)
 
 static const char *o_id, *o_bundle, *o_runtime, *o_log, *o_sock, *o_exit, *o_lower, *o_upper,
-    *o_work, *o_target, *o_mount_cwd, *o_cgroup, *o_root;
+    *o_work, *o_target, *o_mount_cwd, *o_cgroup, *o_root, *o_exec_process;
 static int o_stdin, o_tty;
 static long long o_log_max; /* bytes; 0 = no rotation */
 static int o_log_files = 5;
@@ -375,6 +384,7 @@ static void die_sync(const char *fmt, ...) {
 
 /* run "<runtime> [--root R] delete --force <id>", waiting for it (SIGCHLD is blocked) */
 static void runtime_delete(void) {
+  if (o_exec_process) return; /* an exec's process ends; the container stays */
   pid_t p = fork();
   if (p == 0) {
     sigset_t s; sigemptyset(&s); sigprocmask(SIG_SETMASK, &s, NULL);
@@ -490,10 +500,12 @@ static void start_container(void) {
     int a = 0;
     argv[a++] = o_runtime;
     if (o_root) { argv[a++] = "--root"; argv[a++] = o_root; }
-    argv[a++] = "run"; argv[a++] = "--detach";
+    if (o_exec_process) { argv[a++] = "exec"; argv[a++] = "--detach"; }
+    else { argv[a++] = "run"; argv[a++] = "--detach"; }
     if (o_tty) { argv[a++] = "--console-socket"; argv[a++] = console_path; }
     argv[a++] = "--pid-file"; argv[a++] = pidfile;
-    argv[a++] = "--bundle"; argv[a++] = o_bundle;
+    if (o_exec_process) { argv[a++] = "--process"; argv[a++] = o_exec_process; }
+    else { argv[a++] = "--bundle"; argv[a++] = o_bundle; }
     argv[a++] = o_id;
     argv[a] = NULL;
     execv(o_runtime, (char *const *)argv);
@@ -593,7 +605,7 @@ static void runtime_done(int status) {
   if (console_lfd >= 0) { close(console_lfd); console_lfd = -1; unlink(console_path); }
   while (ml && (msg[ml - 1] == '\n' || msg[ml - 1] == ' ')) ml--;
   if (!ml) {
-    ml = (size_t)snprintf(msg, sizeof msg, "%s run failed (%s %d)", o_runtime,
+    ml = (size_t)snprintf(msg, sizeof msg, "%s %s failed (%s %d)", o_runtime, o_exec_process ? "exec" : "run",
                           WIFEXITED(status) ? "exit status" : "signal",
                           WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
   }
@@ -718,7 +730,8 @@ int main(int argc, char **argv) {
       {"id", 1, 0, 'i'}, {"bundle", 1, 0, 'b'}, {"runtime", 1, 0, 'r'}, {"log", 1, 0, 'l'},
       {"socket", 1, 0, 's'}, {"exit", 1, 0, 'e'}, {"stdin", 0, 0, 'I'}, {"lower", 1, 0, 'L'},
       {"upper", 1, 0, 'U'}, {"work", 1, 0, 'W'}, {"target", 1, 0, 'T'}, {"mount-cwd", 1, 0, 'C'},
-      {"cgroup", 1, 0, 'g'}, {"log-max-size", 1, 0, 'M'}, {"log-max-files", 1, 0, 'F'}, {"runtime-root", 1, 0, 'R'}, {"tty", 0, 0, 't'}, {0, 0, 0, 0}};
+      {"cgroup", 1, 0, 'g'}, {"log-max-size", 1, 0, 'M'}, {"log-max-files", 1, 0, 'F'}, {"runtime-root", 1, 0, 'R'}, {"tty", 0, 0, 't'},
+      {"exec-process", 1, 0, 'X'}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -739,6 +752,7 @@ int main(int argc, char **argv) {
     case 'F': o_log_files = atoi(optarg); if (o_log_files < 1) o_log_files = 1; break;
     case 'R': o_root = optarg; break;
     case 't': o_tty = 1; break;
+    case 'X': o_exec_process = optarg; break;
     default: usage();
     }
   }
@@ -756,8 +770,8 @@ int main(int argc, char **argv) {
   int dn = open("/dev/null", O_RDWR);
   if (dn >= 0) { dup2(dn, 0); dup2(dn, 2); if (dn > 2) close(dn); }
 
-  /* rootfs */
-  if (o_target && o_lower) {
+  /* rootfs (never in exec mode: the container's is already mounted) */
+  if (o_target && o_lower && !o_exec_process) {
     if (!o_upper || !*o_upper) die_sync("--upper is required with --lower");
     if (o_mount_cwd && chdir(o_mount_cwd) < 0) die_sync("chdir %s: %s", o_mount_cwd, strerror(errno));
     if (!*o_lower) {
@@ -776,10 +790,12 @@ int main(int argc, char **argv) {
     if (o_mount_cwd && chdir("/") < 0) {}
   }
 
-  logfd = open(o_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (logfd < 0) die_sync("open log %s: %s", o_log, strerror(errno));
-  struct stat lst;
-  if (fstat(logfd, &lst) == 0) log_size = lst.st_size;
+  if (*o_log) { /* --log "": no log (exec) */
+    logfd = open(o_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (logfd < 0) die_sync("open log %s: %s", o_log, strerror(errno));
+    struct stat lst;
+    if (fstat(logfd, &lst) == 0) log_size = lst.st_size;
+  }
 
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   char sock_short[128];

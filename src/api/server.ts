@@ -8,6 +8,7 @@ import { compareVersions, ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } fro
 import { registerSystemRoutes } from './routes/system.js';
 import { registerContainerRoutes } from './routes/containers.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerExecRoutes } from './routes/exec.js';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
@@ -24,6 +25,7 @@ export function buildRouter(): Router {
   registerSystemRoutes(router);
   registerContainerRoutes(router);
   registerImageRoutes(router);
+  registerExecRoutes(router);
   return router;
 }
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerService } from './containers/service.js';
+import { ExecService } from './exec/service.js';
 import { specForContainer } from './containers/spec.js';
 import { EventBus } from './events/bus.js';
 import { ConflictError } from './errors.js';
@@ -35,6 +36,7 @@ export class Engine {
   readonly events: EventBus;
   readonly images: ImageService;
   readonly containers: ContainerService;
+  readonly exec: ExecService;
   readonly distribution: Distribution;
   readonly runtime: RuntimeApi;
   private readonly id: string;
@@ -59,6 +61,16 @@ export class Engine {
         if (!this.images.get(rec.ImageID)) await this.images.releaseChain(rec.Layers ?? [], this.containerLayers());
       },
     });
+    this.exec = new ExecService({
+      containers: {
+        get: (ref) => this.containers.get(ref),
+        find: (id) => this.containers.store.find(id),
+        dir: (id) => this.containers.dir(id),
+        isRunning: (rec) => this.containers.isRunning(rec),
+      },
+      runtime: this.runtime,
+      events: this.events,
+    });
     this.id = engineId(root);
   }
 
@@ -72,6 +84,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.containers.detachAll();
+    this.exec.detachAll();
     await this.events.flush();
   }
 

@@ -16,7 +16,8 @@ import { shimBinary } from '../../util/paths.js';
 import { connectUnix, openShim, ShimClient } from './shimconn.js';
 import { parseSignal } from './signals.js';
 import { readLogs } from './logfile.js';
-import type { ExitStatus, LogReadOptions, OutputRecord, RuntimeApi, ShimConnection, StartRequest, StartResult } from './types.js';
+import { startExec } from './exec.js';
+import type { ExecRequest, ExitStatus, LogReadOptions, OutputRecord, RuntimeApi, ShimConnection, StartRequest, StartResult } from './types.js';
 
 export { readLogs } from './logfile.js';
 export { parseSignal, signalName } from './signals.js';
@@ -135,7 +136,7 @@ function overlayArgs(r: StartRequest['rootfs']): string[] {
 }
 
 /** Spawn the shim; resolves with its pid once it reports ready (rootfs mounted, socket listening). */
-function spawnShim(args: string[]): Promise<number> {
+export function spawnShim(args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const bin = shimBinary();
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
@@ -161,7 +162,7 @@ function spawnShim(args: string[]): Promise<number> {
   });
 }
 
-function waitClose(conn: ShimClient, ms: number): Promise<boolean> {
+export function waitClose(conn: ShimClient, ms: number): Promise<boolean> {
   if (conn.closed) return Promise.resolve(true);
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(false), ms);
@@ -239,6 +240,11 @@ export class HostRuntime implements RuntimeApi {
     }
     await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(() => undefined);
     throw new SystemError(translateStartError(outcome.msg, spec.process?.args?.[0]));
+  }
+
+  exec(req: ExecRequest): Promise<{ result: StartResult; conn: ShimConnection }> {
+    const runtime = req.runtime ?? 'crun';
+    return startExec(req, { bin: this.runtimeBin(runtime), root: this.runtimeRoot(runtime), timeoutMs: this.opts.startTimeoutMs ?? 30000 });
   }
 
   async connect(dir: string): Promise<ShimConnection> {

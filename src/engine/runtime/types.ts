@@ -33,6 +33,20 @@ export interface StartRequest {
   logMaxFiles?: number;
 }
 
+/** One `docker exec` process in a running container (runtime/exec.ts). */
+export interface ExecRequest {
+  /** The running container the process joins. */
+  containerId: string;
+  /** This exec's own folder (<container dir>/exec/<exec id>): process.json, shim.sock, exit.json. */
+  dir: string;
+  /** The OCI runtime-spec `process` object to run. */
+  process: object;
+  /** Keep a stdin pipe (docker exec -i). */
+  openStdin: boolean;
+  tty: boolean;
+  runtime?: 'crun' | 'runc';
+}
+
 export interface ExitStatus {
   /** Docker's exit code: the process's code, or 128+signal. */
   exitCode: number;
@@ -92,6 +106,12 @@ export interface RuntimeApi {
    * mapping ("executable file not found" -> 127, "permission denied" -> 126).
    */
   start(req: StartRequest): Promise<{ result: StartResult; conn: ShimConnection }>;
+  /**
+   * Run a process in a running container under its own shim (exec mode), connect to it, and
+   * resolve once it runs; output and exit come over the returned connection, nothing is logged.
+   * Rejects with Docker's wording ("OCI runtime exec failed: …") when the process cannot start.
+   */
+  exec(req: ExecRequest): Promise<{ result: StartResult; conn: ShimConnection }>;
   /** Connect to a running container's shim (also after a daemon restart). */
   connect(dir: string): Promise<ShimConnection>;
   /** Send a signal to the container's init process. */
