@@ -93,8 +93,6 @@ export class ContainerService {
     for (const rec of this.store.all()) {
       if (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting') {
         await this.reattach(rec);
-      } else if (rec.State.Status === 'removing') {
-        await this.finishRemove(rec);
       }
     }
     // Restart policies that survive a daemon restart, as Docker does.
@@ -399,12 +397,8 @@ export class ContainerService {
 
   private async removeNow(rec: ContainerRecord): Promise<void> {
     if (!this.store.find(rec.Id)) return;
+    // In memory only, to turn away a concurrent start or rm; the removal itself is one rename.
     rec.State.Status = 'removing';
-    await this.store.save(rec);
-    await this.finishRemove(rec);
-  }
-
-  private async finishRemove(rec: ContainerRecord): Promise<void> {
     const dir = this.store.dir(rec.Id);
     await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(() => undefined);
     await this.store.delete(rec);

@@ -1,8 +1,10 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../../util/atomic.js';
+import { fsyncDir, writeJsonAtomic } from '../../util/atomic.js';
 import { InvalidParameterError, NotFoundError } from '../errors.js';
 import type { ContainerRecord } from './types.js';
+
+const TRASH_PREFIX = '.removed-';
 
 /**
  * Container records: one folder per container (containers/<id>/) holding config.v2.json,
@@ -24,6 +26,10 @@ export class ContainerStore {
     let entries: string[] = [];
     try { entries = await readdir(this.root); } catch { return { leftovers }; }
     for (const id of entries) {
+      if (id.startsWith(TRASH_PREFIX)) {
+        await rm(join(this.root, id), { recursive: true, force: true });
+        continue;
+      }
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
       try {
         const rec = JSON.parse(await readFile(join(this.root, id, 'config.v2.json'), 'utf8')) as ContainerRecord;
@@ -65,10 +71,22 @@ export class ContainerStore {
     return this.byName.get(name);
   }
 
+  /**
+   * Remove a container's folder: one atomic rename out of the way (so a crash never leaves a
+   * half-deleted container that still has its record), then the files go in the background.
+   */
   async delete(rec: ContainerRecord): Promise<void> {
     this.byId.delete(rec.Id);
     this.releaseName(rec.Name, rec.Id);
-    await rm(this.dir(rec.Id), { recursive: true, force: true });
+    const trash = join(this.root, `${TRASH_PREFIX}${rec.Id}`);
+    try {
+      await rename(this.dir(rec.Id), trash);
+      await fsyncDir(this.root);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    void rm(trash, { recursive: true, force: true }).catch(() => undefined);
   }
 
   all(): ContainerRecord[] {
