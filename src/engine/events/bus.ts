@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -21,13 +21,15 @@ export interface EventFilter {
 
 /**
  * The event bus behind GET /events. Events are appended to a JSON-lines file so that
- * `events --since` reaches back across daemon restarts (rotation comes with hardening).
+ * `events --since` reaches back across daemon restarts; past `maxBytes` the file is rotated once
+ * (file.1), so the history kept is between one and two files' worth.
  */
 export class EventBus {
   private readonly emitter = new EventEmitter();
   private writing: Promise<void> = Promise.resolve();
+  private appended = 0;
 
-  constructor(private readonly file: string) {
+  constructor(private readonly file: string, private readonly maxBytes = 16 * 1024 * 1024) {
     mkdirSync(dirname(file), { recursive: true });
     this.emitter.setMaxListeners(0);
   }
@@ -39,8 +41,17 @@ export class EventBus {
       time: Math.floor(nowMs / 1000), timeNano: nowMs * 1_000_000,
     };
     const line = JSON.stringify(ev) + '\n';
-    this.writing = this.writing.then(() => appendFile(this.file, line)).catch(() => undefined);
+    this.writing = this.writing.then(() => this.append(line)).catch(() => undefined);
     this.emitter.emit('event', ev);
+  }
+
+  private async append(line: string): Promise<void> {
+    // Check the size now and then, not on every event.
+    if (this.appended++ % 256 === 0) {
+      const size = await stat(this.file).then((s) => s.size, () => 0);
+      if (size > this.maxBytes) await rename(this.file, `${this.file}.1`);
+    }
+    await appendFile(this.file, line);
   }
 
   subscribe(fn: (e: EngineEvent) => void): () => void {
@@ -52,7 +63,9 @@ export class EventBus {
   async history(since: number, until = Infinity): Promise<EngineEvent[]> {
     await this.writing;
     let text = '';
-    try { text = await readFile(this.file, 'utf8'); } catch { return []; }
+    for (const f of [`${this.file}.1`, this.file]) {
+      try { text += await readFile(f, 'utf8'); } catch { /* not there yet */ }
+    }
     const out: EngineEvent[] = [];
     for (const line of text.split('\n')) {
       if (!line) continue;
