@@ -41,7 +41,7 @@ export function containerSummary(rec: ContainerRecord, imageName: string) {
 }
 
 /** GET /containers/{id}/json. */
-export function containerInspect(rec: ContainerRecord, dir: string) {
+export function containerInspect(rec: ContainerRecord, dir: string, execIds: string[] = []) {
   const s = rec.State;
   return {
     Id: rec.Id,
@@ -73,7 +73,7 @@ export function containerInspect(rec: ContainerRecord, dir: string) {
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: execIds.length ? execIds : null,
     HostConfig: {
       Binds: null, ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} },
       PortBindings: {}, VolumeDriver: '', VolumesFrom: null,
