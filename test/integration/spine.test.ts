@@ -209,6 +209,17 @@ describe('containers', () => {
     await d.berth(['rm', id]);
   });
 
+  test('logs rotate with --log-opt max-size/max-file; --tail reads the newest', async () => {
+    const r = await d.docker(['run', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', 'for i in $(seq 1 500); do echo line $i; done']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (await d.docker(['ps', '-lq', '--no-trunc'])).stdout.trim();
+    const all = (await d.berth(['logs', id])).stdout.trim().split('\n');
+    assert.ok(all.length > 50 && all.length < 500, `kept ${all.length} lines`);
+    assert.equal(all.at(-1), 'line 500');
+    assert.equal((await d.docker(['logs', '--tail', '2', id])).stdout, 'line 499\nline 500\n');
+    await d.berth(['rm', id]);
+  });
+
   test('logs -f follows until the container exits', async () => {
     const id = (await d.berth(['run', '-d', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.3; done'])).stdout.trim();
     const r = await d.docker(['logs', '-f', id]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeCreate } from '../../src/engine/containers/create.js';
+import { logRotation, normalizeCreate } from '../../src/engine/containers/create.js';
 import { statusText } from '../../src/api/views/containers.js';
 import { ContainerStore } from '../../src/engine/containers/store.js';
 import type { ImageRecord } from '../../src/engine/images/types.js';
@@ -49,6 +49,14 @@ test('bad input is a 400-class error with a message', () => {
     /AutoRemove.*restart policy/);
   assert.throws(() => normalizeCreate({ Image: 'img', HostConfig: { Runtime: 'kata' } }, ctx), /unknown or invalid runtime/);
   assert.throws(() => normalizeCreate({ Image: 'img', Cmd: [1] as unknown as string[] }, ctx), /Cmd must be a list of strings/);
+});
+
+test('log rotation: on by default, --log-opt max-size/max-file override, bad values refused', () => {
+  assert.deepEqual(logRotation({}), { maxSize: 20_000_000, maxFiles: 5 });
+  assert.deepEqual(logRotation({ LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } } }), { maxSize: 10_000_000, maxFiles: 3 });
+  assert.deepEqual(logRotation({ LogConfig: { Type: 'json-file', Config: { 'max-size': '512k' } } }), { maxSize: 512_000, maxFiles: 5 });
+  assert.throws(() => logRotation({ LogConfig: { Type: 'json-file', Config: { 'max-size': 'lots' } } }), /invalid max-size: lots/);
+  assert.throws(() => logRotation({ LogConfig: { Type: 'json-file', Config: { 'max-file': '0' } } }), /invalid max-file: 0/);
 });
 
 test('status text as dockerd renders it', () => {

@@ -11,6 +11,29 @@ export interface CreateBody extends Partial<Omit<ContainerConfig, 'Labels'>> {
   NetworkingConfig?: unknown;
 }
 
+/** Log rotation is on by default (20 MB × 5 files, like Docker's `local` driver); --log-opt changes it. */
+export const DEFAULT_LOG_MAX_SIZE = 20 * 1000 * 1000;
+export const DEFAULT_LOG_MAX_FILES = 5;
+
+/** `max-size` ("10m", "512k", "1g", bytes) and `max-file` from HostConfig.LogConfig.Config. */
+export function logRotation(hc: Partial<HostConfig>): { maxSize: number; maxFiles: number } {
+  const cfg = ((hc.LogConfig as { Config?: Record<string, string> } | undefined)?.Config) ?? {};
+  let maxSize = DEFAULT_LOG_MAX_SIZE;
+  let maxFiles = DEFAULT_LOG_MAX_FILES;
+  if (cfg['max-size'] !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(cfg['max-size'].trim());
+    if (!m) throw new InvalidParameterError(`invalid max-size: ${cfg['max-size']}`);
+    const mult = { '': 1, k: 1000, m: 1000 ** 2, g: 1000 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+    maxSize = Math.floor(Number(m[1]) * mult);
+    if (maxSize <= 0) throw new InvalidParameterError(`invalid max-size: ${cfg['max-size']}`);
+  }
+  if (cfg['max-file'] !== undefined) {
+    maxFiles = Number(cfg['max-file']);
+    if (!Number.isInteger(maxFiles) || maxFiles < 1) throw new InvalidParameterError(`invalid max-file: ${cfg['max-file']}`);
+  }
+  return { maxSize, maxFiles };
+}
+
 const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
 
 /**
@@ -59,6 +82,7 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     Runtime: hc.Runtime || 'crun',
     ShmSize: hc.ShmSize || 64 * 1024 * 1024,
   };
+  logRotation(hostConfig); // validates --log-opt now rather than at start
   if (hostConfig.Runtime !== 'crun' && hostConfig.Runtime !== 'runc') {
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);
   }

@@ -11,7 +11,7 @@ import { nowNs, rfc3339Nano } from '../../util/humanize.js';
 import { parseSignal } from '../runtime/signals.js';
 import { generateName, VALID_NAME } from './names.js';
 import { ContainerStore } from './store.js';
-import { normalizeCreate, type CreateBody } from './create.js';
+import { logRotation, normalizeCreate, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
 
 /** What the container service needs from the image side. */
@@ -213,6 +213,7 @@ export class ContainerService {
     const rootfs = join(dir, 'rootfs');
     await ensureWorkingDir(rec, dir);
     const spec = await this.buildSpec(rec, { rootfs, dir });
+    const rotation = logRotation(rec.HostConfig);
     const hub = this.hub(rec.Id);
     hub.stdinClosed = false;
     let started;
@@ -221,6 +222,8 @@ export class ContainerService {
         id: rec.Id, dir, spec,
         rootfs: { lowerDirs: rec.LowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target: rootfs },
         logPath: join(dir, 'container.log'),
+        logMaxSize: rotation.maxSize,
+        logMaxFiles: rotation.maxFiles,
         openStdin: rec.Config.OpenStdin,
         tty: rec.Config.Tty,
       });
