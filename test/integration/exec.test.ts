@@ -117,7 +117,7 @@ for (const cli of ['docker', 'berth'] as const) {
 }
 
 describe('exec API', () => {
-  test('create, start (raw, curl), inspect, ExecIDs, events', async () => {
+  test('create, start (raw, curl), inspect, events', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const c = await api('POST', '/containers/ex/exec', { AttachStdout: true, AttachStderr: true, Cmd: ['sh', '-c', 'echo via-api; exit 5'] });
     assert.equal(c.status, 201, c.text);
@@ -151,7 +151,7 @@ describe('exec API', () => {
     assert.deepEqual(actions, ['exec_create: sh -c echo via-api; exit 5', 'exec_start: sh -c echo via-api; exit 5', 'exec_die']);
   });
 
-  test('ExecIDs lists a running exec; resize; unknown exec is a 404', async () => {
+  test('detached TTY exec: resize, Running, ExitCode; unknown exec is a 404', async () => {
     const c = await api('POST', '/containers/ex/exec', { Tty: true, Cmd: ['sleep', '1'] });
     const id = c.json.Id as string;
     const s = await api('POST', `/exec/${id}/start`, { Detach: true, Tty: true });
@@ -186,6 +186,35 @@ describe('exec API', () => {
       assert.notEqual(e.code, 0);
       assert.match(e.stderr, new RegExp(`container ${id} is not running`));
     }
+  });
+
+  test('stopping the container ends its execs; removing it drops them', async () => {
+    const r = await d.docker(['run', '-d', '--name', 'ex-stop', 'busybox', 'sleep', '300']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = await api('POST', '/containers/ex-stop/exec', { AttachStdout: true, Cmd: ['sleep', '100'] });
+    const id = c.json.Id as string;
+    const attached = d.berth(['exec', 'ex-stop', 'sh', '-c', 'touch /tmp/attached; sleep 100']);
+    for (let i = 0; i < 100; i++) {
+      if ((await d.docker(['exec', 'ex-stop', 'test', '-f', '/tmp/attached'])).code === 0) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal((await api('POST', `/exec/${id}/start`, { Detach: true })).status, 200);
+    const running = await api('GET', `/exec/${id}/json`);
+    assert.equal(running.json.Running, true);
+    execShimPids.push(await shimPidOf(running.json.Pid));
+    const stop = await d.docker(['stop', '-t', '1', 'ex-stop']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const a = await attached;
+    assert.equal(a.code, 137, a.stderr);
+    let after = await api('GET', `/exec/${id}/json`);
+    for (let i = 0; i < 50 && after.json.Running; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      after = await api('GET', `/exec/${id}/json`);
+    }
+    assert.equal(after.json.Running, false);
+    assert.equal(after.json.ExitCode, 137);
+    assert.equal((await d.docker(['rm', 'ex-stop'])).code, 0);
+    assert.equal((await api('GET', `/exec/${id}/json`)).status, 404);
   });
 
   test('no exec shim is left behind', async () => {
