@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { logRotation, normalizeCreate } from '../../src/engine/containers/create.js';
+import { logRotation, normalizeCreate, validateCreateBody } from '../../src/engine/containers/create.js';
 import { statusText } from '../../src/api/views/containers.js';
 import { ContainerStore } from '../../src/engine/containers/store.js';
 import type { ImageRecord } from '../../src/engine/images/types.js';
@@ -48,7 +48,15 @@ test('bad input is a 400-class error with a message', () => {
   assert.throws(() => normalizeCreate({ Image: 'img', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } } }, ctx),
     /AutoRemove.*restart policy/);
   assert.throws(() => normalizeCreate({ Image: 'img', HostConfig: { Runtime: 'kata' } }, ctx), /unknown or invalid runtime/);
-  assert.throws(() => normalizeCreate({ Image: 'img', Cmd: [1] as unknown as string[] }, ctx), /Cmd must be a list of strings/);
+  assert.throws(() => normalizeCreate({ Image: 'img', Cmd: [1] as unknown as string[] }, ctx), /field Cmd must be a string or a list of strings/);
+  const wrong = (body: unknown) => () => validateCreateBody(body);
+  assert.throws(wrong({ Image: 5 }), /field Image must be a string/);
+  assert.throws(wrong({ Image: 'img', Env: 'A=1' }), /field Env must be a list of strings/);
+  assert.throws(wrong({ Image: 'img', Labels: [1] }), /field Labels must be an object of strings/);
+  assert.throws(wrong({ Image: 'img', HostConfig: 5 }), /field HostConfig must be an object/);
+  assert.throws(wrong({ Image: 'img', Tty: 'yes' }), /field Tty must be a boolean/);
+  assert.throws(wrong([]), /config cannot be empty/);
+  assert.doesNotThrow(wrong({ Image: 'img', Cmd: 'echo hi', Entrypoint: null, HostConfig: null }));
 });
 
 test('log rotation: on by default, --log-opt max-size/max-file override, bad values refused', () => {

@@ -11,6 +11,7 @@ import { versionAtLeast } from '../version.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
+const CONTAINER_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label']);
 const MUX = 'application/vnd.docker.multiplexed-stream';
 
 export function registerContainerRoutes(router: Router): void {
@@ -26,6 +27,9 @@ export function registerContainerRoutes(router: Router): void {
     const all = boolParam(ctx.query, 'all');
     const limit = intParam(ctx.query, 'limit') ?? -1;
     const filters = filtersParam(ctx.query);
+    for (const key of filters.keys()) {
+      if (!CONTAINER_FILTERS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
+    }
     let list = ctx.engine.containers.list()
       .filter((c) => all || limit > 0 || c.State.Status === 'running' || c.State.Status === 'paused' || filters.has('status'))
       .filter((c) => matchesFilters(c, filters))

@@ -34,6 +34,40 @@ export function logRotation(hc: Partial<HostConfig>): { maxSize: number; maxFile
   return { maxSize, maxFiles };
 }
 
+const STRING_FIELDS = ['Image', 'Hostname', 'Domainname', 'User', 'WorkingDir', 'StopSignal'] as const;
+const BOOL_FIELDS = ['AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'NetworkDisabled'] as const;
+
+/**
+ * The JSON types of the create body, checked up front so a wrong type is a 400 naming the field
+ * (dockerd answers such bodies with its JSON decoder's 400), never a 500 from deep inside.
+ */
+export function validateCreateBody(body: unknown): asserts body is CreateBody {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidParameterError('config cannot be empty in order to create a container');
+  }
+  const b = body as Record<string, unknown>;
+  const bad = (field: string, want: string) => {
+    throw new InvalidParameterError(`invalid JSON: field ${field} must be ${want}`);
+  };
+  const isStringList = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const f of STRING_FIELDS) if (b[f] !== undefined && b[f] !== null && typeof b[f] !== 'string') bad(f, 'a string');
+  for (const f of BOOL_FIELDS) if (b[f] !== undefined && b[f] !== null && typeof b[f] !== 'boolean') bad(f, 'a boolean');
+  if (b.Env !== undefined && b.Env !== null && !isStringList(b.Env)) bad('Env', 'a list of strings');
+  // Cmd and Entrypoint may be a string or a list (Docker's StrSlice).
+  for (const f of ['Cmd', 'Entrypoint']) {
+    const v = b[f];
+    if (v !== undefined && v !== null && typeof v !== 'string' && !isStringList(v)) bad(f, 'a string or a list of strings');
+  }
+  if (b.Labels !== undefined && b.Labels !== null
+    && (!isObject(b.Labels) || Object.values(b.Labels as object).some((v) => typeof v !== 'string'))) bad('Labels', 'an object of strings');
+  for (const f of ['ExposedPorts', 'Volumes', 'HostConfig', 'NetworkingConfig']) {
+    if (b[f] !== undefined && b[f] !== null && !isObject(b[f])) bad(f, 'an object');
+  }
+  if (b.StopTimeout !== undefined && b.StopTimeout !== null && !Number.isInteger(b.StopTimeout)) bad('StopTimeout', 'an integer');
+  if (!b.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
+}
+
 const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
 
 /**
@@ -42,6 +76,7 @@ const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-fail
  * user gave none, WorkingDir, User, Labels, StopSignal.
  */
 export function normalizeCreate(body: CreateBody, ctx: { id: string; name: string; image: ImageRecord; lowerDirs: string[] }): ContainerRecord {
+  validateCreateBody(body);
   const img = ctx.image.config.config ?? {};
   const asList = (v: unknown, what: string): string[] | null => {
     if (v === undefined || v === null) return null;

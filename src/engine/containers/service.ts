@@ -11,7 +11,7 @@ import { nowNs, rfc3339Nano } from '../../util/humanize.js';
 import { parseSignal } from '../runtime/signals.js';
 import { generateName, VALID_NAME } from './names.js';
 import { ContainerStore } from './store.js';
-import { logRotation, normalizeCreate, type CreateBody } from './create.js';
+import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
 
 /** What the container service needs from the image side. */
@@ -143,8 +143,7 @@ export class ContainerService {
   // ---- create ----
 
   async create(body: CreateBody, requestedName?: string): Promise<{ Id: string; Warnings: string[] }> {
-    if (!body || typeof body !== 'object') throw new InvalidParameterError('config cannot be empty in order to create a container');
-    if (!body.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
+    validateCreateBody(body);
     const image = this.images.resolve(body.Image);
     const id = randomBytes(32).toString('hex');
     let name: string;
