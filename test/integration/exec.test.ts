@@ -73,7 +73,8 @@ for (const cli of ['docker', 'berth'] as const) {
       const r = await x(['exec', '-i', 'ex', 'cat'], { input: 'line one\nline two\n' });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'line one\nline two\n');
-      const wc = await x(['exec', '-i', 'ex', 'sh', '-c', 'wc -c; echo done'], { input: 'x'.repeat(100000) });
+      // ctrl-p ctrl-q is data, not a detach, without a TTY
+      const wc = await x(['exec', '-i', 'ex', 'sh', '-c', 'wc -c; echo done'], { input: 'x'.repeat(99998) + '\x10\x11' });
       assert.equal(wc.code, 0, wc.stderr);
       assert.equal(wc.stdout.trim().split(/\s+/).join(' '), '100000 done');
     });

@@ -66,7 +66,8 @@ async function execStart(ctx: HijackContext): Promise<void> {
   let gone = false;
   socket.on('close', () => { gone = true; session.detach(); });
   if (info.openStdin) {
-    const detach = detachScanner(info.detachKeys || 'ctrl-p,ctrl-q');
+    // As dockerd: detach keys are looked for only with a TTY; a plain stdin is copied verbatim.
+    const detach = detachScanner(tty ? info.detachKeys || 'ctrl-p,ctrl-q' : '');
     const feed = (chunk: Buffer): void => {
       const at = detach.scan(chunk);
       if (at >= 0) {
