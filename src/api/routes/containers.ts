@@ -1,18 +1,14 @@
-import type { Duplex } from 'node:stream';
 import { InvalidParameterError } from '../../engine/errors.js';
 import type { CreateBody } from '../../engine/containers/create.js';
 import type { ContainerRecord } from '../../engine/containers/types.js';
 import type { WaitCondition } from '../../engine/containers/service.js';
-import type { OutputRecord } from '../../engine/runtime/types.js';
 import { rfc3339Nano } from '../../util/humanize.js';
 import { boolParam, filtersParam, intParam, sendJson, type HijackContext, type Router } from '../router.js';
 import { frame, STDERR, STDOUT } from '../../util/stdcopy.js';
-import { versionAtLeast } from '../version.js';
+import { pumpSession, streamContentType, writeHijackHead } from '../hijack.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
 
-const RAW = 'application/vnd.docker.raw-stream';
 const CONTAINER_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label']);
-const MUX = 'application/vnd.docker.multiplexed-stream';
 
 export function registerContainerRoutes(router: Router): void {
   router.add('POST', '/containers/create', async (ctx) => {
@@ -40,7 +36,7 @@ export function registerContainerRoutes(router: Router): void {
 
   router.add('GET', '/containers/{id}/json', (ctx) => {
     const rec = ctx.engine.containers.get(ctx.params[0]);
-    sendJson(ctx.res, 200, containerInspect(rec, ctx.engine.containers.dir(rec.Id)));
+    sendJson(ctx.res, 200, containerInspect(rec, ctx.engine.containers.dir(rec.Id), ctx.engine.exec.idsFor(rec.Id)));
   });
 
   router.add('POST', '/containers/{id}/start', async (ctx) => {
@@ -109,7 +105,7 @@ export function registerContainerRoutes(router: Router): void {
       since: parseTime(q.get('since')), until: parseTime(q.get('until')),
     });
     const mux = !rec.Config.Tty;
-    ctx.res.writeHead(200, { 'Content-Type': mux && versionAtLeast(ctx.version, '1.42') ? MUX : RAW });
+    ctx.res.writeHead(200, { 'Content-Type': streamContentType(rec.Config.Tty, ctx.version) });
     ctx.res.flushHeaders();
     let closed = false;
     ctx.res.on('close', () => { closed = true; void records.return(undefined); });
@@ -138,72 +134,9 @@ async function attach(ctx: HijackContext): Promise<void> {
     stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'),
     logs: boolParam(q, 'logs'), stream: boolParam(q, 'stream'),
   });
-  const mux = !rec.Config.Tty;
-  writeHijackHead(ctx, mux && versionAtLeast(ctx.version, '1.42') ? MUX : RAW);
-  const socket = ctx.socket;
-  let gone = false;
-  socket.on('close', () => { gone = true; session.detach(); });
-  if (boolParam(q, 'stdin')) {
-    const detach = detachSequence(q.get('detachKeys'));
-    const feed = (chunk: Buffer) => {
-      const at = detach.scan(chunk);
-      if (at >= 0) {
-        if (at > 0) session.writeStdin(chunk.subarray(0, at));
-        session.detach();
-        socket.end();
-        return;
-      }
-      session.writeStdin(chunk);
-    };
-    if (ctx.head.length) feed(ctx.head);
-    socket.on('data', feed);
-    socket.on('end', () => session.endStdin());
-  }
-  for await (const r of session.output) {
-    if (gone) break;
-    if (!writeRecord(socket, r, mux)) await new Promise((res) => socket.once('drain', res));
-  }
-  if (!gone) socket.end();
-}
-
-function writeRecord(socket: Duplex, r: OutputRecord, mux: boolean): boolean {
-  return socket.write(mux ? frame(r.stream === 'stdout' ? STDOUT : STDERR, r.data) : r.data);
-}
-
-/** 101 after an Upgrade request, else a plain 200 with no framing: the socket is the stream. */
-export function writeHijackHead(ctx: HijackContext, contentType: string): void {
-  const head = ctx.upgrade
-    ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
-    : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`;
-  ctx.socket.write(head);
-}
-
-/** Docker's detach keys (default ctrl-p,ctrl-q), matched across chunk boundaries. */
-function detachSequence(spec: string | null) {
-  const keys = parseDetachKeys(spec ?? 'ctrl-p,ctrl-q');
-  let matched = 0;
-  return {
-    scan(chunk: Buffer): number {
-      for (let i = 0; i < chunk.length; i++) {
-        if (chunk[i] === keys[matched]) {
-          matched++;
-          if (matched === keys.length) { matched = 0; return Math.max(0, i + 1 - keys.length); }
-        } else {
-          matched = chunk[i] === keys[0] ? 1 : 0;
-        }
-      }
-      return -1;
-    },
-  };
-}
-
-function parseDetachKeys(spec: string): number[] {
-  if (!spec) return [];
-  return spec.split(',').map((k) => {
-    const m = /^ctrl-([a-z@[\\\]^_])$/.exec(k);
-    if (m) return m[1] === '@' ? 0 : m[1].charCodeAt(0) & 0x1f;
-    if (k.length === 1) return k.charCodeAt(0);
-    throw new InvalidParameterError(`Invalid detach keys (${spec}) provided`);
+  writeHijackHead(ctx, streamContentType(rec.Config.Tty, ctx.version));
+  await pumpSession(ctx, session, {
+    stdin: boolParam(q, 'stdin'), tty: rec.Config.Tty, detachKeys: q.get('detachKeys'), framed: !rec.Config.Tty,
   });
 }
 
