@@ -81,6 +81,8 @@ export async function pumpSession(ctx: HijackContext, session: StreamSession, op
   } else {
     socket.on('data', () => undefined); // keep reading, so the client's half-close is seen
   }
+  // The server may have paused the socket after reading the request body (see server.ts).
+  socket.resume();
   for await (const r of session.output) {
     if (gone) break;
     const data = opts.framed ? frame(r.stream === 'stdout' ? STDOUT : STDERR, r.data) : r.data;

@@ -104,7 +104,12 @@ async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessag
     let buffered = head;
     while (buffered.length < length) {
       const chunk = await new Promise<Buffer>((resolve, reject) => {
-        socket.once('data', resolve);
+        socket.once('data', (c: Buffer) => {
+          // Back to paused at once: stdin bytes (and the client's half-close) that follow the
+          // body must wait for the handler's own listeners, not stream past into the void.
+          socket.pause();
+          resolve(c);
+        });
         socket.once('error', reject);
       });
       buffered = Buffer.concat([buffered, chunk]);

@@ -1,0 +1,67 @@
+/**
+ * Hijacked exec start at the byte level: a client whose JSON body arrives in its own packet,
+ * with stdin and its half-close right behind it, before the process has even started.
+ * Regression: after reading such a body the socket was left flowing with no listener, so the
+ * stdin bytes and the end of input were dropped and `cat` waited forever.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { pushFixtures, startRegistry } from '../helpers/registry.js';
+
+let registry: Awaited<ReturnType<typeof startRegistry>>;
+let d: TestDaemon;
+let container = '';
+
+before(async () => {
+  registry = await startRegistry();
+  await pushFixtures(registry.host);
+  d = await startDaemon({ mirror: `http://${registry.host}` });
+  container = (await d.berth(['run', '-d', 'busybox', 'sleep', '300'])).stdout.trim();
+});
+
+after(async () => {
+  await d?.stop();
+  await registry?.stop();
+});
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const { run } = await import('../helpers/daemon.js');
+  const args = ['-s', '-w', '\n%{http_code}', '--unix-socket', d.socket, '-X', method, `http://d/v1.45${path}`];
+  if (body !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body));
+  const r = await run('curl', args);
+  const cut = r.stdout.lastIndexOf('\n');
+  const text = r.stdout.slice(0, cut);
+  return { status: Number(r.stdout.slice(cut + 1)), json: text ? JSON.parse(text) : undefined };
+}
+
+test('stdin right behind a separately sent body reaches the process, and so does its end', async () => {
+  for (let i = 0; i < 5; i++) {
+    const { json } = await api('POST', `/containers/${container}/exec`, { AttachStdin: true, AttachStdout: true, Cmd: ['cat'] });
+    const body = JSON.stringify({ Detach: false, Tty: false });
+    const sock = connect(d.socket);
+    let out = Buffer.alloc(0);
+    const closed = new Promise<void>((res) => {
+      sock.on('data', (c) => { out = Buffer.concat([out, c]); });
+      sock.on('close', () => res());
+    });
+    sock.write(`POST /v1.45/exec/${json.Id}/start HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n`
+      + `Content-Length: ${body.length}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 20));
+    sock.write(body);
+    await new Promise((r) => setTimeout(r, 2));
+    sock.end(`hello ${i}\n`);
+    const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
+    sock.destroy();
+    assert.equal(outcome, 'closed', `round ${i}: the exec never ended; got ${JSON.stringify(out.toString())}`);
+    // One stdcopy frame on stdout (1) carrying the echoed line.
+    const text = out.toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 101 UPGRADED\r\n/);
+    const payload = out.subarray(out.indexOf('\r\n\r\n') + 4);
+    assert.equal(payload[0], 1);
+    assert.equal(payload.subarray(8).toString(), `hello ${i}\n`);
+    const inspect = await api('GET', `/exec/${json.Id}/json`);
+    assert.equal(inspect.json.ExitCode, 0);
+  }
+});
