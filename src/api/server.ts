@@ -9,6 +9,7 @@ import { registerSystemRoutes } from './routes/system.js';
 import { registerContainerRoutes } from './routes/containers.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerExecRoutes } from './routes/exec.js';
+import { registerContainerOpsRoutes } from './routes/container-ops.js';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
@@ -26,6 +27,7 @@ export function buildRouter(): Router {
   registerContainerRoutes(router);
   registerImageRoutes(router);
   registerExecRoutes(router);
+  registerContainerOpsRoutes(router);
   return router;
 }
 

@@ -8,6 +8,7 @@ import { ExecService } from './exec/service.js';
 import { specForContainer } from './containers/spec.js';
 import { EventBus } from './events/bus.js';
 import { ConflictError } from './errors.js';
+import { parsePruneFilters, pruneMatches } from './prune.js';
 import { ImageService } from './images/service.js';
 import { familiarString, parseDockerRef, truncateId } from './images/reference.js';
 import type { AuthConfig, ImageRecord, ProgressSink } from './images/types.js';
@@ -128,6 +129,35 @@ export class Engine {
     }
     if (result.length === 0) throw new ConflictError(`unable to remove image ${ref}`);
     return result;
+  }
+
+  /**
+   * POST /images/prune: unused dangling images, or with dangling=false every image no container
+   * uses (by each of its tags, so a conflict skips the image as in dockerd); until, label, label!.
+   */
+  async pruneImages(filters: Map<string, string[]>): Promise<{ ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>; SpaceReclaimed: number }> {
+    const f = parsePruneFilters(filters, ['dangling', 'until', 'label', 'label!']);
+    const layers = this.images.layers;
+    const before = new Map(this.images.layers.list().map((m) => [m.chainID, layers.size(m.chainID)]));
+    const used = new Set(this.containers.list().map((c) => c.ImageID));
+    const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
+    for (const img of this.images.list(false)) {
+      if (used.has(img.id)) continue;
+      const dangling = this.images.isDangling(img);
+      if (f.danglingOnly && !dangling) continue;
+      const created = Date.parse(img.config.created ?? '') || img.loaded;
+      if (!pruneMatches(f, created, img.config.config?.Labels)) continue;
+      const refs = dangling ? [img.id] : [...img.repoTags, ...img.repoDigests];
+      for (const ref of refs) {
+        try {
+          deleted.push(...await this.removeImage(ref, { force: false, noprune: false }));
+        } catch { /* in use or gone meanwhile: skipped, as dockerd */ }
+      }
+    }
+    let reclaimed = 0;
+    for (const [chainID, size] of before) if (!layers.has(chainID)) reclaimed += size;
+    this.events.publish('image', 'prune', '', { reclaimed: String(reclaimed) });
+    return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
   /** Chain IDs the containers' root filesystems stand on. */

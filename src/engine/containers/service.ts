@@ -10,6 +10,9 @@ import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, LogReadOptio
 import { nowNs, rfc3339Nano } from '../../util/humanize.js';
 import { parseSignal } from '../runtime/signals.js';
 import { generateName, VALID_NAME } from './names.js';
+import { dirSize, parsePruneFilters, pruneMatches } from '../prune.js';
+import { top as psTop } from './top.js';
+import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
@@ -322,6 +325,7 @@ export class ContainerService {
     const exited = this.nextExit(rec.Id);
     this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(parseSignal(signal)) });
     this.runtime.kill(rec.State.Pid, signal);
+    await this.thawForSignal(rec);
     if (timeout < 0 || !(await withTimeout(exited, timeout * 1000))) {
       if (this.isRunning(rec)) {
         this.runtime.kill(rec.State.Pid, 'SIGKILL');
@@ -337,6 +341,8 @@ export class ContainerService {
       throw new ConflictError(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
     }
     this.runtime.kill(rec.State.Pid, signal);
+    const sig = parseSignal(signal);
+    if (sig === 9 || sig === parseSignal(rec.Config.StopSignal || 'SIGTERM')) await this.thawForSignal(rec);
     rec.StoppedByUser = true;
     this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(parseSignal(signal)) });
   }
@@ -360,6 +366,113 @@ export class ContainerService {
       throw new InvalidParameterError(`invalid size: ${height}x${width}`);
     }
     if (rec.Config.Tty) this.hubs.get(rec.Id)?.conn?.resize(height, width);
+  }
+
+  // ---- top, stats, pause, rename, prune ----
+
+  /** docker top: host `ps` rows of the container's processes (409 when it is not running). */
+  async top(ref: string, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const rec = this.store.get(ref);
+    if (!this.isRunning(rec)) throw new ConflictError(`container ${rec.Id} is not running`);
+    const list = await psTop(rec.Id, psArgs);
+    this.events.publish('container', 'top', rec.Id, this.attrs(rec));
+    return list;
+  }
+
+  /** GET /containers/{id}/stats: see stats.ts. */
+  stats(ref: string, opts: { stream: boolean; oneShot: boolean }) {
+    const rec = this.store.get(ref);
+    return statsStream({
+      id: rec.Id, stream: opts.stream, oneShot: opts.oneShot,
+      name: () => rec.Name,
+      running: () => rec.State.Status === 'running' || rec.State.Status === 'paused',
+      exists: () => this.store.find(rec.Id) === rec,
+    });
+  }
+
+
+  /** docker pause: freeze every process of the container (crun pause, the freezer cgroup). */
+  async pause(ref: string): Promise<void> {
+    const rec = this.store.get(ref);
+    if (rec.State.Status === 'paused') throw new ConflictError(`container ${rec.Id} is already paused`);
+    if (rec.State.Status === 'restarting') throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`);
+    if (!this.isRunning(rec)) throw new ConflictError(`container ${rec.Id} is not running`);
+    await this.runtime.pause(rec.Id);
+    rec.State.Status = 'paused';
+    await this.store.save(rec);
+    this.events.publish('container', 'pause', rec.Id, this.attrs(rec));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.store.get(ref);
+    if (rec.State.Status !== 'paused') throw new ConflictError(`Container ${rec.Id} is not paused`);
+    await this.runtime.resume(rec.Id);
+    rec.State.Status = 'running';
+    await this.store.save(rec);
+    this.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
+  }
+
+  /**
+   * A frozen process takes no signal until it is thawed: after SIGKILL or the stop signal a
+   * paused container is resumed, as dockerd (and runc's kill) do.
+   */
+  private async thawForSignal(rec: ContainerRecord): Promise<void> {
+    if (rec.State.Status !== 'paused') return;
+    try {
+      await this.runtime.resume(rec.Id);
+    } catch { /* it may be gone already */ }
+    if (rec.State.Status === 'paused') {
+      rec.State.Status = 'running';
+      await this.store.save(rec).catch(() => undefined);
+      this.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
+    }
+  }
+
+  /** docker rename: the name index moves with one atomic record write; event `rename`. */
+  async rename(ref: string, newName: string): Promise<void> {
+    if (!ref || !newName) throw new InvalidParameterError('Neither old nor new names may be empty');
+    const rec = this.store.get(ref);
+    const name = newName.replace(/^\//, '');
+    if (name === rec.Name) throw new InvalidParameterError('Renaming a container with the same name as its current name');
+    if (!VALID_NAME.test(name)) {
+      throw new InvalidParameterError(`Error when allocating new name: Invalid container name (/${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    if (!this.store.claimName(name, rec.Id)) {
+      throw new ConflictError(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${this.store.holderOf(name)}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const oldName = rec.Name;
+    rec.Name = name;
+    try {
+      await this.store.save(rec);
+    } catch (e) {
+      rec.Name = oldName;
+      this.store.releaseName(name, rec.Id);
+      throw e;
+    }
+    this.store.releaseName(oldName, rec.Id);
+    this.events.publish('container', 'rename', rec.Id, { ...this.attrs(rec), oldName: `/${oldName}` });
+  }
+
+  /** POST /containers/prune: remove stopped containers matching the filters (until, label, label!). */
+  async prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const f = parsePruneFilters(filters, ['until', 'label', 'label!']);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const rec of this.store.all()) {
+      if (this.isRunning(rec) || rec.State.Status === 'restarting' || rec.State.Status === 'removing') continue;
+      if (this.starting.has(rec.Id)) continue;
+      if (!pruneMatches(f, Date.parse(rec.Created), rec.Config.Labels)) continue;
+      const size = await dirSize(join(this.store.dir(rec.Id), 'upper'));
+      try {
+        await this.remove(rec.Id);
+      } catch {
+        continue; // started or removed meanwhile
+      }
+      deleted.push(rec.Id);
+      reclaimed += size;
+    }
+    this.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
   // ---- wait ----
@@ -390,6 +503,7 @@ export class ContainerService {
       const exited = this.nextExit(rec.Id);
       rec.StoppedByUser = true;
       this.runtime.kill(rec.State.Pid, 'SIGKILL');
+      await this.thawForSignal(rec);
       await exited;
       if (!this.store.find(rec.Id)) return; // AutoRemove got there first
     }

@@ -325,6 +325,21 @@ export class HostRuntime implements RuntimeApi {
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord> {
     return readLogs(logPath, opts);
   }
+
+  pause(id: string): Promise<void> { return this.freezer('pause', id); }
+  resume(id: string): Promise<void> { return this.freezer('resume', id); }
+
+  /** `crun pause|resume <id>` with whichever runtime knows the container. */
+  private async freezer(action: 'pause' | 'resume', id: string): Promise<void> {
+    const name: 'crun' | 'runc' = !existsSync(join(this.defaultStateDir('crun'), id)) && existsSync(join(this.defaultStateDir('runc'), id)) ? 'runc' : 'crun';
+    const root = this.runtimeRoot(name);
+    try {
+      await execFileP(this.runtimeBin(name), [...(root ? ['--root', root] : []), action, id]);
+    } catch (e) {
+      const msg = String((e as { stderr?: string }).stderr || (e as Error).message).trim().split('\n').pop() ?? '';
+      throw new SystemError(`cannot ${action} container ${id}: ${msg.replace(/^(crun|runc): /, '')}`, e);
+    }
+  }
 }
 
 export function createRuntime(opts: RuntimeOptions = {}): HostRuntime {

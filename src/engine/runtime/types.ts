@@ -124,4 +124,8 @@ export interface RuntimeApi {
   cleanup(id: string, dir: string, rootfsTarget: string): Promise<void>;
   /** Read logged records (for `logs`), optionally filtered. */
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord>;
+  /** Freeze every process of a running container (`crun pause`, the freezer cgroup). */
+  pause(id: string): Promise<void>;
+  /** Thaw a paused container (`crun resume`). */
+  resume(id: string): Promise<void>;
 }

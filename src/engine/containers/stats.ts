@@ -1,0 +1,187 @@
+/**
+ * Container resource statistics (GET /containers/{id}/stats) from the cgroup v1 files, in the
+ * Engine API's shape (moby's daemon/stats_unix.go): CPU from cpuacct, memory from memory.*, pids,
+ * blkio; the host's CPU time from /proc/stat, as dockerd does, so clients compute CPU % from deltas.
+ */
+import { readFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { cgroupDir } from './top.js';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+/** USER_HZ: /proc/stat and cpuacct.stat count in these ticks. */
+const CLOCK_TICKS = 100;
+
+export interface CpuStats {
+  cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
+  system_cpu_usage?: number;
+  online_cpus?: number;
+  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
+}
+
+export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+
+/** One raw reading of a container's cgroup files (and the host's CPU time). */
+export interface Sample {
+  read: string;
+  cpu: CpuStats;
+  memory: { usage?: number; max_usage?: number; limit?: number; failcnt?: number; stats?: Record<string, number> };
+  pids: { current?: number; limit?: number };
+  blkio: { io_service_bytes_recursive: BlkioEntry[] | null; io_serviced_recursive: BlkioEntry[] | null };
+}
+
+// ---- parsers of the cgroup files (pure, unit-tested) ----
+
+/** `key value` lines (memory.stat, cpuacct.stat, cpu.stat). */
+export function parseKeyValues(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** blkio.throttle.io_service_bytes: `8:0 Read 4096` lines; the `Total` line is left out. */
+export function parseBlkio(text: string): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):(\d+)\s+(\w+)\s+(\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3]!, value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** The host's total CPU time in nanoseconds: the first 7 fields of /proc/stat's `cpu` line. */
+export function parseSystemCpu(procStat: string): number {
+  const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return 0;
+  const ticks = line.trim().split(/\s+/).slice(1, 8).reduce((n, v) => n + Number(v), 0);
+  return (ticks * 1e9) / CLOCK_TICKS;
+}
+
+/** A limit file: a number, or unlimited (`max`, or v1's page-rounded INT64_MAX) as undefined. */
+export function parseLimit(text: string): number | undefined {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= 2 ** 62 ? undefined : n;
+}
+
+// ---- reading ----
+
+async function read(path: string): Promise<string | undefined> {
+  try { return await readFile(path, 'utf8'); } catch { return undefined; }
+}
+
+const num = (t: string | undefined): number | undefined => (t !== undefined && /^\s*\d+\s*$/.test(t) ? Number(t.trim()) : undefined);
+
+export async function readSample(id: string, root = '/sys/fs/cgroup'): Promise<Sample> {
+  const cpuacct = cgroupDir('cpuacct', id, root);
+  const memory = cgroupDir('memory', id, root);
+  const pids = cgroupDir('pids', id, root);
+  const blkio = cgroupDir('blkio', id, root);
+  const [usage, percpu, acctStat, cpuStat, memUsage, memMax, memLimit, memFail, memStat, pidsCur, pidsMax, ioBytes, ioOps, procStat] = await Promise.all([
+    read(`${cpuacct}/cpuacct.usage`), read(`${cpuacct}/cpuacct.usage_percpu`), read(`${cpuacct}/cpuacct.stat`),
+    read(`${cgroupDir('cpu', id, root)}/cpu.stat`),
+    read(`${memory}/memory.usage_in_bytes`), read(`${memory}/memory.max_usage_in_bytes`), read(`${memory}/memory.limit_in_bytes`),
+    read(`${memory}/memory.failcnt`), read(`${memory}/memory.stat`),
+    read(`${pids}/pids.current`), read(`${pids}/pids.max`),
+    read(`${blkio}/blkio.throttle.io_service_bytes`), read(`${blkio}/blkio.throttle.io_serviced`),
+    read('/proc/stat'),
+  ]);
+  const acct = parseKeyValues(acctStat ?? '');
+  const thr = parseKeyValues(cpuStat ?? '');
+  const percpuList = (percpu ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+  const machine = totalmem();
+  let limit = parseLimit(memLimit ?? '');
+  if (limit === undefined || limit > machine) limit = machine;
+  return {
+    read: new Date().toISOString().replace('Z', '') + '000000Z',
+    cpu: {
+      cpu_usage: {
+        total_usage: num(usage) ?? 0,
+        percpu_usage: percpuList.length ? percpuList : undefined,
+        usage_in_kernelmode: ((acct.system ?? 0) * 1e9) / CLOCK_TICKS,
+        usage_in_usermode: ((acct.user ?? 0) * 1e9) / CLOCK_TICKS,
+      },
+      system_cpu_usage: parseSystemCpu(procStat ?? ''),
+      online_cpus: cpus().length,
+      throttling_data: { periods: thr.nr_periods ?? 0, throttled_periods: thr.nr_throttled ?? 0, throttled_time: thr.throttled_time ?? 0 },
+    },
+    memory: memUsage === undefined ? {} : {
+      usage: num(memUsage), max_usage: num(memMax), limit, failcnt: num(memFail), stats: parseKeyValues(memStat ?? ''),
+    },
+    pids: { current: num(pidsCur), limit: parseLimit(pidsMax ?? '') },
+    blkio: {
+      io_service_bytes_recursive: ioBytes === undefined ? null : parseBlkio(ioBytes),
+      io_serviced_recursive: ioOps === undefined ? null : parseBlkio(ioOps),
+    },
+  };
+}
+
+const emptyCpu = (): CpuStats => ({
+  cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
+  throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+});
+
+/** One stats object of the API from the current and the previous sample (undefined: none yet). */
+export function statsJson(name: string, id: string, cur: Sample | undefined, prev: Sample | undefined) {
+  return {
+    name: `/${name}`,
+    id,
+    read: cur?.read ?? ZERO_TIME,
+    preread: prev?.read ?? ZERO_TIME,
+    pids_stats: cur ? dropUndefined(cur.pids) : {},
+    blkio_stats: {
+      io_service_bytes_recursive: cur?.blkio.io_service_bytes_recursive ?? null,
+      io_serviced_recursive: cur?.blkio.io_serviced_recursive ?? null,
+      io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null,
+      io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null,
+    },
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: cur?.cpu ?? emptyCpu(),
+    precpu_stats: prev?.cpu ?? emptyCpu(),
+    memory_stats: cur ? dropUndefined(cur.memory) : {},
+  };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The stats stream: with `stream`, one object a second until the container is gone; without it,
+ * one object whose precpu is a reading taken a second before (or, with `oneShot`, none at all).
+ * A container that is not running reports empty stats, as dockerd does.
+ */
+export async function* statsStream(opts: {
+  id: string;
+  name: () => string;
+  running: () => boolean;
+  exists: () => boolean;
+  stream: boolean;
+  oneShot: boolean;
+  intervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}): AsyncGenerator<ReturnType<typeof statsJson>> {
+  const interval = opts.intervalMs ?? 1000;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  if (!opts.stream) {
+    if (!opts.running()) { yield statsJson(opts.name(), opts.id, undefined, undefined); return; }
+    let prev: Sample | undefined;
+    if (!opts.oneShot) {
+      prev = await readSample(opts.id);
+      await sleep(interval);
+    }
+    yield statsJson(opts.name(), opts.id, opts.running() ? await readSample(opts.id) : undefined, prev);
+    return;
+  }
+  let prev: Sample | undefined;
+  while (opts.exists()) {
+    const cur = opts.running() ? await readSample(opts.id) : undefined;
+    yield statsJson(opts.name(), opts.id, cur, prev);
+    prev = cur;
+    await sleep(interval);
+  }
+}
