@@ -22,6 +22,9 @@ const TOP: Record<string, [Group, string]> = {
   images: ['image', 'images'],
   pull: ['image', 'pull'],
   tag: ['image', 'tag'],
+  push: ['image', 'push'],
+  history: ['image', 'history'],
+  commit: ['container', 'commit'],
   rmi: ['image', 'rmi'],
   version: ['system', 'version'],
   info: ['system', 'info'],
@@ -32,10 +35,11 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
     group: 'container',
     short: 'Manage containers',
     subs: {
-      create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', list: 'ps', ps: 'ps',
+      commit: 'commit', create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', list: 'ps', ps: 'ps',
       restart: 'restart', rm: 'rm', remove: 'rm', run: 'run', start: 'start', stop: 'stop', wait: 'wait',
     },
     docs: {
+      commit: "Create a new image from a container's changes",
       create: 'Create a new container',
       exec: 'Execute a command in a running container',
       inspect: 'Display detailed information on one or more containers',
@@ -53,11 +57,13 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
   image: {
     group: 'image',
     short: 'Manage images',
-    subs: { inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' },
+    subs: { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' },
     docs: {
+      history: 'Show the history of an image',
       inspect: 'Display detailed information on one or more images',
       ls: 'List images',
       pull: 'Download an image from a registry',
+      push: 'Upload an image to a registry',
       rm: 'Remove one or more images',
       tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
     },
@@ -96,6 +102,7 @@ function topHelp(): string {
     ['exec', 'Execute a command in a running container'],
     ['ps', 'List containers'],
     ['pull', 'Download an image from a registry'],
+    ['push', 'Upload an image to a registry'],
     ['images', 'List images'],
     ['logs', 'Fetch the logs of a container'],
     ['inspect', 'Return low-level information on Berth objects'],
@@ -104,7 +111,9 @@ function topHelp(): string {
   ];
   const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
   const other: Array<[string, string]> = [
+    ['commit', "Create a new image from a container's changes"],
     ['create', 'Create a new container'],
+    ['history', 'Show the history of an image'],
     ['kill', 'Kill one or more running containers'],
     ['restart', 'Restart one or more containers'],
     ['rm', 'Remove one or more containers'],

@@ -128,6 +128,25 @@ export interface ContainerInspect {
   [k: string]: unknown;
 }
 
+export interface ImageHistoryItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+export interface CommitOptions {
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  changes?: string[];
+  pause?: boolean;
+  config?: ContainerConfig;
+}
+
 export interface ImageSummary {
   Id: string;
   ParentId: string;
@@ -489,6 +508,28 @@ export class EngineClient {
   imageRemove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
     return this.json('DELETE', `/images/${encodePath(name)}`, {
       query: { force: opts.force || undefined, noprune: opts.noprune || undefined },
+    });
+  }
+
+  imageHistory(name: string): Promise<ImageHistoryItem[]> {
+    return this.json('GET', `/images/${encodePath(name)}/history`);
+  }
+  /** POST /images/{name}/push?tag= — the raw progress stream. */
+  async imagePushStream(name: string, tag?: string, opts: { registryAuth?: string } = {}): Promise<IncomingMessage> {
+    return this.request('POST', `/images/${encodePath(name)}/push`, {
+      query: { tag: tag || undefined },
+      headers: { 'X-Registry-Auth': opts.registryAuth ?? 'e30=' },
+    });
+  }
+  /** POST /commit: the container's changes as an image. */
+  containerCommit(container: string, opts: CommitOptions = {}): Promise<{ Id: string }> {
+    return this.json('POST', '/commit', {
+      query: {
+        container, repo: opts.repo || undefined, tag: opts.tag || undefined, comment: opts.comment || undefined,
+        author: opts.author || undefined, changes: opts.changes?.length ? opts.changes : undefined,
+        pause: opts.pause === undefined ? undefined : opts.pause,
+      },
+      body: opts.config,
     });
   }
 

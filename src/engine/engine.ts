@@ -7,12 +7,14 @@ import { ContainerService } from './containers/service.js';
 import { ExecService } from './exec/service.js';
 import { specForContainer } from './containers/spec.js';
 import { EventBus } from './events/bus.js';
-import { ConflictError } from './errors.js';
+import { ConflictError, InvalidParameterError } from './errors.js';
 import { parsePruneFilters, pruneMatches } from './prune.js';
 import { ImageService } from './images/service.js';
 import { familiarString, parseDockerRef, truncateId } from './images/reference.js';
 import type { AuthConfig, ImageRecord, ProgressSink } from './images/types.js';
 import { Distribution } from './distribution/index.js';
+import { commitContainer, type CommitOptions } from './images/commit.js';
+import { pushImage } from './distribution/push.js';
 import { createRuntime } from './runtime/index.js';
 import type { RuntimeApi } from './runtime/types.js';
 import type { ContainerRecord } from './containers/types.js';
@@ -158,6 +160,34 @@ export class Engine {
     for (const [chainID, size] of before) if (!layers.has(chainID)) reclaimed += size;
     this.events.publish('image', 'prune', '', { reclaimed: String(reclaimed) });
     return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  /** docker commit: the container's changes as a new image; returns its ID. */
+  async commit(containerRef: string, opts: Omit<CommitOptions, 'reference' | 'engineVersion'> & { repo?: string; tag?: string }): Promise<string> {
+    const rec = this.containers.get(containerRef);
+    let reference: string | undefined;
+    if (opts.repo) {
+      const parsed = parseDockerRef(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo);
+      if (parsed.digest) throw new InvalidParameterError('refusing to create a tag with a digest reference');
+      reference = familiarString(parsed);
+    } else if (opts.tag) {
+      throw new InvalidParameterError('tag requires a repository name');
+    }
+    const parent = this.images.resolve(rec.ImageID);
+    const img = await commitContainer(this.images.deps(), rec, join(this.containers.dir(rec.Id), 'upper'), parent, {
+      ...opts, reference, engineVersion: this.config.engineVersion,
+    });
+    this.events.publish('container', 'commit', rec.Id, {
+      comment: opts.comment ?? '', imageID: img.id, imageRef: reference ?? '', image: rec.Config.Image, name: rec.Name,
+    });
+    if (reference) this.events.publish('image', 'tag', img.id, { name: reference });
+    return img.id;
+  }
+
+  /** docker push: JSON progress to `progress`, Docker's messages. */
+  async push(name: string, tag: string | undefined, auth: AuthConfig | undefined, progress: ProgressSink): Promise<void> {
+    const pushed = await pushImage(name, tag, { auth, distribution: this.distribution.opts }, this.images.deps(), progress);
+    for (const r of pushed) this.events.publish('image', 'push', r, { name: r });
   }
 
   /** Chain IDs the containers' root filesystems stand on. */

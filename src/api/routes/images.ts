@@ -43,6 +43,35 @@ export function registerImageRoutes(router: Router): void {
     ctx.res.writeHead(201).end();
   });
 
+  router.add('POST', '/images/{name*}/push', async (ctx) => {
+    const out = lazyJsonStream(ctx.res);
+    try {
+      await ctx.engine.push(ctx.params[0], ctx.query.get('tag') || undefined, decodeAuth(ctx.req.headers['x-registry-auth']), out.write);
+    } catch (e) {
+      if (!out.started()) throw e;
+      const message = (e as Error).message;
+      out.write({ errorDetail: { message }, error: message });
+    }
+    out.end();
+  });
+
+  router.add('POST', '/commit', async (ctx) => {
+    const q = ctx.query;
+    const container = q.get('container');
+    if (!container) throw new InvalidParameterError('container is required');
+    const config = await ctx.json<Record<string, unknown> | null>();
+    if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config))) {
+      throw new InvalidParameterError('invalid JSON: the body must be a container Config object');
+    }
+    const id = await ctx.engine.commit(container, {
+      repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
+      comment: q.get('comment') || undefined, author: q.get('author') || undefined,
+      changes: q.getAll('changes').filter((c) => c !== ''),
+      config: config ?? undefined,
+    });
+    sendJson(ctx.res, 201, { Id: id });
+  });
+
   router.add('DELETE', '/images/{name*}', async (ctx) => {
     const result = await ctx.engine.removeImage(ctx.params[0], {
       force: boolParam(ctx.query, 'force'), noprune: boolParam(ctx.query, 'noprune'),

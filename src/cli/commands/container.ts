@@ -2,6 +2,7 @@
 import type { ContainerCreateBody, ContainerSummary, EngineClient, HijackedStream, Port } from '../../client/index.js';
 import type { Readable } from 'node:stream';
 import { StdDemuxer } from '../../util/stdcopy.js';
+import { commitCommand } from './commit.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
@@ -976,6 +977,7 @@ const TIMEOUT_FLAGS: FlagSpec[] = [
 ];
 
 export const commands: Record<string, CommandDef> = {
+  commit: commitCommand,
   run: {
     spec: {
       use: '[OPTIONS] IMAGE [COMMAND] [ARG...]',

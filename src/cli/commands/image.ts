@@ -1,10 +1,10 @@
-// Image commands: images (image ls), pull, tag, rmi (image rm), image inspect.
-import type { ImageSummary } from '../../client/index.js';
+// Image commands: images (image ls), pull, push, history, tag, rmi (image rm), image inspect.
+import type { ImageHistoryItem, ImageSummary } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
-import { errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, truncateID, writeFormatted, writeInspect } from './common.js';
+import { ellipsis, errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, truncateID, writeFormatted, writeInspect } from './common.js';
 
 /* ------------------------------------------------------------ references */
 
@@ -278,6 +278,112 @@ async function runImageInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   return 0;
 }
 
+/* ------------------------------------------------------------------ push */
+
+/**
+ * X-Registry-Auth for a registry host from the docker CLI's config ($DOCKER_CONFIG/config.json or
+ * ~/.docker/config.json, `auths[host].auth`), as the docker CLI sends it; `e30=` ({}) when none.
+ */
+export async function registryAuthFor(domain: string): Promise<string> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const { homedir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = process.env.DOCKER_CONFIG || join(homedir(), '.docker');
+    const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string; identitytoken?: string }> };
+    const key = domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
+    const entry = cfg.auths?.[key] ?? cfg.auths?.[`https://${key}`] ?? cfg.auths?.[`http://${key}`];
+    if (entry?.auth) {
+      const raw = Buffer.from(entry.auth, 'base64').toString('utf8');
+      const i = raw.indexOf(':');
+      const json = JSON.stringify({ username: raw.slice(0, i), password: raw.slice(i + 1), serveraddress: key, ...(entry.identitytoken ? { identitytoken: entry.identitytoken } : {}) });
+      return Buffer.from(json).toString('base64url');
+    }
+  } catch { /* no config: anonymous */ }
+  return 'e30=';
+}
+
+async function runPush(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const ref = parseNormalized(p.args[0]);
+  if (ref.digest) throw new StatusError(1, 'cannot push a digest reference');
+  if (f['all-tags'] && ref.tag) throw new StatusError(1, "tag can't be used with --all-tags/-a");
+  if (!f['all-tags'] && !ref.tag) {
+    ref.tag = 'latest';
+    if (!f.quiet) ctx.out.write('Using default tag: latest\n');
+  }
+  const client = await ctx.client();
+  const res = await client.imagePushStream(familiarName(ref), f['all-tags'] ? undefined : ref.tag, { registryAuth: await registryAuthFor(ref.domain) });
+  const { iterateJSON } = await import('../../client/jsonstream.js');
+  const { ProgressRenderer } = await import('../format/progress.js');
+  const sink = f.quiet ? { write: () => true } : ctx.out;
+  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, typeof ctx.out.columns === 'number' ? ctx.out.columns : 200);
+  for await (const m of iterateJSON(res)) r.write(m);
+  if (f.quiet) ctx.out.write(fullString(ref) + '\n');
+  return 0;
+}
+
+/* --------------------------------------------------------------- history */
+
+function rfc3339(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const off = -d.getTimezoneOffset();
+  const p = (n: number) => String(Math.abs(n)).padStart(2, '0');
+  const zone = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${p(Math.trunc(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${zone}`;
+}
+
+export class HistoryContext {
+  static readonly goType = '*formatter.historyContext';
+  constructor(
+    private readonly h: ImageHistoryItem,
+    private readonly trunc: boolean,
+    private readonly human: boolean,
+    private readonly now = Date.now(),
+  ) {}
+  get ID(): string {
+    return this.trunc && this.h.Id !== '<missing>' ? truncateID(this.h.Id) : this.h.Id;
+  }
+  get CreatedSince(): string {
+    if (!this.human) return this.CreatedAt;
+    return humanDuration(this.now - this.h.Created * 1000) + ' ago';
+  }
+  get CreatedAt(): string {
+    return rfc3339(this.h.Created);
+  }
+  get CreatedBy(): string {
+    const by = this.h.CreatedBy.replace(/\t/g, ' ');
+    return this.trunc ? ellipsis(by, 45) : by;
+  }
+  get Size(): string {
+    return this.human ? humanSizeWithPrecision(this.h.Size, 3) : String(this.h.Size);
+  }
+  get Comment(): string {
+    return this.h.Comment;
+  }
+  toJSON(): Record<string, string> {
+    return { Comment: this.Comment, CreatedAt: this.CreatedAt, CreatedBy: this.CreatedBy, CreatedSince: this.CreatedSince, ID: this.ID, Size: this.Size };
+  }
+}
+
+const HISTORY_HEADERS: Record<string, string> = {
+  ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT',
+};
+
+async function runHistory(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const client = await ctx.client();
+  const items = await client.imageHistory(p.args[0]);
+  const def = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+  let format = f.format as string;
+  if (f.quiet) format = '{{.ID}}';
+  if (format === '' || format === 'table') format = def;
+  const now = Date.now();
+  const trunc = !(f['no-trunc'] as boolean);
+  writeFormatted(ctx.out, format, def, items.map((h) => new HistoryContext(h, trunc, f.human as boolean, now)), HISTORY_HEADERS);
+  return 0;
+}
+
 export const commands: Record<string, CommandDef> = {
   images: {
     spec: {
@@ -335,6 +441,39 @@ export const commands: Record<string, CommandDef> = {
       minArgs: 1,
     },
     run: runRmi,
+  },
+  push: {
+    spec: {
+      use: '[OPTIONS] NAME[:TAG]',
+      short: 'Upload an image to a registry',
+      aliases: ['image push', 'push'],
+      flags: [
+        { name: 'all-tags', short: 'a', type: 'bool', usage: 'Push all tags of an image to the repository' },
+        { name: 'disable-content-trust', type: 'bool', def: true, usage: 'Skip image signing' },
+        { name: 'platform', type: 'string', usage: 'Push a platform-specific manifest as a single-platform image to the registry' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress verbose output' },
+      ],
+      minArgs: 1,
+      maxArgs: 1,
+    },
+    run: runPush,
+  },
+  history: {
+    spec: {
+      use: '[OPTIONS] IMAGE',
+      short: 'Show the history of an image',
+      aliases: ['image history', 'history'],
+      flags: [
+        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        { name: 'human', short: 'H', type: 'bool', def: true, usage: 'Print sizes and dates in human readable format' },
+        { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
+        { name: 'platform', type: 'string', usage: 'Show history for the given platform' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
+      ],
+      minArgs: 1,
+      maxArgs: 1,
+    },
+    run: runHistory,
   },
   inspect: {
     spec: {

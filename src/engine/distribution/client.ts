@@ -69,6 +69,8 @@ export interface FetchedManifest {
 
 export interface ClientOptions {
   auth?: AuthConfig;
+  /** Token scope actions: 'pull' (default) or 'pull,push'. */
+  actions?: string;
   timeoutMs?: number;
 }
 
@@ -80,6 +82,7 @@ export function sha256(data: Uint8Array): string {
 export class RegistryClient {
   private readonly authn: Authenticator;
   private readonly timeoutMs: number;
+  private readonly actions: string;
 
   constructor(
     readonly endpoint: Endpoint,
@@ -88,14 +91,15 @@ export class RegistryClient {
     opts: ClientOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.actions = opts.actions ?? 'pull';
     this.authn = new Authenticator(opts.auth, { insecureTLS: endpoint.insecureTLS, timeoutMs: this.timeoutMs });
   }
 
   get scope(): string {
-    return `repository:${this.repository}:pull`;
+    return `repository:${this.repository}:${this.actions}`;
   }
 
-  private url(suffix: string): string {
+  url(suffix: string): string {
     return `${this.endpoint.url}/v2/${this.repository}/${suffix}`;
   }
 
@@ -103,11 +107,17 @@ export class RegistryClient {
    * Send a request, authenticating on a 401 challenge and retrying once. Returns any non-401
    * response (callers check the status) or throws RegistryHttpError for a final 401.
    */
-  async request(method: string, url: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  async request(
+    method: string, url: string, headers: Record<string, string> = {},
+    body?: { bytes?: Buffer; stream?: () => import('node:stream').Readable; length?: number },
+  ): Promise<HttpResponse> {
     const send = async (authz: string | undefined) => {
       const h = { ...headers };
       if (authz) h.Authorization = authz;
-      return httpRequest(url, { method, headers: h, insecureTLS: this.endpoint.insecureTLS, timeoutMs: this.timeoutMs });
+      return httpRequest(url, {
+        method, headers: h, insecureTLS: this.endpoint.insecureTLS, timeoutMs: this.timeoutMs,
+        body: body?.bytes, bodyStream: body?.stream, contentLength: body?.length,
+      });
     };
     let res = await send(await this.authn.headerFor(this.scope));
     if (res.status === 401) {
@@ -124,7 +134,7 @@ export class RegistryClient {
     return res;
   }
 
-  private async fail(res: HttpResponse, method: string): Promise<never> {
+  async fail(res: HttpResponse, method: string): Promise<never> {
     const body = method === 'HEAD' ? Buffer.alloc(0) : await readBody(res.body, 1024 * 1024).catch(() => Buffer.alloc(0));
     if (method === 'HEAD') discard(res.body);
     throw new RegistryHttpError(res.status, parseRegistryErrors(body), res.url, method);

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
@@ -18,6 +19,9 @@ export interface HttpOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** A streamed body (blob uploads): made afresh for each attempt; needs `contentLength`. */
+  bodyStream?: () => Readable;
+  contentLength?: number;
   /** Skip TLS certificate verification (insecure-registries). */
   insecureTLS?: boolean;
   maxRedirects?: number;
@@ -58,6 +62,7 @@ function once(url: URL, opts: HttpOptions): Promise<IncomingMessage> {
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...(opts.headers ?? {}) };
   if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
+  else if (opts.bodyStream) headers['Content-Length'] = String(opts.contentLength ?? 0);
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method, headers, agent }, (res) => {
       // From here the caller owns the body; keep an inactivity timeout on it.
@@ -71,7 +76,11 @@ function once(url: URL, opts: HttpOptions): Promise<IncomingMessage> {
       reject(new NetworkError(`${goMethod(method)} "${url.href}": ${describe(err)}`, url.href, { cause: err }));
     });
     if (opts.body !== undefined) req.end(opts.body);
-    else req.end();
+    else if (opts.bodyStream) {
+      const src = opts.bodyStream();
+      src.on('error', (e) => req.destroy(e));
+      src.pipe(req);
+    } else req.end();
   });
 }
 
@@ -101,9 +110,10 @@ export async function httpRequest(rawUrl: string, opts: HttpOptions = {}): Promi
   let headers = { ...(opts.headers ?? {}) };
   let method = opts.method ?? 'GET';
   let body = opts.body;
+  let bodyStream = opts.bodyStream;
   const max = opts.maxRedirects ?? 10;
   for (let i = 0; ; i++) {
-    const res = await once(url, { ...opts, method, headers, body });
+    const res = await once(url, { ...opts, method, headers, body, bodyStream });
     const status = res.statusCode ?? 0;
     const loc = res.headers.location;
     if ([301, 302, 303, 307, 308].includes(status) && loc) {
@@ -118,6 +128,7 @@ export async function httpRequest(rawUrl: string, opts: HttpOptions = {}): Promi
       if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
+        bodyStream = undefined;
       }
       url = next;
       continue;

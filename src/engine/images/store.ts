@@ -31,6 +31,8 @@ export interface CreateImageOptions {
   parent?: string;
   /** Other content blobs owned by the image (manifests, compressed layers). */
   blobs?: string[];
+  /** Compressed blob per layer (commit), see ImageRecord.layerBlobs. */
+  layerBlobs?: ImageRecord['layerBlobs'];
 }
 
 export interface RemoveOptions {
@@ -214,6 +216,7 @@ export class ImageStore {
         };
         if (opts.parent) rec.parent = opts.parent;
         if (opts.blobs?.length) rec.blobs = [...new Set(opts.blobs)];
+        if (opts.layerBlobs) rec.layerBlobs = opts.layerBlobs;
         await this.saveRecord(rec);
         this.images.set(id, rec);
       } else if (opts.blobs?.length) {

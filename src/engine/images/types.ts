@@ -24,6 +24,9 @@ export interface ImageConfig {
   config?: ContainerConfigPart;
   container_config?: ContainerConfigPart;
   rootfs: { type: 'layers'; diff_ids: string[] };
+  /** Legacy (Docker v1 image) fields that commit writes: the source container and its config. */
+  container?: string;
+  docker_version?: string;
   history?: Array<{ created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }>;
 }
 
@@ -65,6 +68,18 @@ export interface ImageRecord {
    * pulled); deleted with the image when no other image lists them.
    */
   blobs?: string[];
+  /**
+   * The compressed blob of each layer (aligned with chainIDs; null where unknown), for push.
+   * Set by commit; pulled images find theirs in their stored manifest instead.
+   */
+  layerBlobs?: Array<LayerBlob | null>;
+}
+
+/** A compressed layer blob in the content store. */
+export interface LayerBlob {
+  mediaType: string;
+  digest: string;
+  size: number;
 }
 
 /** A container that uses an image, as the container service reports it to image removal. */

@@ -1,0 +1,45 @@
+// berth commit (container commit): a container's changes as a new image.
+import type { CommandDef, Ctx } from '../context.js';
+import { StatusError } from '../context.js';
+import type { ParsedFlags } from '../flags.js';
+import { familiarName, parseNormalized } from './image.js';
+
+async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const [container, reference] = p.args;
+  let repo: string | undefined;
+  let tag: string | undefined;
+  if (reference) {
+    const ref = parseNormalized(reference);
+    if (ref.digest) throw new StatusError(1, 'refusing to create a tag with a digest reference');
+    repo = familiarName(ref);
+    tag = ref.tag ?? 'latest';
+  }
+  const client = await ctx.client();
+  const res = await client.containerCommit(container, {
+    repo, tag,
+    comment: (f.message as string) || undefined,
+    author: (f.author as string) || undefined,
+    changes: f.change as string[],
+    pause: f.pause as boolean,
+  });
+  ctx.out.write(`${res.Id}\n`);
+  return 0;
+}
+
+export const commitCommand: CommandDef = {
+  spec: {
+    use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
+    short: "Create a new image from a container's changes",
+    aliases: ['container commit', 'commit'],
+    flags: [
+      { name: 'author', short: 'a', type: 'string', usage: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
+      { name: 'change', short: 'c', type: 'list', usage: 'Apply Dockerfile instruction to the created image' },
+      { name: 'message', short: 'm', type: 'string', usage: 'Commit message' },
+      { name: 'pause', short: 'p', type: 'bool', def: true, usage: 'Pause container during commit' },
+    ],
+    minArgs: 1,
+    maxArgs: 2,
+  },
+  run: runCommit,
+};
