@@ -163,7 +163,7 @@ export class Engine {
   }
 
   /** docker commit: the container's changes as a new image; returns its ID. */
-  async commit(containerRef: string, opts: Omit<CommitOptions, 'reference' | 'engineVersion'> & { repo?: string; tag?: string }): Promise<string> {
+  async commit(containerRef: string, opts: Omit<CommitOptions, 'reference' | 'engineVersion'> & { repo?: string; tag?: string; pause?: boolean }): Promise<string> {
     const rec = this.containers.get(containerRef);
     let reference: string | undefined;
     if (opts.repo) {
@@ -174,9 +174,17 @@ export class Engine {
       throw new InvalidParameterError('tag requires a repository name');
     }
     const parent = this.images.resolve(rec.ImageID);
-    const img = await commitContainer(this.images.deps(), rec, join(this.containers.dir(rec.Id), 'upper'), parent, {
-      ...opts, reference, engineVersion: this.config.engineVersion,
-    });
+    // As dockerd: a running container is frozen while its upper dir is read (unless pause=0).
+    const paused = opts.pause !== false && rec.State.Status === 'running';
+    if (paused) await this.containers.pause(rec.Id);
+    let img: ImageRecord;
+    try {
+      img = await commitContainer(this.images.deps(), rec, join(this.containers.dir(rec.Id), 'upper'), parent, {
+        ...opts, reference, engineVersion: this.config.engineVersion,
+      });
+    } finally {
+      if (paused) await this.containers.unpause(rec.Id).catch(() => undefined);
+    }
     this.events.publish('container', 'commit', rec.Id, {
       comment: opts.comment ?? '', imageID: img.id, imageRef: reference ?? '', image: rec.Config.Image, name: rec.Name,
     });

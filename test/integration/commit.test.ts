@@ -1,6 +1,6 @@
 /**
  * docker commit against a real berthd: a container's changes (a new file, a deleted image file,
- * a deleted directory) become an image layer; --change instructions; a running container; the
+ * a deleted directory) become an image layer; --change instructions; a running container (paused meanwhile); the
  * real docker CLI; history shows the new entry.
  */
 import { after, before, test } from 'node:test';
@@ -93,8 +93,13 @@ test('commit of a running container with the docker CLI; dangling commit without
     if (r.stdout === 'running\n') break;
     await new Promise((res) => setTimeout(res, 100));
   }
+  const since = String(Math.floor(Date.now() / 1000) - 1);
   const id = (await ok(['commit', 'c3', 'mine/live:1'], 'docker')).trim();
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  // Paused while its files were read, running again after; the events say so.
+  assert.equal((await ok(['inspect', '-f', '{{.State.Status}}', 'c3'])).trim(), 'running');
+  const ev = await ok(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=c3', '--format', '{{.Action}}'], 'docker');
+  assert.deepEqual(ev.trim().split('\n').filter((a) => ['pause', 'unpause', 'commit'].includes(a)), ['pause', 'unpause', 'commit']);
   assert.equal(await ok(['run', '--rm', 'mine/live:1', 'cat', '/state'], 'docker'), 'running\n');
   const dangling = (await ok(['commit', 'c3'])).trim();
   const images = await ok(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}']);

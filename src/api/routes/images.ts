@@ -67,6 +67,8 @@ export function registerImageRoutes(router: Router): void {
       repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
       comment: q.get('comment') || undefined, author: q.get('author') || undefined,
       changes: q.getAll('changes').filter((c) => c !== ''),
+      // Default true (API >= 1.13), as dockerd.
+      pause: q.get('pause') === null || q.get('pause') === '' ? true : boolParam(q, 'pause'),
       config: config ?? undefined,
     });
     sendJson(ctx.res, 201, { Id: id });

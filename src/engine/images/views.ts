@@ -141,7 +141,7 @@ export function toInspect(rec: ImageRecord, dirs: InspectDirs, opts: { apiVersio
     Created: c.created ?? (versionLess(v, '1.44') ? ZERO_TIME : ''),
   };
   if (versionLess(v, '1.45')) {
-    out.Container = '';
+    out.Container = c.container ?? '';
     out.ContainerConfig = inspectConfig(c.container_config, '1.44');
   }
   out.DockerVersion = (c as { docker_version?: string }).docker_version ?? '';
