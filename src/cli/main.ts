@@ -3,7 +3,7 @@ import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type Fl
 import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
 import { resolveHost } from '../client/resolve.js';
 
-type Group = 'container' | 'image' | 'system';
+type Group = 'container' | 'image' | 'system' | 'container-ops' | 'system-ops';
 
 /** Top-level command → [module, command key in that module]. */
 const TOP: Record<string, [Group, string]> = {
@@ -28,6 +28,27 @@ const TOP: Record<string, [Group, string]> = {
   rmi: ['image', 'rmi'],
   version: ['system', 'version'],
   info: ['system', 'info'],
+  attach: ['container-ops', 'attach'],
+  rename: ['container-ops', 'rename'],
+  pause: ['container-ops', 'pause'],
+  unpause: ['container-ops', 'unpause'],
+  top: ['container-ops', 'top'],
+  stats: ['container-ops', 'stats'],
+  events: ['system-ops', 'events'],
+};
+
+/** Management subcommands that live in another module than their group's. */
+const ELSEWHERE: Record<string, [Group, string]> = {
+  'container attach': ['container-ops', 'attach'],
+  'container rename': ['container-ops', 'rename'],
+  'container pause': ['container-ops', 'pause'],
+  'container unpause': ['container-ops', 'unpause'],
+  'container top': ['container-ops', 'top'],
+  'container stats': ['container-ops', 'stats'],
+  'container prune': ['container-ops', 'prune'],
+  'image prune': ['system-ops', 'image-prune'],
+  'system prune': ['system-ops', 'system-prune'],
+  'system events': ['system-ops', 'events'],
 };
 
 const MGMT: Record<string, { group: Group; short: string; subs: Record<string, string>; docs: Record<string, string> }> = {
@@ -37,6 +58,7 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
     subs: {
       commit: 'commit', create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', list: 'ps', ps: 'ps',
       restart: 'restart', rm: 'rm', remove: 'rm', run: 'run', start: 'start', stop: 'stop', wait: 'wait',
+      attach: 'attach', pause: 'pause', unpause: 'unpause', prune: 'prune', rename: 'rename', stats: 'stats', top: 'top',
     },
     docs: {
       commit: "Create a new image from a container's changes",
@@ -52,23 +74,35 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
       start: 'Start one or more stopped containers',
       stop: 'Stop one or more running containers',
       wait: 'Block until one or more containers stop, then print their exit codes',
+      attach: 'Attach local standard input, output, and error streams to a running container',
+      pause: 'Pause all processes within one or more containers',
+      prune: 'Remove all stopped containers',
+      rename: 'Rename a container',
+      stats: 'Display a live stream of container(s) resource usage statistics',
+      top: 'Display the running processes of a container',
+      unpause: 'Unpause all processes within one or more containers',
     },
   },
   image: {
     group: 'image',
     short: 'Manage images',
-    subs: { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' },
+    subs: { prune: 'image-prune', history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' },
     docs: {
       history: 'Show the history of an image',
       inspect: 'Display detailed information on one or more images',
       ls: 'List images',
+      prune: 'Remove unused images',
       pull: 'Download an image from a registry',
       push: 'Upload an image to a registry',
       rm: 'Remove one or more images',
       tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
     },
   },
-  system: { group: 'system', short: 'Manage Berth', subs: { info: 'info' }, docs: { info: 'Display system-wide information' } },
+  system: {
+    group: 'system', short: 'Manage Berth',
+    subs: { info: 'info', events: 'events', prune: 'system-prune' },
+    docs: { events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
+  },
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -93,6 +127,10 @@ function loadGroup(g: Group): Promise<{ commands: Record<string, CommandDef> }> 
       return import('./commands/image.js');
     case 'system':
       return import('./commands/system.js');
+    case 'container-ops':
+      return import('./commands/container-ops.js');
+    case 'system-ops':
+      return import('./commands/system-ops.js');
   }
 }
 
@@ -227,6 +265,8 @@ async function main(argv: string[]): Promise<number> {
     }
     group = m.group;
     key = m.subs[sub];
+    const moved = ELSEWHERE[`${name} ${sub}`];
+    if (moved) [group, key] = moved;
     if (name === 'container' && sub === 'inspect') key = 'inspect';
     if (name === 'image' && sub === 'inspect') key = 'inspect';
     path = `${name} ${sub}`;

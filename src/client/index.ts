@@ -227,6 +227,21 @@ export interface EventMessage {
 
 export type Filters = Record<string, string[]>;
 
+/** One object of GET /containers/{id}/stats (the fields clients read). */
+export interface ContainerStats {
+  name?: string;
+  id?: string;
+  read?: string;
+  preread?: string;
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  blkio_stats?: { io_service_bytes_recursive?: Array<{ op: string; value: number }> | null };
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }>;
+  pids_stats?: { current?: number; limit?: number };
+  [k: string]: unknown;
+}
+
 export interface ClientOptions {
   /** unix:///path, /path, tcp://host:port */
   host?: string;
@@ -479,6 +494,40 @@ export class EngineClient {
   }
   execInspect(execId: string): Promise<Record<string, unknown>> {
     return this.json('GET', `/exec/${encodeURIComponent(execId)}/json`);
+  }
+
+  /* container operations: rename, pause, top, stats, prune */
+  containerRename(id: string, name: string): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } });
+  }
+  containerPause(id: string): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/pause`);
+  }
+  containerUnpause(id: string): Promise<number> {
+    return this.empty('POST', `/containers/${encodeURIComponent(id)}/unpause`);
+  }
+  containerTop(id: string, psArgs: string[] = []): Promise<{ Titles: string[]; Processes: string[][] | null }> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/top`, { query: { ps_args: psArgs.length ? psArgs.join(' ') : undefined } });
+  }
+  /** GET /containers/{id}/stats: newline-delimited JSON objects, one a second with `stream`. */
+  async *containerStats(id: string, opts: { stream?: boolean; oneShot?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<ContainerStats> {
+    const res = await this.request('GET', `/containers/${encodeURIComponent(id)}/stats`, {
+      query: { stream: opts.stream ? '1' : '0', 'one-shot': opts.oneShot ? '1' : undefined },
+      signal: opts.signal,
+    });
+    yield* iterateJSON<ContainerStats>(res);
+  }
+  containersPrune(filters?: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.json('POST', '/containers/prune', { query: { filters: encodeFilters(filters) } });
+  }
+  imagesPrune(filters?: Filters): Promise<{ ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }> {
+    return this.json('POST', '/images/prune', { query: { filters: encodeFilters(filters) } });
+  }
+  networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+    return this.json('POST', '/networks/prune', { query: { filters: encodeFilters(filters) } });
+  }
+  buildPrune(filters?: Filters): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.json('POST', '/build/prune', { query: { filters: encodeFilters(filters) } });
   }
 
   /* images */

@@ -145,11 +145,12 @@ export class Engine {
     const deleted: Array<{ Untagged?: string; Deleted?: string }> = [];
     for (const img of this.images.list(false)) {
       if (used.has(img.id)) continue;
-      const dangling = this.images.isDangling(img);
+      // As dockerd: dangling means no tag (digest references may remain; they go with it).
+      const dangling = img.repoTags.length === 0;
       if (f.danglingOnly && !dangling) continue;
       const created = Date.parse(img.config.created ?? '') || img.loaded;
       if (!pruneMatches(f, created, img.config.config?.Labels)) continue;
-      const refs = dangling ? [img.id] : [...img.repoTags, ...img.repoDigests];
+      const refs = img.repoTags.length + img.repoDigests.length === 0 ? [img.id] : [...img.repoTags, ...img.repoDigests];
       for (const ref of refs) {
         try {
           deleted.push(...await this.removeImage(ref, { force: false, noprune: false }));

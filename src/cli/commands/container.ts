@@ -385,7 +385,7 @@ function startErrorStatus(err: unknown): number {
 
 /* --------------------------------------------------------- stream piping */
 
-function pipeOutput(stream: HijackedStream | { output: Readable }, ctx: Ctx, tty: boolean): Promise<void> {
+export function pipeOutput(stream: HijackedStream | { output: Readable }, ctx: Ctx, tty: boolean): Promise<void> {
   return new Promise((resolve) => {
     const out = stream.output;
     if (tty) {
@@ -403,7 +403,7 @@ function pipeOutput(stream: HijackedStream | { output: Readable }, ctx: Ctx, tty
   });
 }
 
-function forwardStdin(stream: HijackedStream, tty: boolean): () => void {
+export function forwardStdin(stream: HijackedStream, tty: boolean): () => void {
   const stdin = process.stdin;
   let raw = false;
   if (tty && stdin.isTTY) {
@@ -425,7 +425,7 @@ function forwardStdin(stream: HijackedStream, tty: boolean): () => void {
 
 const PROXY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-function proxySignals(client: EngineClient, id: string): () => void {
+export function proxySignals(client: EngineClient, id: string): () => void {
   const handlers = PROXY_SIGNALS.map((sig) => {
     const h = () => {
       client.containerKill(id, sig.slice(3)).catch(() => {});
@@ -438,7 +438,7 @@ function proxySignals(client: EngineClient, id: string): () => void {
   };
 }
 
-function monitorTty(client: EngineClient, id: string, resize: (h: number, w: number) => Promise<unknown>): () => void {
+export function monitorTty(client: EngineClient, id: string, resize: (h: number, w: number) => Promise<unknown>): () => void {
   if (!process.stdout.isTTY) return () => {};
   const doResize = () => {
     resize(process.stdout.rows || 24, process.stdout.columns || 80).catch(() => {});
