@@ -10,6 +10,7 @@ import { registerContainerRoutes } from './routes/containers.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerExecRoutes } from './routes/exec.js';
 import { registerContainerOpsRoutes } from './routes/container-ops.js';
+import { registerNetworkRoutes } from './routes/networks.js';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
@@ -28,6 +29,7 @@ export function buildRouter(): Router {
   registerImageRoutes(router);
   registerExecRoutes(router);
   registerContainerOpsRoutes(router);
+  registerNetworkRoutes(router);
   return router;
 }
 

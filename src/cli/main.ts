@@ -3,7 +3,7 @@ import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type Fl
 import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
 import { resolveHost } from '../client/resolve.js';
 
-type Group = 'container' | 'image' | 'system' | 'container-ops' | 'system-ops';
+type Group = 'container' | 'image' | 'system' | 'container-ops' | 'system-ops' | 'network';
 
 /** Top-level command → [module, command key in that module]. */
 const TOP: Record<string, [Group, string]> = {
@@ -35,6 +35,7 @@ const TOP: Record<string, [Group, string]> = {
   top: ['container-ops', 'top'],
   stats: ['container-ops', 'stats'],
   events: ['system-ops', 'events'],
+  port: ['network', 'port'],
 };
 
 /** Management subcommands that live in another module than their group's. */
@@ -98,6 +99,22 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
       tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
     },
   },
+  network: {
+    group: 'network', short: 'Manage networks',
+    subs: {
+      connect: 'network-connect', create: 'network-create', disconnect: 'network-disconnect', inspect: 'network-inspect',
+      ls: 'network-ls', list: 'network-ls', prune: 'network-prune', rm: 'network-rm', remove: 'network-rm',
+    },
+    docs: {
+      connect: 'Connect a container to a network',
+      create: 'Create a network',
+      disconnect: 'Disconnect a container from a network',
+      inspect: 'Display detailed information on one or more networks',
+      ls: 'List networks',
+      prune: 'Remove all unused networks',
+      rm: 'Remove one or more networks',
+    },
+  },
   system: {
     group: 'system', short: 'Manage Berth',
     subs: { info: 'info', events: 'events', prune: 'system-prune' },
@@ -131,6 +148,8 @@ function loadGroup(g: Group): Promise<{ commands: Record<string, CommandDef> }> 
       return import('./commands/container-ops.js');
     case 'system-ops':
       return import('./commands/system-ops.js');
+    case 'network':
+      return import('./commands/network.js');
   }
 }
 

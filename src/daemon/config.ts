@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../engine/network/manager.js';
 
 /** berthd settings: flags override /etc/berth/daemon.json, which overrides defaults. */
 export interface DaemonConfig {
@@ -9,6 +10,11 @@ export interface DaemonConfig {
   registryMirrors: string[];
   insecureRegistries: string[];
   debug: boolean;
+  /** Bridge networking; undefined with `--bridge none`. */
+  network?: NetworkConfig;
+  bridge?: string;
+  bip?: string;
+  addressPools?: Array<{ base: string; size: number }>;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -26,7 +32,10 @@ const USAGE = `Usage:	berthd [OPTIONS]
 A container engine that speaks the Docker Engine API
 
 Options:
+  -b, --bridge string             Interface of the default bridge network, or "none" (default "berth0")
+      --bip string                Gateway address and prefix of the default bridge (default "172.31.0.1/16")
       --config-file string        Daemon configuration file (default "/etc/berth/daemon.json")
+      --default-address-pool pool Pool for user-defined networks' subnets (base=CIDR,size=N)
       --data-root string          Root directory of persistent state (default "/var/lib/berth")
   -D, --debug                     Enable debug mode
   -H, --host list                 Daemon socket to listen on (default unix:///run/berth/berth.sock)
@@ -59,6 +68,9 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
       case '-h': case '--help': help = true; break;
       case '-H': case '--host': (flags.hosts ??= []).push(next()); break;
       case '--data-root': flags.dataRoot = next(); break;
+      case '-b': case '--bridge': flags.bridge = next(); break;
+      case '--bip': flags.bip = next(); break;
+      case '--default-address-pool': (flags.addressPools ??= []).push(parsePool(next())); break;
       case '--config-file': flags.configFile = next(); break;
       case '-p': case '--pidfile': flags.pidFile = next(); break;
       case '--registry-mirror': (flags.registryMirrors ??= []).push(next()); break;
@@ -71,6 +83,16 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
 }
 
 export function usage(): string { return USAGE; }
+
+/** `base=10.10.0.0/16,size=24` (the flag) or {base, size} (daemon.json). */
+export function parsePool(v: unknown): { base: string; size: number } {
+  if (typeof v === 'object' && v && 'base' in v) return { base: String((v as { base: unknown }).base), size: Number((v as { size?: unknown }).size ?? 24) };
+  const kv = Object.fromEntries(String(v).split(',').map((p) => p.split('=', 2) as [string, string]));
+  if (!kv.base || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(kv.base)) throw new UsageError(`invalid default address pool: ${String(v)}`);
+  const size = Number(kv.size ?? 24);
+  if (!Number.isInteger(size) || size < 8 || size > 30) throw new UsageError(`invalid default address pool size: ${String(v)}`);
+  return { base: kv.base, size };
+}
 
 /** Merge defaults, the JSON config file (if present) and flags. */
 export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
@@ -93,6 +115,19 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
     registryMirrors: flags.registryMirrors ?? list(file['registry-mirrors']) ?? [],
     insecureRegistries: flags.insecureRegistries ?? list(file['insecure-registries']) ?? [],
     debug: flags.debug ?? (file.debug === true),
+    network: networkConfig(flags, file),
+  };
+}
+
+function networkConfig(flags: Partial<DaemonConfig>, file: Record<string, unknown>): NetworkConfig | undefined {
+  const bridge = flags.bridge ?? (file.bridge as string | undefined) ?? DEFAULT_NETWORK_CONFIG.bridge;
+  if (bridge === 'none') return undefined;
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw new UsageError(`invalid bridge name: ${bridge}`);
+  const pools = flags.addressPools ?? (Array.isArray(file['default-address-pools']) ? (file['default-address-pools'] as unknown[]).map(parsePool) : undefined);
+  return {
+    bridge,
+    bip: flags.bip ?? (file.bip as string | undefined) ?? DEFAULT_NETWORK_CONFIG.bip,
+    pools: pools ?? DEFAULT_NETWORK_CONFIG.pools,
   };
 }
 

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     dataRoot: config.dataRoot,
     registryMirrors: config.registryMirrors,
     insecureRegistries: config.insecureRegistries,
+    network: config.network,
     engineVersion: ENGINE_VERSION,
     apiVersion: MAX_API_VERSION,
     minApiVersion: MIN_API_VERSION,

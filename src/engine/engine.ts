@@ -18,6 +18,7 @@ import { pushImage } from './distribution/push.js';
 import { createRuntime } from './runtime/index.js';
 import type { RuntimeApi } from './runtime/types.js';
 import type { ContainerRecord } from './containers/types.js';
+import { NetworkManager, type NetworkConfig } from './network/manager.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -29,6 +30,8 @@ export interface EngineConfig {
   minApiVersion: string;
   /** Where the daemon's own identity is kept (ID in /info). */
   runtime?: RuntimeApi;
+  /** Bridge networking; without it containers get a loopback-only namespace (tests of other parts). */
+  network?: NetworkConfig;
 }
 
 /**
@@ -42,6 +45,7 @@ export class Engine {
   readonly exec: ExecService;
   readonly distribution: Distribution;
   readonly runtime: RuntimeApi;
+  network?: NetworkManager;
   private readonly id: string;
 
   private constructor(readonly config: EngineConfig) {
@@ -59,11 +63,22 @@ export class Engine {
       runtime: this.runtime,
       events: this.events,
       buildSpec: specForContainer,
+      network: () => this.network,
       // A container of a force-deleted image held its layers; free them when it goes.
       onRemoved: async (rec) => {
         if (!this.images.get(rec.ImageID)) await this.images.releaseChain(rec.Layers ?? [], this.containerLayers());
       },
     });
+    if (config.network) {
+      this.network = new NetworkManager(join(root, 'network'), config.network, {
+        get: (ref) => this.containers.get(ref),
+        find: (id) => this.containers.store.find(id),
+        all: () => this.containers.list(),
+        save: (rec) => this.containers.store.save(rec),
+        isRunning: (rec) => this.containers.isRunning(rec),
+        dir: (id) => this.containers.dir(id),
+      });
+    }
     this.exec = new ExecService({
       containers: {
         get: (ref) => this.containers.get(ref),
@@ -87,6 +102,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.containers.detachAll();
+    this.network?.close();
     this.exec.detachAll();
     await this.events.flush();
   }
@@ -250,7 +266,7 @@ export class Engine {
       Images: this.images.list().length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'overlayfs snapshots'], ['Supports d_type', 'true']],
-      Plugins: { Volume: [], Network: ['none', 'host'], Authorization: null, Log: ['json-file'] },
+      Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true, SwapLimit: false, KernelMemory: false, KernelMemoryTCP: false,
       CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
       IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
@@ -289,7 +305,7 @@ export class Engine {
       InitBinary: '',
       ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
       SecurityOptions: [],
-      Warnings: ['WARNING: no bridge networking yet: containers get a private network namespace with loopback only'],
+      Warnings: this.network ? [] : ['WARNING: no bridge networking: containers get a private network namespace with loopback only'],
     };
   }
 

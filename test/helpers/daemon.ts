@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { copyFile, rm, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/util/paths.js';
+import { randomBytes } from 'node:crypto';
+import { NetworkManager } from '../../src/engine/network/manager.js';
 
 export const DOCKER_CLI = '/usr/local/bin/docker';
 
@@ -25,6 +27,9 @@ export interface TestDaemon {
   socket: string;
   host: string;
   pid: number;
+  /** This daemon's default bridge interface (never the system's berth0) and its subnet. */
+  bridge: string;
+  bip: string;
   /** Run `berth ARGS` (the bundled CLI) against this daemon. */
   berth(args: string[], opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunResult>;
   /** Run the real docker CLI against this daemon. */
@@ -88,12 +93,18 @@ async function waitForSocket(socket: string, child: ChildProcess, logFile: strin
 
 export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] } = {}): Promise<TestDaemon> {
   const root = mkdtempSync('/tmp/bt-');
+  // Own bridge, subnet and iptables chains per test daemon: parallel daemons and a system berthd never meet.
+  const tag = randomBytes(3).toString('hex');
+  const bridge = `bt-${tag}`;
+  const octet = 100 + (parseInt(tag.slice(0, 2), 16) % 150);
+  const bip = `10.${octet}.${parseInt(tag.slice(2, 4), 16)}.1/24`;
   const socket = join(root, 'berth.sock');
   const logFile = join(root, 'berthd.log');
   const host = `unix://${socket}`;
   const args = [
     ...daemonEntry(), '-H', host, '--data-root', join(root, DATA_ROOT), '--pidfile', join(root, 'berthd.pid'),
     '--config-file', join(root, 'daemon.json'),
+    '--bridge', bridge, '--bip', bip, '--default-address-pool', `base=10.${octet}.0.0/16,size=24`,
     ...(opts.mirror ? ['--registry-mirror', opts.mirror] : []),
     ...(opts.extraArgs ?? []),
   ];
@@ -112,7 +123,7 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
   delete env.DOCKER_CONTEXT;
 
   const daemon: TestDaemon = {
-    root, socket, host, dataRoot: DATA_ROOT,
+    root, socket, host, dataRoot: DATA_ROOT, bridge, bip,
     get pid() { return child.pid!; },
     berth: (a, o = {}) => run(process.execPath, [...cliEntry(), ...a], { input: o.input, timeoutMs: o.timeoutMs, env: { ...env, ...o.env } }),
     docker: (a, o = {}) => run(DOCKER_CLI, a, { input: o.input, timeoutMs: o.timeoutMs, env }),
@@ -131,10 +142,24 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
       // BERTH_TEST_LOG=<file>: keep the daemon's log for a post-mortem.
       if (process.env.BERTH_TEST_LOG) await copyFile(logFile, process.env.BERTH_TEST_LOG).catch(() => undefined);
       await cleanupRoot(join(root, DATA_ROOT));
+      await cleanupNetwork(join(root, DATA_ROOT), bridge);
       await rm(root, { recursive: true, force: true });
     },
   };
   return daemon;
+}
+
+/** The namespaces, bridges and iptables chains of this daemon, by their names (veths go with the namespaces). */
+export async function cleanupNetwork(dataRoot: string, bridge: string): Promise<void> {
+  let ids: string[] = [];
+  try { ids = readdirSync(join(dataRoot, 'containers')); } catch { /* none */ }
+  for (const id of ids) await run('ip', ['netns', 'del', NetworkManager.netnsName(id)]).catch(() => undefined);
+  let nets: Array<{ bridge?: string }> = [];
+  try { nets = JSON.parse(await readFile(join(dataRoot, 'network', 'networks.json'), 'utf8')); } catch { /* none */ }
+  for (const b of new Set([bridge, ...nets.map((n) => n.bridge).filter((x): x is string => !!x)])) {
+    await run('ip', ['link', 'del', b]).catch(() => undefined);
+  }
+  await NetworkManager.removeChains(bridge);
 }
 
 /** Kill the containers' shims and init processes this daemon started, unmount, remove cgroups. */

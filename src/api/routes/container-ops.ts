@@ -1,7 +1,7 @@
 /**
  * Container operations beyond the lifecycle: rename, pause/unpause, top, stats, and the prune
- * endpoints (`/containers/prune`, `/images/prune`, plus empty `/networks/prune` and `/build/prune`
- * answers so `docker system prune` works before networks and a build cache exist).
+ * endpoints (`/containers/prune`, `/images/prune`, plus an empty `/build/prune` answer so
+ * `docker system prune` works before a build cache exists).
  */
 import { InvalidParameterError } from '../../engine/errors.js';
 import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
@@ -50,7 +50,6 @@ export function registerContainerOpsRoutes(router: Router): void {
     sendJson(ctx.res, 200, await ctx.engine.pruneImages(filtersParam(ctx.query)));
   });
 
-  // No user-defined networks and no build cache yet: nothing to prune.
-  router.add('POST', '/networks/prune', (ctx) => sendJson(ctx.res, 200, { NetworksDeleted: [] }));
+  // No build cache yet: nothing to prune. (/networks/prune: routes/networks.ts)
   router.add('POST', '/build/prune', (ctx) => sendJson(ctx.res, 200, { CachesDeleted: [], SpaceReclaimed: 0 }));
 }

@@ -1,5 +1,6 @@
 import type { ContainerRecord } from '../../engine/containers/types.js';
 import { humanDuration } from '../../util/humanize.js';
+import { summaryPorts } from '../../engine/network/ports.js';
 
 /** `Up 2 minutes` / `Exited (0) 3 seconds ago` / `Created`, as dockerd renders State for listings. */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
@@ -30,12 +31,12 @@ export function containerSummary(rec: ContainerRecord, imageName: string) {
     ImageID: rec.ImageID,
     Command: command(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(rec.NetworkSettings?.Ports),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: rec.NetworkSettings?.Networks ?? {} },
     Mounts: [],
   };
 }
@@ -105,6 +106,7 @@ export function containerInspect(rec: ContainerRecord, dir: string, execIds: str
       LinkLocalIPv6PrefixLen: 0, Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
       EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '',
       IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
+      ...(rec.NetworkSettings ?? {}),
     },
   };
 }

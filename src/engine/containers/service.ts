@@ -16,6 +16,7 @@ import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
+import type { NetworkManager, SpecNetwork } from '../network/manager.js';
 
 /** What the container service needs from the image side. */
 export interface ImageLookup {
@@ -28,7 +29,7 @@ export interface ImageLookup {
 }
 
 /** Turns a container record into the OCI runtime spec (runtime/spec.ts behind it). */
-export type SpecBuilder = (rec: ContainerRecord, paths: { rootfs: string; dir: string }) => Promise<object> | object;
+export type SpecBuilder = (rec: ContainerRecord, paths: { rootfs: string; dir: string; network?: SpecNetwork }) => Promise<object> | object;
 
 /**
  * Per-container output hub: the shim connection's records and exit fan out from here to
@@ -61,6 +62,8 @@ export interface ContainerServiceOptions {
   events: EventBus;
   buildSpec: SpecBuilder;
   hostResolvConf?: string;
+  /** Bridge networking (engine/network); without it containers get a private loopback-only namespace. */
+  network?: () => NetworkManager | undefined;
   /** Called after a container is gone (its folder removed), e.g. to free layers of a deleted image. */
   onRemoved?: (rec: ContainerRecord) => Promise<void>;
 }
@@ -83,8 +86,12 @@ export class ContainerService {
     this.events = opts.events;
     this.buildSpec = opts.buildSpec;
     this.hostResolvConf = opts.hostResolvConf ?? '/etc/resolv.conf';
+    this.netHooks = opts.network;
     this.onRemoved = opts.onRemoved;
   }
+
+  private readonly netHooks?: () => NetworkManager | undefined;
+  private get network(): NetworkManager | undefined { return this.netHooks?.(); }
 
   // ---- lifecycle of the service ----
 
@@ -93,6 +100,7 @@ export class ContainerService {
     await mkdir(this.store.root, { recursive: true });
     const { leftovers } = await this.store.load();
     for (const id of leftovers) await rm(this.store.dir(id), { recursive: true, force: true });
+    await this.network?.init(this.store.all());
     for (const rec of this.store.all()) {
       if (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting') {
         await this.reattach(rec);
@@ -165,6 +173,7 @@ export class ContainerService {
     const dir = this.store.dir(id);
     try {
       const rec = normalizeCreate(body, { id, name, image, lowerDirs: this.images.lowerDirs(image) });
+      this.network?.onCreate(rec);
       await mkdir(join(dir, 'upper'), { recursive: true });
       await mkdir(join(dir, 'work'), { recursive: true });
       await mkdir(join(dir, 'rootfs'), { recursive: true });
@@ -214,7 +223,14 @@ export class ContainerService {
     const dir = this.store.dir(rec.Id);
     const rootfs = join(dir, 'rootfs');
     await ensureWorkingDir(rec, dir);
-    const spec = await this.buildSpec(rec, { rootfs, dir });
+    const network = await this.network?.setup(rec, dir);
+    let spec;
+    try {
+      spec = await this.buildSpec(rec, { rootfs, dir, network });
+    } catch (e) {
+      await this.network?.release(rec).catch(() => undefined);
+      throw e;
+    }
     const rotation = logRotation(rec.HostConfig);
     const hub = this.hub(rec.Id);
     hub.stdinClosed = false;
@@ -231,6 +247,7 @@ export class ContainerService {
       });
     } catch (e) {
       // As dockerd: a container that never ran stays "created"; the error and 127/126 are kept.
+      await this.network?.release(rec).catch(() => undefined);
       rec.State.Error = e instanceof Error ? e.message : String(e);
       rec.State.ExitCode = /executable file not found|no such file or directory/i.test(rec.State.Error) ? 127
         : /permission denied/i.test(rec.State.Error) ? 126 : 128;
@@ -281,6 +298,7 @@ export class ContainerService {
       ...rec.State, Status: 'exited', Pid: 0, ShimPid: 0,
       ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
     };
+    await this.network?.release(rec).catch(() => undefined);
     await this.store.save(rec);
     conn?.close();
     await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(() => undefined);
@@ -517,6 +535,7 @@ export class ContainerService {
     rec.State.Status = 'removing';
     const dir = this.store.dir(rec.Id);
     await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(() => undefined);
+    await this.network?.release(rec).catch(() => undefined);
     await this.store.delete(rec);
     this.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
     await this.onRemoved?.(rec).catch(() => undefined);

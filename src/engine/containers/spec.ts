@@ -7,7 +7,7 @@ import type { ContainerRecord } from './types.js';
  * The container record → OCI runtime spec. The rootfs is mounted by the shim after this runs,
  * so names in `User` are resolved from the topmost layer that has /etc/passwd.
  */
-export async function specForContainer(rec: ContainerRecord, paths: { rootfs: string; dir: string }): Promise<object> {
+export async function specForContainer(rec: ContainerRecord, paths: { rootfs: string; dir: string; network?: 'host' | 'none' | { path: string } }): Promise<object> {
   const etcRoot = [join(paths.dir, 'upper'), ...rec.LowerDirs].find((d) => existsSync(join(d, 'etc/passwd'))) ?? paths.rootfs;
   const spec = await buildSpec({
     id: rec.Id,
@@ -26,7 +26,7 @@ export async function specForContainer(rec: ContainerRecord, paths: { rootfs: st
       { source: join(paths.dir, 'hosts'), destination: '/etc/hosts' },
     ],
     shmSize: rec.HostConfig.ShmSize,
-    network: rec.HostConfig.NetworkMode === 'host' ? 'host' : 'private',
+    network: paths.network ?? (rec.HostConfig.NetworkMode === 'host' ? 'host' : 'private'),
   }, etcRoot);
   // The client's terminal size from create (API >= 1.42), so the first output already fits it.
   const size = rec.HostConfig.ConsoleSize as [number, number] | undefined;

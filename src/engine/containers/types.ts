@@ -68,6 +68,8 @@ export interface ContainerRecord {
   Config: ContainerConfig;
   HostConfig: HostConfig;
   NetworkingConfig?: unknown;
+  /** Endpoints, addresses and published ports (engine/network). */
+  NetworkSettings?: import('../network/types.js').ContainerNetworkSettings;
   State: ContainerState;
   RestartCount: number;
   /** Set by `docker stop`/`kill` so restart policies and unless-stopped know the user stopped it. */

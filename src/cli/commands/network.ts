@@ -1,0 +1,263 @@
+// network create/ls/inspect/rm/connect/disconnect/prune and port, as docker/cli prints them.
+import type { CommandDef, Ctx } from '../context.js';
+import { StatusError } from '../context.js';
+import type { ParsedFlags } from '../flags.js';
+import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, truncateID, writeFormatted, writeInspect } from './common.js';
+import { confirm, pruneFilters } from './container-ops.js';
+
+interface NetworkJson {
+  Name: string; Id: string; Created: string; Driver: string; Scope: string; Internal: boolean; EnableIPv6: boolean;
+  Labels: Record<string, string> | null; IPAM: { Config: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> | null };
+}
+
+/** KEY=VALUE list flags (--label, --opt) → a map. */
+function kvList(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i < 0) out[item] = '';
+    else out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const subnets = f.subnet as string[];
+  const gateways = f.gateway as string[];
+  const ranges = f['ip-range'] as string[];
+  if (gateways.length > subnets.length || ranges.length > subnets.length) {
+    throw new StatusError(1, 'Error response from daemon: a gateway or an ip range needs a subnet');
+  }
+  const config = subnets.map((s, i) => ({
+    Subnet: s, ...(gateways[i] ? { Gateway: gateways[i] } : {}), ...(ranges[i] ? { IPRange: ranges[i] } : {}),
+  }));
+  const client = await ctx.client();
+  const r = await client.json<{ Id: string; Warning?: string }>('POST', '/networks/create', {
+    body: {
+      Name: p.args[0], Driver: (f.driver as string) || 'bridge', Internal: f.internal as boolean, Attachable: f.attachable as boolean,
+      EnableIPv6: f.ipv6 as boolean, IPAM: { Driver: (f['ipam-driver'] as string) || 'default', Config: config, Options: kvList(f['ipam-opt'] as string[]) },
+      Options: kvList(f.opt as string[]), Labels: kvList(f.label as string[]),
+    },
+  });
+  if (r.Warning) ctx.err.write(`${r.Warning}\n`);
+  ctx.out.write(`${r.Id}\n`);
+  return 0;
+}
+
+class NetworkContext {
+  constructor(private readonly n: NetworkJson, private readonly trunc: boolean) {}
+  get ID() { return this.trunc ? truncateID(this.n.Id) : this.n.Id; }
+  get Name() { return this.n.Name; }
+  get Driver() { return this.n.Driver; }
+  get Scope() { return this.n.Scope; }
+  get IPv6() { return String(this.n.EnableIPv6); }
+  get Internal() { return String(this.n.Internal); }
+  get CreatedAt() { return this.n.Created; }
+  get Labels() { return Object.entries(this.n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','); }
+  Label(name: string) { return this.n.Labels?.[name] ?? ''; }
+  toJSON() {
+    return { CreatedAt: this.CreatedAt, Driver: this.Driver, ID: this.ID, IPv6: this.IPv6, Internal: this.Internal, Labels: this.Labels, Name: this.Name, Scope: this.Scope };
+  }
+}
+
+async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const client = await ctx.client();
+  const filters = pruneFilters(f.filter as string[]);
+  const list = await client.json<NetworkJson[]>('GET', '/networks', { query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {} });
+  list.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+  if (f.quiet) {
+    for (const n of list) ctx.out.write(`${f['no-trunc'] ? n.Id : truncateID(n.Id)}\n`);
+    return 0;
+  }
+  writeFormatted(ctx.out, (f.format as string) || 'table', 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
+    list.map((n) => new NetworkContext(n, !f['no-trunc'])), { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', CreatedAt: 'CREATED AT', Labels: 'LABELS' });
+  return 0;
+}
+
+async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const items: unknown[] = [];
+  const errs: string[] = [];
+  for (const name of p.args) {
+    try {
+      items.push(await client.json('GET', `/networks/${encodeURIComponent(name)}`));
+    } catch (e) {
+      errs.push(errorText(e));
+    }
+  }
+  writeInspect(ctx.out, items, p.flags.format as string);
+  if (errs.length) throw new StatusError(1, errs.join('\n'));
+  return 0;
+}
+
+async function eachArg(ctx: Ctx, names: string[], fn: (n: string) => Promise<unknown>, echo: boolean): Promise<number> {
+  const errs: string[] = [];
+  for (const n of names) {
+    try {
+      await fn(n);
+      if (echo) ctx.out.write(`${n}\n`);
+    } catch (e) {
+      errs.push(errorText(e));
+    }
+  }
+  if (errs.length) throw new StatusError(1, errs.join('\n'));
+  return 0;
+}
+
+async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  return eachArg(ctx, p.args, async (n) => {
+    try {
+      await client.empty('DELETE', `/networks/${encodeURIComponent(n)}`);
+    } catch (e) {
+      if (p.flags.force && (e as { statusCode?: number }).statusCode === 404) return;
+      throw e;
+    }
+  }, true);
+}
+
+async function runConnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const client = await ctx.client();
+  const ip = f.ip as string;
+  await client.empty('POST', `/networks/${encodeURIComponent(p.args[0])}/connect`, {
+    body: { Container: p.args[1], EndpointConfig: { Aliases: (f.alias as string[]).length ? f.alias : null, IPAMConfig: ip ? { IPv4Address: ip } : null } },
+  });
+  return 0;
+}
+
+async function runDisconnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  await client.empty('POST', `/networks/${encodeURIComponent(p.args[0])}/disconnect`, { body: { Container: p.args[1], Force: p.flags.force as boolean } });
+  return 0;
+}
+
+/** The network part of `network prune` and `system prune`: the deleted names, Docker's block. */
+export async function pruneNetworks(ctx: Ctx, filters: Record<string, string[]>): Promise<string> {
+  const client = await ctx.client();
+  const r = await client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', {
+    query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {},
+  });
+  const names = r.NetworksDeleted ?? [];
+  return names.length ? `Deleted Networks:\n${names.join('\n')}\n` : '';
+}
+
+async function runPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const filters = pruneFilters(p.flags.filter as string[]);
+  if (!(p.flags.force as boolean) && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) {
+    return 0;
+  }
+  const out = await pruneNetworks(ctx, filters);
+  if (out) ctx.out.write(out + '\n');
+  return 0;
+}
+
+interface PortMapJson { [key: string]: Array<{ HostIp: string; HostPort: string }> | null }
+
+async function runPort(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const c = await client.json<{ NetworkSettings: { Ports: PortMapJson | null } }>('GET', `/containers/${encodeURIComponent(p.args[0])}/json`);
+  const ports = c.NetworkSettings?.Ports ?? {};
+  const fmt = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
+  if (p.args[1]) {
+    let [port, proto = 'tcp'] = p.args[1].split('/');
+    proto = proto.toLowerCase();
+    const list = ports[`${port}/${proto}`];
+    if (!list || list.length === 0) throw new StatusError(1, `Error: No public port '${port}/${proto}' published for ${p.args[0]}`);
+    for (const b of list) ctx.out.write(`${fmt(b)}\n`);
+    return 0;
+  }
+  const keys = Object.keys(ports).sort((a, b) => {
+    const [pa, ta] = a.split('/');
+    const [pb, tb] = b.split('/');
+    return Number(pa) - Number(pb) || (ta < tb ? -1 : ta > tb ? 1 : 0);
+  });
+  for (const k of keys) for (const b of ports[k] ?? []) ctx.out.write(`${k} -> ${fmt(b)}\n`);
+  return 0;
+}
+
+const FILTER = { name: 'filter', short: 'f', type: 'list' as const, typeName: 'filter', usage: 'Provide filter values (e.g. "driver=bridge")' };
+
+export const commands: Record<string, CommandDef> = {
+  'network-create': {
+    spec: {
+      use: '[OPTIONS] NETWORK', short: 'Create a network', minArgs: 1, maxArgs: 1,
+      flags: [
+        { name: 'attachable', type: 'bool', usage: 'Enable manual container attachment' },
+        { name: 'driver', short: 'd', type: 'string', def: 'bridge', usage: 'Driver to manage the Network' },
+        { name: 'gateway', type: 'list', typeName: 'strings', usage: 'IPv4 or IPv6 Gateway for the master subnet' },
+        { name: 'internal', type: 'bool', usage: 'Restrict external access to the network' },
+        { name: 'ip-range', type: 'list', typeName: 'strings', usage: 'Allocate container ip from a sub-range' },
+        { name: 'ipam-driver', type: 'string', def: 'default', usage: 'IP Address Management Driver' },
+        { name: 'ipam-opt', type: 'list', typeName: 'map', usage: 'Set IPAM driver specific options' },
+        { name: 'ipv6', type: 'bool', usage: 'Enable or disable IPv6 networking' },
+        { name: 'label', type: 'list', typeName: 'list', usage: 'Set metadata on a network' },
+        { name: 'opt', short: 'o', type: 'list', typeName: 'map', usage: 'Set driver specific options' },
+        { name: 'subnet', type: 'list', typeName: 'strings', usage: 'Subnet in CIDR format that represents a network segment' },
+      ],
+    },
+    run: runCreate,
+  },
+  'network-ls': {
+    spec: {
+      use: '[OPTIONS]', short: 'List networks', maxArgs: 0,
+      flags: [
+        FILTER,
+        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        { name: 'no-trunc', type: 'bool', usage: 'Do not truncate the output' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display network IDs' },
+      ],
+    },
+    run: runLs,
+  },
+  'network-inspect': {
+    spec: {
+      use: '[OPTIONS] NETWORK [NETWORK...]', short: 'Display detailed information on one or more networks', minArgs: 1,
+      flags: [
+        { name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE },
+        { name: 'verbose', short: 'v', type: 'bool', usage: 'Verbose output for diagnostics' },
+      ],
+    },
+    run: runInspect,
+  },
+  'network-rm': {
+    spec: {
+      use: 'NETWORK [NETWORK...]', short: 'Remove one or more networks', minArgs: 1,
+      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Do not error if the network does not exist' }],
+    },
+    run: runRm,
+  },
+  'network-connect': {
+    spec: {
+      use: '[OPTIONS] NETWORK CONTAINER', short: 'Connect a container to a network', minArgs: 2, maxArgs: 2,
+      flags: [
+        { name: 'alias', type: 'list', typeName: 'strings', usage: 'Add network-scoped alias for the container' },
+        { name: 'ip', type: 'string', usage: 'IPv4 address (e.g., "172.30.100.104")' },
+      ],
+    },
+    run: runConnect,
+  },
+  'network-disconnect': {
+    spec: {
+      use: '[OPTIONS] NETWORK CONTAINER', short: 'Disconnect a container from a network', minArgs: 2, maxArgs: 2,
+      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Force the container to disconnect from a network' }],
+    },
+    run: runDisconnect,
+  },
+  'network-prune': {
+    spec: {
+      use: '[OPTIONS]', short: 'Remove all unused networks', maxArgs: 0,
+      flags: [
+        { name: 'filter', type: 'list', typeName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
+        { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+      ],
+    },
+    run: runPrune,
+  },
+  port: {
+    spec: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliases: ['container port', 'port'], flags: [], minArgs: 1, maxArgs: 2 },
+    run: runPort,
+  },
+};

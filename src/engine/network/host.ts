@@ -1,0 +1,102 @@
+/**
+ * The host side of networking: `ip -batch` and `iptables-restore --noflush`, one process per
+ * batch (container start latency is benchmarked). Node cannot enter namespaces itself (see
+ * NODE-NOTES §0.10), so everything inside a container's network namespace goes through
+ * `ip -n <name>`.
+ */
+import { spawn } from 'node:child_process';
+import { SystemError } from '../errors.js';
+
+export interface CmdResult { code: number; stdout: string; stderr: string }
+
+export function runCmd(cmd: string, args: string[], input?: string): Promise<CmdResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Run `ip [-n netns] [-force] -batch -` with these lines; throws with ip's message on failure. */
+export async function ipBatch(lines: string[], opts: { netns?: string; force?: boolean } = {}): Promise<CmdResult> {
+  if (lines.length === 0) return { code: 0, stdout: '', stderr: '' };
+  const args = [...(opts.netns ? ['-n', opts.netns] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];
+  const r = await runCmd('ip', args, lines.join('\n') + '\n');
+  if (r.code !== 0 && !opts.force) throw new SystemError(`ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  return r;
+}
+
+/** A serial queue: iptables-restore transactions and ip batches never interleave. */
+export class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(fn, fn);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}
+
+export interface RuleSet { nat: string[]; filter: string[] }
+
+/** Apply rule lines (`-A …`, `-I …`, `-D …`, `:CHAIN - [0:0]`) with one iptables-restore --noflush. */
+export async function iptablesRestore(rules: RuleSet, opts: { ignoreErrors?: boolean } = {}): Promise<void> {
+  let text = '';
+  for (const table of ['nat', 'filter'] as const) {
+    if (rules[table].length) text += `*${table}\n${rules[table].join('\n')}\nCOMMIT\n`;
+  }
+  if (!text) return;
+  const r = await runCmd('iptables-restore', ['--noflush', '-w'], text);
+  if (r.code !== 0 && !opts.ignoreErrors) throw new SystemError(`iptables-restore: ${r.stderr.trim() || `exit ${r.code}`}`);
+}
+
+/** Deleting rules one transaction at a time: a rule already gone must not keep the others. */
+export async function iptablesDelete(rules: RuleSet): Promise<void> {
+  const r = await runCmd('iptables-restore', ['--noflush', '-w'], toText(rules));
+  if (r.code === 0) return;
+  for (const table of ['nat', 'filter'] as const) {
+    for (const line of rules[table]) {
+      await runCmd('iptables-restore', ['--noflush', '-w'], `*${table}\n${line}\nCOMMIT\n`);
+    }
+  }
+}
+
+function toText(rules: RuleSet): string {
+  let text = '';
+  for (const table of ['nat', 'filter'] as const) {
+    if (rules[table].length) text += `*${table}\n${rules[table].join('\n')}\nCOMMIT\n`;
+  }
+  return text;
+}
+
+/** `iptables-save -t <table>` lines. */
+export async function iptablesSave(table: 'nat' | 'filter'): Promise<string[]> {
+  const r = await runCmd('iptables-save', ['-t', table]);
+  if (r.code !== 0) throw new SystemError(`iptables-save: ${r.stderr.trim()}`);
+  return r.stdout.split('\n');
+}
+
+/** IPv4 routes and addresses of the host, to keep new subnets off networks already there. */
+export async function hostIpv4Prefixes(): Promise<string[]> {
+  const r = await runCmd('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
+  const out: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const dst = line.trim().split(/\s+/)[0];
+    if (!dst || dst === 'default' || /^(local|broadcast|unreachable|prohibit|blackhole|multicast)$/.test(dst)) {
+      const m = /^(?:local|broadcast)\s+(\S+)/.exec(line.trim());
+      if (m && !m[1].startsWith('127.')) out.push(m[1].includes('/') ? m[1] : `${m[1]}/32`);
+      continue;
+    }
+    out.push(dst.includes('/') ? dst : `${dst}/32`);
+  }
+  return out;
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return (await runCmd('ip', ['link', 'show', 'dev', name])).code === 0;
+}

@@ -1,0 +1,56 @@
+/** Network records and the network part of container records, in the Engine API's shapes. */
+import type { IpamState } from './ipam.js';
+
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: 'bridge' | 'host' | 'null';
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet: string; Gateway: string; IPRange?: string }> };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  /** private: the bridge interface and the address plan (stripped from API views) */
+  bridge?: string;
+  ipam?: IpamState;
+}
+
+export interface EndpointSettings {
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
+  Links: string[] | null;
+  Aliases: string[] | null;
+  MacAddress: string;
+  DriverOpts: Record<string, string> | null;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  DNSNames: string[] | null;
+}
+
+export type PortMapJson = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+
+/** rec.NetworkSettings: what inspect shows (merged over the defaults by the view). */
+export interface ContainerNetworkSettings {
+  Networks: Record<string, EndpointSettings>;
+  Ports: PortMapJson;
+  SandboxID: string;
+  /** the network namespace path while running */
+  SandboxKey: string;
+  Bridge: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+  EndpointID: string;
+}

@@ -1,0 +1,198 @@
+/**
+ * Networking against a real berthd (its own bridge, subnet and iptables chains, never the system's
+ * berth0): addresses on the default bridge, container-to-container traffic, -p with DNAT and the
+ * loopback proxy, `port`, clean-up after rm -f, user-defined networks with DNS names and aliases,
+ * network rm of a network in use, and a daemon restart that keeps addresses and published ports.
+ * Traffic goes only to loopback, the host's own address and containers on this daemon's bridges.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
+import { run, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { NetworkManager } from '../../src/engine/network/manager.js';
+
+let registry: Awaited<ReturnType<typeof startRegistry>>;
+let d: TestDaemon;
+let bridge = '';
+let chain = '';
+
+before(async () => {
+  registry = await startRegistry();
+  await pushFixtures(registry.host, ['busybox']);
+  d = await startDaemon({ mirror: `http://${registry.host}` });
+  bridge = d.bridge;
+  chain = new NetworkManager('/nonexistent', { bridge, bip: d.bip, pools: [] }, undefined as never).chainNat;
+  const r = await d.docker(['pull', 'busybox']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+after(async () => {
+  const all = await d?.docker(['ps', '-aq']).catch(() => undefined);
+  const ids = all?.stdout.split('\n').filter(Boolean) ?? [];
+  if (ids.length) await d.docker(['rm', '-f', ...ids]).catch(() => undefined);
+  for (const n of ['bt-net-a', 'bt-net-b']) await d?.docker(['network', 'rm', n]).catch(() => undefined);
+  await d?.stop();
+  await registry?.stop();
+  // Nothing of this daemon may remain: bridge, chains, namespaces.
+  const links = await run('ip', ['-o', 'link', 'show']);
+  assert.ok(!links.stdout.includes(`${bridge}:`), `bridge ${bridge} left behind`);
+  const rules = await run('iptables-save', []);
+  assert.ok(!rules.stdout.includes(chain), `chain ${chain} left behind`);
+});
+
+const HTTPD = 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www';
+
+async function ok(p: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
+  const r = await p;
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout.trim();
+}
+
+async function get(url: string): Promise<string> {
+  const r = await run('curl', ['-s', '--max-time', '5', url]);
+  return r.stdout;
+}
+
+function hostAddress(): string | undefined {
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    if (name.startsWith('bt-') || name.startsWith('berth') || name.startsWith('veth') || name.startsWith('docker')) continue;
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+test('default bridge: an address, the gateway, /etc/hosts; containers reach each other by IP', async () => {
+  await ok(d.docker(['run', '-d', '--name', 'web1', 'busybox', 'sh', '-c', HTTPD]));
+  const ip = await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web1']));
+  const [prefix] = d.bip.split('.').slice(0, 3).join('.').split('/');
+  assert.ok(ip.startsWith(`${prefix}.`), `${ip} not in ${d.bip}`);
+  const ns = JSON.parse(await ok(d.berth(['inspect', '-f', '{{json .NetworkSettings}}', 'web1'])));
+  assert.equal(ns.Gateway, d.bip.split('/')[0]);
+  assert.equal(ns.IPPrefixLen, 24);
+  assert.match(ns.MacAddress, /^02:42:/);
+  assert.equal(ns.Networks.bridge.IPAddress, ip);
+  assert.match(ns.SandboxKey, /^\/run\/netns\/berth-/);
+  // From another container, with both CLIs.
+  assert.match(await ok(d.docker(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${ip}:8080/`])), /hello from/);
+  const out = await ok(d.berth(['run', '--rm', 'busybox', 'sh', '-c', `ping -c1 -W2 ${ip} >/dev/null && cat /etc/hosts && ip route`]));
+  assert.match(out, new RegExp(`default via ${d.bip.split('/')[0].replace(/\./g, '\\.')}`));
+  assert.match(out, /\d+\.\d+\.\d+\.\d+\t[0-9a-f]{12}\n/);
+  await ok(d.docker(['rm', '-f', 'web1']));
+});
+
+test('-p 0:8080 and -p 127.0.0.1:HOST:8080: DNAT, the loopback proxy, port, ps; rules and veths gone after rm -f', async () => {
+  const id = await ok(d.docker(['run', '-d', '--name', 'pub', '-p', '0:8080', '-p', '127.0.0.1::8080/udp', 'busybox', 'sh', '-c', HTTPD]));
+  const mapping = await ok(d.docker(['port', 'pub', '8080']));
+  const m = /^0\.0\.0\.0:(\d+)$/.exec(mapping);
+  assert.ok(m, mapping);
+  const port = m[1];
+  assert.equal(await ok(d.berth(['port', 'pub', '8080/tcp'])), `0.0.0.0:${port}`);
+  const all = await ok(d.berth(['port', 'pub']));
+  assert.match(all, new RegExp(`^8080/tcp -> 0\\.0\\.0\\.0:${port}\\n8080/udp -> 127\\.0\\.0\\.1:\\d+$`));
+  assert.match(await ok(d.docker(['ps', '--format', '{{.Ports}}', '-f', 'name=pub'])), new RegExp(`0\\.0\\.0\\.0:${port}->8080/tcp`));
+  const inspect = JSON.parse(await ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'pub'])));
+  assert.deepEqual(inspect['8080/tcp'], [{ HostIp: '0.0.0.0', HostPort: port }]);
+  // Loopback (proxy) and the host's own address (DNAT from OUTPUT).
+  assert.match(await get(`http://127.0.0.1:${port}/`), /hello from/);
+  const addr = hostAddress();
+  if (addr) assert.match(await get(`http://${addr}:${port}/`), /hello from/);
+  const nat = await run('iptables-save', ['-t', 'nat']);
+  assert.ok(nat.stdout.includes(`--dport ${port} -j DNAT`), nat.stdout);
+  const veth = NetworkManager.vethName(id, JSON.parse(await ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.bridge.NetworkID}}', 'pub']))));
+  assert.equal((await run('ip', ['link', 'show', veth])).code, 0);
+
+  await ok(d.docker(['rm', '-f', 'pub']));
+  const after = await run('iptables-save', ['-t', 'nat']);
+  assert.ok(!after.stdout.includes(`--dport ${port} -j DNAT`), after.stdout);
+  assert.notEqual((await run('ip', ['link', 'show', veth])).code, 0, 'veth left behind');
+  assert.ok(!(await run('ip', ['netns', 'list'])).stdout.includes(NetworkManager.netnsName(id)), 'netns left behind');
+  assert.equal(await get(`http://127.0.0.1:${port}/`), '');
+});
+
+test('-P publishes the exposed ports; -p HOST:CONTAINER with a taken port fails with a message', async () => {
+  await ok(d.docker(['run', '-d', '--name', 'puball', '--expose', '8080', '-P', 'busybox', 'sh', '-c', HTTPD]));
+  const port = (await ok(d.docker(['port', 'puball', '8080']))).split(':').pop()!;
+  assert.match(await get(`http://127.0.0.1:${port}/`), /hello from/);
+  const r = await d.docker(['run', '-d', '--name', 'clash', '-p', `${port}:8080`, 'busybox', 'true']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /port is already allocated/);
+  await ok(d.docker(['rm', '-f', 'puball', 'clash']));
+});
+
+test('user-defined network: names and aliases resolve through the embedded DNS; network rm in use is 409', async () => {
+  const netId = await ok(d.berth(['network', 'create', '--label', 'purpose=test', 'bt-net-a']));
+  assert.match(netId, /^[0-9a-f]{64}$/);
+  const ls = await ok(d.docker(['network', 'ls']));
+  assert.match(ls, /NETWORK ID\s+NAME\s+DRIVER\s+SCOPE/);
+  assert.match(ls, new RegExp(`${netId.slice(0, 12)}\\s+bt-net-a\\s+bridge\\s+local`));
+  assert.match(await ok(d.berth(['network', 'ls'])), /bt-net-a\s+bridge\s+local/);
+  const dup = await d.docker(['network', 'create', 'bt-net-a']);
+  assert.notEqual(dup.code, 0);
+  assert.match(dup.stderr, /network with name bt-net-a already exists/);
+
+  await ok(d.docker(['run', '-d', '--name', 'db', '--network', 'bt-net-a', '--network-alias', 'database', 'busybox', 'sh', '-c', HTTPD]));
+  const dbIp = await ok(d.docker(['inspect', '-f', '{{(index .NetworkSettings.Networks "bt-net-a").IPAddress}}', 'db']));
+  assert.match(dbIp, /^\d+\.\d+\.\d+\.\d+$/);
+  for (const cli of ['docker', 'berth'] as const) {
+    const out = await ok(d[cli](['run', '--rm', '--network', 'bt-net-a', 'busybox', 'sh', '-c', 'nslookup db; nslookup database; wget -qO- http://database:8080/']));
+    assert.ok(out.split(dbIp).length >= 3, out);
+    assert.match(out, /hello from/);
+  }
+  const resolv = await ok(d.docker(['run', '--rm', '--network', 'bt-net-a', 'busybox', 'cat', '/etc/resolv.conf']));
+  const gw = await ok(d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bt-net-a']));
+  assert.match(resolv, new RegExp(`nameserver ${gw.replace(/\./g, '\\.')}`));
+  const inspect = JSON.parse(await ok(d.berth(['network', 'inspect', 'bt-net-a'])));
+  assert.equal(inspect[0].Name, 'bt-net-a');
+  assert.equal(inspect[0].Labels.purpose, 'test');
+  assert.equal(Object.values<{ Name: string }>(inspect[0].Containers)[0].Name, 'db');
+
+  const rm = await d.docker(['network', 'rm', 'bt-net-a']);
+  assert.notEqual(rm.code, 0);
+  assert.match(rm.stderr, /has active endpoints/);
+  const status = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'DELETE', '--unix-socket', d.socket, 'http://d/v1.45/networks/bt-net-a']);
+  assert.equal(status.stdout, '409');
+
+  // connect / disconnect a running container on the default bridge
+  await ok(d.docker(['run', '-d', '--name', 'client', 'busybox', 'sleep', '60']));
+  await ok(d.berth(['network', 'connect', '--alias', 'cli', 'bt-net-a', 'client']));
+  assert.match(await ok(d.docker(['exec', 'client', 'wget', '-qO-', `http://${dbIp}:8080/`])), /hello from/);
+  await ok(d.docker(['network', 'disconnect', 'bt-net-a', 'client']));
+  await ok(d.docker(['rm', '-f', 'db', 'client']));
+  assert.equal(await ok(d.berth(['network', 'rm', 'bt-net-a'])), 'bt-net-a');
+  assert.notEqual((await run('ip', ['link', 'show', `berth-${netId.slice(0, 9)}`])).code, 0, 'bridge left behind');
+  // prune takes unused networks only
+  await ok(d.docker(['network', 'create', '--subnet', '10.254.77.0/24', 'bt-net-b']));
+  assert.equal(await ok(d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bt-net-b'])), '10.254.77.1');
+  assert.match(await ok(d.berth(['network', 'prune', '-f'])), /Deleted Networks:\nbt-net-b/);
+});
+
+test('--network none and host; container:<name> shares the namespace', async () => {
+  const none = await ok(d.docker(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']));
+  assert.ok(!none.includes('eth0'), none);
+  const host = await ok(d.docker(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']));
+  assert.ok(host.includes(bridge), host);
+  await ok(d.docker(['run', '-d', '--name', 'nsowner', 'busybox', 'sh', '-c', HTTPD]));
+  const out = await ok(d.docker(['run', '--rm', '--network', 'container:nsowner', 'busybox', 'wget', '-qO-', 'http://127.0.0.1:8080/']));
+  assert.match(out, /hello from/);
+  await ok(d.docker(['rm', '-f', 'nsowner']));
+});
+
+test('daemon restart keeps a running container\'s address, published port and reachability', async () => {
+  await ok(d.docker(['run', '-d', '--name', 'keep', '-p', '0:8080', 'busybox', 'sh', '-c', HTTPD]));
+  const ip = await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'keep']));
+  const port = (await ok(d.docker(['port', 'keep', '8080']))).split(':').pop()!;
+  assert.match(await get(`http://127.0.0.1:${port}/`), /hello from/);
+  await d.kill('SIGTERM');
+  await d.restart();
+  assert.equal(await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'keep'])), ip);
+  assert.equal((await ok(d.docker(['port', 'keep', '8080']))).split(':').pop(), port);
+  assert.match(await get(`http://127.0.0.1:${port}/`), /hello from/);
+  const addr = hostAddress();
+  if (addr) assert.match(await get(`http://${addr}:${port}/`), /hello from/);
+  assert.match(await ok(d.docker(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${ip}:8080/`])), /hello from/);
+  // A new container does not get the kept address.
+  const other = await ok(d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0']));
+  assert.ok(!other.includes(`${ip}/`), other);
+  await ok(d.docker(['rm', '-f', 'keep']));
+});
