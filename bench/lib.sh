@@ -21,6 +21,10 @@ T=""
 PORT=""
 DOCKERD_PID=""
 BERTHD_PID=""
+# The bench berthd's own default bridge: a name and /24 of its own, beside a system berthd's berth0.
+BERTH_BRIDGE="bb-$$"
+BERTH_BRIDGE=${BERTH_BRIDGE:0:15}
+BERTH_BIP="10.$((200 + $$ % 50)).$(($$ % 250)).1/24"
 BERTH_CLI=""
 BERTH_WHY=""
 DOCKER_WHY=""
@@ -264,7 +268,7 @@ bench_berth_start() {
     make -s -C "$ROOT/native/shim" >"$T/shim-build.log" 2>&1 \
       || { BERTH_WHY="make -C native/shim failed: $(tail -n 3 "$T/shim-build.log")"; return 1; }
   fi
-  log "starting berthd (own socket and data root)"
+  log "starting berthd (own socket, data root, bridge $BERTH_BRIDGE $BERTH_BIP)"
   # An empty own config file (not /etc/berth/daemon.json); `{}` rather than /dev/null, which berthd
   # rejects as invalid JSON.
   echo '{}' >"$T/berth-daemon.json"
@@ -274,6 +278,7 @@ bench_berth_start() {
     --pidfile "$T/berthd.pid" \
     --config-file "$T/berth-daemon.json" \
     --registry-mirror "http://127.0.0.1:$PORT" \
+    --bridge "$BERTH_BRIDGE" --bip "$BERTH_BIP" \
     >"$T/berthd.log" 2>&1 </dev/null &
   BERTHD_PID=$!
   local i
@@ -303,6 +308,14 @@ bench_berth_stop() {
   # and makes the shim clean up and unmount).
   # shellcheck disable=SC2046
   kill_wait 10 $(pids_of_mine berth-shim)
+  # Our own bridge and iptables chains (never the system's berth0), by name.
+  ip link del "$BERTH_BRIDGE" 2>/dev/null || true
+  local chain="BERTH-${BERTH_BRIDGE^^}"
+  iptables-save -t nat 2>/dev/null | grep -E -- "^-A (PREROUTING|OUTPUT|POSTROUTING) .*-j ${chain}(-POST)?\$" | sed 's/^-A/-D/' \
+    | while read -r rule; do eval "iptables -t nat $rule" 2>/dev/null || true; done
+  iptables -D FORWARD -j "${chain}-FWD" 2>/dev/null || true
+  for c in "$chain" "${chain}-POST"; do iptables -t nat -F "$c" 2>/dev/null; iptables -t nat -X "$c" 2>/dev/null; done
+  iptables -F "${chain}-FWD" 2>/dev/null; iptables -X "${chain}-FWD" 2>/dev/null || true
   # A shim that had to be SIGKILLed leaves its container in crun's state dir: delete ours by ID.
   local c id
   for c in "$T"/b/containers/*/; do

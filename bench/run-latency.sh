@@ -26,8 +26,9 @@
 # images (scripts/fixtures), a dockerd with its own socket/data root/exec root/containerd/cgroup
 # parent using that registry as its Docker Hub mirror, a berthd likewise, podman with its own
 # root/runroot/registries.conf. All of it is stopped by PID, unmounted and removed on exit.
-# Docker's default bridge is disabled (--bridge none) while Berth has no networking: containers on
-# both get only a loopback interface.
+# Docker's default bridge is disabled (--bridge none); berthd runs with its own default bridge (a
+# name and /24 of its own), so every berth container gets a netns, a veth and an address: berth
+# pays for networking that docker does not in this comparison.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -180,7 +181,7 @@ echo "  docker : CLI $("$DOCKER_CLI" --version | awk '{print $3}' | tr -d ,) -> 
 echo "  berth  : $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo ?)$(cd "$ROOT" && git diff --quiet HEAD -- src native 2>/dev/null || echo '+dirty') (dist built $(date -u -r "$ROOT/dist/berth.mjs" +%FT%TZ 2>/dev/null || echo never)), node $(node --version), $(ver crun --version)"
 [ -z "$PODMAN_BIN" ] || echo "  podman : $(ver "$PODMAN_BIN" --version)"
 echo "  registry: 127.0.0.1:$PORT (loopback, Docker Hub mirror for all engines)"
-echo "  networking: docker runs with --bridge none (containers get loopback only), as Berth has no networking yet; podman with netns=none"
+echo "  networking: berth containers get a veth on berthd's own bridge; docker runs with --bridge none (loopback only); podman with netns=none"
 echo
 for e in docker berth podman; do   # engines not measured at all: one line each
   [ -n "${WHY[$e]:-}" ] && echo "  $e: not measured: $(echo "${WHY[$e]}" | tr '\n' ' ' | cut -c1-200)"
