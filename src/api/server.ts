@@ -11,6 +11,7 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerExecRoutes } from './routes/exec.js';
 import { registerContainerOpsRoutes } from './routes/container-ops.js';
 import { registerNetworkRoutes } from './routes/networks.js';
+import { registerVolumeRoutes } from './routes/volumes.js';
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
@@ -30,6 +31,7 @@ export function buildRouter(): Router {
   registerExecRoutes(router);
   registerContainerOpsRoutes(router);
   registerNetworkRoutes(router);
+  registerVolumeRoutes(router);
   return router;
 }
 

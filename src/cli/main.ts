@@ -3,7 +3,7 @@ import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type Fl
 import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
 import { resolveHost } from '../client/resolve.js';
 
-type Group = 'container' | 'image' | 'system' | 'container-ops' | 'system-ops' | 'network';
+type Group = 'container' | 'image' | 'system' | 'container-ops' | 'system-ops' | 'network' | 'volume';
 
 /** Top-level command → [module, command key in that module]. */
 const TOP: Record<string, [Group, string]> = {
@@ -99,6 +99,17 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
       tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
     },
   },
+  volume: {
+    group: 'volume', short: 'Manage volumes',
+    subs: { create: 'create', inspect: 'inspect', ls: 'ls', list: 'ls', prune: 'prune', rm: 'rm', remove: 'rm' },
+    docs: {
+      create: 'Create a volume',
+      inspect: 'Display detailed information on one or more volumes',
+      ls: 'List volumes',
+      prune: 'Remove unused local volumes',
+      rm: 'Remove one or more volumes',
+    },
+  },
   network: {
     group: 'network', short: 'Manage networks',
     subs: {
@@ -150,6 +161,8 @@ function loadGroup(g: Group): Promise<{ commands: Record<string, CommandDef> }> 
       return import('./commands/system-ops.js');
     case 'network':
       return import('./commands/network.js');
+    case 'volume':
+      return import('./commands/volume.js');
   }
 }
 

@@ -19,6 +19,8 @@ import { createRuntime } from './runtime/index.js';
 import type { RuntimeApi } from './runtime/types.js';
 import type { ContainerRecord } from './containers/types.js';
 import { NetworkManager, type NetworkConfig } from './network/manager.js';
+import { VolumeService } from './volumes/service.js';
+import { ContainerMounts } from './volumes/mounts.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -46,6 +48,7 @@ export class Engine {
   readonly distribution: Distribution;
   readonly runtime: RuntimeApi;
   network?: NetworkManager;
+  readonly volumes: VolumeService;
   private readonly id: string;
 
   private constructor(readonly config: EngineConfig) {
@@ -68,6 +71,12 @@ export class Engine {
       onRemoved: async (rec) => {
         if (!this.images.get(rec.ImageID)) await this.images.releaseChain(rec.Layers ?? [], this.containerLayers());
       },
+    });
+    this.volumes = new VolumeService(join(root, 'volumes'), this.events);
+    this.containers.mounts = new ContainerMounts(this.volumes, {
+      get: (ref) => this.containers.get(ref),
+      list: () => this.containers.list(),
+      isRunning: (rec) => this.containers.isRunning(rec),
     });
     if (config.network) {
       this.network = new NetworkManager(join(root, 'network'), config.network, {
@@ -96,6 +105,7 @@ export class Engine {
     await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
     const engine = new Engine(config);
     await engine.images.init();
+    await engine.volumes.init();
     await engine.containers.init();
     return engine;
   }

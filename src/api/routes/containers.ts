@@ -8,7 +8,7 @@ import { frame, STDERR, STDOUT } from '../../util/stdcopy.js';
 import { pumpSession, streamContentType, writeHijackHead } from '../hijack.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
 
-const CONTAINER_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label']);
+const CONTAINER_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label', 'volume']);
 
 export function registerContainerRoutes(router: Router): void {
   router.add('POST', '/containers/create', async (ctx) => {
@@ -84,7 +84,7 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.add('DELETE', '/containers/{id}', async (ctx) => {
-    await ctx.engine.containers.remove(ctx.params[0], { force: boolParam(ctx.query, 'force') });
+    await ctx.engine.containers.remove(ctx.params[0], { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
     ctx.res.writeHead(204).end();
   });
 
@@ -164,6 +164,7 @@ function matchesFilters(c: ContainerRecord, filters: Map<string, string[]>): boo
           const have = c.Config.Labels?.[k];
           return have !== undefined && (val === undefined || have === val);
         }
+        case 'volume': return (c.MountPoints ?? []).some((m) => m.Name === v || m.Source === v || m.Destination === v);
         default: throw new InvalidParameterError(`invalid filter '${key}'`);
       }
     });

@@ -57,11 +57,11 @@ export function registerSystemRoutes(router: Router): void {
     }
   });
 
-  router.add('GET', '/system/df', (ctx) => {
+  router.add('GET', '/system/df', async (ctx) => {
     const containers = ctx.engine.containers.list().map((c) => ({
       ...containerSummary(c, ctx.engine.imageDisplayName(c)), SizeRw: 0, SizeRootFs: 0,
     }));
-    sendJson(ctx.res, 200, { ...ctx.engine.diskUsage(ctx.version), Containers: containers, Volumes: [], BuildCache: [] });
+    sendJson(ctx.res, 200, { ...ctx.engine.diskUsage(ctx.version), Containers: containers, Volumes: await ctx.engine.volumes.usage(), BuildCache: [] });
   });
 
   router.add('GET', '/plugins', (ctx) => sendJson(ctx.res, 200, []));

@@ -1,6 +1,7 @@
 import type { ContainerRecord } from '../../engine/containers/types.js';
 import { humanDuration } from '../../util/humanize.js';
 import { summaryPorts } from '../../engine/network/ports.js';
+import { publicMounts } from './mounts.js';
 
 /** `Up 2 minutes` / `Exited (0) 3 seconds ago` / `Created`, as dockerd renders State for listings. */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
@@ -37,7 +38,7 @@ export function containerSummary(rec: ContainerRecord, imageName: string) {
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
     NetworkSettings: { Networks: rec.NetworkSettings?.Networks ?? {} },
-    Mounts: [],
+    Mounts: publicMounts(rec.MountPoints),
   };
 }
 
@@ -96,7 +97,7 @@ export function containerInspect(rec: ContainerRecord, dir: string, execIds: str
         WorkDir: `${dir}/work`,
       },
     },
-    Mounts: [],
+    Mounts: publicMounts(rec.MountPoints),
     Config: {
       ...rec.Config,
       ExposedPorts: rec.Config.ExposedPorts,

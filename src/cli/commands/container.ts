@@ -3,6 +3,7 @@ import type { ContainerCreateBody, ContainerSummary, EngineClient, HijackedStrea
 import type { Readable } from 'node:stream';
 import { StdDemuxer } from '../../util/stdcopy.js';
 import { commitCommand } from './commit.js';
+import { MountFlagError, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
@@ -215,12 +216,7 @@ async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<CreateResult
   else if (p.changed.has('entrypoint')) entrypoint = [''];
 
   const tty = f.tty as boolean;
-  const binds: string[] = [];
-  const volumes: Record<string, object> = {};
-  for (const v of f.volume as string[]) {
-    if (v.includes(':')) binds.push(v);
-    else volumes[v] = {};
-  }
+  const { binds, volumes } = splitVolumeFlags(f.volume as string[]);
   const tmpfs: Record<string, string> = {};
   for (const t of f.tmpfs as string[]) {
     const i = t.indexOf(':');
@@ -242,16 +238,12 @@ async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<CreateResult
     return { Name: name, Soft: soft, Hard: hard ?? soft };
   });
   const mounts = (f.mount as string[]).map((m) => {
-    const o: Record<string, unknown> = { Type: 'volume' };
-    for (const kv of m.split(',')) {
-      const [k, v = 'true'] = kv.split('=');
-      const key = k.trim().toLowerCase();
-      if (key === 'type') o.Type = v;
-      else if (key === 'source' || key === 'src') o.Source = v;
-      else if (key === 'target' || key === 'destination' || key === 'dst') o.Target = v;
-      else if (key === 'readonly' || key === 'ro') o.ReadOnly = v !== 'false' && v !== '0';
+    try {
+      return parseMountFlag(m);
+    } catch (e) {
+      if (!(e instanceof MountFlagError)) throw e;
+      throw new StatusError(125, `invalid argument "${m}" for "--mount" flag: ${e.message}\nSee '${PROG} ${isRun ? 'run' : 'create'} --help'.`);
     }
-    return o;
   });
   const network = (f.network as string) || 'default';
   const hostConfig: Record<string, unknown> = {

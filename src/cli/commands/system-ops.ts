@@ -112,6 +112,10 @@ async function runSystemPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
   step(...await pruneContainers(client, filters));
   const nets = await client.networksPrune(filters);
   if (nets.NetworksDeleted?.length) step(0, `Deleted Networks:\n${nets.NetworksDeleted.map((n) => n + '\n').join('')}`);
+  if (p.flags.volumes) {
+    const { pruneVolumes } = await import('./volume.js');
+    step(...await pruneVolumes(ctx, filters, false));
+  }
   step(...await pruneImages(client, all, filters));
   const cache = await client.buildPrune({ ...filters, ...(all ? {} : {}) });
   if (cache.CachesDeleted?.length) step(cache.SpaceReclaimed ?? 0, `Deleted build cache objects:\n${cache.CachesDeleted.map((c) => c + '\n').join('')}`);

@@ -136,7 +136,7 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     Env: env,
     Cmd: cmd,
     Image: body.Image,
-    Volumes: body.Volumes ?? img.Volumes ?? null,
+    Volumes: body.Volumes || img.Volumes ? { ...(img.Volumes ?? {}), ...(body.Volumes ?? {}) } : null,
     WorkingDir: body.WorkingDir || img.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: null,

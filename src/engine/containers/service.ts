@@ -17,6 +17,7 @@ import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
+import type { ContainerMounts } from '../volumes/mounts.js';
 
 /** What the container service needs from the image side. */
 export interface ImageLookup {
@@ -66,6 +67,8 @@ export interface ContainerServiceOptions {
   network?: () => NetworkManager | undefined;
   /** Called after a container is gone (its folder removed), e.g. to free layers of a deleted image. */
   onRemoved?: (rec: ContainerRecord) => Promise<void>;
+  /** Volumes, binds and tmpfs (engine/volumes/mounts.ts); set by the engine. */
+  mounts?: ContainerMounts;
 }
 
 export class ContainerService {
@@ -78,6 +81,7 @@ export class ContainerService {
   private readonly buildSpec: SpecBuilder;
   private readonly hostResolvConf: string;
   private readonly onRemoved?: (rec: ContainerRecord) => Promise<void>;
+  mounts?: ContainerMounts;
 
   constructor(opts: ContainerServiceOptions) {
     this.store = new ContainerStore(opts.root);
@@ -88,6 +92,7 @@ export class ContainerService {
     this.hostResolvConf = opts.hostResolvConf ?? '/etc/resolv.conf';
     this.netHooks = opts.network;
     this.onRemoved = opts.onRemoved;
+    this.mounts = opts.mounts;
   }
 
   private readonly netHooks?: () => NetworkManager | undefined;
@@ -171,18 +176,23 @@ export class ContainerService {
       throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     const dir = this.store.dir(id);
+    let created: ContainerRecord | undefined;
     try {
       const rec = normalizeCreate(body, { id, name, image, lowerDirs: this.images.lowerDirs(image) });
       this.network?.onCreate(rec);
       await mkdir(join(dir, 'upper'), { recursive: true });
       await mkdir(join(dir, 'work'), { recursive: true });
       await mkdir(join(dir, 'rootfs'), { recursive: true });
+      await this.mounts?.create(rec, dir, { ...rec.HostConfig, Volumes: rec.Config.Volumes });
+      created = rec;
       await this.writeEtcFiles(rec, dir);
       await this.store.save(rec);
+      this.mounts?.created(rec);
       this.events.publish('container', 'create', id, this.attrs(rec));
       return { Id: id, Warnings: [] };
     } catch (e) {
       this.store.releaseName(name, id);
+      if (created) await this.mounts?.removed(created, true).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
@@ -223,6 +233,7 @@ export class ContainerService {
     const dir = this.store.dir(rec.Id);
     const rootfs = join(dir, 'rootfs');
     await ensureWorkingDir(rec, dir);
+    await this.mounts?.beforeStart(rec);
     const network = await this.network?.setup(rec, dir);
     let spec;
     try {
@@ -253,7 +264,7 @@ export class ContainerService {
         : /permission denied/i.test(rec.State.Error) ? 126 : 128;
       if (rec.State.Status !== 'created') rec.State.Status = 'exited';
       await this.store.save(rec);
-      if (rec.HostConfig.AutoRemove) await this.removeNow(rec).catch(() => undefined);
+      if (rec.HostConfig.AutoRemove) await this.removeNow(rec, true).catch(() => undefined);
       throw isBerthError(e) ? e : new SystemError(rec.State.Error, e);
     }
     rec.State = {
@@ -302,10 +313,12 @@ export class ContainerService {
     await this.store.save(rec);
     conn?.close();
     await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(() => undefined);
+    await this.mounts?.afterStop(rec).catch(() => undefined);
     this.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(status.exitCode) });
     hub.emit('exit', status);
     if (rec.HostConfig.AutoRemove) {
-      await this.removeNow(rec).catch(() => undefined);
+      // As dockerd, --rm takes the anonymous volumes too.
+      await this.removeNow(rec, true).catch(() => undefined);
       return;
     }
     if (this.shouldRestartAfterExit(rec)) {
@@ -512,7 +525,7 @@ export class ContainerService {
 
   // ---- remove ----
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.store.get(ref);
     if (this.isRunning(rec)) {
       if (!opts.force) {
@@ -526,10 +539,10 @@ export class ContainerService {
       if (!this.store.find(rec.Id)) return; // AutoRemove got there first
     }
     if (rec.State.Status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
-    await this.removeNow(rec);
+    await this.removeNow(rec, !!opts.volumes);
   }
 
-  private async removeNow(rec: ContainerRecord): Promise<void> {
+  private async removeNow(rec: ContainerRecord, removeVolumes = false): Promise<void> {
     if (!this.store.find(rec.Id)) return;
     // In memory only, to turn away a concurrent start or rm; the removal itself is one rename.
     rec.State.Status = 'removing';
@@ -538,6 +551,7 @@ export class ContainerService {
     await this.network?.release(rec).catch(() => undefined);
     await this.store.delete(rec);
     this.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
+    await this.mounts?.removed(rec, removeVolumes).catch(() => undefined);
     await this.onRemoved?.(rec).catch(() => undefined);
     const hub = this.hubs.get(rec.Id);
     if (hub) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSpec } from '../runtime/spec.js';
+import { applyUserMounts } from '../volumes/mounts.js';
 import type { ContainerRecord } from './types.js';
 
 /**
@@ -28,6 +29,7 @@ export async function specForContainer(rec: ContainerRecord, paths: { rootfs: st
     shmSize: rec.HostConfig.ShmSize,
     network: paths.network ?? (rec.HostConfig.NetworkMode === 'host' ? 'host' : 'private'),
   }, etcRoot);
+  applyUserMounts(spec, rec.MountPoints);
   // The client's terminal size from create (API >= 1.42), so the first output already fits it.
   const size = rec.HostConfig.ConsoleSize as [number, number] | undefined;
   const proc = spec.process as { consoleSize?: { height: number; width: number } } | undefined;

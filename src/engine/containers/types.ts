@@ -1,4 +1,5 @@
 /** Container records as the engine keeps them; shapes follow the Engine API's where they overlap. */
+import type { MountPoint } from '../volumes/types.js';
 
 /** Docker's container Config (the create body's top level, minus HostConfig/NetworkingConfig). */
 export interface ContainerConfig {
@@ -76,6 +77,8 @@ export interface ContainerRecord {
   StoppedByUser?: boolean;
   /** Top-first lowerdirs of the image, fixed at create. */
   LowerDirs: string[];
+  /** Volumes, binds and tmpfs mounts, fixed at create (engine/volumes/mounts.ts). */
+  MountPoints?: MountPoint[];
   /** Chain IDs of the image's layers (bottom first): they stay while the container exists. */
   Layers: string[];
 }

@@ -1,0 +1,35 @@
+import { InvalidParameterError } from '../../engine/errors.js';
+import type { CreateVolumeRequest } from '../../engine/volumes/service.js';
+import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
+import { compareVersions } from '../version.js';
+
+/** /volumes: create, list, inspect, remove, prune (dockerd's api/server/router/volume). */
+export function registerVolumeRoutes(router: Router): void {
+  router.add('POST', '/volumes/create', async (ctx) => {
+    const body = (await ctx.json<CreateVolumeRequest>()) ?? {};
+    if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('invalid JSON: volume create options must be an object');
+    for (const f of ['Name', 'Driver'] as const) {
+      if (body[f] !== undefined && body[f] !== null && typeof body[f] !== 'string') throw new InvalidParameterError(`invalid JSON: field ${f} must be a string`);
+    }
+    for (const f of ['DriverOpts', 'Labels'] as const) {
+      const v = body[f];
+      if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new InvalidParameterError(`invalid JSON: field ${f} must be an object`);
+    }
+    sendJson(ctx.res, 201, await ctx.engine.volumes.create(body));
+  });
+
+  router.add('GET', '/volumes', (ctx) => {
+    sendJson(ctx.res, 200, { Volumes: ctx.engine.volumes.list(filtersParam(ctx.query)), Warnings: [] });
+  });
+
+  router.add('POST', '/volumes/prune', async (ctx) => {
+    sendJson(ctx.res, 200, await ctx.engine.volumes.prune(filtersParam(ctx.query), compareVersions(ctx.version, '1.42') >= 0));
+  });
+
+  router.add('GET', '/volumes/{name}', (ctx) => sendJson(ctx.res, 200, ctx.engine.volumes.get(ctx.params[0])));
+
+  router.add('DELETE', '/volumes/{name}', async (ctx) => {
+    await ctx.engine.volumes.remove(ctx.params[0], { force: boolParam(ctx.query, 'force') });
+    ctx.res.writeHead(204).end();
+  });
+}

@@ -1,0 +1,204 @@
+// Volume commands: volume create, ls, inspect, rm, prune (docker/cli's cli/command/volume).
+import type { CommandDef, Ctx } from '../context.js';
+import { StatusError } from '../context.js';
+import type { ParsedFlags } from '../flags.js';
+import { humanSize } from '../../util/units.js';
+import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, writeFormatted, writeInspect } from './common.js';
+import { confirm, pruneFilters } from './container-ops.js';
+
+interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Labels: Record<string, string> | null;
+  Scope: string;
+  Options: Record<string, string> | null;
+}
+
+/** `k=v` list → object, as docker's --label and --opt (a bare key gets ""). */
+function keyValues(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    out[i >= 0 ? item.slice(0, i) : item] = i >= 0 ? item.slice(i + 1) : '';
+  }
+  return out;
+}
+
+async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const flagName = p.flags.name as string;
+  const argName = p.args[0];
+  if (flagName && argName && flagName !== argName) {
+    throw new StatusError(1, `conflicting options: cannot specify a volume-name through both --name and as a positional arg`);
+  }
+  const client = await ctx.client();
+  const v = await client.json<Volume>('POST', '/volumes/create', {
+    body: {
+      Name: argName || flagName || '',
+      Driver: (p.flags.driver as string) || 'local',
+      DriverOpts: keyValues(p.flags.opt as string[]),
+      Labels: keyValues(p.flags.label as string[]),
+    },
+  });
+  ctx.out.write(v.Name + '\n');
+  return 0;
+}
+
+/** The fields `volume ls --format` offers (docker/cli's volumeContext). */
+class VolumeRow {
+  constructor(private readonly v: Volume) {}
+  get Name(): string { return this.v.Name; }
+  get Driver(): string { return this.v.Driver; }
+  get Scope(): string { return this.v.Scope; }
+  get Mountpoint(): string { return this.v.Mountpoint; }
+  get Labels(): string {
+    return Object.entries(this.v.Labels ?? {}).map(([k, val]) => `${k}=${val}`).join(',');
+  }
+  Label(name: string): string { return (this.v.Labels ?? {})[name] ?? ''; }
+  get Links(): string { return 'N/A'; }
+  get Size(): string { return 'N/A'; }
+  toJSON() {
+    return { Availability: 'N/A', Driver: this.Driver, Group: 'N/A', Labels: this.Labels, Links: this.Links, Mountpoint: this.Mountpoint, Name: this.Name, Scope: this.Scope, Size: this.Size, Status: 'N/A' };
+  }
+}
+
+async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const filters = pruneFilters(p.flags.filter as string[]);
+  const r = await client.json<{ Volumes: Volume[] | null }>('GET', '/volumes', {
+    query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : undefined,
+  });
+  const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
+  const format = (p.flags.format as string) || (p.flags.quiet ? '{{.Name}}' : 'table');
+  if (format === 'json') {
+    for (const v of vols) ctx.out.write(JSON.stringify(new VolumeRow(v).toJSON()) + '\n');
+    return 0;
+  }
+  writeFormatted(ctx.out, format, '{{.Driver}}\t{{.Name}}', vols.map((v) => new VolumeRow(v)), {
+    Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE',
+  });
+  return 0;
+}
+
+async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const items: unknown[] = [];
+  const errors: string[] = [];
+  for (const n of p.args) {
+    try {
+      items.push(await client.json<Volume>('GET', `/volumes/${encodeURIComponent(n)}`));
+    } catch (e) {
+      errors.push(errorText(e));
+    }
+  }
+  writeInspect(ctx.out, items, p.flags.format as string);
+  if (errors.length) throw new StatusError(1, errors.join('\n'));
+  return 0;
+}
+
+async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const client = await ctx.client();
+  const errs: string[] = [];
+  for (const n of p.args) {
+    try {
+      await client.empty('DELETE', `/volumes/${encodeURIComponent(n)}`, { query: p.flags.force ? { force: '1' } : undefined });
+      ctx.out.write(n + '\n');
+    } catch (e) {
+      errs.push(errorText(e));
+    }
+  }
+  if (errs.length) throw new StatusError(1, errs.join('\n'));
+  return 0;
+}
+
+/** The volume part of `volume prune` and `system prune --volumes`: [space, output]. */
+export async function pruneVolumes(ctx: Ctx, filters: Record<string, string[]>, all: boolean): Promise<[number, string]> {
+  const client = await ctx.client();
+  const f = { ...filters };
+  if (all) f.all = ['true'];
+  const r = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', {
+    query: Object.keys(f).length ? { filters: JSON.stringify(f) } : undefined,
+  });
+  const names = r.VolumesDeleted ?? [];
+  if (!names.length) return [0, ''];
+  return [r.SpaceReclaimed ?? 0, `Deleted Volumes:\n${names.map((n) => n + '\n').join('')}`];
+}
+
+async function runPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const filters = pruneFilters(p.flags.filter as string[]);
+  const all = p.flags.all as boolean || (filters.all ?? []).some((v) => v === 'true' || v === '1');
+  const what = all ? 'all local volumes' : 'anonymous local volumes';
+  if (!(p.flags.force as boolean) && !(await confirm(ctx, `WARNING! This will remove ${what} not used by at least one container.\nAre you sure you want to continue?`))) {
+    return 0;
+  }
+  const [space, output] = await pruneVolumes(ctx, filters, all);
+  if (output) ctx.out.write(output + '\n');
+  ctx.out.write(`Total reclaimed space: ${humanSize(space)}\n`);
+  return 0;
+}
+
+const FILTER = { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: "Provide filter values (e.g. 'dangling=true')" } as const;
+
+export const commands: Record<string, CommandDef> = {
+  create: {
+    spec: {
+      use: '[OPTIONS] [VOLUME]',
+      short: 'Create a volume',
+      flags: [
+        { name: 'driver', short: 'd', type: 'string', def: 'local', usage: 'Specify volume driver name' },
+        { name: 'label', type: 'list', usage: 'Set metadata for a volume' },
+        { name: 'name', type: 'string', usage: 'Specify volume name', hidden: true },
+        { name: 'opt', short: 'o', type: 'list', typeName: 'map', usage: 'Set driver specific options' },
+      ],
+      maxArgs: 1,
+    },
+    run: runCreate,
+  },
+  ls: {
+    spec: {
+      use: '[OPTIONS]',
+      short: 'List volumes',
+      aliases: ['volume ls', 'volume list'],
+      flags: [
+        { ...FILTER },
+        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display volume names' },
+      ],
+      maxArgs: 0,
+    },
+    run: runLs,
+  },
+  inspect: {
+    spec: {
+      use: '[OPTIONS] VOLUME [VOLUME...]',
+      short: 'Display detailed information on one or more volumes',
+      flags: [{ name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE }],
+      minArgs: 1,
+    },
+    run: runInspect,
+  },
+  rm: {
+    spec: {
+      use: '[OPTIONS] VOLUME [VOLUME...]',
+      short: 'Remove one or more volumes',
+      aliases: ['volume rm', 'volume remove'],
+      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Force the removal of one or more volumes' }],
+      minArgs: 1,
+    },
+    run: runRm,
+  },
+  prune: {
+    spec: {
+      use: '[OPTIONS]',
+      short: 'Remove unused local volumes',
+      flags: [
+        { name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused volumes, not just anonymous ones' },
+        { name: 'filter', type: 'list', typeName: 'filter', usage: "Provide filter values (e.g. 'label=<label>')" },
+        { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+      ],
+      maxArgs: 0,
+    },
+    run: runPrune,
+  },
+};
