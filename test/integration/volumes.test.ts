@@ -227,3 +227,24 @@ test('volumes survive a daemon restart; a container started after it still sees 
   await ok(['volume', 'rm', 'durable']);
   assert.equal(await ok(['volume', 'ls', '-q']), '');
 });
+
+test('driver options: a tmpfs-backed local volume is mounted while used; --volumes-from shares mounts; docker system df lists volumes', async () => {
+  await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=2m', 'tmpvol'], 'docker');
+  const [v] = JSON.parse(await ok(['volume', 'inspect', 'tmpvol'], 'docker'));
+  assert.deepEqual(v.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' });
+  const out = await ok(['run', '--rm', '-v', 'tmpvol:/t', 'busybox', 'sh', '-c', 'mount | grep " /t "; echo hi > /t/x; cat /t/x'], 'docker');
+  assert.match(out, /^tmpfs on \/t type tmpfs \(rw,.*size=2048k/);
+  assert.match(out, /hi\n$/);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  assert.ok(!mounts.includes(v.Mountpoint), 'unmounted once no running container uses it');
+  await ok(['volume', 'rm', 'tmpvol'], 'docker');
+
+  await ok(['create', '--name', 'datasrc', '-v', 'from-vol:/shared', '-v', '/anon', 'busybox', 'true']);
+  assert.equal(await ok(['run', '--rm', '--volumes-from', 'datasrc:ro', 'busybox', 'sh', '-c', 'ls -d /shared /anon && ! touch /shared/x 2>/dev/null && echo ro'], 'docker'), '/anon\n/shared\nro\n');
+  const df = await ok(['system', 'df', '-v'], 'docker');
+  assert.match(df, /Local Volumes space usage:/);
+  assert.match(df, /from-vol\s+1\s+/);
+  await ok(['rm', '-v', 'datasrc']);
+  await ok(['volume', 'rm', 'from-vol']);
+  assert.equal(await ok(['volume', 'ls', '-q']), '');
+});
