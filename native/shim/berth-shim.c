@@ -42,6 +42,8 @@
  * EXEC MODE (--exec-process FILE; docker exec)
  *   berth-shim --id CONTAINER_ID --bundle EXECDIR --runtime BIN --log "" --socket EXECDIR/shim.sock
  *              --exit EXECDIR/exit.json --exec-process EXECDIR/process.json [--stdin] [--tty]
+ *              [--console-size ROWS,COLS]  (TTY: set on the terminal the moment the runtime hands
+ *              it over; crun applies process.consoleSize only after the process may have run)
  *   Runs "<runtime> [--root R] exec --detach --pid-file EXECDIR/container.pid --process FILE
  *   [--console-socket EXECDIR/console.sock] <id>" on GO, in the running container CONTAINER_ID.
  *   No rootfs is mounted, no "delete" is run and nothing is unmounted; --log "" writes no log
@@ -551,6 +553,22 @@ static int recv_console_fd(void) {
 }
 
 static int pty_master = -1;
+static unsigned short o_console_rows, o_console_cols;
+
+/*
+ * Take the terminal from the console socket and give it the client's size at once. Called as soon
+ * as the runtime connects (crun is still running then): crun applies process.consoleSize itself
+ * only after the process may have started, so without this a quick `stty size` could see 0x0.
+ */
+static void take_console(void) {
+  if (pty_master >= 0 || console_lfd < 0) return;
+  pty_master = recv_console_fd();
+  close(console_lfd); console_lfd = -1; unlink(console_path);
+  if (pty_master >= 0 && o_console_rows && o_console_cols) {
+    struct winsize ws = {.ws_row = o_console_rows, .ws_col = o_console_cols};
+    ioctl(pty_master, TIOCSWINSZ, &ws);
+  }
+}
 
 static void runtime_done(int status) {
   runtime_pid = -1;
@@ -562,8 +580,7 @@ static void runtime_done(int status) {
     if (fd >= 0) close(fd);
     if (n > 0) { b[n] = 0; init_pid = (pid_t)atoi(b); }
     if (init_pid > 0 && o_tty) {
-      pty_master = recv_console_fd();
-      close(console_lfd); console_lfd = -1; unlink(console_path);
+      take_console();
       if (pty_master < 0) {
         kill(init_pid, SIGKILL);
         const char *m = "berth-shim: did not receive the container's terminal from the runtime";
@@ -731,7 +748,7 @@ int main(int argc, char **argv) {
       {"socket", 1, 0, 's'}, {"exit", 1, 0, 'e'}, {"stdin", 0, 0, 'I'}, {"lower", 1, 0, 'L'},
       {"upper", 1, 0, 'U'}, {"work", 1, 0, 'W'}, {"target", 1, 0, 'T'}, {"mount-cwd", 1, 0, 'C'},
       {"cgroup", 1, 0, 'g'}, {"log-max-size", 1, 0, 'M'}, {"log-max-files", 1, 0, 'F'}, {"runtime-root", 1, 0, 'R'}, {"tty", 0, 0, 't'},
-      {"exec-process", 1, 0, 'X'}, {0, 0, 0, 0}};
+      {"exec-process", 1, 0, 'X'}, {"console-size", 1, 0, 'Z'}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -753,6 +770,11 @@ int main(int argc, char **argv) {
     case 'R': o_root = optarg; break;
     case 't': o_tty = 1; break;
     case 'X': o_exec_process = optarg; break;
+    case 'Z': {
+      unsigned r = 0, c = 0;
+      if (sscanf(optarg, "%u,%u", &r, &c) == 2 && r <= 65535 && c <= 65535) { o_console_rows = (unsigned short)r; o_console_cols = (unsigned short)c; }
+      break;
+    }
     default: usage();
     }
   }
@@ -830,6 +852,8 @@ int main(int argc, char **argv) {
     if (st == ST_RUNNING && out_rd >= 0) { pf[np].fd = out_rd; pf[np].events = POLLIN; i_out = np++; }
     if (st == ST_RUNNING && err_rd >= 0) { pf[np].fd = err_rd; pf[np].events = POLLIN; i_err = np++; }
     if (in_wr >= 0 && stdin_buf.len) { pf[np].fd = in_wr; pf[np].events = POLLOUT; i_in = np++; }
+    int i_con = -1;
+    if (st == ST_STARTING && o_tty && console_lfd >= 0 && pty_master < 0) { pf[np].fd = console_lfd; pf[np].events = POLLIN; i_con = np++; }
     i_cl = np;
     int want_in = stdin_buf.len < STDIN_CAP;
     for (int i = 0; i < nclients; i++) {
@@ -870,6 +894,7 @@ int main(int argc, char **argv) {
         nclients++;
       }
     }
+    if (i_con >= 0 && (pf[i_con].revents & POLLIN)) take_console();
     if (i_in >= 0 && pf[i_in].revents) flush_stdin();
     if (i_out >= 0 && pf[i_out].revents && out_rd >= 0) pump(&out_rd, 1);
     if (i_err >= 0 && pf[i_err].revents && err_rd >= 0) pump(&err_rd, 2);

@@ -101,7 +101,10 @@ for (const cli of ['docker', 'berth'] as const) {
 
     test('-it: a terminal of the client\'s size', async () => {
       const cmd = cli === 'docker' ? DOCKER_CLI : `${process.execPath} ${cliPath()}`;
-      const r = await run('script', ['-qec', `stty cols 77 rows 22; ${cmd} exec -it ex sh -c 'stty size; tty'`, '/dev/null'],
+      // crun 1.8 applies an exec's consoleSize only after the process may already run (the shim
+      // sets it the moment it gets the terminal, the CLI's resize follows): a command that asks
+      // at its very first instruction can still see 0x0, so ask after a moment, as a shell does.
+      const r = await run('script', ['-qec', `stty cols 77 rows 22; ${cmd} exec -it ex sh -c 'sleep 0.2; stty size; tty'`, '/dev/null'],
         { env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host } });
       assert.equal(r.code, 0, r.stdout + r.stderr);
       const out = r.stdout.replaceAll('^@', '');

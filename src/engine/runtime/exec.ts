@@ -13,7 +13,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemError } from '../errors.js';
 import { connectUnix, ShimClient } from './shimconn.js';
-import { spawnShim, translateStartError, waitClose } from './index.js';
+import { consoleSizeArgs, spawnShim, translateStartError, waitClose } from './index.js';
 import type { ExecRequest, ShimConnection, StartResult } from './types.js';
 
 export const EXEC_SOCKET = 'shim.sock';
@@ -46,7 +46,7 @@ function alive(pid: number): boolean {
 }
 
 export async function startExec(req: ExecRequest, rt: ExecRuntime): Promise<{ result: StartResult; conn: ShimConnection }> {
-  const proc = req.process as { args?: string[]; terminal?: boolean };
+  const proc = req.process as { args?: string[]; terminal?: boolean; consoleSize?: { height: number; width: number } };
   proc.terminal = req.tty;
   await mkdir(req.dir, { recursive: true, mode: 0o700 });
   const processFile = join(req.dir, EXEC_PROCESS_FILE);
@@ -56,7 +56,7 @@ export async function startExec(req: ExecRequest, rt: ExecRuntime): Promise<{ re
     '--socket', sock, '--exit', join(req.dir, EXEC_EXIT_FILE), '--exec-process', processFile];
   if (rt.root) args.push('--runtime-root', rt.root);
   if (req.openStdin) args.push('--stdin');
-  if (req.tty) args.push('--tty');
+  if (req.tty) args.push('--tty', ...consoleSizeArgs(proc));
 
   const shimPid = await spawnShim(args);
   const conn = new ShimClient(connectUnix(sock));

@@ -170,6 +170,12 @@ export function waitClose(conn: ShimClient, ms: number): Promise<boolean> {
   });
 }
 
+/** The shim sets the terminal's size the moment it gets it (crun's own consoleSize comes late). */
+export function consoleSizeArgs(proc: { consoleSize?: { height: number; width: number } } | undefined): string[] {
+  const size = proc?.consoleSize;
+  return size && size.height > 0 && size.width > 0 ? ['--console-size', `${size.height},${size.width}`] : [];
+}
+
 export class HostRuntime implements RuntimeApi {
   private readonly crun: string;
   private readonly runc: string;
@@ -190,7 +196,7 @@ export class HostRuntime implements RuntimeApi {
   async start(req: StartRequest): Promise<{ result: StartResult; conn: ShimConnection }> {
     const runtime = req.runtime ?? 'crun';
     const sock = join(req.dir, SHIM_SOCKET);
-    const spec = req.spec as { root?: { path?: string }; process?: { args?: string[] }; linux?: { cgroupsPath?: string } };
+    const spec = req.spec as { root?: { path?: string }; process?: { args?: string[]; consoleSize?: { height: number; width: number } }; linux?: { cgroupsPath?: string } };
     if (spec.root && !spec.root.path) spec.root.path = req.rootfs.target;
     await Promise.all([
       mkdir(req.rootfs.target, { recursive: true }),
@@ -202,7 +208,7 @@ export class HostRuntime implements RuntimeApi {
     const root = this.runtimeRoot(runtime);
     if (root) args.push('--runtime-root', root);
     if (req.openStdin) args.push('--stdin');
-    if (req.tty) args.push('--tty');
+    if (req.tty) args.push('--tty', ...consoleSizeArgs(spec.process));
     if (req.logMaxSize && req.logMaxSize > 0) {
       args.push('--log-max-size', String(Math.floor(req.logMaxSize)), '--log-max-files', String(Math.max(1, Math.floor(req.logMaxFiles ?? 5))));
     }
