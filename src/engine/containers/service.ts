@@ -75,6 +75,7 @@ export class ContainerService {
   readonly store: ContainerStore;
   private readonly hubs = new Map<string, Hub>();
   private readonly starting = new Map<string, Promise<void>>();
+  private readonly exiting = new Map<string, Promise<void>>();
   private readonly images: ImageLookup;
   private readonly runtime: RuntimeApi;
   private readonly events: EventBus;
@@ -134,12 +135,12 @@ export class ContainerService {
         this.wire(rec, conn);
         // The container may have ended between our crash and this connect.
         const exit = await this.runtime.readExit(dir);
-        if (exit && this.hubs.get(rec.Id)?.conn === conn) await this.onExit(rec.Id, exit);
+        if (exit && this.hubs.get(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
         return;
       } catch { /* fall through to the exit file */ }
     }
     const exit = await this.runtime.readExit(dir);
-    await this.onExit(rec.Id, exit ?? {
+    await this.handleExit(rec.Id, exit ?? {
       exitCode: 255, finishedAt: rfc3339Nano(nowNs()), oomKilled: false,
     }, exit ? '' : 'container supervisor exited unexpectedly');
   }
@@ -286,17 +287,31 @@ export class ContainerService {
     hub.pendingStdin = [];
     if (hub.stdinClosed) conn.closeStdin();
     conn.on('output', (r: OutputRecord) => hub.emit('output', r));
-    conn.once('exit', (s: ExitStatus) => { void this.onExit(rec.Id, s); });
+    conn.once('exit', (s: ExitStatus) => { void this.handleExit(rec.Id, s); });
     conn.once('close', () => {
       if (hub.conn === conn) hub.conn = undefined;
       // A shim that vanished without an exit frame: read its exit file if it wrote one.
       const cur = this.store.find(rec.Id);
       if (cur && this.isRunning(cur) && !this.runtime.isAlive(cur.State.ShimPid)) {
-        void this.runtime.readExit(this.store.dir(rec.Id)).then((exit) => this.onExit(rec.Id, exit ?? {
+        void this.runtime.readExit(this.store.dir(rec.Id)).catch(() => undefined).then((exit) => this.handleExit(rec.Id, exit ?? {
           exitCode: 255, finishedAt: rfc3339Nano(nowNs()), oomKilled: false,
         }, exit ? '' : 'container supervisor exited unexpectedly'));
       }
     });
+  }
+
+  /**
+   * One exit handling per container at a time, never failing (it runs from socket events): a
+   * removal waits for it, so the record is never written into a folder that is being removed.
+   */
+  private handleExit(id: string, status: ExitStatus, error = ''): Promise<void> {
+    const pending = this.exiting.get(id);
+    if (pending) return pending;
+    const run = this.onExit(id, status, error)
+      .catch((e) => { process.emitWarning(`berthd: handling the exit of ${id}: ${(e as Error).message}`); })
+      .finally(() => this.exiting.delete(id));
+    this.exiting.set(id, run);
+    return run;
   }
 
   private async onExit(id: string, status: ExitStatus, error = ''): Promise<void> {
@@ -309,8 +324,8 @@ export class ContainerService {
       ...rec.State, Status: 'exited', Pid: 0, ShimPid: 0,
       ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
     };
-    await this.network?.release(rec).catch(() => undefined);
     await this.store.save(rec);
+    await this.network?.release(rec).catch(() => undefined);
     conn?.close();
     await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(() => undefined);
     await this.mounts?.afterStop(rec).catch(() => undefined);
@@ -527,6 +542,8 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.store.get(ref);
+    // The state may already say "exited" while the exit is still being recorded and torn down.
+    await this.exiting.get(rec.Id);
     if (this.isRunning(rec)) {
       if (!opts.force) {
         throw new ConflictError(`cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
@@ -536,6 +553,7 @@ export class ContainerService {
       this.runtime.kill(rec.State.Pid, 'SIGKILL');
       await this.thawForSignal(rec);
       await exited;
+      await this.exiting.get(rec.Id);
       if (!this.store.find(rec.Id)) return; // AutoRemove got there first
     }
     if (rec.State.Status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
