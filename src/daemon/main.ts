@@ -89,6 +89,11 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => undefined);
   // A hijacked client vanishing mid-write must not take the daemon down.
   process.on('SIGPIPE', () => undefined);
+  // A background task's failure (a best-effort teardown, a DNS answer) is logged, not fatal: the
+  // API stays up; what such a task left half-done is reconciled at the next start.
+  process.on('unhandledRejection', (reason) => {
+    log(`background task failed: ${reason instanceof Error ? reason.stack : String(reason)}`);
+  });
   process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' || err.code === 'ECONNRESET' || err.code === 'ERR_STREAM_DESTROYED') {
       log(`client connection error ignored: ${err.message}`);

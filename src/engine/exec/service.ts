@@ -250,7 +250,8 @@ export class ExecService {
     conn.once('close', () => {
       if (done) return;
       // The shim went away without an EXIT frame (killed): take its exit file if it wrote one.
-      void readExitFile(dir).then((s) => finish(s ?? { exitCode: 137, finishedAt: new Date().toISOString(), oomKilled: false }));
+      void readExitFile(dir).then((s) => finish(s ?? { exitCode: 137, finishedAt: new Date().toISOString(), oomKilled: false }))
+        .catch(() => undefined);
     });
     if (opts.detach) return undefined;
 

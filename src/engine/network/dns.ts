@@ -90,7 +90,7 @@ export class DnsServer {
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       const sock = createSocket({ type: 'udp4' });
-      sock.on('message', (msg, rinfo) => { void this.answer(msg, rinfo.address, rinfo.port); });
+      sock.on('message', (msg, rinfo) => { this.answer(msg, rinfo.address, rinfo.port).catch(() => undefined); });
       sock.once('error', reject);
       sock.bind({ address: this.address, port: 53, exclusive: true }, () => {
         sock.off('error', reject);
