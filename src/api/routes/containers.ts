@@ -152,7 +152,8 @@ function parseTime(v: string | null): number | undefined {
 function matchesFilters(c: ContainerRecord, filters: Map<string, string[]>): boolean {
   for (const [key, values] of filters) {
     if (values.length === 0) continue;
-    const ok = values.some((v) => {
+    // As dockerd: values of one key are alternatives, except labels, which must all match.
+    const ok = (key === 'label' ? values.every.bind(values) : values.some.bind(values))((v: string) => {
       switch (key) {
         case 'id': return c.Id.startsWith(v);
         case 'name': return new RegExp(v).test(c.Name) || new RegExp(v).test('/' + c.Name);

@@ -16,7 +16,8 @@ const LIST_FILTERS = new Set(['name', 'id', 'driver', 'label', 'type', 'scope', 
 function matches(m: NetworkManager, n: NetworkRecord, filters: Map<string, string[]>): boolean {
   for (const [key, values] of filters) {
     if (!LIST_FILTERS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    const ok = values.some((v) => {
+    // Labels must all match (dockerd's MatchKVList); other keys' values are alternatives.
+    const ok = (key === 'label' ? values.every.bind(values) : values.some.bind(values))((v: string) => {
       switch (key) {
         case 'name': return n.Name.includes(v);
         case 'id': return n.Id.startsWith(v);

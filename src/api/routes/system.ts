@@ -84,7 +84,8 @@ function parseEventTime(v: string | null): number | undefined {
 function eventMatches(e: EngineEvent, filters: Map<string, string[]>): boolean {
   for (const [key, values] of filters) {
     if (!values.length) continue;
-    const ok = values.some((v) => {
+    // Labels must all match (dockerd's MatchKVList); other keys' values are alternatives.
+    const ok = (key === 'label' ? values.every.bind(values) : values.some.bind(values))((v: string) => {
       switch (key) {
         case 'type': return e.Type === v;
         case 'event': return e.Action === v || e.Action.startsWith(v + ':');
