@@ -178,3 +178,26 @@ async function cleanupRoot(dataRoot: string): Promise<void> {
     await run('umount', ['-l', join(containers, id, 'rootfs')]).catch(() => undefined);
   }
 }
+
+/**
+ * A daemon whose Docker Hub mirror is a fresh loopback registry holding the offline images:
+ * the usual start of an integration test. stop() stops both.
+ */
+export async function startDaemonWithMirror(opts: { extraArgs?: string[]; images?: string[] } = {}): Promise<TestDaemon & { registryHost: string }> {
+  const { startRegistry, pushFixtures } = await import('./registry.js');
+  const registry = await startRegistry();
+  try {
+    await pushFixtures(registry.host, opts.images);
+    const d = await startDaemon({ mirror: `http://${registry.host}`, extraArgs: opts.extraArgs });
+    const stopDaemon = d.stop;
+    return Object.assign(d, {
+      registryHost: registry.host,
+      async stop() {
+        try { await stopDaemon(); } finally { await registry.stop(); }
+      },
+    });
+  } catch (e) {
+    await registry.stop();
+    throw e;
+  }
+}

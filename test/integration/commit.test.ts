@@ -5,23 +5,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host, ['busybox']);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror({ images: ['busybox'] });
   const r = await d.berth(['pull', 'busybox']);
   assert.equal(r.code, 0, r.stderr);
 });
 
 after(async () => {
   await d?.stop();
-  await registry?.stop();
 });
 
 async function ok(args: string[], via: 'berth' | 'docker' = 'berth'): Promise<string> {

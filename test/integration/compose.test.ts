@@ -7,10 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 let dir = '';
 
@@ -30,9 +28,7 @@ volumes:
 `;
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror();
   dir = mkdtempSync('/tmp/bt-compose-');
   writeFileSync(join(dir, 'docker-compose.yml'), COMPOSE);
 });
@@ -43,7 +39,6 @@ after(async () => {
     rmSync(dir, { recursive: true, force: true });
   }
   await d?.stop();
-  await registry?.stop();
 });
 
 function compose(args: string[]) {

@@ -4,17 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run, startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 const CLIS = ['docker', 'berth'] as const;
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host, ['busybox', 'hello-world']);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror({ images: ['busybox', 'hello-world'] });
   const r = await d.docker(['pull', 'busybox']);
   assert.equal(r.code, 0, r.stderr);
 });
@@ -24,7 +20,6 @@ after(async () => {
   const ids = all?.stdout.split('\n').filter(Boolean) ?? [];
   if (ids.length) await d.docker(['rm', '-f', ...ids]).catch(() => undefined);
   await d?.stop();
-  await registry?.stop();
 });
 
 async function api(method: string, path: string, extra: string[] = []): Promise<{ status: number; text: string; json: any }> {

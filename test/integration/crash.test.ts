@@ -6,21 +6,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror();
 });
 
 after(async () => {
   await d?.stop();
-  await registry?.stop();
 });
 
 test('killed mid-pull: no half image after restart, and the pull then completes', async () => {

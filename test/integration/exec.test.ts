@@ -6,20 +6,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { run, startDaemon, DOCKER_CLI, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { run, startDaemonWithMirror, DOCKER_CLI, type TestDaemon } from '../helpers/daemon.js';
 import { projectRoot } from '../../src/util/paths.js';
 import { join } from 'node:path';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 let cid = '';
 const execIds: string[] = [];
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host, ['busybox']);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror({ images: ['busybox'] });
   const r = await d.docker(['run', '-d', '--name', 'ex', 'busybox', 'sleep', '300']);
   assert.equal(r.code, 0, r.stderr);
   cid = r.stdout.trim();
@@ -28,7 +24,6 @@ before(async () => {
 after(async () => {
   await d?.docker(['rm', '-f', 'ex', 'ex-stopped']).catch(() => undefined);
   await d?.stop();
-  await registry?.stop();
 });
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {

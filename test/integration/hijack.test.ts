@@ -7,23 +7,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 let container = '';
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror();
   container = (await d.berth(['run', '-d', 'busybox', 'sleep', '300'])).stdout.trim();
 });
 
 after(async () => {
   await d?.stop();
-  await registry?.stop();
 });
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {

@@ -8,19 +8,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
-import { run, startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 import { NetworkManager } from '../../src/engine/network/manager.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 let bridge = '';
 let chain = '';
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host, ['busybox']);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror({ images: ['busybox'] });
   bridge = d.bridge;
   chain = new NetworkManager('/nonexistent', { bridge, bip: d.bip, pools: [] }, undefined as never).chainNat;
   const r = await d.docker(['pull', 'busybox']);
@@ -33,7 +29,6 @@ after(async () => {
   if (ids.length) await d.docker(['rm', '-f', ...ids]).catch(() => undefined);
   for (const n of ['bt-net-a', 'bt-net-b']) await d?.docker(['network', 'rm', n]).catch(() => undefined);
   await d?.stop();
-  await registry?.stop();
   // Nothing of this daemon may remain: bridge, chains, namespaces.
   const links = await run('ip', ['-o', 'link', 'show']);
   assert.ok(!links.stdout.includes(`${bridge}:`), `bridge ${bridge} left behind`);

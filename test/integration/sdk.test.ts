@@ -5,23 +5,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run, startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
 const PYTHON = '/usr/bin/python3'; // Debian's, which sees python3-docker
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror();
 });
 
 after(async () => {
   await d?.stop();
-  await registry?.stop();
 });
 
 function py(script: string) {

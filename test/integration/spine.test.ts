@@ -8,21 +8,16 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/util/paths.js';
-import { startDaemon, type TestDaemon, DOCKER_CLI } from '../helpers/daemon.js';
-import { startRegistry, pushFixtures } from '../helpers/registry.js';
+import { startDaemonWithMirror, type TestDaemon, DOCKER_CLI } from '../helpers/daemon.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror();
 });
 
 after(async () => {
   await d?.stop();
-  await registry?.stop();
 });
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -8,17 +8,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { pushFixtures, startRegistry } from '../helpers/registry.js';
+import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
-let registry: Awaited<ReturnType<typeof startRegistry>>;
 let d: TestDaemon;
 let host: string;
 
 before(async () => {
-  registry = await startRegistry();
-  await pushFixtures(registry.host, ['busybox']);
-  d = await startDaemon({ mirror: `http://${registry.host}` });
+  d = await startDaemonWithMirror({ images: ['busybox'] });
   host = mkdtempSync('/tmp/bt-vol-host-');
   const r = await d.berth(['pull', 'busybox']);
   assert.equal(r.code, 0, r.stderr);
@@ -26,7 +22,6 @@ before(async () => {
 
 after(async () => {
   await d?.stop();
-  await registry?.stop();
   if (host) await rm(host, { recursive: true, force: true });
 });
 
