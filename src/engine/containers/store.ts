@@ -1,10 +1,27 @@
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { fsyncDir, writeJsonAtomic } from '../../util/atomic.js';
+import { mountsUnder } from '../mountinfo.js';
 import { InvalidParameterError, NotFoundError } from '../errors.js';
 import type { ContainerRecord } from './types.js';
 
 const TRASH_PREFIX = '.removed-';
+
+/**
+ * rm -rf that never reaches through a mount: anything still mounted under a removed container's
+ * folder (a rootfs left mounted by a crash) is detached first, and if that fails the tree stays
+ * for the next start rather than deleting through the mount.
+ */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    for (const m of await mountsUnder(dir)) {
+      await new Promise<void>((resolve) => execFile('umount', ['-l', m], () => resolve()));
+    }
+    if ((await mountsUnder(dir)).length) return;
+    await rm(dir, { recursive: true, force: true });
+  } catch { /* left for the next start */ }
+}
 
 /**
  * Container records: one folder per container (containers/<id>/) holding config.v2.json,
@@ -27,7 +44,7 @@ export class ContainerStore {
     try { entries = await readdir(this.root); } catch { return { leftovers }; }
     for (const id of entries) {
       if (id.startsWith(TRASH_PREFIX)) {
-        await rm(join(this.root, id), { recursive: true, force: true });
+        await removeTree(join(this.root, id));
         continue;
       }
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
@@ -86,7 +103,7 @@ export class ContainerStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    void rm(trash, { recursive: true, force: true }).catch(() => undefined);
+    void removeTree(trash);
   }
 
   all(): ContainerRecord[] {

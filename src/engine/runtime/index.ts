@@ -9,6 +9,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises';
+import { isMountPoint as isMounted } from '../mountinfo.js';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, NotFoundError, SystemError } from '../errors.js';
@@ -105,20 +106,8 @@ export function translateStartError(msg: string, argv0: string | undefined): str
   return `${prefix}: ${m.replace(/^(crun|runc): /, '')}: unknown`;
 }
 
-/** Escape a path as /proc/self/mountinfo does (space, tab, newline, backslash as octal). */
-function mountinfoEscape(p: string): string {
-  return p.replace(/[ \t\n\\]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
-}
-
-export async function isMounted(target: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const esc = mountinfoEscape(target.replace(/\/+$/, ''));
-  for (const line of info.split('\n')) {
-    const f = line.split(' ');
-    if (f[4] === esc) return true;
-  }
-  return false;
-}
+/** Whether something is mounted exactly at `target` (exported for the tests). */
+export { isMounted };
 
 /** Overlay data must fit in one page: fall back to paths relative to their common parent. */
 function overlayArgs(r: StartRequest['rootfs']): string[] {

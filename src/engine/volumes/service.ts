@@ -17,6 +17,7 @@ import type { EventBus } from '../events/bus.js';
 import { dirSize, pruneMatches } from '../prune.js';
 import { writeJsonAtomic, fsyncDir } from '../../util/atomic.js';
 import { generateVolumeName, validateVolumeName, VOLUME_NAME } from './names.js';
+import { isMountPoint, mountsUnder } from '../mountinfo.js';
 import { ANONYMOUS_LABEL, type Volume } from './types.js';
 
 interface VolumeRecord {
@@ -56,16 +57,6 @@ function run(cmd: string, args: string[]): Promise<void> {
   });
 }
 
-function mountinfoEscape(p: string): string {
-  return p.replace(/[ \t\n\\]/g, (c) => '\\' + c.charCodeAt(0).toString(8).padStart(3, '0'));
-}
-
-/** Mount points at or below `dir` in the daemon's mount namespace. */
-async function mountsUnder(dir: string): Promise<string[]> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const esc = mountinfoEscape(dir.replace(/\/+$/, ''));
-  return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m === esc || m.startsWith(esc + '/'));
-}
 
 export class VolumeService {
   private readonly vols = new Map<string, VolumeRecord>();
@@ -269,7 +260,7 @@ export class VolumeService {
     if (!rec) throw new NotFoundError(`get ${name}: no such volume`);
     const target = this.mountpoint(name);
     const o = rec.Options;
-    if (o && (o.type || o.device) && !(await mountsUnder(target)).includes(mountinfoEscape(target))) {
+    if (o && (o.type || o.device) && !(await isMountPoint(target))) {
       if (!existsSync(target)) await mkdir(target, { recursive: true, mode: 0o755 });
       const args = ['-t', o.type || 'none'];
       if (o.o) args.push('-o', o.o);
@@ -287,7 +278,7 @@ export class VolumeService {
     if (!rec?.Options || !(rec.Options.type || rec.Options.device)) return;
     if (this.users.running(name).length) return;
     const target = this.mountpoint(name);
-    if ((await mountsUnder(target)).includes(mountinfoEscape(target))) await run('umount', [target]).catch(() => undefined);
+    if (await isMountPoint(target)) await run('umount', [target]).catch(() => undefined);
   }
 }
 
