@@ -71,7 +71,7 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
     for (const n of list) ctx.out.write(`${f['no-trunc'] ? n.Id : truncateID(n.Id)}\n`);
     return 0;
   }
-  writeFormatted(ctx.out, (f.format as string) || 'table', 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
+  writeFormatted(ctx.out, (f.format as string) || 'table', '{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
     list.map((n) => new NetworkContext(n, !f['no-trunc'])), { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', CreatedAt: 'CREATED AT', Labels: 'LABELS' });
   return 0;
 }
