@@ -210,7 +210,7 @@ bench_podman_setup() {
 unqualified-search-registries = ["docker.io"]
 [[registry]]
 prefix = "docker.io"
-location = "registry-1.docker.io"
+location = "docker.io"
 [[registry.mirror]]
 location = "127.0.0.1:$PORT"
 insecure = true

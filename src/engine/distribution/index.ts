@@ -12,7 +12,7 @@ export interface DistributionOptions {
   mirrors?: string[];
   /** Registries reached without TLS verification / over plain HTTP ('host:port' or CIDR). */
   insecure?: string[];
-  /** Docker Hub's endpoint; tests point it at loopback. Default https://registry-1.docker.io ($BERTH_HUB_ENDPOINT). */
+  /** Docker Hub's endpoint; tests point it at loopback ($BERTH_HUB_ENDPOINT). Default: endpoints.ts. */
   hubEndpoint?: string;
   maxConcurrentDownloads?: number;
   /** Per-request inactivity timeout (ms). */

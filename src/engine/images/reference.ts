@@ -231,10 +231,6 @@ export function normalizeString(s: string): string {
   return referenceString(parseNormalizedNamed(s));
 }
 
-/** The registry host to contact for a domain (docker.io → registry-1.docker.io). */
-export function registryHost(domain: string): string {
-  return domain === DEFAULT_DOMAIN ? 'registry-1.docker.io' : domain;
-}
 
 /** Hostname part and whether the domain is loopback/localhost (insecure by default, as Docker). */
 export function isLocalRegistry(domain: string): boolean {
