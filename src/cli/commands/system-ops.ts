@@ -5,7 +5,7 @@ import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { parseFormat, Template } from '../format/template.js';
 import { humanSize } from '../../util/units.js';
-import { getTimestamp, parseFilters } from './common.js';
+import { getTimestamp, parseFilters, INSPECT_FORMAT_USAGE } from './common.js';
 import { confirm, pruneContainers, pruneFilters } from './container-ops.js';
 
 /* -------------------------------------------------------------- events */
@@ -133,7 +133,7 @@ export const commands: Record<string, CommandDef> = {
       aliases: ['system events', 'events'],
       flags: [
         { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: 'Filter output based on conditions provided' },
-        { name: 'format', type: 'string', usage: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates" },
+        { name: 'format', type: 'string', usage: INSPECT_FORMAT_USAGE },
         { name: 'since', type: 'string', usage: 'Show all events created since timestamp' },
         { name: 'until', type: 'string', usage: 'Stream events until this timestamp' },
       ],

@@ -4,7 +4,7 @@ import { CLI_VERSION, GIT_COMMIT, StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { renderTemplate } from '../format/template.js';
 import { bytesSize } from '../../util/units.js';
-import { errorText } from './common.js';
+import { errorText, INSPECT_FORMAT_USAGE } from './common.js';
 
 /** docker/cli reformatDate: RFC3339 build times are shown in time.ANSIC ("Thu May  7 21:09:36 2026"). */
 function reformatDate(s: string): string {
@@ -232,7 +232,7 @@ export const commands: Record<string, CommandDef> = {
           short: 'f',
           type: 'string',
           usage:
-            "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
+            INSPECT_FORMAT_USAGE,
         },
       ],
       maxArgs: 0,
@@ -250,7 +250,7 @@ export const commands: Record<string, CommandDef> = {
           short: 'f',
           type: 'string',
           usage:
-            "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
+            INSPECT_FORMAT_USAGE,
         },
       ],
       maxArgs: 0,
