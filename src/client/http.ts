@@ -3,7 +3,7 @@
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 
-export const DEFAULT_API_VERSION = '1.50';
+export { MAX_API_VERSION as DEFAULT_API_VERSION } from '../wire/api-version.js';
 export { DEFAULT_HOST } from './resolve.js';
 
 /** An error answered by the daemon: status code plus the `{"message":…}` text. */

@@ -10,7 +10,7 @@ import { EventBus } from './events/bus.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
 import { parsePruneFilters, pruneMatches } from './prune.js';
 import { ImageService } from './images/service.js';
-import { familiarString, parseDockerRef, truncateId } from './images/reference.js';
+import { familiarString, parseDockerRef, truncateId } from '../wire/reference.js';
 import type { AuthConfig, ImageRecord, ProgressSink } from './images/types.js';
 import { Distribution } from './distribution/index.js';
 import { commitContainer, type CommitOptions } from './images/commit.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ContentStore } from '../../src/engine/content/store.js';
 import { LayerStore } from '../../src/engine/layers/store.js';
 import { ImageStore } from '../../src/engine/images/store.js';
-import { parseDockerRef } from '../../src/engine/images/reference.js';
+import { parseDockerRef } from '../../src/wire/reference.js';
 import type { JSONMessage } from '../../src/engine/images/types.js';
 import { Distribution } from '../../src/engine/distribution/index.js';
 import { NotFoundError, UnavailableError } from '../../src/engine/errors.js';

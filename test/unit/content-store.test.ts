@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ContentStore, DigestMismatchError } from '../../src/engine/content/store.js';
-import { sha256Digest } from '../../src/engine/images/reference.js';
+import { sha256Digest } from '../../src/wire/reference.js';
 import { NotFoundError } from '../../src/engine/errors.js';
 
 async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {

@@ -8,7 +8,7 @@ import { RegistryClient, MediaTypes } from '../../src/engine/distribution/client
 import { resolveEndpoints } from '../../src/engine/distribution/endpoints.js';
 import { RegistryHttpError, translatePullError } from '../../src/engine/distribution/errors.js';
 import { NotFoundError, UnauthorizedError } from '../../src/engine/errors.js';
-import { parseDockerRef } from '../../src/engine/images/reference.js';
+import { parseDockerRef } from '../../src/wire/reference.js';
 
 test('parseChallenges: Bearer with quoted params', () => {
   const c = parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:library/busybox:pull"');

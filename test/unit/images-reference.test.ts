@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   parseNormalizedNamed, parseDockerRef, referenceString, familiarString, familiarName,
   isFullId, isIdPrefix, truncateId, validateDigest, sha256Digest, digestHex, familiarizeString,
-} from '../../src/engine/images/reference.js';
+} from '../../src/wire/reference.js';
 import { InvalidParameterError } from '../../src/engine/errors.js';
 
 const D = 'sha256:' + 'a'.repeat(64);

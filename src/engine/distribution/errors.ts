@@ -3,7 +3,7 @@
  * translation into the engine's typed errors with Docker's wording.
  */
 import { BerthError, NotFoundError, UnauthorizedError, UnavailableError, SystemError } from '../errors.js';
-import { familiarName, familiarString } from '../images/reference.js';
+import { familiarName, familiarString } from '../../wire/reference.js';
 import type { Reference } from '../images/types.js';
 import { NetworkError } from './http.js';
 

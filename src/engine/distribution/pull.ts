@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError, isBerthError } from '../errors.js';
-import { familiarString, fullName, referenceString, withDefaultTag } from '../images/reference.js';
+import { familiarString, fullName, referenceString, withDefaultTag } from '../../wire/reference.js';
 import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, LayerStoreApi, ProgressSink, Reference } from '../images/types.js';
 import { chainIDs } from '../layers/chain.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';

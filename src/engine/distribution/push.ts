@@ -17,7 +17,7 @@
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import { BerthError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError, UnavailableError } from '../errors.js';
-import { fullName, parseNormalizedNamed, referenceString } from '../images/reference.js';
+import { fullName, parseNormalizedNamed, referenceString } from '../../wire/reference.js';
 import { imageLayerBlobs } from '../images/layer-blobs.js';
 import type { ContentStore } from '../content/store.js';
 import type { ImageStore } from '../images/store.js';

@@ -18,7 +18,7 @@ import type { LayerStore } from '../layers/store.js';
 import {
   familiarString, fullName, isFullId, parseNormalizedNamed, referenceString, sha256Digest, truncateId,
   validateDigest, withDefaultTag,
-} from './reference.js';
+} from '../../wire/reference.js';
 import type { ContainerUsage, ImageConfig, ImageRecord, Reference } from './types.js';
 
 export interface CreateImageOptions {

@@ -4,15 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 
-/** A parsed, normalized image reference (docker.io/library/busybox:latest). */
-export interface Reference {
-  /** Registry host, normalized: 'docker.io' for Docker Hub. */
-  domain: string;
-  /** Repository path inside the registry: 'library/busybox'. */
-  path: string;
-  tag?: string;
-  digest?: string;
-}
+export type { Reference } from '../../wire/reference.js';
 
 /** Image config as Docker and OCI define it (application/vnd.oci.image.config.v1+json). */
 export interface ImageConfig {

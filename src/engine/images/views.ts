@@ -9,10 +9,10 @@
 import { compareVersions } from '../../util/version.js';
 import { ZERO_TIME } from '../../util/humanize.js';
 import { join } from 'node:path';
-import { familiarizeString } from './reference.js';
+import { familiarizeString } from '../../wire/reference.js';
 import type { ContainerConfigPart, ImageRecord } from './types.js';
 
-export const LATEST_API_VERSION = '1.51';
+import { MAX_API_VERSION as LATEST_API_VERSION } from '../../wire/api-version.js';
 
 /** a < b for 'X.Y' API versions. */
 export function versionLess(a: string, b: string): boolean {

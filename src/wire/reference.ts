@@ -13,8 +13,17 @@
  * index.docker.io → docker.io.
  */
 import { createHash } from 'node:crypto';
-import { InvalidParameterError } from '../errors.js';
-import type { Reference } from './types.js';
+import { InvalidParameterError } from './errors.js';
+
+/** A parsed, normalized image reference (docker.io/library/busybox:latest). */
+export interface Reference {
+  /** Registry host, normalized: 'docker.io' for Docker Hub. */
+  domain: string;
+  /** Repository path inside the registry: 'library/busybox'. */
+  path: string;
+  tag?: string;
+  digest?: string;
+}
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
