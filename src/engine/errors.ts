@@ -4,3 +4,13 @@
  * The API maps each `code` to an HTTP status in one place (api/errors.ts).
  */
 export * from '../wire/errors.js';
+
+import { SystemError } from '../wire/errors.js';
+
+/** A host tool (ip, mount, crun…) that failed: a 500, with the tool's own message. */
+export class HostCommandError extends SystemError {
+  constructor(message: string, readonly exitCode: number, readonly stderr: string) {
+    super(message);
+    this.name = 'HostCommandError';
+  }
+}

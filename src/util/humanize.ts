@@ -22,18 +22,3 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
   return `${Math.trunc(Math.trunc(ms / HOUR) / 24 / 365)} years`;
 }
-
-/** RFC3339 with nanoseconds, from a nanosecond epoch (Go's time.RFC3339Nano, trailing zeros trimmed). */
-export function rfc3339Nano(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  const base = new Date(ms).toISOString().slice(0, 19);
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  return `${base}${frac ? '.' + frac : ''}Z`;
-}
-
-export function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
-}
-
-/** The zero time as Docker prints it for "never". */
-export const ZERO_TIME = '0001-01-01T00:00:00Z';

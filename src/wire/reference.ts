@@ -12,8 +12,10 @@
  * uppercase) → docker.io; docker.io with a single path component → library/<name>;
  * index.docker.io → docker.io.
  */
-import { createHash } from 'node:crypto';
+import { sha256Digest } from '../util/digest.js';
 import { InvalidParameterError } from './errors.js';
+
+export { sha256Digest };
 
 /** A parsed, normalized image reference (docker.io/library/busybox:latest). */
 export interface Reference {
@@ -77,11 +79,6 @@ export function isDigest(d: string): boolean {
 
 export function isSha256Digest(d: string): boolean {
   return /^sha256:[a-f0-9]{64}$/.test(d);
-}
-
-/** 'sha256:' + hex of sha256(data). */
-export function sha256Digest(data: Uint8Array | string): string {
-  return 'sha256:' + createHash('sha256').update(data).digest('hex');
 }
 
 /** The hex part of 'sha256:<hex>' (or the input when it is bare hex). Throws on other algorithms. */

@@ -2,7 +2,7 @@ import { InvalidParameterError } from '../../engine/errors.js';
 import type { CreateBody } from '../../engine/containers/create.js';
 import type { ContainerRecord } from '../../engine/containers/types.js';
 import type { WaitCondition } from '../../engine/containers/service.js';
-import { rfc3339Nano } from '../../util/humanize.js';
+import { rfc3339NanoFromNs } from '../../util/time.js';
 import { boolParam, filtersParam, intParam, sendJson, type HijackContext, type Router } from '../router.js';
 import { frame, STDERR, STDOUT } from '../../util/stdcopy.js';
 import { pumpSession, streamContentType, writeHijackHead } from '../hijack.js';
@@ -111,7 +111,7 @@ export function registerContainerRoutes(router: Router): void {
     ctx.res.on('close', () => { closed = true; void records.return(undefined); });
     for await (const r of records) {
       if (closed) break;
-      const payload = timestamps ? Buffer.concat([Buffer.from(rfc3339Nano(r.timeNs) + ' '), r.data]) : r.data;
+      const payload = timestamps ? Buffer.concat([Buffer.from(rfc3339NanoFromNs(r.timeNs) + ' '), r.data]) : r.data;
       if (!ctx.res.write(mux ? frame(r.stream === 'stdout' ? STDOUT : STDERR, payload) : payload)) {
         await new Promise((res) => ctx.res.once('drain', res));
       }

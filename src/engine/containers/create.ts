@@ -1,6 +1,6 @@
 import { InvalidParameterError } from '../errors.js';
 import type { ImageRecord } from '../images/types.js';
-import { rfc3339Nano, nowNs, ZERO_TIME } from '../../util/humanize.js';
+import { rfc3339NanoFromNs, nowNs, ZERO_TIME } from '../../util/time.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
 
 /** The body of POST /containers/create as clients send it (Config fields at the top level). */
@@ -152,7 +152,7 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
   return {
     Id: ctx.id,
     Name: ctx.name,
-    Created: rfc3339Nano(nowNs()),
+    Created: rfc3339NanoFromNs(nowNs()),
     ImageID: ctx.image.id,
     Path: argv[0],
     Args: argv.slice(1),

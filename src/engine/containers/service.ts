@@ -7,7 +7,7 @@ import { ConflictError, InvalidParameterError, NotModifiedError, SystemError, is
 import type { EventBus } from '../events/bus.js';
 import type { ImageRecord } from '../images/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, LogReadOptions } from '../runtime/types.js';
-import { nowNs, rfc3339Nano } from '../../util/humanize.js';
+import { nowNs, rfc3339NanoFromNs } from '../../util/time.js';
 import { parseSignal } from '../runtime/signals.js';
 import { generateName, VALID_NAME } from './names.js';
 import { dirSize, parsePruneFilters, pruneMatches } from '../prune.js';
@@ -141,7 +141,7 @@ export class ContainerService {
     }
     const exit = await this.runtime.readExit(dir);
     await this.handleExit(rec.Id, exit ?? {
-      exitCode: 255, finishedAt: rfc3339Nano(nowNs()), oomKilled: false,
+      exitCode: 255, finishedAt: rfc3339NanoFromNs(nowNs()), oomKilled: false,
     }, exit ? '' : 'container supervisor exited unexpectedly');
   }
 
@@ -294,7 +294,7 @@ export class ContainerService {
       const cur = this.store.find(rec.Id);
       if (cur && this.isRunning(cur) && !this.runtime.isAlive(cur.State.ShimPid)) {
         void this.runtime.readExit(this.store.dir(rec.Id)).catch(() => undefined).then((exit) => this.handleExit(rec.Id, exit ?? {
-          exitCode: 255, finishedAt: rfc3339Nano(nowNs()), oomKilled: false,
+          exitCode: 255, finishedAt: rfc3339NanoFromNs(nowNs()), oomKilled: false,
         }, exit ? '' : 'container supervisor exited unexpectedly'));
       }
     });

@@ -1,6 +1,6 @@
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { runCommand } from '../host/command.js';
 import { fsyncDir, writeJsonAtomic } from '../../util/atomic.js';
 import { mountsUnder } from '../mountinfo.js';
 import { InvalidParameterError, NotFoundError } from '../errors.js';
@@ -16,7 +16,8 @@ const TRASH_PREFIX = '.removed-';
 async function removeTree(dir: string): Promise<void> {
   try {
     for (const m of await mountsUnder(dir)) {
-      await new Promise<void>((resolve) => execFile('umount', ['-l', m], () => resolve()));
+      // A failure shows in the check below, which then keeps the tree.
+      await runCommand('umount', ['-l', m]).catch(() => undefined);
     }
     if ((await mountsUnder(dir)).length) return;
     await rm(dir, { recursive: true, force: true });

@@ -2,12 +2,10 @@
  * docker top, as dockerd does it: run the host's `ps` with the client's arguments (default -ef)
  * and keep the rows whose PID is in the container's cgroup.
  */
-import { execFile } from 'node:child_process';
+import { hostCommand, runCommand } from '../host/command.js';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { InvalidParameterError, SystemError } from '../errors.js';
 
-const execFileP = promisify(execFile);
 
 /** Where the runtime puts a container's cgroups (runtime/spec.ts: cgroupsPath /berth/<id>). */
 export const CGROUP_PARENT = 'berth';
@@ -78,14 +76,11 @@ export async function top(id: string, psArgs: string): Promise<{ Titles: string[
   let out: string;
   try {
     // Ask ps for just these processes first; some options (f) refuse -q, then list everything.
-    out = (await execFileP('ps', [...args, `-q${pids.join(',')}`], { maxBuffer: 64 << 20 })).stdout;
+    out = await hostCommand('ps', [...args, `-q${pids.join(',')}`]);
   } catch {
-    try {
-      out = (await execFileP('ps', args, { maxBuffer: 64 << 20 })).stdout;
-    } catch (e) {
-      const line = String((e as { stderr?: string }).stderr ?? '').split('\n')[0];
-      throw new SystemError(`ps: ${line || (e as Error).message}`, e);
-    }
+    const r = await runCommand('ps', args);
+    if (r.code !== 0) throw new SystemError(`ps: ${r.stderr.split('\n')[0] || `exit status ${r.code}`}`);
+    out = r.stdout;
   }
   return parsePsOutput(out, pids);
 }

@@ -5,6 +5,7 @@
  * fsynced, then renamed into place (and the directory fsynced). A blob path therefore only ever
  * exists with complete, verified content. init() removes ingests left by a crash.
  */
+import { sha256Digest } from '../../util/digest.js';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -164,7 +165,7 @@ export class ContentStore implements ContentStoreApi {
   }
 
   async put(data: Uint8Array, expected?: string): Promise<string> {
-    const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
+    const digest = sha256Digest(data);
     if (expected !== undefined) {
       hexOf(expected);
       if (digest !== expected) throw new DigestMismatchError(expected, digest);

@@ -3,7 +3,7 @@
  * manifests (Docker schema2, manifest lists, OCI manifests and indexes) and blobs, with
  * anonymous, Bearer-token and Basic authentication.
  */
-import { createHash } from 'node:crypto';
+import { sha256Digest } from '../../util/digest.js';
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../images/types.js';
 import { Authenticator } from './auth.js';
@@ -74,10 +74,6 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-export function sha256(data: Uint8Array): string {
-  return 'sha256:' + createHash('sha256').update(data).digest('hex');
-}
-
 /** Client for `<endpoint>/v2/<repository>/…`. */
 export class RegistryClient {
   private readonly authn: Authenticator;
@@ -145,7 +141,7 @@ export class RegistryClient {
     const res = await this.request('GET', this.url(`manifests/${reference}`), { Accept: MANIFEST_ACCEPT });
     if (res.status !== 200) await this.fail(res, 'GET');
     const bytes = await readBody(res.body, 8 * 1024 * 1024);
-    const digest = sha256(bytes);
+    const digest = sha256Digest(bytes);
     if (reference.includes(':') && reference !== digest) {
       throw new DigestMismatchError(`manifest verification failed for digest ${reference}`);
     }
@@ -164,7 +160,7 @@ export class RegistryClient {
   async getBlobBytes(digest: string, limit = 32 * 1024 * 1024): Promise<Buffer> {
     const { body } = await this.getBlob(digest);
     const bytes = await readBody(body, limit);
-    if (sha256(bytes) !== digest) throw new DigestMismatchError(`image config verification failed for digest ${digest}`);
+    if (sha256Digest(bytes) !== digest) throw new DigestMismatchError(`image config verification failed for digest ${digest}`);
     return bytes;
   }
 }

@@ -22,7 +22,8 @@ import { imageLayerBlobs } from '../images/layer-blobs.js';
 import type { ContentStore } from '../content/store.js';
 import type { ImageStore } from '../images/store.js';
 import type { AuthConfig, ImageRecord, LayerBlob, ProgressSink, Reference } from '../images/types.js';
-import { MediaTypes, RegistryClient, sha256 } from './client.js';
+import { MediaTypes, RegistryClient } from './client.js';
+import { sha256Digest } from '../../util/digest.js';
 import { resolveEndpoints, type EndpointConfig } from './endpoints.js';
 import { RegistryHttpError, TokenError } from './errors.js';
 import { discard, NetworkError } from './http.js';
@@ -148,7 +149,7 @@ async function pushOne(client: RegistryClient, repo: Reference, tag: string, ima
   const res = await client.request('PUT', client.url(`manifests/${tag}`), { 'Content-Type': mediaType }, { bytes: manifestBytes });
   if (res.status !== 201 && res.status !== 200 && res.status !== 202) await client.fail(res, 'PUT');
   discard(res.body);
-  const digest = sha256(manifestBytes);
+  const digest = sha256Digest(manifestBytes);
   await deps.content.put(manifestBytes, digest);
   await deps.images.addDigestRef(image.id, `${fullName(repo)}@${digest}`);
   // Keep the manifest with the image (so a later push reuses it, and rmi frees it).

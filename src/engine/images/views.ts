@@ -7,7 +7,7 @@
  *  - API < 1.50: inspect Config has the full legacy container-config field set.
  */
 import { compareVersions } from '../../util/version.js';
-import { ZERO_TIME } from '../../util/humanize.js';
+import { rfc3339NanoFromMs, ZERO_TIME } from '../../util/time.js';
 import { join } from 'node:path';
 import { familiarizeString } from '../../wire/reference.js';
 import type { ContainerConfigPart, ImageRecord } from './types.js';
@@ -25,7 +25,6 @@ export function rfc3339Nano(ms: number): string {
   return iso.replace(/\.(\d*?)0*Z$/, (_m, f: string) => (f ? `.${f}Z` : 'Z'));
 }
 
-export { ZERO_TIME };
 
 /** Unix seconds of the config's `created` (0 when absent or unparsable). */
 export function createdUnix(rec: ImageRecord): number {
@@ -165,7 +164,7 @@ export function toInspect(rec: ImageRecord, dirs: InspectDirs, opts: { apiVersio
   }
   out.GraphDriver = { Data: data, Name: 'overlay2' };
   out.RootFS = { Type: 'layers', Layers: [...(c.rootfs?.diff_ids ?? [])] };
-  out.Metadata = { LastTagTime: rec.lastTagTime ? rfc3339Nano(rec.lastTagTime) : ZERO_TIME };
+  out.Metadata = { LastTagTime: rec.lastTagTime ? rfc3339NanoFromMs(rec.lastTagTime) : ZERO_TIME };
   return out;
 }
 

@@ -4,11 +4,11 @@
  *   ChainID(L0|…|Ln) = sha256(ChainID(L0|…|Ln-1) + " " + DiffID(Ln))
  * A chain ID names a layer together with everything below it: the key of a snapshot.
  */
-import { createHash } from 'node:crypto';
+import { sha256Digest } from '../../util/digest.js';
 
 export function chainID(parent: string | null | undefined, diffID: string): string {
   if (!parent) return diffID;
-  return 'sha256:' + createHash('sha256').update(`${parent} ${diffID}`).digest('hex');
+  return sha256Digest(`${parent} ${diffID}`);
 }
 
 /** Chain IDs for diffIDs listed bottom first; the result is bottom first too. */

@@ -9,7 +9,7 @@
  * A snapshot becomes visible only by the final rename of a complete directory (files synced,
  * meta.json written), so a crash leaves either nothing or a whole layer.
  */
-import { execFile } from 'node:child_process';
+import { runCommand } from '../host/command.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, symlink, unlink, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,9 +55,8 @@ function newLinkName(): string {
 
 function syncfs(dir: string): Promise<void> {
   // One syncfs(2) for the whole extracted tree; cheaper than an fsync per file.
-  return new Promise((resolve) => {
-    execFile('sync', ['-f', dir], { timeout: 120_000 }, () => resolve());
-  });
+  // Best effort: a failed sync leaves the data to the kernel's own writeback.
+  return runCommand('sync', ['-f', dir], { timeoutMs: 120_000 }).then(() => undefined, () => undefined);
 }
 
 export class LayerStore implements LayerStoreApi {

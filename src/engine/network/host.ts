@@ -4,30 +4,14 @@
  * NODE-NOTES §0.10), so everything inside a container's network namespace goes through
  * `ip -n <name>`.
  */
-import { spawn } from 'node:child_process';
+import { runCommand, type CommandResult } from '../host/command.js';
 import { SystemError } from '../errors.js';
 
-export interface CmdResult { code: number; stdout: string; stderr: string }
-
-export function runCmd(cmd: string, args: string[], input?: string): Promise<CmdResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
-}
-
 /** Run `ip [-n netns] [-force] -batch -` with these lines; throws with ip's message on failure. */
-export async function ipBatch(lines: string[], opts: { netns?: string; force?: boolean } = {}): Promise<CmdResult> {
+export async function ipBatch(lines: string[], opts: { netns?: string; force?: boolean } = {}): Promise<CommandResult> {
   if (lines.length === 0) return { code: 0, stdout: '', stderr: '' };
   const args = [...(opts.netns ? ['-n', opts.netns] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];
-  const r = await runCmd('ip', args, lines.join('\n') + '\n');
+  const r = await runCommand('ip', args, { input: lines.join('\n') + '\n' });
   if (r.code !== 0 && !opts.force) throw new SystemError(`ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
   return r;
 }
@@ -51,17 +35,17 @@ export async function iptablesRestore(rules: RuleSet, opts: { ignoreErrors?: boo
     if (rules[table].length) text += `*${table}\n${rules[table].join('\n')}\nCOMMIT\n`;
   }
   if (!text) return;
-  const r = await runCmd('iptables-restore', ['--noflush', '-w'], text);
+  const r = await runCommand('iptables-restore', ['--noflush', '-w'], { input: text });
   if (r.code !== 0 && !opts.ignoreErrors) throw new SystemError(`iptables-restore: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
 /** Deleting rules one transaction at a time: a rule already gone must not keep the others. */
 export async function iptablesDelete(rules: RuleSet): Promise<void> {
-  const r = await runCmd('iptables-restore', ['--noflush', '-w'], toText(rules));
+  const r = await runCommand('iptables-restore', ['--noflush', '-w'], { input: toText(rules) });
   if (r.code === 0) return;
   for (const table of ['nat', 'filter'] as const) {
     for (const line of rules[table]) {
-      await runCmd('iptables-restore', ['--noflush', '-w'], `*${table}\n${line}\nCOMMIT\n`);
+      await runCommand('iptables-restore', ['--noflush', '-w'], { input: `*${table}\n${line}\nCOMMIT\n` });
     }
   }
 }
@@ -76,14 +60,14 @@ function toText(rules: RuleSet): string {
 
 /** `iptables-save -t <table>` lines. */
 export async function iptablesSave(table: 'nat' | 'filter'): Promise<string[]> {
-  const r = await runCmd('iptables-save', ['-t', table]);
+  const r = await runCommand('iptables-save', ['-t', table]);
   if (r.code !== 0) throw new SystemError(`iptables-save: ${r.stderr.trim()}`);
   return r.stdout.split('\n');
 }
 
 /** IPv4 routes and addresses of the host, to keep new subnets off networks already there. */
 export async function hostIpv4Prefixes(): Promise<string[]> {
-  const r = await runCmd('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
+  const r = await runCommand('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
   const out: string[] = [];
   for (const line of r.stdout.split('\n')) {
     const dst = line.trim().split(/\s+/)[0];
@@ -98,5 +82,5 @@ export async function hostIpv4Prefixes(): Promise<string[]> {
 }
 
 export async function linkExists(name: string): Promise<boolean> {
-  return (await runCmd('ip', ['link', 'show', 'dev', name])).code === 0;
+  return (await runCommand('ip', ['link', 'show', 'dev', name])).code === 0;
 }

@@ -16,11 +16,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
-import { rfc3339Nano, nowNs } from '../../util/humanize.js';
+import { rfc3339NanoFromNs, nowNs } from '../../util/time.js';
 import type { ContainerRecord } from '../containers/types.js';
 import { Ipam } from './ipam.js';
 import { cidrString, intToIp, ipToInt, macForIp, overlaps, parseCidr } from './ipv4.js';
-import { hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, iptablesSave, runCmd, Serial, type RuleSet } from './host.js';
+import { runCommand } from '../host/command.js';
+import { hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, iptablesSave, Serial, type RuleSet } from './host.js';
 import { mappingsOf, portMap, portRequests, type PortMapping } from './ports.js';
 import { openProxy, type Proxy } from './proxy.js';
 import { DnsServer, nameservers } from './dns.js';
@@ -174,7 +175,7 @@ export class NetworkManager {
 
   private newRecord(name: string, driver: NetworkRecord['Driver'], options: Record<string, string>): NetworkRecord {
     return {
-      Name: name, Id: randomBytes(32).toString('hex'), Created: rfc3339Nano(nowNs()), Scope: 'local', Driver: driver,
+      Name: name, Id: randomBytes(32).toString('hex'), Created: rfc3339NanoFromNs(nowNs()), Scope: 'local', Driver: driver,
       EnableIPv6: false, IPAM: { Driver: 'default', Options: {}, Config: [] }, Internal: false, Attachable: false,
       Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Options: options, Labels: {},
     };
@@ -186,7 +187,7 @@ export class NetworkManager {
 
   /** Create missing bridges, give them their gateway address, bring them up (one ip batch). */
   private async ensureBridges(nets: NetworkRecord[]): Promise<void> {
-    const existing = new Set((await runCmd('ip', ['-o', 'link', 'show', 'type', 'bridge'])).stdout
+    const existing = new Set((await runCommand('ip', ['-o', 'link', 'show', 'type', 'bridge'])).stdout
       .split('\n').map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1]).filter(Boolean));
     const lines: string[] = [];
     for (const n of nets) {

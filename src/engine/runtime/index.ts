@@ -6,12 +6,12 @@
  * START_ERROR. Everything after that (output, exit, cleanup) is the shim's job; the daemon can
  * die and come back and connect() again at any time.
  */
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { hostCommand } from '../host/command.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises';
 import { isMountPoint as isMounted } from '../mountinfo.js';
 import { dirname, join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { BerthError, NotFoundError, SystemError } from '../errors.js';
 import { shimBinary } from '../../util/paths.js';
 import { connectUnix, openShim, ShimClient } from './shimconn.js';
@@ -26,7 +26,6 @@ export { buildSpec, generateSpec, resolveUser, daemonHardLimits } from './spec.j
 export type { SpecInput, BindMount, SpecMount, Rlimit } from './spec.js';
 export { ShimClient } from './shimconn.js';
 
-const execFileP = promisify(execFile);
 
 export const SHIM_SOCKET = 'shim.sock';
 export const EXIT_FILE = 'exit.json';
@@ -68,7 +67,7 @@ export async function ensureHostReady(): Promise<{ cgroup: 'v1' | 'v2'; actions:
   if (!hugetlbMounted && unifiedControllers.split(/\s+/).includes('hugetlb')) {
     await mkdir('/sys/fs/cgroup/hugetlb', { recursive: true });
     try {
-      await execFileP('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', '/sys/fs/cgroup/hugetlb']);
+      await hostCommand('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', '/sys/fs/cgroup/hugetlb']);
       actions.push('mounted hugetlb cgroup v1 hierarchy at /sys/fs/cgroup/hugetlb');
     } catch (e) {
       // a concurrent caller may have won the race
@@ -298,12 +297,12 @@ export class HostRuntime implements RuntimeApi {
       const name = names[i]!;
       const root = this.runtimeRoot(name);
       const a = [...(root ? ['--root', root] : []), 'delete', '--force', id];
-      await execFileP(this.runtimeBin(name), a).catch(() => undefined);
+      await hostCommand(this.runtimeBin(name), a).catch(() => undefined);
     }
     void runtime;
     if (rootfsTarget && (await isMounted(rootfsTarget))) {
       try {
-        await execFileP('umount', ['-l', rootfsTarget]);
+        await hostCommand('umount', ['-l', rootfsTarget]);
       } catch (e) {
         const msg = String((e as { stderr?: string }).stderr ?? (e as Error).message);
         if (!/not mounted|no mount point/i.test(msg)) throw new SystemError(`cannot unmount ${rootfsTarget}: ${msg.trim()}`, e);
@@ -329,7 +328,7 @@ export class HostRuntime implements RuntimeApi {
     const name: 'crun' | 'runc' = !existsSync(join(this.defaultStateDir('crun'), id)) && existsSync(join(this.defaultStateDir('runc'), id)) ? 'runc' : 'crun';
     const root = this.runtimeRoot(name);
     try {
-      await execFileP(this.runtimeBin(name), [...(root ? ['--root', root] : []), action, id]);
+      await hostCommand(this.runtimeBin(name), [...(root ? ['--root', root] : []), action, id]);
     } catch (e) {
       const msg = String((e as { stderr?: string }).stderr || (e as Error).message).trim().split('\n').pop() ?? '';
       throw new SystemError(`cannot ${action} container ${id}: ${msg.replace(/^(crun|runc): /, '')}`, e);

@@ -9,7 +9,7 @@
  *    a user mount replaces a default one at the same destination (/dev/shm, /etc/hosts…).
  *  - remove: with `rm -v` or `--rm`, the container's anonymous volumes go too.
  */
-import { execFile } from 'node:child_process';
+import { hostCommand } from '../host/command.js';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
@@ -134,13 +134,8 @@ export function applyUserMounts(spec: Record<string, unknown>, mps: MountPoint[]
   spec.mounts = [...mounts.filter((m) => !dests.has(m.destination)), ...userSpecMounts(mps)];
 }
 
-function sh(cmd: string, args: string[], cwd?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 300_000, cwd }, (err, _out, stderr) => {
-      if (err) reject(new SystemError(`${cmd}: ${String(stderr).trim() || err.message}`));
-      else resolve();
-    });
-  });
+function sh(cmd: string, args: string[], cwd?: string): Promise<string> {
+  return hostCommand(cmd, args, { cwd, timeoutMs: 300_000, label: cmd });
 }
 
 async function isEmptyDir(dir: string): Promise<boolean> {

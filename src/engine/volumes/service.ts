@@ -8,7 +8,8 @@
  * and refuses a folder that has something mounted below it.
  */
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { hostCommand } from '../host/command.js';
+import { rfc3339Seconds } from '../../util/time.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,20 +44,9 @@ export interface VolumeUsers {
 
 const LOCAL_OPTS = new Set(['type', 'device', 'o', 'size']);
 
-/** RFC3339 with seconds, as dockerd prints CreatedAt. */
-function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+function run(cmd: string, args: string[]): Promise<string> {
+  return hostCommand(cmd, args, { timeoutMs: 60_000 });
 }
-
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 60_000 }, (err, _out, stderr) => {
-      if (err) reject(new SystemError(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
-      else resolve();
-    });
-  });
-}
-
 
 export class VolumeService {
   private readonly vols = new Map<string, VolumeRecord>();
