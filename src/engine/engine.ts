@@ -10,6 +10,8 @@ import { EventBus } from './events/bus.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
 import { parsePruneFilters, pruneMatches } from './prune.js';
 import { ImageService } from './images/service.js';
+import { parseImageFilters, selectImages } from './images/filters.js';
+import { NO_FILTERS, type FilterArgs } from './filters.js';
 import { familiarString, parseDockerRef, truncateId } from '../wire/reference.js';
 import type { AuthConfig, ImageRecord, ProgressSink } from './images/types.js';
 import { Distribution } from './distribution/index.js';
@@ -126,8 +128,12 @@ export class Engine {
     return image;
   }
 
-  listImages(opts: { all: boolean; apiVersion?: string }) {
-    return this.images.list(opts.all).map((img) => this.images.toSummary(img, {
+  /** GET /images/json: `all` and the list filters (images/filters.ts). */
+  listImages(opts: { all: boolean; filters?: FilterArgs; apiVersion?: string }) {
+    const f = parseImageFilters(opts.filters ?? NO_FILTERS, (ref) => this.images.resolve(ref));
+    const store = this.images.images;
+    const shown = selectImages(store.list(), f, { all: opts.all, hasChildren: (id) => store.children(id).length > 0 });
+    return shown.map((img) => this.images.toSummary(img, {
       apiVersion: opts.apiVersion, containers: this.containers.usingImage(img.id).length,
     }));
   }

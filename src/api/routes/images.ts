@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { InvalidParameterError, NotImplementedError } from '../../engine/errors.js';
 import type { AuthConfig, JSONMessage } from '../../engine/images/types.js';
-import { boolParam, sendJson, type Router } from '../router.js';
+import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
 
 export function registerImageRoutes(router: Router): void {
   router.add('GET', '/images/json', (ctx) => {
-    sendJson(ctx.res, 200, ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), apiVersion: ctx.version }));
+    sendJson(ctx.res, 200, ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query), apiVersion: ctx.version }));
   });
 
   router.add('POST', '/images/create', async (ctx) => {
