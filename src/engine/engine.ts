@@ -13,7 +13,7 @@ import { ImageService } from './images/service.js';
 import { parseImageFilters, selectImages } from './images/filters.js';
 import { NO_FILTERS, type FilterArgs } from './filters.js';
 import { familiarString, parseDockerRef, truncateId } from '../wire/reference.js';
-import type { AuthConfig, ImageRecord, ProgressSink } from './images/types.js';
+import type { AuthConfig, ImageDetails, ImageListEntry, ImageRecord, ProgressSink } from './images/types.js';
 import { Distribution } from './distribution/index.js';
 import { commitContainer, type CommitOptions } from './images/commit.js';
 import { pushImage } from './distribution/push.js';
@@ -129,17 +129,15 @@ export class Engine {
   }
 
   /** GET /images/json: `all` and the list filters (images/filters.ts). */
-  listImages(opts: { all: boolean; filters?: FilterArgs; apiVersion?: string }) {
+  listImages(opts: { all: boolean; filters?: FilterArgs }): ImageListEntry[] {
     const f = parseImageFilters(opts.filters ?? NO_FILTERS, (ref) => this.images.resolve(ref));
     const store = this.images.images;
     const shown = selectImages(store.list(), f, { all: opts.all, hasChildren: (id) => store.children(id).length > 0 });
-    return shown.map((img) => this.images.toSummary(img, {
-      apiVersion: opts.apiVersion, containers: this.containers.usingImage(img.id).length,
-    }));
+    return shown.map((record) => ({ record, containers: this.containers.usingImage(record.id).length }));
   }
 
-  inspectImage(ref: string, apiVersion?: string) {
-    return this.images.toInspect(this.images.resolve(ref), { apiVersion });
+  inspectImage(ref: string): ImageDetails {
+    return this.images.details(this.images.resolve(ref));
   }
 
   imageHistory(ref: string) {
@@ -325,11 +323,11 @@ export class Engine {
     };
   }
 
-  /** Images and layer bytes for GET /system/df; the API adds the container rows. */
-  diskUsage(apiVersion?: string) {
+  /** Images and layer bytes for GET /system/df; the API renders the images and adds the container rows. */
+  diskUsage(): { LayersSize: number; Images: ImageListEntry[] } {
     return {
       LayersSize: this.images.list().reduce((n, i) => n + i.size, 0),
-      Images: this.listImages({ all: false, apiVersion }),
+      Images: this.listImages({ all: false }),
     };
   }
 }

@@ -137,7 +137,8 @@ export interface ImageInspect {
   Parent: string;
   Comment: string;
   Created: string;
-  Config: ContainerConfig;
+  /** null from API 1.50 for an image without a config. */
+  Config: ContainerConfig | null;
   Architecture: string;
   Os: string;
   Size: number;

@@ -8,6 +8,7 @@ import { chainIDs } from '../../src/engine/layers/chain.js';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../src/engine/errors.js';
 import type { ContainerUsage, ImageRecord } from '../../src/engine/images/types.js';
 import { buildTar, sha, streamOf } from './layers-helpers.js';
+import { imageHistory, imageInspect, imageSummary } from '../../src/api/views/images.js';
 
 async function withService(fn: (svc: ImageService, root: string) => Promise<void>): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'berth-images-'));
@@ -81,7 +82,7 @@ test('images: tag and untag', () => withService(async (svc) => {
   const rec = await makeImage(svc, [await baseTar], { tag: 'busybox:1.36' });
   await svc.tag('busybox:1.36', 'localhost:5000/bb');
   await svc.tag(rec.id.slice(7, 19), 'user/app:v1');
-  assert.deepEqual(svc.toSummary(svc.resolve(rec.id)).RepoTags, ['busybox:1.36', 'localhost:5000/bb:latest', 'user/app:v1']);
+  assert.deepEqual(imageSummary({ record: svc.resolve(rec.id), containers: 0 }).RepoTags, ['busybox:1.36', 'localhost:5000/bb:latest', 'user/app:v1']);
   assert.ok(svc.resolve(rec.id).lastTagTime! > 0);
   await assert.rejects(svc.tag('busybox:1.36', 'x@sha256:' + 'a'.repeat(64)), /refusing to create a tag with a digest reference/);
   await assert.rejects(svc.tag('missing', 'x'), NotFoundError);
@@ -122,9 +123,9 @@ test('images: running containers block even forced removal; forced untag leaves 
   assert.deepEqual(res, [{ Untagged: 'busybox:latest' }]);
   const left = svc.resolve(rec.id);
   assert.ok(svc.isDangling(left));
-  assert.deepEqual(svc.toSummary(left).RepoTags, []);
-  assert.deepEqual(svc.toSummary(left, { apiVersion: '1.41' }).RepoTags, ['<none>:<none>']);
-  assert.deepEqual(svc.toSummary(left, { apiVersion: '1.41' }).RepoDigests, ['<none>@<none>']);
+  assert.deepEqual(imageSummary({ record: left, containers: 0 }).RepoTags, []);
+  assert.deepEqual(imageSummary({ record: left, containers: 0 }, '1.41').RepoTags, ['<none>:<none>']);
+  assert.deepEqual(imageSummary({ record: left, containers: 0 }, '1.41').RepoDigests, ['<none>@<none>']);
 }));
 
 test('images: multiple repositories', () => withService(async (svc) => {
@@ -200,13 +201,14 @@ test('images: summary and inspect views', () => withService(async (svc) => {
   const base = await baseTar;
   const top = await buildTar([{ name: 'app', content: 'APP' }]);
   const rec = await makeImage(svc, [base, top], { tag: 'app:1', labels: { 'org.x': 'y' } });
-  const s = svc.toSummary(rec);
+  const s = imageSummary({ record: rec, containers: 0 });
   assert.deepEqual(Object.keys(s), ['Id', 'ParentId', 'RepoTags', 'RepoDigests', 'Created', 'Size', 'SharedSize', 'Labels', 'Containers']);
+  assert.equal(s.Containers, 0);
   assert.equal(s.Created, Math.floor(Date.parse('2024-05-06T07:08:09Z') / 1000));
   assert.equal(s.Size, rec.size);
   assert.deepEqual(s.Labels, { 'org.x': 'y' });
-  assert.equal(svc.toSummary(rec, { apiVersion: '1.43' }).VirtualSize, rec.size);
-  const i = svc.toInspect(rec, { apiVersion: '1.43' }) as Record<string, any>;
+  assert.equal(imageSummary({ record: rec, containers: 0 }, '1.43').VirtualSize, rec.size);
+  const i = imageInspect(svc.details(rec), '1.43') as Record<string, any>;
   assert.equal(i.Id, rec.id);
   assert.deepEqual(i.RepoTags, ['app:1']);
   assert.equal(i.Created, '2024-05-06T07:08:09.123456789Z');
@@ -222,7 +224,7 @@ test('images: summary and inspect views', () => withService(async (svc) => {
   assert.equal(i.GraphDriver.Data.LowerDir, svc.layers.diffDir(rec.chainIDs[0]!));
   assert.deepEqual(i.RootFS, { Type: 'layers', Layers: [sha(base), sha(top)] });
   assert.match(i.Metadata.LastTagTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-  const latest = svc.toInspect(rec) as Record<string, any>;
+  const latest = imageInspect(svc.details(rec)) as Record<string, any>;
   assert.ok(!('VirtualSize' in latest) && !('ContainerConfig' in latest));
   assert.deepEqual(latest.Config, { Env: ['PATH=/bin'], Cmd: ['sh'], Labels: { 'org.x': 'y' } });
   const short = svc.shortLowerDirs(rec);
@@ -235,7 +237,7 @@ test('images: history, newest first, ids up the parent chain', () => withService
   const top = await buildTar([{ name: 'app', content: 'APP' }]);
   const parent = await makeImage(svc, [base]);
   const child = await makeImage(svc, [base, top], { tag: 'child', parent: parent.id });
-  const h = svc.history(child);
+  const h = imageHistory(svc.history(child));
   assert.equal(h.length, 2);
   assert.deepEqual(h.map((x) => x.Id), [child.id, parent.id]);
   assert.deepEqual(h[0]!.Tags, ['child:latest']);

@@ -2,10 +2,12 @@ import type { ServerResponse } from 'node:http';
 import { InvalidParameterError, NotImplementedError } from '../../engine/errors.js';
 import type { AuthConfig, JSONMessage } from '../../engine/images/types.js';
 import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
+import { imageHistory, imageInspect, imageSummary } from '../views/images.js';
 
 export function registerImageRoutes(router: Router): void {
   router.add('GET', '/images/json', (ctx) => {
-    sendJson(ctx.res, 200, ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query), apiVersion: ctx.version }));
+    const list = ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query) });
+    sendJson(ctx.res, 200, list.map((e) => imageSummary(e, ctx.version)));
   });
 
   router.add('POST', '/images/create', async (ctx) => {
@@ -29,11 +31,11 @@ export function registerImageRoutes(router: Router): void {
   });
 
   router.add('GET', '/images/{name*}/json', (ctx) => {
-    sendJson(ctx.res, 200, ctx.engine.inspectImage(ctx.params[0], ctx.version));
+    sendJson(ctx.res, 200, imageInspect(ctx.engine.inspectImage(ctx.params[0]), ctx.version));
   });
 
   router.add('GET', '/images/{name*}/history', (ctx) => {
-    sendJson(ctx.res, 200, ctx.engine.imageHistory(ctx.params[0]));
+    sendJson(ctx.res, 200, imageHistory(ctx.engine.imageHistory(ctx.params[0])));
   });
 
   router.add('POST', '/images/{name*}/tag', async (ctx) => {

@@ -16,8 +16,7 @@ import {
   ImageStore, type ContainersUsing, type CreateImageOptions, type DeleteResponseItem, type ImageEventSink,
   type RemoveOptions,
 } from './store.js';
-import type { ImageConfig, ImageRecord } from './types.js';
-import { toHistory, toInspect, toSummary, type HistoryItem, type ImageSummary } from './views.js';
+import type { ImageConfig, ImageDetails, ImageHistoryEntry, ImageRecord } from './types.js';
 
 export interface ImageServiceOptions {
   onEvent?: ImageEventSink;
@@ -81,19 +80,39 @@ export class ImageService {
     return this.images.create(configBytes, { ...opts, chainIDs: chain });
   }
 
-  // ---- views
+  // ---- what containers and views need
   lowerDirs(rec: ImageRecord): string[] { return this.images.lowerDirs(rec); }
   shortLowerDirs(rec: ImageRecord): { cwd: string; dirs: string[] } { return this.images.shortLowerDirs(rec); }
-  toSummary(rec: ImageRecord, opts: { apiVersion?: string; containers?: number } = {}): ImageSummary { return toSummary(rec, opts); }
-  toInspect(rec: ImageRecord, opts: { apiVersion?: string } = {}): Record<string, unknown> {
-    return toInspect(rec, { diffDirs: this.lowerDirs(rec) }, opts);
+  /** What inspect shows besides the record: the layers' directories, top first. */
+  details(rec: ImageRecord): ImageDetails {
+    return { record: rec, layerDirs: this.lowerDirs(rec) };
   }
-  /** GET /images/{name}/history items, newest first. */
-  history(rec: ImageRecord): HistoryItem[] {
-    return toHistory(rec, (i) => {
-      const c = rec.chainIDs[i];
-      return c && this.layers.has(c) ? this.layers.size(c) : 0;
-    }, (id) => this.images.get(id));
+
+  /**
+   * The image's history, newest first, as moby: one entry per config history entry, sizes from
+   * the layer each non-empty entry produced; image IDs filled from the image up its parent chain
+   * (the API shows `<missing>` beyond).
+   */
+  history(rec: ImageRecord): ImageHistoryEntry[] {
+    const out: ImageHistoryEntry[] = [];
+    let layer = 0;
+    for (const h of rec.config.history ?? []) {
+      let size = 0;
+      if (!h.empty_layer) {
+        const c = rec.chainIDs[layer];
+        if (c && this.layers.has(c)) size = this.layers.size(c);
+        layer++;
+      }
+      out.unshift({ tags: [], created: h.created, createdBy: h.created_by ?? '', size, comment: h.comment ?? '' });
+    }
+    let cur: ImageRecord | undefined = rec;
+    for (const entry of out) {
+      if (!cur) break;
+      entry.imageId = cur.id;
+      entry.tags = [...cur.repoTags];
+      cur = cur.parent ? this.images.get(cur.parent) : undefined;
+    }
+    return out;
   }
 
   /** What the registry client's pull needs (distribution/pull.ts PullDeps). */

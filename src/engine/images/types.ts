@@ -19,6 +19,7 @@ export interface ImageConfig {
   /** Legacy (Docker v1 image) fields that commit writes: the source container and its config. */
   container?: string;
   docker_version?: string;
+  'os.version'?: string;
   history?: Array<{ created?: string; created_by?: string; author?: string; comment?: string; empty_layer?: boolean }>;
 }
 
@@ -135,3 +136,30 @@ export interface LayerStoreApi {
   size(chainID: string): number;
 }
 
+
+/** One image of a listing (GET /images/json, /system/df): the record and what its summary needs. */
+export interface ImageListEntry {
+  /** The record, its repoTags/repoDigests narrowed to those a `reference` filter matched. */
+  record: ImageRecord;
+  /** Containers created from it. */
+  containers: number;
+}
+
+/** One image as inspect shows it: the record and its layers' directories (top first). */
+export interface ImageDetails {
+  record: ImageRecord;
+  layerDirs: string[];
+}
+
+/** One step of an image's history (newest first), as the engine knows it. */
+export interface ImageHistoryEntry {
+  /** The image this step produced, when it is still here (else the API shows `<missing>`). */
+  imageId?: string;
+  /** Full references of that image. */
+  tags: string[];
+  /** RFC 3339, as the config history has it. */
+  created?: string;
+  createdBy: string;
+  size: number;
+  comment: string;
+}
