@@ -3,17 +3,17 @@ import assert from 'node:assert/strict';
 import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageService } from '../../src/engine/images/service.js';
+import { LocalImages } from '../../src/engine/images/local.js';
 import { chainIDs } from '../../src/engine/layers/chain.js';
 import { ConflictError, InvalidParameterError, NotFoundError } from '../../src/engine/errors.js';
 import type { ContainerUsage, ImageRecord } from '../../src/engine/images/types.js';
 import { buildTar, sha, streamOf } from './layers-helpers.js';
 import { imageHistory, imageInspect, imageSummary } from '../../src/api/views/images.js';
 
-async function withService(fn: (svc: ImageService, root: string) => Promise<void>): Promise<void> {
+async function withService(fn: (svc: LocalImages, root: string) => Promise<void>): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'berth-images-'));
   try {
-    const svc = new ImageService(root);
+    const svc = new LocalImages(root);
     await svc.init();
     await fn(svc, root);
   } finally {
@@ -23,7 +23,7 @@ async function withService(fn: (svc: ImageService, root: string) => Promise<void
 
 const baseTar = buildTar([{ name: 'bin/busybox', content: 'BUSYBOX' }, { name: 'etc/passwd', content: 'root:x:0:0' }]);
 
-async function makeImage(svc: ImageService, layers: Buffer[], opts: { tag?: string; digest?: string; parent?: string; cmd?: string; labels?: Record<string, string> } = {}): Promise<ImageRecord> {
+async function makeImage(svc: LocalImages, layers: Buffer[], opts: { tag?: string; digest?: string; parent?: string; cmd?: string; labels?: Record<string, string> } = {}): Promise<ImageRecord> {
   const config = {
     architecture: 'amd64',
     os: 'linux',
@@ -183,10 +183,10 @@ test('images: parent chains, dependent children, prune', () => withService(async
   assert.ok(svc.get(p2.id));
 }));
 
-test('images: persistence across a new ImageService on the same root', () => withService(async (svc, root) => {
+test('images: persistence across a new LocalImages on the same root', () => withService(async (svc, root) => {
   const rec = await makeImage(svc, [await baseTar], { tag: 'busybox', labels: { a: 'b' } });
   await svc.tag('busybox', 'mine:2');
-  const svc2 = new ImageService(root);
+  const svc2 = new LocalImages(root);
   await svc2.init();
   const again = svc2.resolve('mine:2');
   assert.equal(again.id, rec.id);

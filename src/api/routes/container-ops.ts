@@ -46,10 +46,6 @@ export function registerContainerOpsRoutes(router: Router): void {
     sendJson(ctx.res, 200, await ctx.engine.containers.prune(filtersParam(ctx.query)));
   });
 
-  router.add('POST', '/images/prune', async (ctx) => {
-    sendJson(ctx.res, 200, await ctx.engine.pruneImages(filtersParam(ctx.query)));
-  });
-
   // No build cache yet: nothing to prune. (/networks/prune: routes/networks.ts)
   router.add('POST', '/build/prune', (ctx) => sendJson(ctx.res, 200, { CachesDeleted: [], SpaceReclaimed: 0 }));
 }

@@ -1,12 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import { InvalidParameterError, NotImplementedError } from '../../engine/errors.js';
-import type { AuthConfig, JSONMessage } from '../../engine/images/types.js';
+import type { AuthConfig, JSONMessage, ProgressSink } from '../../engine/images/types.js';
 import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
 import { imageHistory, imageInspect, imageSummary } from '../views/images.js';
 
+/**
+ * Image routes: each parses its request, calls one ImageService method (engine/images/service.ts)
+ * and renders through api/views/images.ts.
+ */
 export function registerImageRoutes(router: Router): void {
   router.add('GET', '/images/json', (ctx) => {
-    const list = ctx.engine.listImages({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query) });
+    const list = ctx.engine.images.list({ all: boolParam(ctx.query, 'all'), filters: filtersParam(ctx.query) });
     sendJson(ctx.res, 200, list.map((e) => imageSummary(e, ctx.version)));
   });
 
@@ -19,42 +23,32 @@ export function registerImageRoutes(router: Router): void {
     }
     const tag = q.get('tag') ?? '';
     const ref = !tag ? fromImage : tag.includes(':') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
-    const out = lazyJsonStream(ctx.res);
-    try {
-      await ctx.engine.pull(ref, { auth: decodeAuth(ctx.req.headers['x-registry-auth']), platform: q.get('platform') || undefined }, out.write);
-    } catch (e) {
-      if (!out.started()) throw e;
-      const message = (e as Error).message;
-      out.write({ errorDetail: { message }, error: message });
-    }
-    out.end();
+    const opts = { auth: decodeAuth(ctx.req.headers['x-registry-auth']), platform: q.get('platform') || undefined };
+    await progressStream(ctx.res, (progress) => ctx.engine.images.pull(ref, opts, progress));
   });
 
   router.add('GET', '/images/{name*}/json', (ctx) => {
-    sendJson(ctx.res, 200, imageInspect(ctx.engine.inspectImage(ctx.params[0]), ctx.version));
+    sendJson(ctx.res, 200, imageInspect(ctx.engine.images.inspect(ctx.params[0]), ctx.version));
   });
 
   router.add('GET', '/images/{name*}/history', (ctx) => {
-    sendJson(ctx.res, 200, imageHistory(ctx.engine.imageHistory(ctx.params[0])));
+    sendJson(ctx.res, 200, imageHistory(ctx.engine.images.history(ctx.params[0])));
   });
 
   router.add('POST', '/images/{name*}/tag', async (ctx) => {
     const repo = ctx.query.get('repo');
     if (!repo) throw new InvalidParameterError('repository name must have at least one component');
-    await ctx.engine.tagImage(ctx.params[0], repo, ctx.query.get('tag') || undefined);
+    await ctx.engine.images.tag(ctx.params[0], repo, ctx.query.get('tag') || undefined);
     ctx.res.writeHead(201).end();
   });
 
   router.add('POST', '/images/{name*}/push', async (ctx) => {
-    const out = lazyJsonStream(ctx.res);
-    try {
-      await ctx.engine.push(ctx.params[0], ctx.query.get('tag') || undefined, decodeAuth(ctx.req.headers['x-registry-auth']), out.write);
-    } catch (e) {
-      if (!out.started()) throw e;
-      const message = (e as Error).message;
-      out.write({ errorDetail: { message }, error: message });
-    }
-    out.end();
+    const auth = decodeAuth(ctx.req.headers['x-registry-auth']);
+    await progressStream(ctx.res, (progress) => ctx.engine.images.push(ctx.params[0], ctx.query.get('tag') || undefined, auth, progress));
+  });
+
+  router.add('POST', '/images/prune', async (ctx) => {
+    sendJson(ctx.res, 200, await ctx.engine.images.prune(filtersParam(ctx.query)));
   });
 
   router.add('POST', '/commit', async (ctx) => {
@@ -65,7 +59,7 @@ export function registerImageRoutes(router: Router): void {
     if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config))) {
       throw new InvalidParameterError('invalid JSON: the body must be a container Config object');
     }
-    const id = await ctx.engine.commit(container, {
+    const id = await ctx.engine.images.commit(container, {
       repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
       comment: q.get('comment') || undefined, author: q.get('author') || undefined,
       changes: q.getAll('changes').filter((c) => c !== ''),
@@ -77,11 +71,27 @@ export function registerImageRoutes(router: Router): void {
   });
 
   router.add('DELETE', '/images/{name*}', async (ctx) => {
-    const result = await ctx.engine.removeImage(ctx.params[0], {
+    const result = await ctx.engine.images.remove(ctx.params[0], {
       force: boolParam(ctx.query, 'force'), noprune: boolParam(ctx.query, 'noprune'),
     });
     sendJson(ctx.res, 200, result);
   });
+}
+
+/**
+ * Runs a pull or push whose progress is a JSON-message stream: an error before the first message
+ * keeps its HTTP status; after it, the error is the stream's last message, as dockerd does.
+ */
+async function progressStream(res: ServerResponse, work: (progress: ProgressSink) => Promise<unknown>): Promise<void> {
+  const out = lazyJsonStream(res);
+  try {
+    await work(out.write);
+  } catch (e) {
+    if (!out.started()) throw e;
+    const message = (e as Error).message;
+    out.write({ errorDetail: { message }, error: message });
+  }
+  out.end();
 }
 
 /** X-Registry-Auth: base64url JSON; absent or "e30=" ({}) means anonymous. */

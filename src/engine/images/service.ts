@@ -1,122 +1,212 @@
 /**
- * ImageService: the local image side of the engine for one data root. Owns the content store,
- * the layer store and the image store; the daemon constructs one and calls init() once.
- *
- *   <root>/content/blobs/sha256/<hex>   blobs (configs, manifests, compressed layers)
- *   <root>/content/ingest/               writes in progress
- *   <root>/layers/<chainID hex>/{diff/,meta.json}, layers/l/<short> → ../<hex>/diff
- *   <root>/images/<id hex>.json, images/repositories.json
+ * ImageService: the image side of the engine's domain API. One method per image request (pull,
+ * list, inspect, history, tag, remove, prune, commit, push), each taking typed inputs and
+ * returning records that the API renders (api/views/images.ts). It owns the local stores
+ * (local.ts) and reaches containers only through the small ImageContainers interface.
  */
-import { mkdir } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { ContentStore } from '../content/store.js';
-import { LayerStore } from '../layers/store.js';
-import { InvalidParameterError } from '../errors.js';
-import {
-  ImageStore, type ContainersUsing, type CreateImageOptions, type DeleteResponseItem, type ImageEventSink,
-  type RemoveOptions,
-} from './store.js';
-import type { ImageConfig, ImageDetails, ImageHistoryEntry, ImageRecord } from './types.js';
+import { ConflictError, InvalidParameterError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { Distribution } from '../distribution/index.js';
+import { pushImage } from '../distribution/push.js';
+import { NO_FILTERS, type FilterArgs } from '../filters.js';
+import { parsePruneFilters, pruneMatches } from '../prune.js';
+import type { ContainerRecord } from '../containers/types.js';
+import { familiarString, parseDockerRef, truncateId } from '../../wire/reference.js';
+import { commitContainer, type CommitOptions } from './commit.js';
+import { parseImageFilters, selectImages } from './filters.js';
+import { LocalImages } from './local.js';
+import type { DeleteResponseItem } from './store.js';
+import type {
+  AuthConfig, ContainerUsage, ImageDetails, ImageHistoryEntry, ImageListEntry, ImageRecord, ProgressSink,
+} from './types.js';
 
-export interface ImageServiceOptions {
-  onEvent?: ImageEventSink;
+/** What the image service needs to know about, and do to, containers. */
+export interface ImageContainers {
+  /** Containers created from the image, and whether each runs. */
+  usingImage(imageId: string): ContainerUsage[];
+  /** Chain IDs the containers' root filesystems stand on. */
+  layersInUse(): Set<string>;
+  /** The container to commit (NotFoundError `No such container: x`). */
+  get(ref: string): ContainerRecord;
+  /** Its writable layer. */
+  upperDir(id: string): string;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+}
+
+export interface ImageServiceDeps {
+  distribution: Distribution;
+  events: EventBus;
+  containers: ImageContainers;
+  /** Written into committed images' configs (docker_version). */
+  engineVersion: string;
+}
+
+export interface CommitRequest extends Omit<CommitOptions, 'reference' | 'engineVersion'> {
+  repo?: string;
+  tag?: string;
+  /** Freeze a running container while its changes are read (default true, as dockerd). */
+  pause?: boolean;
+}
+
+export interface PruneResult {
+  ImagesDeleted: DeleteResponseItem[];
+  SpaceReclaimed: number;
 }
 
 export class ImageService {
-  readonly content: ContentStore;
-  readonly layers: LayerStore;
-  readonly images: ImageStore;
+  readonly local: LocalImages;
+  private readonly events: EventBus;
+  private readonly containers: ImageContainers;
 
-  constructor(readonly root: string, opts: ImageServiceOptions = {}) {
-    this.content = new ContentStore(root);
-    this.layers = new LayerStore(root);
-    this.images = new ImageStore(root, this.content, this.layers, opts.onEvent);
+  constructor(root: string, private readonly deps: ImageServiceDeps) {
+    this.local = new LocalImages(root);
+    this.events = deps.events;
+    this.containers = deps.containers;
   }
 
-  /** Creates the layout, clears crash leftovers (ingests, temp snapshots), loads the indexes. */
-  async init(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
-    await this.content.init();
-    await this.layers.init();
-    await this.images.init();
+  init(): Promise<void> { return this.local.init(); }
+
+  // ---- lookups for the other services (containers, /info, ps)
+
+  get(refOrId: string): ImageRecord | undefined { return this.local.get(refOrId); }
+  resolve(refOrId: string): ImageRecord { return this.local.resolve(refOrId); }
+  /** Images `docker images` shows (with `all`, intermediate ones too). */
+  records(all = false): ImageRecord[] { return this.local.list(all); }
+  lowerDirs(rec: ImageRecord): string[] { return this.local.lowerDirs(rec); }
+  shortLowerDirs(rec: ImageRecord): { cwd: string; dirs: string[] } { return this.local.shortLowerDirs(rec); }
+
+  /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */
+  displayName(container: ContainerRecord): string {
+    try {
+      if (this.local.get(container.Config.Image)?.id === container.ImageID) return container.Config.Image;
+    } catch { /* the name no longer parses as a reference: show the ID */ }
+    return truncateId(container.ImageID);
   }
 
-  // ---- lookups
-  get(refOrId: string): ImageRecord | undefined { return this.images.get(refOrId); }
-  resolve(refOrId: string): ImageRecord { return this.images.resolve(refOrId); }
-  list(all = false): ImageRecord[] { return this.images.listVisible(all); }
-  isDangling(rec: ImageRecord): boolean { return this.images.isDangling(rec); }
-
-  // ---- changes
-  create(configBytes: Uint8Array, opts: CreateImageOptions): Promise<ImageRecord> { return this.images.create(configBytes, opts); }
-  tag(idOrRef: string, newRef: string): Promise<ImageRecord> { return this.images.tag(idOrRef, newRef); }
-  untag(ref: string): Promise<string> { return this.images.untag(ref); }
-  remove(refOrId: string, opts: RemoveOptions, containersUsing: ContainersUsing, layersInUse?: () => Iterable<string>): Promise<DeleteResponseItem[]> {
-    return this.images.remove(refOrId, opts, containersUsing, layersInUse);
+  /** A container is gone: if its image was force-deleted meanwhile, free the layers it held. */
+  async containerRemoved(container: ContainerRecord): Promise<void> {
+    if (this.local.get(container.ImageID)) return;
+    await this.local.releaseChain(container.Layers ?? [], this.containers.layersInUse());
   }
-  gcLayers(inUse: Iterable<string> = []): Promise<string[]> { return this.images.gcLayers(inUse); }
-  releaseChain(chainIDs: readonly string[], inUse: Iterable<string>): Promise<string[]> { return this.images.releaseChain(chainIDs, inUse); }
 
-  /**
-   * Applies uncompressed layer tars in order (skipping layers already present when the config's
-   * diffIDs say so), then stores the image. `openLayer(i)` is called only for missing layers.
-   * For `docker load`, builds, and tests.
-   */
-  async importImage(
-    configBytes: Uint8Array,
-    openLayer: (index: number) => Promise<Readable> | Readable,
-    opts: Omit<CreateImageOptions, 'chainIDs'> = {},
-  ): Promise<ImageRecord> {
-    const config = JSON.parse(Buffer.from(configBytes).toString('utf8')) as ImageConfig;
-    const diffIDs = config.rootfs?.diff_ids;
-    if (!Array.isArray(diffIDs)) throw new InvalidParameterError('image config has no rootfs.diff_ids');
-    const chain: string[] = [];
-    let parent: string | null = null;
-    for (let i = 0; i < diffIDs.length; i++) {
-      const r = await this.layers.apply(parent, await openLayer(i), diffIDs[i]);
-      chain.push(r.chainID);
-      parent = r.chainID;
+  // ---- the requests
+
+  /** POST /images/create?fromImage: Docker's JSON progress messages go to `progress`. */
+  async pull(ref: string, opts: { auth?: AuthConfig; platform?: string }, progress: ProgressSink): Promise<ImageRecord> {
+    const parsed = parseDockerRef(ref);
+    const image = await this.deps.distribution.pull(parsed, opts, this.local.deps(), progress);
+    this.events.publish('image', 'pull', familiarString(parsed), { name: familiarString(parsed) });
+    return image;
+  }
+
+  /** GET /images/json: `all` and the list filters (filters.ts), newest first. */
+  list(query: { all?: boolean; filters?: FilterArgs } = {}): ImageListEntry[] {
+    const f = parseImageFilters(query.filters ?? NO_FILTERS, (ref) => this.local.resolve(ref));
+    const store = this.local.images;
+    const shown = selectImages(store.list(), f, { all: !!query.all, hasChildren: (id) => store.children(id).length > 0 });
+    return shown.map((record) => ({ record, containers: this.containers.usingImage(record.id).length }));
+  }
+
+  /** GET /images/{name}/json. */
+  inspect(ref: string): ImageDetails {
+    return this.local.details(this.local.resolve(ref));
+  }
+
+  /** GET /images/{name}/history, newest first. */
+  history(ref: string): ImageHistoryEntry[] {
+    return this.local.history(this.local.resolve(ref));
+  }
+
+  /** POST /images/{name}/tag. */
+  async tag(source: string, repo: string, tag?: string): Promise<void> {
+    const img = this.local.resolve(source);
+    const target = tag ? `${repo}:${tag}` : repo;
+    await this.local.tag(img.id, target);
+    this.events.publish('image', 'tag', img.id, { name: familiarString(parseDockerRef(target)) });
+  }
+
+  /** DELETE /images/{name}: moby's conflict rules (delete.ts). */
+  async remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<DeleteResponseItem[]> {
+    const result = await this.local.remove(ref, opts, (id) => this.containers.usingImage(id), () => this.containers.layersInUse());
+    for (const r of result) {
+      if ('Untagged' in r) this.events.publish('image', 'untag', r.Untagged, { name: r.Untagged });
+      if ('Deleted' in r) this.events.publish('image', 'delete', r.Deleted, {});
     }
-    return this.images.create(configBytes, { ...opts, chainIDs: chain });
-  }
-
-  // ---- what containers and views need
-  lowerDirs(rec: ImageRecord): string[] { return this.images.lowerDirs(rec); }
-  shortLowerDirs(rec: ImageRecord): { cwd: string; dirs: string[] } { return this.images.shortLowerDirs(rec); }
-  /** What inspect shows besides the record: the layers' directories, top first. */
-  details(rec: ImageRecord): ImageDetails {
-    return { record: rec, layerDirs: this.lowerDirs(rec) };
+    if (result.length === 0) throw new ConflictError(`unable to remove image ${ref}`);
+    return result;
   }
 
   /**
-   * The image's history, newest first, as moby: one entry per config history entry, sizes from
-   * the layer each non-empty entry produced; image IDs filled from the image up its parent chain
-   * (the API shows `<missing>` beyond).
+   * POST /images/prune: unused dangling images, or with dangling=false every image no container
+   * uses (by each of its tags, so a conflict skips the image as in dockerd); until, label, label!.
    */
-  history(rec: ImageRecord): ImageHistoryEntry[] {
-    const out: ImageHistoryEntry[] = [];
-    let layer = 0;
-    for (const h of rec.config.history ?? []) {
-      let size = 0;
-      if (!h.empty_layer) {
-        const c = rec.chainIDs[layer];
-        if (c && this.layers.has(c)) size = this.layers.size(c);
-        layer++;
+  async prune(filters: FilterArgs): Promise<PruneResult> {
+    const f = parsePruneFilters(filters, ['dangling', 'until', 'label', 'label!']);
+    const layers = this.local.layers;
+    const before = new Map(layers.list().map((m) => [m.chainID, layers.size(m.chainID)]));
+    const deleted: DeleteResponseItem[] = [];
+    for (const img of this.local.list(false)) {
+      if (this.containers.usingImage(img.id).length > 0) continue;
+      // As dockerd: dangling means no tag (digest references may remain; they go with it).
+      const dangling = img.repoTags.length === 0;
+      if (f.danglingOnly && !dangling) continue;
+      const created = Date.parse(img.config.created ?? '') || img.loaded;
+      if (!pruneMatches(f, created, img.config.config?.Labels)) continue;
+      const refs = img.repoTags.length + img.repoDigests.length === 0 ? [img.id] : [...img.repoTags, ...img.repoDigests];
+      for (const ref of refs) {
+        try {
+          deleted.push(...await this.remove(ref, { force: false, noprune: false }));
+        } catch { /* in use or gone meanwhile: skipped, as dockerd */ }
       }
-      out.unshift({ tags: [], created: h.created, createdBy: h.created_by ?? '', size, comment: h.comment ?? '' });
     }
-    let cur: ImageRecord | undefined = rec;
-    for (const entry of out) {
-      if (!cur) break;
-      entry.imageId = cur.id;
-      entry.tags = [...cur.repoTags];
-      cur = cur.parent ? this.images.get(cur.parent) : undefined;
-    }
-    return out;
+    let reclaimed = 0;
+    for (const [chainID, size] of before) if (!layers.has(chainID)) reclaimed += size;
+    this.events.publish('image', 'prune', '', { reclaimed: String(reclaimed) });
+    return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
-  /** What the registry client's pull needs (distribution/pull.ts PullDeps). */
-  deps(): { content: ContentStore; layers: LayerStore; images: ImageStore } {
-    return { content: this.content, layers: this.layers, images: this.images };
+  /** POST /commit: the container's changes as a new image; returns its ID. */
+  async commit(containerRef: string, opts: CommitRequest): Promise<string> {
+    const rec = this.containers.get(containerRef);
+    let reference: string | undefined;
+    if (opts.repo) {
+      const parsed = parseDockerRef(opts.tag ? `${opts.repo}:${opts.tag}` : opts.repo);
+      if (parsed.digest) throw new InvalidParameterError('refusing to create a tag with a digest reference');
+      reference = familiarString(parsed);
+    } else if (opts.tag) {
+      throw new InvalidParameterError('tag requires a repository name');
+    }
+    const parent = this.local.resolve(rec.ImageID);
+    // As dockerd: a running container is frozen while its upper dir is read (unless pause=0).
+    const paused = opts.pause !== false && rec.State.Status === 'running';
+    if (paused) await this.containers.pause(rec.Id);
+    let img: ImageRecord;
+    try {
+      img = await commitContainer(this.local.deps(), rec, this.containers.upperDir(rec.Id), parent, {
+        ...opts, reference, engineVersion: this.deps.engineVersion,
+      });
+    } finally {
+      // The commit's own outcome is what the client needs; a container that cannot be thawed
+      // (it died meanwhile) shows in its own state.
+      if (paused) await this.containers.unpause(rec.Id).catch(() => undefined);
+    }
+    this.events.publish('container', 'commit', rec.Id, {
+      comment: opts.comment ?? '', imageID: img.id, imageRef: reference ?? '', image: rec.Config.Image, name: rec.Name,
+    });
+    if (reference) this.events.publish('image', 'tag', img.id, { name: reference });
+    return img.id;
+  }
+
+  /** POST /images/{name}/push: JSON progress to `progress`, Docker's messages. */
+  async push(name: string, tag: string | undefined, auth: AuthConfig | undefined, progress: ProgressSink): Promise<void> {
+    const pushed = await pushImage(name, tag, { auth, distribution: this.deps.distribution.opts }, this.local.deps(), progress);
+    for (const r of pushed) this.events.publish('image', 'push', r, { name: r });
+  }
+
+  /** GET /system/df's image part: layer bytes and the images `docker images` shows. */
+  diskUsage(): { LayersSize: number; Images: ImageListEntry[] } {
+    const images = this.list();
+    return { LayersSize: images.reduce((n, e) => n + e.record.size, 0), Images: images };
   }
 }
