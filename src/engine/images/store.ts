@@ -1,25 +1,25 @@
 /**
- * Image metadata and repository references.
+ * Image records: one ImageRecord per image, held in memory and persisted as
  *
- *   <root>/images/<id hex>.json        one ImageRecord per image (without repoTags/repoDigests)
- *   <root>/images/repositories.json    {"Repositories": {"docker.io/library/busybox":
- *                                          {"docker.io/library/busybox:latest": "sha256:…"}}}
+ *   <root>/images/<id hex>.json        one record per image (without repoTags/repoDigests)
  *
- * The config bytes themselves live in the content store (id = sha256 of them). Everything is held
- * in memory; every change is written atomically before it is acknowledged. Mutations are
- * serialized. Removal follows moby's daemon/images/image_delete.go semantics.
+ * with the repository references in references.ts. The config bytes themselves live in the
+ * content store (id = sha256 of them). Every change is written atomically before it is
+ * acknowledged, and changes are serialized. Deletion rules: delete.ts; layer GC: layer-gc.ts.
  */
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../util/atomic.js';
-import { ConflictError, InvalidParameterError, NotFoundError } from '../errors.js';
+import { InvalidParameterError, NotFoundError } from '../errors.js';
 import type { ContentStore } from '../content/store.js';
 import type { LayerStore } from '../layers/store.js';
-import {
-  familiarString, fullName, isFullId, parseNormalizedNamed, referenceString, sha256Digest, truncateId,
-  validateDigest, withDefaultTag,
-} from '../../wire/reference.js';
-import type { ContainerUsage, ImageConfig, ImageRecord, Reference } from './types.js';
+import { familiarString, isFullId, parseNormalizedNamed, withDefaultTag } from '../../wire/reference.js';
+import { deleteImage, type ContainersUsing, type DeletableImages, type DeleteResponseItem, type RemoveOptions } from './delete.js';
+import { collectLayers, layersReferenced, releaseChain } from './layer-gc.js';
+import { digestKey, familiarizeFull, isCanonical, lookupKey, ReferenceIndex, tagKey } from './references.js';
+import type { ImageConfig, ImageRecord } from './types.js';
+
+export type { ContainersUsing, DeleteResponseItem, RemoveOptions } from './delete.js';
 
 export interface CreateImageOptions {
   /** Chain IDs of the image's layers, bottom first; must all be present in the layer store. */
@@ -35,22 +35,8 @@ export interface CreateImageOptions {
   layerBlobs?: ImageRecord['layerBlobs'];
 }
 
-export interface RemoveOptions {
-  force?: boolean;
-  noprune?: boolean;
-}
-
-/** One item of DELETE /images/{name}: exactly one of the two keys. */
-export type DeleteResponseItem = { Untagged: string } | { Deleted: string };
-
-export type ContainersUsing = (imageId: string) => Array<string | ContainerUsage>;
-
 export type ImageEventAction = 'tag' | 'untag' | 'delete';
 export type ImageEventSink = (action: ImageEventAction, imageId: string, ref?: string) => void;
-
-interface RepositoriesFile {
-  Repositories: Record<string, Record<string, string>>;
-}
 
 type PersistedRecord = Omit<ImageRecord, 'repoTags' | 'repoDigests'>;
 
@@ -67,42 +53,10 @@ function idHex(id: string): string {
   return id.startsWith('sha256:') ? id.slice(7) : id;
 }
 
-/** Reference-store lookup form: tag+digest → digest only; bare name → :latest. */
-function lookupKey(ref: Reference): string {
-  if (ref.digest !== undefined) return referenceString({ domain: ref.domain, path: ref.path, digest: ref.digest });
-  return referenceString(withDefaultTag(ref));
-}
-
-function isCanonical(fullRef: string): boolean {
-  return fullRef.includes('@');
-}
-
-function nameOf(fullRef: string): string {
-  const at = fullRef.indexOf('@');
-  const noDigest = at >= 0 ? fullRef.slice(0, at) : fullRef;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
-}
-
-function sortRefs(refs: string[]): string[] {
-  // moby sorts references by their familiar string
-  return refs.sort((a, b) => {
-    const fa = familiarizeFull(a);
-    const fb = familiarizeFull(b);
-    return fa < fb ? -1 : fa > fb ? 1 : 0;
-  });
-}
-
-function familiarizeFull(full: string): string {
-  try { return familiarString(parseNormalizedNamed(full)); } catch { return full; }
-}
-
 export class ImageStore {
   readonly dir: string;
   private readonly images = new Map<string, ImageRecord>();
-  /** full reference string → image id */
-  private readonly refs = new Map<string, string>();
+  private readonly refs: ReferenceIndex;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -112,11 +66,12 @@ export class ImageStore {
     private readonly onEvent?: ImageEventSink,
   ) {
     this.dir = join(root, 'images');
+    this.refs = new ReferenceIndex(join(this.dir, 'repositories.json'));
   }
 
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
+    this.queue = run.catch(() => {}); // the caller gets the error through `run`; the queue goes on
     return run;
   }
 
@@ -124,7 +79,6 @@ export class ImageStore {
 
   async init(): Promise<void> {
     this.images.clear();
-    this.refs.clear();
     let names: string[] = [];
     try {
       names = await readdir(this.dir);
@@ -143,38 +97,14 @@ export class ImageStore {
       }
       this.images.set(rec.id, { ...rec, repoTags: [], repoDigests: [] });
     }
-    let repos: RepositoriesFile = { Repositories: {} };
-    try {
-      repos = JSON.parse(await readFile(join(this.dir, 'repositories.json'), 'utf8')) as RepositoriesFile;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    for (const byRef of Object.values(repos.Repositories ?? {})) {
-      for (const [ref, id] of Object.entries(byRef)) {
-        if (this.images.has(id)) this.refs.set(ref, id);
-      }
-    }
-    this.rebuildRefLists();
+    await this.refs.load((id) => this.images.has(id));
+    this.refs.applyTo(this.images);
   }
 
-  private rebuildRefLists(): void {
-    for (const rec of this.images.values()) { rec.repoTags = []; rec.repoDigests = []; }
-    for (const [ref, id] of this.refs) {
-      const rec = this.images.get(id);
-      if (!rec) continue;
-      (isCanonical(ref) ? rec.repoDigests : rec.repoTags).push(ref);
-    }
-    for (const rec of this.images.values()) { sortRefs(rec.repoTags); sortRefs(rec.repoDigests); }
-  }
-
+  /** Persists the reference index and refreshes the records' reference lists. */
   private async saveRefs(): Promise<void> {
-    const out: RepositoriesFile = { Repositories: {} };
-    for (const [ref, id] of [...this.refs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const name = nameOf(ref);
-      (out.Repositories[name] ??= {})[ref] = id;
-    }
-    await writeJsonAtomic(join(this.dir, 'repositories.json'), out);
-    this.rebuildRefLists();
+    await this.refs.save();
+    this.refs.applyTo(this.images);
   }
 
   private async saveRecord(rec: ImageRecord): Promise<void> {
@@ -225,22 +155,10 @@ export class ImageStore {
       }
       const tags = opts.repoTag === undefined ? [] : Array.isArray(opts.repoTag) ? opts.repoTag : [opts.repoTag];
       const digests = opts.repoDigest === undefined ? [] : Array.isArray(opts.repoDigest) ? opts.repoDigest : [opts.repoDigest];
-      const refs = [...tags.map((t) => this.tagKey(t)), ...digests.map((d) => this.digestKey(d))];
+      const refs = [...tags.map(tagKey), ...digests.map(digestKey)];
       if (refs.length) await this.setRefs(refs, id);
       return rec;
     });
-  }
-
-  private tagKey(s: string): string {
-    const ref = parseNormalizedNamed(s);
-    if (ref.digest !== undefined) throw new InvalidParameterError('refusing to create a tag with a digest reference');
-    return referenceString(withDefaultTag(ref));
-  }
-
-  private digestKey(s: string): string {
-    const ref = parseNormalizedNamed(s);
-    if (ref.digest === undefined) throw new InvalidParameterError(`${s} is not a digest reference`);
-    return referenceString({ domain: ref.domain, path: ref.path, digest: validateDigest(ref.digest) });
   }
 
   private async setRefs(refs: string[], id: string): Promise<void> {
@@ -333,7 +251,7 @@ export class ImageStore {
 
   /** All references (full strings) pointing at the image. */
   references(id: string): string[] {
-    return sortRefs([...this.refs].filter(([, v]) => v === id).map(([k]) => k));
+    return this.refs.of(id);
   }
 
   // ---------------------------------------------------------------- tag / untag
@@ -342,7 +260,7 @@ export class ImageStore {
   tag(idOrRef: string, newRef: string): Promise<ImageRecord> {
     return this.serialize(async () => {
       const rec = this.lookup(idOrRef);
-      await this.setRefs([this.tagKey(newRef)], rec.id);
+      await this.setRefs([tagKey(newRef)], rec.id);
       return rec;
     });
   }
@@ -351,7 +269,7 @@ export class ImageStore {
   addDigestRef(idOrRef: string, digestRef: string): Promise<void> {
     return this.serialize(async () => {
       const rec = this.lookup(idOrRef);
-      await this.setRefs([this.digestKey(digestRef)], rec.id);
+      await this.setRefs([digestKey(digestRef)], rec.id);
     });
   }
 
@@ -368,221 +286,45 @@ export class ImageStore {
     });
   }
 
-  // ---------------------------------------------------------------- remove
+  // ---------------------------------------------------------------- remove, layer GC
 
-  /**
-   * DELETE /images/{name} with moby's semantics. `containersUsing(id)` reports containers created
-   * from an image (strings are taken as stopped containers).
-   * `layersInUse` (optional) pins chain IDs that must survive (e.g. used by containers of images
-   * removed earlier with force).
-   */
+  /** DELETE /images/{name} with moby's semantics (delete.ts). */
   remove(refOrId: string, opts: RemoveOptions, containersUsing: ContainersUsing, layersInUse?: () => Iterable<string>): Promise<DeleteResponseItem[]> {
-    return this.serialize(async () => {
-      const force = !!opts.force;
-      const prune = !opts.noprune;
-      const rec = this.lookup(refOrId);
-      const usage = (id: string): ContainerUsage[] => containersUsing(id).map((c) => (typeof c === 'string' ? { id: c, running: false } : c));
-      const records: DeleteResponseItem[] = [];
-      let repoRefs = this.references(rec.id);
-      let removedRepositoryRef = false;
-
-      if (!isImageIdPrefix(rec.id, refOrId)) {
-        // A repository reference was given: remove it first.
-        if (!force && isSingleReference(repoRefs)) {
-          const c = usage(rec.id)[0];
-          if (c) {
-            throw new ConflictError(`conflict: unable to remove repository reference ${JSON.stringify(refOrId)} (must force) - container ${truncateId(c.id)} is using its referenced image ${truncateId(rec.id)}`);
-          }
-        }
-        const key = lookupKey(parseNormalizedNamed(refOrId));
-        const parsedKey = this.refs.has(key) ? key : undefined;
-        if (parsedKey === undefined) {
-          // Found by ID prefix although it looked like a name (e.g. 'abcdef'): treat as an ID.
-          return this.removeById(rec, force, prune, usage, records, layersInUse);
-        }
-        this.refs.delete(parsedKey);
-        await this.saveRefs();
-        records.push({ Untagged: familiarizeFull(parsedKey) });
-        this.onEvent?.('untag', rec.id, familiarizeFull(parsedKey));
-        repoRefs = this.references(rec.id);
-
-        // A tag removed and only digest references of the same repository remain: drop those too.
-        if (!isCanonical(parsedKey)) {
-          const name = nameOf(parsedKey);
-          const tagLeft = repoRefs.some((r) => !isCanonical(r) && nameOf(r) === name);
-          if (!tagLeft) {
-            const remaining: string[] = [];
-            let changed = false;
-            for (const r of repoRefs) {
-              if (isCanonical(r) && nameOf(r) === name) {
-                this.refs.delete(r);
-                changed = true;
-                records.push({ Untagged: familiarizeFull(r) });
-              } else remaining.push(r);
-            }
-            if (changed) await this.saveRefs();
-            repoRefs = remaining;
-          }
-        }
-        if (repoRefs.length > 0) return records;
-        removedRepositoryRef = true;
-      } else {
-        return this.removeById(rec, force, prune, usage, records, layersInUse);
-      }
-      await this.deleteHelper(rec.id, records, force, prune, removedRepositoryRef, usage, layersInUse);
-      return records;
-    });
+    return this.serialize(() => deleteImage(this.deletable(), refOrId, opts, containersUsing, layersInUse));
   }
 
-  private async removeById(
-    rec: ImageRecord, force: boolean, prune: boolean, usage: (id: string) => ContainerUsage[],
-    records: DeleteResponseItem[], layersInUse?: () => Iterable<string>,
-  ): Promise<DeleteResponseItem[]> {
-    // An ID was given and at most one tag (all refs in one repository): remove all references.
-    const repoRefs = this.references(rec.id);
-    if (isSingleReference(repoRefs)) {
-      const mask = force ? HARD : HARD | (SOFT & ~ACTIVE_REFERENCE);
-      const conflict = this.checkConflict(rec.id, mask, usage);
-      if (conflict) throw conflict.error();
-      for (const r of repoRefs) {
-        this.refs.delete(r);
-        records.push({ Untagged: familiarizeFull(r) });
-        this.onEvent?.('untag', rec.id, familiarizeFull(r));
-      }
-      if (repoRefs.length) await this.saveRefs();
-    }
-    await this.deleteHelper(rec.id, records, force, prune, false, usage, layersInUse);
-    return records;
-  }
-
-  private checkConflict(id: string, mask: number, usage: (id: string) => ContainerUsage[]): DeleteConflict | undefined {
-    if (mask & DEPENDENT_CHILD && this.children(id).length > 0) {
-      return new DeleteConflict(id, true, false, 'image has dependent child images');
-    }
-    const users = usage(id);
-    if (mask & RUNNING_CONTAINER) {
-      const c = users.find((u) => u.running);
-      if (c) return new DeleteConflict(id, true, true, `image is being used by running container ${truncateId(c.id)}`);
-    }
-    if (mask & ACTIVE_REFERENCE && this.references(id).length > 0) {
-      return new DeleteConflict(id, false, false, 'image is referenced in multiple repositories');
-    }
-    if (mask & STOPPED_CONTAINER) {
-      const c = users.find((u) => !u.running);
-      if (c) return new DeleteConflict(id, false, true, `image is being used by stopped container ${truncateId(c.id)}`);
-    }
-    return undefined;
-  }
-
-  private async deleteHelper(
-    id: string, records: DeleteResponseItem[], force: boolean, prune: boolean, quiet: boolean,
-    usage: (id: string) => ContainerUsage[], layersInUse?: () => Iterable<string>,
-  ): Promise<void> {
-    const mask = force ? HARD : HARD | SOFT;
-    const conflict = this.checkConflict(id, mask, usage);
-    if (conflict) {
-      // When quiet (a repository reference was removed, or pruning parents), conflicts are only
-      // reported for a dangling, unused image.
-      const rec = this.images.get(id)!;
-      if (quiet && (!this.isDangling(rec) || conflict.used)) return;
-      throw conflict.error();
-    }
-    const rec = this.images.get(id)!;
-    const parent = rec.parent;
-
-    // All references, then the record, then layers and blobs nobody else needs.
-    const refs = this.references(id);
-    for (const r of refs) {
-      this.refs.delete(r);
-      records.push({ Untagged: familiarizeFull(r) });
-      this.onEvent?.('untag', id, familiarizeFull(r));
-    }
-    if (refs.length) await this.saveRefs();
-    this.images.delete(id);
-    await rm(join(this.dir, `${idHex(id)}.json`), { force: true });
-    this.onEvent?.('delete', id);
-    records.push({ Deleted: id });
-
-    const stillUsedByContainers = usage(id).length > 0; // forced removal: containers keep its layers
-    if (!stillUsedByContainers) {
-      const inUse = this.layersReferenced(layersInUse);
-      for (const c of [...rec.chainIDs].reverse()) {
-        if (inUse.has(c)) break; // everything below is in use too
-        try {
-          await this.layers.remove(c);
-        } catch {
-          break; // a child layer outside any image (e.g. a pull in progress) still needs it
-        }
-        records.push({ Deleted: c });
-      }
-    }
-    const blobsInUse = new Set<string>();
-    for (const other of this.images.values()) {
-      blobsInUse.add(other.id);
-      for (const b of other.blobs ?? []) blobsInUse.add(b);
-    }
-    for (const b of [id, ...(rec.blobs ?? [])]) if (!blobsInUse.has(b)) await this.content.delete(b);
-
-    if (!prune || !parent || !this.images.has(parent)) return;
-    await this.deleteHelper(parent, records, false, true, true, usage, layersInUse);
-  }
-
-  private layersReferenced(extra?: () => Iterable<string>): Set<string> {
-    const s = new Set<string>();
-    for (const r of this.images.values()) for (const c of r.chainIDs) s.add(c);
-    if (extra) for (const c of extra()) s.add(c);
-    return s;
+  /** The store as deletion sees it: its index, records and stores, with the writes it may make. */
+  private deletable(): DeletableImages {
+    return {
+      refs: this.refs,
+      layers: this.layers,
+      content: this.content,
+      resolve: (r) => this.lookup(r),
+      record: (id) => this.images.get(id),
+      list: () => this.list(),
+      children: (id) => this.children(id),
+      isDangling: (rec) => this.isDangling(rec),
+      saveRefs: () => this.saveRefs(),
+      dropRecord: async (id) => {
+        this.images.delete(id);
+        await rm(join(this.dir, `${idHex(id)}.json`), { force: true });
+      },
+      untagged: (id, ref) => this.onEvent?.('untag', id, ref),
+      deleted: (id) => this.onEvent?.('delete', id),
+    };
   }
 
   /**
    * Frees the layers of one chain (a removed container's, whose image was force-deleted) from the
-   * top down, stopping at the first layer an image or `inUse` still references. Unlike gcLayers it
-   * never touches layers outside that chain (e.g. of a pull in progress).
+   * top down, stopping at the first layer an image or `inUse` still references.
    */
   releaseChain(chainIDs: readonly string[], inUse: Iterable<string>): Promise<string[]> {
-    return this.serialize(async () => {
-      const keep = this.layersReferenced(() => inUse);
-      const removed: string[] = [];
-      for (const c of [...chainIDs].reverse()) {
-        if (keep.has(c) || !this.layers.has(c)) break;
-        try {
-          await this.layers.remove(c);
-        } catch {
-          break; // another chain builds on it
-        }
-        removed.push(c);
-      }
-      return removed;
-    });
+    return this.serialize(() => releaseChain(this.layers, chainIDs, layersReferenced(this.list(), inUse)));
   }
 
-  /**
-   * Removes layers no image references and `inUse` does not pin (e.g. after a container of a
-   * force-removed image is gone). Returns removed chain IDs.
-   */
+  /** Removes layers no image references and `inUse` does not pin. Returns removed chain IDs. */
   gcLayers(inUse: Iterable<string> = []): Promise<string[]> {
-    return this.serialize(async () => {
-      const keep = this.layersReferenced(() => inUse);
-      // Keep the ancestors of kept layers.
-      for (const c of [...keep]) {
-        let m = this.layers.get(c);
-        while (m?.parent) { keep.add(m.parent); m = this.layers.get(m.parent); }
-      }
-      const removed: string[] = [];
-      // Remove children before parents.
-      let progress = true;
-      while (progress) {
-        progress = false;
-        for (const m of this.layers.list()) {
-          if (keep.has(m.chainID)) continue;
-          if (this.layers.list().some((o) => o.parent === m.chainID)) continue;
-          await this.layers.remove(m.chainID);
-          removed.push(m.chainID);
-          progress = true;
-        }
-      }
-      return removed;
-    });
+    return this.serialize(() => collectLayers(this.layers, layersReferenced(this.list(), inUse)));
   }
 
   // ---------------------------------------------------------------- views
@@ -596,48 +338,5 @@ export class ImageStore {
   shortLowerDirs(rec: ImageRecord): { cwd: string; dirs: string[] } {
     return { cwd: this.layers.dir, dirs: [...rec.chainIDs].reverse().map((c) => this.layers.shortDir(c)) };
   }
-
-  /** 'docker.io/library/busybox' → name for a reference key. Exposed for callers building refs. */
-  static fullName(ref: Reference): string {
-    return fullName(ref);
-  }
-
-  /** sha256 id a config would get. */
-  static idOf(configBytes: Uint8Array): string {
-    return sha256Digest(configBytes);
-  }
 }
 
-// ---- moby's conflict classes
-const DEPENDENT_CHILD = 1;
-const RUNNING_CONTAINER = 2;
-const ACTIVE_REFERENCE = 4;
-const STOPPED_CONTAINER = 8;
-const HARD = DEPENDENT_CHILD | RUNNING_CONTAINER;
-const SOFT = ACTIVE_REFERENCE | STOPPED_CONTAINER;
-
-class DeleteConflict {
-  constructor(readonly id: string, readonly hard: boolean, readonly used: boolean, readonly message: string) {}
-  error(): ConflictError {
-    return new ConflictError(`conflict: unable to delete ${truncateId(this.id)} (${this.hard ? 'cannot be forced' : 'must be forced'}) - ${this.message}`);
-  }
-}
-
-/** imageRef is a prefix of the id, with or without 'sha256:'. */
-function isImageIdPrefix(id: string, ref: string): boolean {
-  return id.startsWith(ref) || id.slice(7).startsWith(ref);
-}
-
-/** All references are in one repository and there is at most one tag; false for none. */
-function isSingleReference(refs: string[]): boolean {
-  if (refs.length <= 1) return refs.length === 1;
-  let single: string | undefined;
-  const canonicalNames = new Set<string>();
-  for (const r of refs) {
-    if (isCanonical(r)) canonicalNames.add(nameOf(r));
-    else if (single === undefined) single = r;
-    else return false;
-  }
-  single ??= refs[0]!;
-  return canonicalNames.size === 1 && canonicalNames.has(nameOf(single));
-}
