@@ -14,3 +14,32 @@ export class HostCommandError extends SystemError {
     this.name = 'HostCommandError';
   }
 }
+
+// ---- the image side: content, layers, distribution ----
+// (its own import, so that this block merges apart from the imports above)
+import * as wire from '../wire/errors.js';
+
+/**
+ * Bytes that do not match their digest (or size): a blob ingested, a layer, config or manifest
+ * pulled. Bad input, so a 400 where it reaches a client directly; a pull reports it in its
+ * JSON stream (dockerd's `filesystem layer verification failed for digest …`).
+ */
+export class DigestMismatchError extends wire.InvalidParameterError {
+  constructor(message: string, readonly expected?: string, readonly actual?: string) {
+    super(message);
+    this.name = 'DigestMismatchError';
+  }
+
+  /** `<what> mismatch: expected <expected>, got <actual>`. */
+  static of(expected: string, actual: string, what = 'digest'): DigestMismatchError {
+    return new DigestMismatchError(`${what} mismatch: expected ${expected}, got ${actual}`, expected, actual);
+  }
+}
+
+/** A registry answered something unusable (a manifest that is not one, an upload without a Location): a 500, as dockerd. */
+export class RegistryProtocolError extends wire.SystemError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RegistryProtocolError';
+  }
+}

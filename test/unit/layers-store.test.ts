@@ -8,6 +8,9 @@ import { LayerStore, DiffIDMismatchError } from '../../src/engine/layers/store.j
 import { chainID, chainIDs } from '../../src/engine/layers/chain.js';
 import { UnsafeLayerError } from '../../src/engine/layers/safe-path.js';
 import { buildTar, sha, streamOf } from './layers-helpers.js';
+import { TarFormatError } from '../../src/engine/layers/tar-reader.js';
+import { DigestMismatchError } from '../../src/engine/errors.js';
+import { statusOf } from '../../src/api/errors.js';
 
 async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'berth-layers-'));
@@ -210,6 +213,27 @@ test('apply: truncated tar is rejected, nothing left', () => withRoot(async (roo
   const tar = await buildTar([{ name: 'f', content: 'x'.repeat(5000) }]);
   await assert.rejects(s.apply(null, streamOf(tar.subarray(0, 2000))), /unexpected end/);
   assert.deepEqual(await layerDirs(s), []);
+}));
+
+test('apply: a malformed archive is a typed error that the API answers with a 400', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const good = await buildTar([{ name: 'f', content: 'data' }]);
+  const badChecksum = Buffer.from(good);
+  badChecksum[0] = 'g'.charCodeAt(0); // the name changes, the header checksum no longer holds
+  const badSize = Buffer.from(good);
+  badSize.write('9x9', 124, 'latin1'); // a size field that is not octal
+  for (const [what, tar] of [['checksum', badChecksum], ['size field', badSize], ['truncation', good.subarray(0, 700)]] as const) {
+    const err = await s.apply(null, streamOf(tar)).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof TarFormatError, `${what}: ${String(err)}`);
+    assert.equal(err.code, 'INVALID_PARAMETER', what);
+    assert.equal(statusOf(err), 400, what);
+    assert.match(err.message, /^invalid tar stream: /, what);
+  }
+  assert.deepEqual(await layerDirs(s), [], 'nothing left behind');
+  // A diffID mismatch is the engine's one DigestMismatchError, a 400 too.
+  const wrong = await s.apply(null, streamOf(good), 'sha256:' + '0'.repeat(64)).then(() => undefined, (e: unknown) => e);
+  assert.ok(wrong instanceof DigestMismatchError);
+  assert.equal(statusOf(wrong), 400);
 }));
 
 test('init: removes stale temp snapshots, reloads layers', () => withRoot(async (root) => {

@@ -12,21 +12,12 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHand
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
-import { InvalidParameterError, NotFoundError } from '../errors.js';
+import { DigestMismatchError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
+
+export { DigestMismatchError };
 import type { ContentStoreApi } from '../images/types.js';
 
 const SHA256_RE = /^sha256:([a-f0-9]{64})$/;
-
-/** Raised when written content does not match the expected digest or size. */
-export class DigestMismatchError extends InvalidParameterError {
-  readonly expected: string;
-  readonly actual: string;
-  constructor(expected: string, actual: string, what = 'digest') {
-    super(`${what} mismatch: expected ${expected}, got ${actual}`);
-    this.expected = expected;
-    this.actual = actual;
-  }
-}
 
 function hexOf(digest: string): string {
   const m = SHA256_RE.exec(digest);
@@ -53,10 +44,10 @@ export class IngestWriter {
   get offset(): number { return this.written; }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.closed) throw new Error('ingest already closed');
+    if (this.closed) throw new SystemError('ingest already closed');
     if (this.expected.size !== undefined && this.written + chunk.length > this.expected.size) {
       await this.abort();
-      throw new DigestMismatchError(String(this.expected.size), `more than ${this.expected.size} bytes`, 'size');
+      throw DigestMismatchError.of(String(this.expected.size), `more than ${this.expected.size} bytes`, 'size');
     }
     this.hash.update(chunk);
     this.written += chunk.length;
@@ -69,14 +60,14 @@ export class IngestWriter {
 
   /** Verifies and publishes; returns the digest. On mismatch removes the temp file and throws. */
   async commit(): Promise<string> {
-    if (this.closed) throw new Error('ingest already closed');
+    if (this.closed) throw new SystemError('ingest already closed');
     const digest = 'sha256:' + this.hash.digest('hex');
     try {
       if (this.expected.size !== undefined && this.written !== this.expected.size) {
-        throw new DigestMismatchError(String(this.expected.size), String(this.written), 'size');
+        throw DigestMismatchError.of(String(this.expected.size), String(this.written), 'size');
       }
       if (this.expected.digest !== undefined && digest !== this.expected.digest) {
-        throw new DigestMismatchError(this.expected.digest, digest);
+        throw DigestMismatchError.of(this.expected.digest, digest);
       }
       await this.fh.sync();
     } catch (e) {
@@ -168,7 +159,7 @@ export class ContentStore implements ContentStoreApi {
     const digest = sha256Digest(data);
     if (expected !== undefined) {
       hexOf(expected);
-      if (digest !== expected) throw new DigestMismatchError(expected, digest);
+      if (digest !== expected) throw DigestMismatchError.of(expected, digest);
     }
     if (await this.has(digest)) return digest;
     const w = await this.writer({ digest, size: data.length });

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../images/types.js';
 import { Authenticator } from './auth.js';
 import type { Endpoint } from './endpoints.js';
+import { RegistryProtocolError } from '../errors.js';
 import { DigestMismatchError, RegistryHttpError, parseRegistryErrors } from './errors.js';
 import { discard, httpRequest, readBody, type HttpResponse } from './http.js';
 
@@ -171,13 +172,13 @@ export function parseManifest(bytes: Buffer, digest: string, contentType = ''): 
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new Error(`invalid manifest ${digest}: not JSON`);
+    throw new RegistryProtocolError(`invalid manifest ${digest}: not JSON`);
   }
   const ct = contentType.split(';')[0]!.trim().toLowerCase();
   const declared = typeof json.mediaType === 'string' ? json.mediaType : '';
   const schema1 = ct === MediaTypes.dockerSchema1 || ct === MediaTypes.dockerSchema1Signed || json.schemaVersion === 1;
   if (schema1) {
-    throw new Error(
+    throw new RegistryProtocolError(
       'Docker Image manifest version 2, schema 1 is not supported: it was deprecated and removed from Docker. ' +
         'Ask the image author to push it again in the Docker v2 schema 2 or OCI format.',
     );
@@ -188,15 +189,15 @@ export function parseManifest(bytes: Buffer, digest: string, contentType = ''): 
   if (!mediaType) mediaType = Array.isArray(json.manifests) ? MediaTypes.ociIndex : MediaTypes.ociManifest;
   const isIndex = mediaType === MediaTypes.ociIndex || mediaType === MediaTypes.dockerManifestList;
   if (isIndex) {
-    if (!Array.isArray(json.manifests)) throw new Error(`invalid manifest list ${digest}: no manifests`);
+    if (!Array.isArray(json.manifests)) throw new RegistryProtocolError(`invalid manifest list ${digest}: no manifests`);
     return { mediaType, digest, bytes, json: json as unknown as ImageIndex, kind: 'index' };
   }
   if (mediaType !== MediaTypes.ociManifest && mediaType !== MediaTypes.dockerManifest) {
-    throw new Error(`unsupported manifest media type ${mediaType}`);
+    throw new RegistryProtocolError(`unsupported manifest media type ${mediaType}`);
   }
   const m = json as unknown as ImageManifest;
   if (!m.config || typeof m.config.digest !== 'string' || !Array.isArray(m.layers)) {
-    throw new Error(`invalid manifest ${digest}: missing config or layers`);
+    throw new RegistryProtocolError(`invalid manifest ${digest}: missing config or layers`);
   }
   return { mediaType, digest, bytes, json: m, kind: 'manifest' };
 }

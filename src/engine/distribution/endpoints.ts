@@ -5,6 +5,7 @@
  * certificate verification and then plain HTTP; everything else is HTTPS.
  */
 import { isIP } from 'node:net';
+import { InvalidParameterError } from '../errors.js';
 
 /** Docker Hub's registry API endpoint: the only public registry host named in Berth's code. */
 export const DOCKER_HUB_ENDPOINT = 'https://registry-1.docker.io';
@@ -75,7 +76,7 @@ export function normalizeMirror(raw: string): string {
   let s = raw.trim();
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) s = 'https://' + s;
   const u = new URL(s);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`invalid mirror URL ${raw}: unsupported scheme`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidParameterError(`invalid mirror URL ${raw}: unsupported scheme`);
   let p = u.pathname.replace(/\/+$/, '');
   if (p.endsWith('/v2')) p = p.slice(0, -3);
   return `${u.protocol}//${u.host}${p}`;

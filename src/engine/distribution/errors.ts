@@ -2,10 +2,11 @@
  * Registry errors (Distribution API v2 `{"errors":[{"code","message","detail"}]}`) and their
  * translation into the engine's typed errors with Docker's wording.
  */
-import { BerthError, NotFoundError, UnauthorizedError, UnavailableError, SystemError } from '../errors.js';
+import { BerthError, NotFoundError, UnauthorizedError, UnavailableError, SystemError, type ErrorCode } from '../errors.js';
+
+export { DigestMismatchError } from '../errors.js';
 import { familiarName, familiarString } from '../../wire/reference.js';
 import type { Reference } from '../images/types.js';
-import { NetworkError } from './http.js';
 
 export interface RegistryErrorEntry {
   code: string;
@@ -13,15 +14,24 @@ export interface RegistryErrorEntry {
   detail?: unknown;
 }
 
+/** The code of a registry's HTTP failure: its auth answers as such, overload as unavailable, the rest a 500. */
+function registryStatusCode(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 429 || status === 502 || status === 503 || status === 504) return 'UNAVAILABLE';
+  return 'SYSTEM';
+}
+
 /** An HTTP answer from a registry that was not a success. */
-export class RegistryHttpError extends Error {
+export class RegistryHttpError extends BerthError {
   constructor(
     readonly status: number,
     readonly errors: RegistryErrorEntry[],
     readonly url: string,
     readonly method = 'GET',
   ) {
-    super(RegistryHttpError.render(status, errors, url, method));
+    super(registryStatusCode(status), RegistryHttpError.render(status, errors, url, method));
     this.name = 'RegistryHttpError';
   }
 
@@ -60,14 +70,6 @@ export function parseRegistryErrors(body: Buffer): RegistryErrorEntry[] {
   return [];
 }
 
-/** A layer or config whose bytes do not match their digest. */
-export class DigestMismatchError extends BerthError {
-  constructor(message: string) {
-    super('SYSTEM', message);
-    this.name = 'DigestMismatchError';
-  }
-}
-
 /**
  * Docker's pull error wording (moby distribution/errors.go TranslatePullError and pull_v2.go):
  * - manifest unknown for a tag/digest → `manifest for busybox:nosuch not found: manifest unknown: manifest unknown`
@@ -75,7 +77,6 @@ export class DigestMismatchError extends BerthError {
  * - no HTTP answer → the Go-style network message.
  */
 export function translatePullError(err: unknown, ref: Reference): Error {
-  if (err instanceof BerthError) return err;
   if (err instanceof RegistryHttpError) {
     const code = err.firstCode;
     if (code === 'MANIFEST_UNKNOWN' || (err.status === 404 && !code)) {
@@ -89,13 +90,13 @@ export function translatePullError(err: unknown, ref: Reference): Error {
     if (code === 'TOOMANYREQUESTS' || err.status === 429) return new UnavailableError(err.message);
     return new SystemError(err.message, err);
   }
-  if (err instanceof NetworkError) return new UnavailableError(err.message);
-  if (err instanceof TokenError) return new UnauthorizedError(err.message);
+  // Typed already: a network failure (503), a token refusal (401), a digest mismatch…
+  if (err instanceof BerthError) return err;
   return new SystemError(err instanceof Error ? err.message : String(err), err);
 }
 
-/** The token endpoint refused us (bad credentials) or answered nonsense. */
-export class TokenError extends Error {
+/** The token endpoint refused us (bad credentials) or answered nonsense: a 401, as dockerd. */
+export class TokenError extends UnauthorizedError {
   constructor(message: string) {
     super(message);
     this.name = 'TokenError';

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { RegistryProtocolError, UnavailableError } from '../errors.js';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
@@ -38,9 +39,10 @@ export interface HttpResponse {
 }
 
 /** A transport-level failure (connection refused, DNS, TLS, timeout): the request got no HTTP answer. */
-export class NetworkError extends Error {
+export class NetworkError extends UnavailableError {
   constructor(message: string, readonly url: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message);
+    if (options?.cause !== undefined) this.cause = options.cause;
     this.name = 'NetworkError';
   }
 }
@@ -98,7 +100,7 @@ export async function readBody(res: IncomingMessage, limit = 16 * 1024 * 1024): 
     n += b.length;
     if (n > limit) {
       res.destroy();
-      throw new Error(`response body larger than ${limit} bytes`);
+      throw new RegistryProtocolError(`response body larger than ${limit} bytes`);
     }
     chunks.push(b);
   }

@@ -12,14 +12,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
-import { InvalidParameterError, NotFoundError, isBerthError } from '../errors.js';
+import { InvalidParameterError, NotFoundError, RegistryProtocolError, SystemError, isBerthError } from '../errors.js';
 import { familiarString, fullName, referenceString, withDefaultTag } from '../../wire/reference.js';
 import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, LayerStoreApi, ProgressSink, Reference } from '../images/types.js';
 import { chainIDs } from '../layers/chain.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';
 import { decompress, meter, zstdSupported, zstdUnsupportedError } from './decompress.js';
 import { resolveEndpoints, type EndpointConfig } from './endpoints.js';
-import { DigestMismatchError, RegistryHttpError, translatePullError } from './errors.js';
+import { DigestMismatchError, RegistryHttpError, TokenError, translatePullError } from './errors.js';
 import { NetworkError } from './http.js';
 import { formatPlatform, hostPlatform, parsePlatform, selectPlatform, type Platform } from './platform.js';
 import { ThrottledProgress, layerProgress, layerStatus, shortId } from './progress.js';
@@ -106,7 +106,7 @@ async function resolveImage(client: RegistryClient, ref: Reference, want: Platfo
   if (top.kind === 'index') {
     const entry = selectPlatform((top.json as ImageIndex).manifests, want);
     manifest = await client.getManifest(entry.digest);
-    if (manifest.kind !== 'manifest') throw new Error(`manifest list ${top.digest} points to another list (${entry.digest})`);
+    if (manifest.kind !== 'manifest') throw new RegistryProtocolError(`manifest list ${top.digest} points to another list (${entry.digest})`);
   }
   const m = manifest.json as ImageManifest;
   const configBytes = await client.getBlobBytes(m.config.digest);
@@ -114,11 +114,11 @@ async function resolveImage(client: RegistryClient, ref: Reference, want: Platfo
   try {
     config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
   } catch {
-    throw new Error(`invalid image config ${m.config.digest}: not JSON`);
+    throw new RegistryProtocolError(`invalid image config ${m.config.digest}: not JSON`);
   }
   const diffIDs = config.rootfs?.diff_ids;
   if (!Array.isArray(diffIDs) || diffIDs.length !== m.layers.length) {
-    throw new Error(`image config ${m.config.digest} lists ${diffIDs?.length ?? 0} layers but the manifest has ${m.layers.length}`);
+    throw new RegistryProtocolError(`image config ${m.config.digest} lists ${diffIDs?.length ?? 0} layers but the manifest has ${m.layers.length}`);
   }
   if (top.kind === 'manifest' && explicitPlatform) {
     const actual: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
@@ -129,6 +129,11 @@ async function resolveImage(client: RegistryClient, ref: Reference, want: Platfo
     }
   }
   return { client, top, manifest, config, configBytes, configDigest: m.config.digest };
+}
+
+/** An error about one endpoint's answer (or its silence), not about the request itself. */
+function fromRegistry(e: unknown): boolean {
+  return e instanceof RegistryHttpError || e instanceof NetworkError || e instanceof TokenError || e instanceof RegistryProtocolError;
 }
 
 /** When every endpoint failed, report the most informative error: a registry's answer beats "unreachable". */
@@ -157,8 +162,9 @@ export async function pull(ref: Reference, opts: PullOptions, deps: PullDeps, pr
       errors.push(e);
       const last = i === endpoints.length - 1;
       const fallback = !last && (ep.mirror || (ep.fallbackOnNetworkError && e instanceof NetworkError));
-      // A platform mismatch or bad input is the same on every endpoint.
-      if (!fallback || (isBerthError(e) && !(e instanceof NotFoundError && ep.mirror))) {
+      // A platform mismatch or bad input is the same on every endpoint; what one registry
+      // answered (or failed to) is not.
+      if (!fallback || (isBerthError(e) && !fromRegistry(e) && !(e instanceof NotFoundError && ep.mirror))) {
         throw translatePullError(pickError(errors), target);
       }
     }
@@ -230,7 +236,7 @@ async function fetchAndCommit(r: Resolved, target: Reference, opts: PullOptions,
     const id = ids[i]!;
     await sem.acquire();
     try {
-      if (failed) throw new Error('pull aborted');
+      if (failed) throw new SystemError('pull aborted'); // never reported: the first failure is
       if (await deps.content.has(digest)) {
         // Blob kept from an earlier, interrupted pull: nothing to download.
         started.get(digest)!.resolve('disk');
@@ -273,7 +279,7 @@ async function fetchAndCommit(r: Resolved, target: Reference, opts: PullOptions,
         applied = await extractStored(layers[i]!, id, parent, diffIDs[i]!, deps, progress, active);
       }
       if (applied.chainID !== chain[i]) {
-        throw new Error(`layer ${layers[i]!.digest} applied as ${applied.chainID}, expected chain ${chain[i]}`);
+        throw new SystemError(`layer ${layers[i]!.digest} applied as ${applied.chainID}, expected chain ${chain[i]}`);
       }
       progress(layerStatus(id, 'Pull complete'));
       parent = chain[i]!;

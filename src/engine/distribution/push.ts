@@ -16,7 +16,7 @@
  */
 import type { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
-import { BerthError, InvalidParameterError, NotFoundError, SystemError, UnauthorizedError, UnavailableError } from '../errors.js';
+import { BerthError, InvalidParameterError, NotFoundError, RegistryProtocolError, SystemError, UnauthorizedError } from '../errors.js';
 import { fullName, parseNormalizedNamed, referenceString } from '../../wire/reference.js';
 import { imageLayerBlobs } from '../images/layer-blobs.js';
 import type { ContentStore } from '../content/store.js';
@@ -25,8 +25,8 @@ import type { AuthConfig, ImageRecord, LayerBlob, ProgressSink, Reference } from
 import { MediaTypes, RegistryClient } from './client.js';
 import { sha256Digest } from '../../util/digest.js';
 import { resolveEndpoints, type EndpointConfig } from './endpoints.js';
-import { RegistryHttpError, TokenError } from './errors.js';
-import { discard, NetworkError } from './http.js';
+import { RegistryHttpError } from './errors.js';
+import { discard } from './http.js';
 import { layerStatus, shortId, ThrottledProgress } from './progress.js';
 
 export interface PushDeps {
@@ -43,13 +43,12 @@ export interface PushOptions {
 
 /** Docker's push error wording: registry errors as their text, no answer as the network error. */
 export function translatePushError(err: unknown): Error {
-  if (err instanceof BerthError) return err;
   if (err instanceof RegistryHttpError) {
     if (err.status === 401 || err.firstCode === 'UNAUTHORIZED') return new UnauthorizedError(err.message);
     return new SystemError(err.message, err);
   }
-  if (err instanceof TokenError) return new UnauthorizedError(err.message);
-  if (err instanceof NetworkError) return new UnavailableError(err.message);
+  // Typed already: a network failure (503), a token refusal (401)…
+  if (err instanceof BerthError) return err;
   return new SystemError(err instanceof Error ? err.message : String(err), err);
 }
 
@@ -208,7 +207,7 @@ async function pushBlob(client: RegistryClient, blob: LayerBlob, deps: PushDeps,
   if (start.status !== 202) await client.fail(start, 'POST');
   discard(start.body);
   const loc = start.headers.location;
-  if (!loc) throw new Error(`registry answered the upload request for ${blob.digest} without a Location`);
+  if (!loc) throw new RegistryProtocolError(`registry answered the upload request for ${blob.digest} without a Location`);
   const url = new URL(loc, client.endpoint.url + '/');
   url.searchParams.set('digest', blob.digest);
 

@@ -16,7 +16,7 @@ import { constants } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setAttribute } from '@napi-rs/xattr';
-import { InvalidParameterError } from '../errors.js';
+import { InvalidParameterError, SystemError } from '../errors.js';
 import { mknod, mkWhiteout } from './mknod.js';
 import { entryComponents, SafeDirs, UnsafeLayerError } from './safe-path.js';
 import { readTar, type TarHeader } from './tar-reader.js';
@@ -52,7 +52,7 @@ async function setXattrs(path: string, h: TarHeader): Promise<void> {
     } catch (e) {
       const msg = String((e as Error).message ?? e);
       if (/not supported|ENOTSUP|EOPNOTSUPP/i.test(msg)) continue; // best effort on filesystems without xattrs
-      throw new Error(`setxattr ${name} on ${path}: ${msg}`);
+      throw new SystemError(`setxattr ${name} on ${path}: ${msg}`);
     }
   }
 }

@@ -15,7 +15,7 @@ import { mkdir, readFile, readdir, rename, rm, symlink, unlink, writeFile, open 
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
-import { InvalidParameterError, NotFoundError } from '../errors.js';
+import { DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
 import type { LayerStoreApi } from '../images/types.js';
 import { extractLayer } from './apply.js';
 import { chainID as computeChainID } from './chain.js';
@@ -33,9 +33,10 @@ export interface LayerMeta {
 }
 
 /** Thrown when the extracted stream's sha256 differs from the expected diffID. */
-export class DiffIDMismatchError extends InvalidParameterError {
-  constructor(readonly expected: string, readonly actual: string) {
-    super(`layer diffID mismatch: expected ${expected}, got ${actual}`);
+export class DiffIDMismatchError extends DigestMismatchError {
+  constructor(expected: string, actual: string) {
+    super(`layer diffID mismatch: expected ${expected}, got ${actual}`, expected, actual);
+    this.name = 'DiffIDMismatchError';
   }
 }
 

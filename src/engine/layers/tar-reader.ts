@@ -8,6 +8,7 @@
  * Every byte pulled from the source goes through `onData` (used to compute the diffID over the
  * whole stream, trailing padding included: call `drain()` after the last entry).
  */
+import { InvalidParameterError, SystemError } from '../errors.js';
 
 export type EntryType =
   | 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo' | 'unsupported';
@@ -35,7 +36,8 @@ export interface TarHeader {
   pax: Map<string, Buffer>;
 }
 
-export class TarFormatError extends Error {
+/** A malformed tar stream: bad input, a 400 (a pull reports it in its stream). */
+export class TarFormatError extends InvalidParameterError {
   constructor(message: string) {
     super(`invalid tar stream: ${message}`);
     this.name = 'TarFormatError';
@@ -237,7 +239,7 @@ export async function* readTar(src: AsyncIterable<Uint8Array>, onData?: (chunk: 
       let consumed = 0;
       const body: AsyncIterable<Buffer> = {
         [Symbol.asyncIterator]: async function* () {
-          if (consumed !== 0) throw new Error('entry body can be read only once');
+          if (consumed !== 0) throw new SystemError('entry body can be read only once');
           for await (const c of r.chunks(dataLen)) { consumed += c.length; yield c; }
         },
       };
