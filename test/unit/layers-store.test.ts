@@ -249,7 +249,7 @@ test('init: removes stale temp snapshots, reloads layers', () => withRoot(async 
   assert.equal(s2.shortDir(r.chainID), s.shortDir(r.chainID));
 }));
 
-test('overlay: whiteouts and opaque dirs hide lower files when mounted', () => withRoot(async (root) => {
+test('overlay: whiteouts and opaque dirs hide lower files when mounted', (t) => withRoot(async (root) => {
   const { execFileSync } = await import('node:child_process');
   const s = await newStore(root);
   const l1 = await s.apply(null, streamOf(await buildTar([
@@ -268,7 +268,8 @@ test('overlay: whiteouts and opaque dirs hide lower files when mounted', () => w
   try {
     execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower}`, mnt], { cwd: s.dir, stdio: 'pipe' });
   } catch (e) {
-    console.log(`# skipped: overlay mount unavailable: ${String(e).split('\n')[0]}`);
+    // Reported as skipped, not passed: nothing below was checked.
+    t.skip(`overlay mount unavailable: ${String(e).split('\n')[0]}`);
     return;
   }
   try {
