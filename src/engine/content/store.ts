@@ -15,7 +15,21 @@ import { fsyncDir } from '../../util/atomic.js';
 import { DigestMismatchError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
 
 export { DigestMismatchError };
-import type { ContentStoreApi } from '../images/types.js';
+
+/** Content-addressed blob store: content/blobs/sha256/<hex>. */
+export interface ContentStoreApi {
+  has(digest: string): Promise<boolean>;
+  path(digest: string): string;
+  read(digest: string): Promise<Buffer>;
+  /** Store bytes; verifies against `expected` when given. Returns the digest. Atomic. */
+  put(data: Uint8Array, expected?: string): Promise<string>;
+  /**
+   * Stream a blob in; verifies the sha256 (and size when given) while writing; commits with an
+   * atomic rename only if it matches, else throws and leaves nothing behind.
+   */
+  ingest(src: Readable, expected: { digest: string; size?: number }): Promise<void>;
+  delete(digest: string): Promise<void>;
+}
 
 const SHA256_RE = /^sha256:([a-f0-9]{64})$/;
 

@@ -39,8 +39,6 @@ export interface DeletableImages {
   saveRefs(): Promise<void>;
   /** Forgets the record and deletes its file. */
   dropRecord(id: string): Promise<void>;
-  untagged(id: string, ref: string): void;
-  deleted(id: string): void;
 }
 
 // ---- moby's conflict classes
@@ -98,7 +96,7 @@ class ImageDeletion {
     if (!store.refs.has(key)) return this.removeById(rec);
     store.refs.delete(key);
     await store.saveRefs();
-    this.untag(rec.id, key);
+    this.untag(key);
     repoRefs = store.refs.of(rec.id);
 
     // A tag removed and only digest references of the same repository remain: drop those too.
@@ -109,7 +107,7 @@ class ImageDeletion {
         const sameRepoDigests = repoRefs.filter((r) => isCanonical(r) && nameOf(r) === name);
         for (const r of sameRepoDigests) {
           store.refs.delete(r);
-          this.records.push({ Untagged: familiarizeFull(r) });
+          this.untag(r);
         }
         if (sameRepoDigests.length) await store.saveRefs();
         repoRefs = repoRefs.filter((r) => !sameRepoDigests.includes(r));
@@ -120,9 +118,8 @@ class ImageDeletion {
     return this.records;
   }
 
-  private untag(id: string, key: string): void {
+  private untag(key: string): void {
     this.records.push({ Untagged: familiarizeFull(key) });
-    this.store.untagged(id, familiarizeFull(key));
   }
 
   private async removeById(rec: ImageRecord): Promise<DeleteResponseItem[]> {
@@ -134,7 +131,7 @@ class ImageDeletion {
       if (conflict) throw conflict.error();
       for (const r of repoRefs) {
         this.store.refs.delete(r);
-        this.untag(rec.id, r);
+        this.untag(r);
       }
       if (repoRefs.length) await this.store.saveRefs();
     }
@@ -177,11 +174,10 @@ class ImageDeletion {
     const refs = store.refs.of(id);
     for (const r of refs) {
       store.refs.delete(r);
-      this.untag(id, r);
+      this.untag(r);
     }
     if (refs.length) await store.saveRefs();
     await store.dropRecord(id);
-    store.deleted(id);
     this.records.push({ Deleted: id });
 
     // Forced removal of an image containers use: they keep its layers.

@@ -13,24 +13,19 @@ import { ContentStore } from '../content/store.js';
 import { LayerStore } from '../layers/store.js';
 import { InvalidParameterError } from '../errors.js';
 import {
-  ImageStore, type ContainersUsing, type CreateImageOptions, type DeleteResponseItem, type ImageEventSink,
-  type RemoveOptions,
+  ImageStore, type ContainersUsing, type CreateImageOptions, type DeleteResponseItem, type RemoveOptions,
 } from './store.js';
 import type { ImageConfig, ImageDetails, ImageHistoryEntry, ImageRecord } from './types.js';
-
-export interface LocalImagesOptions {
-  onEvent?: ImageEventSink;
-}
 
 export class LocalImages {
   readonly content: ContentStore;
   readonly layers: LayerStore;
   readonly images: ImageStore;
 
-  constructor(readonly root: string, opts: LocalImagesOptions = {}) {
+  constructor(readonly root: string) {
     this.content = new ContentStore(root);
     this.layers = new LayerStore(root);
-    this.images = new ImageStore(root, this.content, this.layers, opts.onEvent);
+    this.images = new ImageStore(root, this.content, this.layers);
   }
 
   /** Creates the layout, clears crash leftovers (ingests, temp snapshots), loads the indexes. */

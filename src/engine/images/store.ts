@@ -16,7 +16,7 @@ import type { LayerStore } from '../layers/store.js';
 import { familiarString, isFullId, parseNormalizedNamed, withDefaultTag } from '../../wire/reference.js';
 import { deleteImage, type ContainersUsing, type DeletableImages, type DeleteResponseItem, type RemoveOptions } from './delete.js';
 import { collectLayers, layersReferenced, releaseChain } from './layer-gc.js';
-import { digestKey, familiarizeFull, isCanonical, lookupKey, ReferenceIndex, tagKey } from './references.js';
+import { digestKey, isCanonical, lookupKey, ReferenceIndex, tagKey } from './references.js';
 import type { ImageConfig, ImageRecord } from './types.js';
 
 export type { ContainersUsing, DeleteResponseItem, RemoveOptions } from './delete.js';
@@ -34,9 +34,6 @@ export interface CreateImageOptions {
   /** Compressed blob per layer (commit), see ImageRecord.layerBlobs. */
   layerBlobs?: ImageRecord['layerBlobs'];
 }
-
-export type ImageEventAction = 'tag' | 'untag' | 'delete';
-export type ImageEventSink = (action: ImageEventAction, imageId: string, ref?: string) => void;
 
 type PersistedRecord = Omit<ImageRecord, 'repoTags' | 'repoDigests'>;
 
@@ -63,7 +60,6 @@ export class ImageStore {
     readonly root: string,
     private readonly content: ContentStore,
     private readonly layers: LayerStore,
-    private readonly onEvent?: ImageEventSink,
   ) {
     this.dir = join(root, 'images');
     this.refs = new ReferenceIndex(join(this.dir, 'repositories.json'));
@@ -174,7 +170,6 @@ export class ImageStore {
       await this.saveRecord(rec);
     }
     await this.saveRefs();
-    for (const r of refs) if (!isCanonical(r)) this.onEvent?.('tag', id, familiarizeFull(r));
   }
 
   /** Looks up by full/short id, unique id prefix, name, name:tag, name@digest. Undefined if absent. */
@@ -281,7 +276,6 @@ export class ImageStore {
       if (!id) throw noSuchImage(ref);
       this.refs.delete(key);
       await this.saveRefs();
-      this.onEvent?.('untag', id, familiarizeFull(key));
       return id;
     });
   }
@@ -309,8 +303,6 @@ export class ImageStore {
         this.images.delete(id);
         await rm(join(this.dir, `${idHex(id)}.json`), { force: true });
       },
-      untagged: (id, ref) => this.onEvent?.('untag', id, ref),
-      deleted: (id) => this.onEvent?.('delete', id),
     };
   }
 

@@ -1,8 +1,8 @@
 /**
- * Contracts of the image side of the engine. Implementations live beside this file
- * (reference.ts, store.ts), in ../content and ../layers, and in ../distribution.
+ * Records and contracts of the image side of the engine. Implementations live beside this file
+ * (store.ts, references.ts, service.ts), in ../content and ../layers, and in ../distribution;
+ * reference parsing is in ../../wire/reference.ts.
  */
-import type { Readable } from 'node:stream';
 
 export type { Reference } from '../../wire/reference.js';
 
@@ -104,38 +104,9 @@ export interface AuthConfig {
   registrytoken?: string;
 }
 
-/** Content-addressed blob store: content/blobs/sha256/<hex>. */
-export interface ContentStoreApi {
-  has(digest: string): Promise<boolean>;
-  path(digest: string): string;
-  read(digest: string): Promise<Buffer>;
-  /** Store bytes; verifies against `expected` when given. Returns the digest. Atomic. */
-  put(data: Uint8Array, expected?: string): Promise<string>;
-  /**
-   * Stream a blob in; verifies the sha256 (and size when given) while writing; commits with an
-   * atomic rename only if it matches, else throws and leaves nothing behind.
-   */
-  ingest(src: Readable, expected: { digest: string; size?: number }): Promise<void>;
-  delete(digest: string): Promise<void>;
-}
-
-/** Unpacked layers ("snapshots") keyed by chain ID, each a directory usable as an overlay lowerdir. */
-export interface LayerStoreApi {
-  has(chainID: string): boolean;
-  /** The directory holding this layer's files (overlay lowerdir). */
-  diffDir(chainID: string): string;
-  /**
-   * Extract an uncompressed layer tar into a fresh snapshot on top of `parentChainID`
-   * (null for the base layer). Computes the diffID while reading; if `expectedDiffID` is given and
-   * differs, throws and removes the partial snapshot. Converts OCI whiteouts to overlay whiteouts,
-   * rejects entries escaping the snapshot. Idempotent: an existing chainID is reused (the stream is drained).
-   */
-  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string): Promise<{ chainID: string; diffID: string; size: number }>;
-  /** Remove a snapshot nobody references any more. */
-  remove(chainID: string): Promise<void>;
-  size(chainID: string): number;
-}
-
+/** The stores' own contracts, defined beside them (stores import nothing from the image service). */
+export type { ContentStoreApi } from '../content/store.js';
+export type { LayerStoreApi } from '../layers/store.js';
 
 /** One image of a listing (GET /images/json, /system/df): the record and what its summary needs. */
 export interface ImageListEntry {

@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
 import { DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
-import type { LayerStoreApi } from '../images/types.js';
 import { extractLayer } from './apply.js';
 import { chainID as computeChainID } from './chain.js';
 
@@ -30,6 +29,23 @@ export interface LayerMeta {
   link: string;
   /** ms epoch. */
   created: number;
+}
+
+/** Unpacked layers ("snapshots") keyed by chain ID, each a directory usable as an overlay lowerdir. */
+export interface LayerStoreApi {
+  has(chainID: string): boolean;
+  /** The directory holding this layer's files (overlay lowerdir). */
+  diffDir(chainID: string): string;
+  /**
+   * Extract an uncompressed layer tar into a fresh snapshot on top of `parentChainID`
+   * (null for the base layer). Computes the diffID while reading; if `expectedDiffID` is given and
+   * differs, throws and removes the partial snapshot. Converts OCI whiteouts to overlay whiteouts,
+   * rejects entries escaping the snapshot. Idempotent: an existing chainID is reused (the stream is drained).
+   */
+  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string): Promise<{ chainID: string; diffID: string; size: number }>;
+  /** Remove a snapshot nobody references any more. */
+  remove(chainID: string): Promise<void>;
+  size(chainID: string): number;
 }
 
 /** Thrown when the extracted stream's sha256 differs from the expected diffID. */
