@@ -79,14 +79,16 @@ export function registerNetworkRoutes(router: Router): void {
   router.add('POST', '/networks/{id}/connect', async (ctx) => {
     const body = await ctx.json<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } }>();
     if (!body?.Container) throw new InvalidParameterError('no container specified');
-    await manager(ctx).connect(ctx.params[0], body.Container, body.EndpointConfig ?? {});
+    await ctx.engine.containers.connectNetwork(body.Container, ctx.params[0], body.EndpointConfig ?? {});
     ctx.res.writeHead(200).end();
   });
 
   router.add('POST', '/networks/{id}/disconnect', async (ctx) => {
     const body = await ctx.json<{ Container?: string; Force?: boolean }>();
     if (!body?.Container) throw new InvalidParameterError('no container specified');
-    await manager(ctx).disconnect(ctx.params[0], body.Container, !!body.Force);
+    // dockerd's Force deletes a stale endpoint of a container that no longer exists; endpoints live
+    // in the container records here, so there is never a stale one to force.
+    await ctx.engine.containers.disconnectNetwork(body.Container, ctx.params[0]);
     ctx.res.writeHead(200).end();
   });
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, InvalidParameterError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { ImageRecord } from '../images/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, LogReadOptions } from '../runtime/types.js';
@@ -16,7 +16,7 @@ import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
-import type { NetworkManager, SpecNetwork } from '../network/manager.js';
+import type { EndpointConfig, NetworkManager, SpecNetwork } from '../network/manager.js';
 import type { ContainerMounts } from '../volumes/mounts.js';
 
 /** What the container service needs from the image side. */
@@ -106,7 +106,11 @@ export class ContainerService {
     await mkdir(this.store.root, { recursive: true });
     const { leftovers } = await this.store.load();
     for (const id of leftovers) await rm(this.store.dir(id), { recursive: true, force: true });
-    await this.network?.init(this.store.all());
+    // Networking clears what stopped containers left behind; their records are written here.
+    for (const id of await this.network?.init(this.store.all()) ?? []) {
+      const rec = this.store.find(id);
+      if (rec) await this.store.save(rec).catch(() => undefined); // rewritten at its next start or exit anyway
+    }
     for (const rec of this.store.all()) {
       if (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting') {
         await this.reattach(rec);
@@ -683,6 +687,30 @@ export class ContainerService {
 
   private attrs(rec: ContainerRecord): Record<string, string> {
     return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name };
+  }
+
+  // ---- network attachments: the network side does the host work, this service writes the record ----
+
+  /** POST /networks/{id}/connect. */
+  async connectNetwork(containerRef: string, networkRef: string, cfg: EndpointConfig = {}): Promise<void> {
+    const network = this.networking();
+    const rec = this.store.get(containerRef);
+    await network.connect(rec, networkRef, cfg);
+    await this.store.save(rec);
+  }
+
+  /** POST /networks/{id}/disconnect. */
+  async disconnectNetwork(containerRef: string, networkRef: string): Promise<void> {
+    const network = this.networking();
+    const rec = this.store.get(containerRef);
+    await network.disconnect(rec, networkRef);
+    await this.store.save(rec);
+  }
+
+  private networking(): NetworkManager {
+    const network = this.network;
+    if (!network) throw new NotFoundError('networking is disabled on this daemon');
+    return network;
   }
 
   /** Close live connections (daemon shutdown); containers keep running under their shims. */

@@ -48,14 +48,15 @@ export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
 /** What the manager needs from the container side. */
 export interface ContainerAccess {
   get(ref: string): ContainerRecord;
-  find(id: string): ContainerRecord | undefined;
   all(): ContainerRecord[];
-  save(rec: ContainerRecord): Promise<void>;
   isRunning(rec: ContainerRecord): boolean;
   dir(id: string): string;
 }
 
 export type SpecNetwork = 'host' | 'none' | { path: string };
+
+/** `docker network connect`'s endpoint options. */
+export interface EndpointConfig { Aliases?: string[] | null; IPAMConfig?: EndpointSettings['IPAMConfig'] }
 
 const NETNS_DIR = '/run/netns';
 
@@ -100,8 +101,11 @@ export class NetworkManager {
 
   // ---------------------------------------------------------------- startup
 
-  /** Before the container service reconciles: networks, bridges, chains, leftovers, proxies, DNS. */
-  async init(records: ContainerRecord[]): Promise<void> {
+  /**
+   * Before the container service reconciles: networks, bridges, chains, leftovers, proxies, DNS.
+   * Returns the IDs of the containers whose NetworkSettings it cleared (the container service saves them).
+   */
+  async init(records: ContainerRecord[]): Promise<string[]> {
     try {
       this.networks = JSON.parse(readFileSync(this.file, 'utf8')) as NetworkRecord[];
     } catch {
@@ -112,6 +116,7 @@ export class NetworkManager {
     await this.ensureBridges(this.networks.filter((n) => n.Driver === 'bridge'));
     // What stopped containers left (a daemon killed mid-stop, a host that lost power): free it.
     const live = new Set<string>();
+    const cleared: string[] = [];
     for (const rec of records) {
       const running = rec.State.Status === 'running' || rec.State.Status === 'paused';
       if (running && rec.NetworkSettings?.SandboxKey) {
@@ -119,9 +124,10 @@ export class NetworkManager {
         continue;
       }
       if (rec.NetworkSettings?.SandboxKey || this.networks.some((n) => n.ipam && Object.values(n.ipam.allocated).includes(rec.Id))) {
+        // Best effort: what is already gone need not be removed again.
         await this.teardownHost(rec).catch(() => undefined);
         this.clearLive(rec);
-        await this.containers.save(rec).catch(() => undefined);
+        cleared.push(rec.Id);
       }
     }
     for (const n of this.networks) {
@@ -143,6 +149,7 @@ export class NetworkManager {
       this.proxies.set(rec.Id, opened);
     }
     for (const n of this.networks) if (this.hasDns(n)) await this.startDns(n).catch(() => undefined);
+    return cleared;
   }
 
   private ensurePredefined(): void {
@@ -647,9 +654,12 @@ export class NetworkManager {
     return { NetworksDeleted: deleted };
   }
 
-  async connect(netRef: string, containerRef: string, cfg: { Aliases?: string[] | null; IPAMConfig?: EndpointSettings['IPAMConfig'] } = {}): Promise<void> {
+  /**
+   * Attach a container to a network: the endpoint goes into `rec.NetworkSettings` and, when the
+   * container runs, its veth and address are made now. The caller (the container service) saves `rec`.
+   */
+  async connect(rec: ContainerRecord, netRef: string, cfg: EndpointConfig = {}): Promise<void> {
     const n = this.get(netRef);
-    const rec = this.containers.get(containerRef);
     const mode = rec.HostConfig.NetworkMode || 'default';
     if (n.Driver !== 'bridge' || mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
       throw new BerthError('FORBIDDEN', 'container cannot be disconnected from host network or connected to host network');
@@ -676,14 +686,12 @@ export class NetworkManager {
         await this.persist();
       }
       rec.NetworkSettings.Networks[n.Name] = ep;
-      await this.containers.save(rec);
     });
   }
 
-  async disconnect(netRef: string, containerRef: string, force = false): Promise<void> {
-    void force;
+  /** Detach a container from a network (its veth and address too); the caller saves `rec`. */
+  async disconnect(rec: ContainerRecord, netRef: string): Promise<void> {
     const n = this.get(netRef);
-    const rec = this.containers.get(containerRef);
     await this.serial.run(async () => {
       const entry = Object.entries(rec.NetworkSettings?.Networks ?? {}).find(([, e]) => e.NetworkID === n.Id);
       if (!entry) throw new BerthError('FORBIDDEN', `container ${rec.Id} is not connected to network ${n.Name}`);
@@ -694,7 +702,6 @@ export class NetworkManager {
         await this.persist();
       }
       delete rec.NetworkSettings!.Networks[entry[0]];
-      await this.containers.save(rec);
     });
   }
 
