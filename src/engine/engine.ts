@@ -82,7 +82,10 @@ export class Engine {
       this.network = new NetworkManager(join(root, 'network'), config.network, {
         get: (ref) => this.containers.get(ref),
         all: () => this.containers.list(),
-        isRunning: (rec) => this.containers.isRunning(rec),
+        isRunning: (id) => {
+          const rec = this.containers.store.find(id);
+          return rec !== undefined && this.containers.isRunning(rec);
+        },
         dir: (id) => this.containers.dir(id),
       });
     }

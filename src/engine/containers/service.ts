@@ -16,7 +16,8 @@ import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
-import type { EndpointConfig, NetworkManager, SpecNetwork } from '../network/manager.js';
+import type { NetworkManager, SpecNetwork } from '../network/manager.js';
+import type { EndpointConfig } from '../network/types.js';
 import type { ContainerMounts } from '../volumes/mounts.js';
 
 /** What the container service needs from the image side. */

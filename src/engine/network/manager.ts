@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { rfc3339NanoFromNs, nowNs } from '../../util/time.js';
-import type { ContainerRecord } from '../containers/types.js';
 import { Ipam } from './ipam.js';
 import { cidrString, intToIp, ipToInt, macForIp, overlaps, parseCidr } from './ipv4.js';
 import { runCommand } from '../host/command.js';
@@ -25,7 +24,7 @@ import { hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, iptablesSav
 import { mappingsOf, portMap, portRequests, type PortMapping } from './ports.js';
 import { openProxy, type Proxy } from './proxy.js';
 import { DnsServer, nameservers } from './dns.js';
-import type { ContainerNetworkSettings, EndpointSettings, NetworkRecord } from './types.js';
+import type { ContainerNetworkSettings, EndpointConfig, EndpointSettings, NetworkedContainer, NetworkRecord } from './types.js';
 
 export interface NetworkConfig {
   /** the default bridge's interface (Docker's docker0); default berth0 */
@@ -47,16 +46,14 @@ export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
 
 /** What the manager needs from the container side. */
 export interface ContainerAccess {
-  get(ref: string): ContainerRecord;
-  all(): ContainerRecord[];
-  isRunning(rec: ContainerRecord): boolean;
+  get(ref: string): NetworkedContainer;
+  all(): NetworkedContainer[];
+  /** Whether the container with this ID runs (or is paused). */
+  isRunning(id: string): boolean;
   dir(id: string): string;
 }
 
 export type SpecNetwork = 'host' | 'none' | { path: string };
-
-/** `docker network connect`'s endpoint options. */
-export interface EndpointConfig { Aliases?: string[] | null; IPAMConfig?: EndpointSettings['IPAMConfig'] }
 
 const NETNS_DIR = '/run/netns';
 
@@ -105,7 +102,7 @@ export class NetworkManager {
    * Before the container service reconciles: networks, bridges, chains, leftovers, proxies, DNS.
    * Returns the IDs of the containers whose NetworkSettings it cleared (the container service saves them).
    */
-  async init(records: ContainerRecord[]): Promise<string[]> {
+  async init(records: NetworkedContainer[]): Promise<string[]> {
     try {
       this.networks = JSON.parse(readFileSync(this.file, 'utf8')) as NetworkRecord[];
     } catch {
@@ -233,7 +230,7 @@ export class NetworkManager {
   }
 
   /** Our chains from scratch (one iptables-restore): jumps from the built-in chains once, then every rule. */
-  private async rebuildChains(running: ContainerRecord[]): Promise<void> {
+  private async rebuildChains(running: NetworkedContainer[]): Promise<void> {
     const nat = await iptablesSave('nat');
     const filter = await iptablesSave('filter');
     const has = (lines: string[], rule: string) => lines.some((l) => l.trim() === rule);
@@ -298,7 +295,7 @@ export class NetworkManager {
   all(): NetworkRecord[] { return [...this.networks]; }
 
   /** The network the container's default route (and its published ports) go through. */
-  private primary(rec: ContainerRecord): { ip: string; bridge: string; net: NetworkRecord } | undefined {
+  private primary(rec: NetworkedContainer): { ip: string; bridge: string; net: NetworkRecord } | undefined {
     for (const [name, ep] of Object.entries(rec.NetworkSettings?.Networks ?? {})) {
       const net = this.networks.find((n) => n.Id === ep.NetworkID) ?? this.find(name);
       if (net?.Driver === 'bridge' && ep.IPAddress) return { ip: ep.IPAddress, bridge: net.bridge!, net };
@@ -311,7 +308,7 @@ export class NetworkManager {
   // ---------------------------------------------------------------- containers
 
   /** At create: check the mode, fill NetworkSettings.Networks from NetworkMode and NetworkingConfig. */
-  onCreate(rec: ContainerRecord): void {
+  onCreate(rec: NetworkedContainer): void {
     const mode = rec.HostConfig.NetworkMode || 'default';
     const endpoints = ((rec.NetworkingConfig as { EndpointsConfig?: Record<string, Partial<EndpointSettings>> } | undefined)?.EndpointsConfig) ?? {};
     const ns = emptySettings();
@@ -343,14 +340,14 @@ export class NetworkManager {
    * Before the runtime starts the container: its namespace, veths, addresses, routes, /etc/hosts,
    * resolv.conf, published ports. Returns what the OCI spec's network namespace should be.
    */
-  async setup(rec: ContainerRecord, dir: string): Promise<SpecNetwork> {
+  async setup(rec: NetworkedContainer, dir: string): Promise<SpecNetwork> {
     const mode = rec.HostConfig.NetworkMode || 'default';
     rec.NetworkSettings ??= emptySettings();
     if (mode === 'host') return 'host';
     if (mode === 'none') return 'none';
     if (mode.startsWith('container:')) {
       const other = this.containers.get(mode.slice('container:'.length));
-      if (!this.containers.isRunning(other)) throw new ConflictError(`cannot join network of a non running container: ${other.Id}`);
+      if (!this.containers.isRunning(other.Id)) throw new ConflictError(`cannot join network of a non running container: ${other.Id}`);
       const key = other.NetworkSettings?.SandboxKey;
       if (!key) throw new ConflictError(`cannot join network namespace of container ${other.Id}: it has none of its own`);
       for (const f of ['hosts', 'resolv.conf', 'hostname']) {
@@ -362,7 +359,7 @@ export class NetworkManager {
     return this.serial.run(() => this.setupBridged(rec, dir));
   }
 
-  private async setupBridged(rec: ContainerRecord, dir: string): Promise<SpecNetwork> {
+  private async setupBridged(rec: NetworkedContainer, dir: string): Promise<SpecNetwork> {
     const ns = rec.NetworkSettings!;
     const netns = NetworkManager.netnsName(rec.Id);
     // A leftover namespace of an earlier run (a crash between exit and clean-up) goes first.
@@ -406,7 +403,7 @@ export class NetworkManager {
   }
 
   /** ip batch lines for one endpoint; allocates its address (and fills the endpoint's live fields). */
-  private endpointLines(rec: ContainerRecord, net: NetworkRecord, ep: EndpointSettings, ifname: string, netns: string): { host: string[]; inner: string[] } {
+  private endpointLines(rec: NetworkedContainer, net: NetworkRecord, ep: EndpointSettings, ifname: string, netns: string): { host: string[]; inner: string[] } {
     const ipam = new Ipam(net.ipam!);
     const ip = ipam.allocate(rec.Id, ep.IPAMConfig?.IPv4Address || undefined);
     const veth = NetworkManager.vethName(rec.Id, net.Id);
@@ -423,7 +420,7 @@ export class NetworkManager {
   }
 
   /** /etc/hosts with the container's addresses; resolv.conf pointing at our DNS on user-defined networks. */
-  private async writeEtc(rec: ContainerRecord, dir: string, eps: Array<[EndpointSettings, NetworkRecord]>): Promise<void> {
+  private async writeEtc(rec: NetworkedContainer, dir: string, eps: Array<[EndpointSettings, NetworkRecord]>): Promise<void> {
     const hostname = rec.Config.Hostname;
     const names = rec.Config.Domainname ? `${hostname}.${rec.Config.Domainname} ${hostname}` : hostname;
     let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
@@ -447,7 +444,7 @@ export class NetworkManager {
   }
 
   /** -p/-P: open the proxies (they pick and hold the host ports), then the DNAT rules in one restore. */
-  private async publish(rec: ContainerRecord): Promise<void> {
+  private async publish(rec: NetworkedContainer): Promise<void> {
     const ns = rec.NetworkSettings!;
     const reqs = portRequests(rec.HostConfig.PortBindings as never, rec.Config.ExposedPorts, !!rec.HostConfig.PublishAllPorts);
     const t = this.primary(rec);
@@ -468,7 +465,7 @@ export class NetworkManager {
   }
 
   /** After the container stopped (or failed to start): rules, proxies, veths, namespace, addresses. */
-  async release(rec: ContainerRecord): Promise<void> {
+  async release(rec: NetworkedContainer): Promise<void> {
     const mode = rec.HostConfig.NetworkMode || 'default';
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return;
     const owned = rec.NetworkSettings?.SandboxKey || this.proxies.has(rec.Id)
@@ -481,7 +478,7 @@ export class NetworkManager {
     });
   }
 
-  private async teardownHost(rec: ContainerRecord): Promise<void> {
+  private async teardownHost(rec: NetworkedContainer): Promise<void> {
     for (const p of this.proxies.get(rec.Id) ?? []) p.close();
     this.proxies.delete(rec.Id);
     const t = this.primary(rec);
@@ -496,7 +493,7 @@ export class NetworkManager {
   }
 
   /** Forget the live parts of the settings (addresses, ports, sandbox); the networks stay configured. */
-  private clearLive(rec: ContainerRecord): void {
+  private clearLive(rec: NetworkedContainer): void {
     const ns = rec.NetworkSettings;
     if (!ns) return;
     for (const ep of Object.values(ns.Networks)) {
@@ -521,7 +518,7 @@ export class NetworkManager {
   resolveName(n: NetworkRecord, name: string): string[] | undefined {
     const out: string[] = [];
     for (const rec of this.containers.all()) {
-      if (!this.containers.isRunning(rec)) continue;
+      if (!this.containers.isRunning(rec.Id)) continue;
       const ep = Object.values(rec.NetworkSettings?.Networks ?? {}).find((e) => e.NetworkID === n.Id);
       if (!ep?.IPAddress) continue;
       const names = [rec.Name, ...(ep.Aliases ?? []), rec.Id.slice(0, 12), rec.Config.Hostname].map((s) => s.toLowerCase());
@@ -616,9 +613,9 @@ export class NetworkManager {
   }
 
   /** Containers attached to a network: all (configured) or only running ones (active endpoints). */
-  private attached(n: NetworkRecord, activeOnly: boolean): ContainerRecord[] {
+  private attached(n: NetworkRecord, activeOnly: boolean): NetworkedContainer[] {
     return this.containers.all().filter((c) => Object.values(c.NetworkSettings?.Networks ?? {}).some((e) => e.NetworkID === n.Id)
-      && (!activeOnly || this.containers.isRunning(c)));
+      && (!activeOnly || this.containers.isRunning(c.Id)));
   }
 
   async remove(ref: string): Promise<void> {
@@ -658,7 +655,7 @@ export class NetworkManager {
    * Attach a container to a network: the endpoint goes into `rec.NetworkSettings` and, when the
    * container runs, its veth and address are made now. The caller (the container service) saves `rec`.
    */
-  async connect(rec: ContainerRecord, netRef: string, cfg: EndpointConfig = {}): Promise<void> {
+  async connect(rec: NetworkedContainer, netRef: string, cfg: EndpointConfig = {}): Promise<void> {
     const n = this.get(netRef);
     const mode = rec.HostConfig.NetworkMode || 'default';
     if (n.Driver !== 'bridge' || mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
@@ -671,7 +668,7 @@ export class NetworkManager {
         throw new BerthError('FORBIDDEN', `endpoint with name ${rec.Name} already exists in network ${n.Name}`);
       }
       const ep = emptyEndpoint(n.Id, cfg);
-      if (this.containers.isRunning(rec) && rec.NetworkSettings.SandboxKey) {
+      if (this.containers.isRunning(rec.Id) && rec.NetworkSettings.SandboxKey) {
         const netns = NetworkManager.netnsName(rec.Id);
         const index = Object.values(rec.NetworkSettings.Networks).filter((e) => e.IPAddress).length;
         const lines = this.endpointLines(rec, n, ep, `eth${index}`, netns);
@@ -690,7 +687,7 @@ export class NetworkManager {
   }
 
   /** Detach a container from a network (its veth and address too); the caller saves `rec`. */
-  async disconnect(rec: ContainerRecord, netRef: string): Promise<void> {
+  async disconnect(rec: NetworkedContainer, netRef: string): Promise<void> {
     const n = this.get(netRef);
     await this.serial.run(async () => {
       const entry = Object.entries(rec.NetworkSettings?.Networks ?? {}).find(([, e]) => e.NetworkID === n.Id);

@@ -1,4 +1,8 @@
-/** Network records and the network part of container records, in the Engine API's shapes. */
+/**
+ * Network records and the network part of container records, in the Engine API's shapes. The
+ * network side never imports the container side: `NetworkedContainer` is what it reads and fills of
+ * a container record, and containers/types.ts's ContainerRecord has that shape.
+ */
 import type { IpamState } from './ipam.js';
 
 export interface NetworkRecord {
@@ -54,3 +58,19 @@ export interface ContainerNetworkSettings {
   MacAddress: string;
   EndpointID: string;
 }
+
+/** The parts of a container record networking reads (ids, names, modes, ports) and fills (NetworkSettings). */
+export interface NetworkedContainer {
+  Id: string;
+  /** Without the leading slash. */
+  Name: string;
+  Config: { Hostname: string; Domainname: string; ExposedPorts?: Record<string, object> };
+  HostConfig: { NetworkMode: string; PortBindings?: unknown; PublishAllPorts?: unknown };
+  /** The create request's NetworkingConfig ({ EndpointsConfig }), as the client sent it. */
+  NetworkingConfig?: unknown;
+  NetworkSettings?: ContainerNetworkSettings;
+  State: { Status: string; StartedAt: string };
+}
+
+/** `docker network connect`'s endpoint options. */
+export interface EndpointConfig { Aliases?: string[] | null; IPAMConfig?: EndpointSettings['IPAMConfig'] }
