@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
-import { NetworkManager } from '../../src/engine/network/manager.js';
+import { chainNames } from '../../src/engine/network/chains.js';
+import { netnsName, vethName } from '../../src/engine/network/sandbox.js';
 
 let d: TestDaemon;
 let bridge = '';
@@ -18,7 +19,7 @@ let chain = '';
 before(async () => {
   d = await startDaemonWithMirror({ images: ['busybox'] });
   bridge = d.bridge;
-  chain = new NetworkManager('/nonexistent', { bridge, bip: d.bip, pools: [] }, undefined as never).chainNat;
+  chain = chainNames(bridge).nat;
   const r = await d.docker(['pull', 'busybox']);
   assert.equal(r.code, 0, r.stderr);
 });
@@ -94,14 +95,14 @@ test('-p 0:8080 and -p 127.0.0.1:HOST:8080: DNAT, the loopback proxy, port, ps; 
   if (addr) assert.match(await get(`http://${addr}:${port}/`), /hello from/);
   const nat = await run('iptables-save', ['-t', 'nat']);
   assert.ok(nat.stdout.includes(`--dport ${port} -j DNAT`), nat.stdout);
-  const veth = NetworkManager.vethName(id, JSON.parse(await ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.bridge.NetworkID}}', 'pub']))));
+  const veth = vethName(id, JSON.parse(await ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.bridge.NetworkID}}', 'pub']))));
   assert.equal((await run('ip', ['link', 'show', veth])).code, 0);
 
   await ok(d.docker(['rm', '-f', 'pub']));
   const after = await run('iptables-save', ['-t', 'nat']);
   assert.ok(!after.stdout.includes(`--dport ${port} -j DNAT`), after.stdout);
   assert.notEqual((await run('ip', ['link', 'show', veth])).code, 0, 'veth left behind');
-  assert.ok(!(await run('ip', ['netns', 'list'])).stdout.includes(NetworkManager.netnsName(id)), 'netns left behind');
+  assert.ok(!(await run('ip', ['netns', 'list'])).stdout.includes(netnsName(id)), 'netns left behind');
   assert.equal(await get(`http://127.0.0.1:${port}/`), '');
 });
 
