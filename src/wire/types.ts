@@ -210,3 +210,49 @@ export interface ContainerStats {
   pids_stats?: { current?: number; limit?: number };
   [k: string]: unknown;
 }
+
+// ---- Networks and volumes (/networks, /volumes) ----
+
+export interface NetworkIPAMConfig { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }
+
+/** One container of a network's `Containers` (inspect). */
+export interface NetworkEndpointResource { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }
+
+/** GET /networks items and GET /networks/{id} (dockerd's network.Inspect). */
+export interface NetworkResource {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: string;
+  Driver: string;
+  /** API ≥ 1.47 */
+  EnableIPv4?: boolean;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: NetworkIPAMConfig[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Containers: Record<string, NetworkEndpointResource>;
+  Options: Record<string, string>;
+  Labels: Labels;
+}
+
+export interface NetworkCreateResponse { Id: string; Warning: string }
+export interface NetworkPruneResponse { NetworksDeleted: string[] }
+
+/** GET /volumes/{name}, the items of GET /volumes (UsageData only in /system/df). */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Labels | null;
+  Scope: string;
+  Options: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number };
+}
+
+export interface VolumeListResponse { Volumes: Volume[]; Warnings: string[] }
+export interface VolumePruneResponse { VolumesDeleted: string[]; SpaceReclaimed: number }

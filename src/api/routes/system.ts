@@ -2,6 +2,7 @@ import type { EngineEvent } from '../../engine/events/bus.js';
 import { filtersParam, sendJson, type Router } from '../router.js';
 import { compareVersions } from '../version.js';
 import { containerSummary } from '../views/containers.js';
+import { volumeUsageView } from '../views/volumes.js';
 
 export function registerSystemRoutes(router: Router): void {
   const ping = (ctx: Parameters<Parameters<Router['add']>[2]>[0]) => {
@@ -61,7 +62,7 @@ export function registerSystemRoutes(router: Router): void {
     const containers = ctx.engine.containers.list().map((c) => ({
       ...containerSummary(c, ctx.engine.imageDisplayName(c)), SizeRw: 0, SizeRootFs: 0,
     }));
-    sendJson(ctx.res, 200, { ...ctx.engine.diskUsage(ctx.version), Containers: containers, Volumes: await ctx.engine.volumes.usage(), BuildCache: [] });
+    sendJson(ctx.res, 200, { ...ctx.engine.diskUsage(ctx.version), Containers: containers, Volumes: (await ctx.engine.volumes.usage()).map(volumeUsageView), BuildCache: [] });
   });
 
   router.add('GET', '/plugins', (ctx) => sendJson(ctx.res, 200, []));

@@ -18,11 +18,14 @@ import { Chains } from './chains.js';
 import type { NetworkConfig } from './config.js';
 import { DnsServers } from './dns-servers.js';
 import { clearLive, endpointsAtCreate, networkMode } from './endpoints.js';
+import { NETWORK_PRUNE_FILTERS, networkMatches, parseNetworkFilters } from './filters.js';
+import { NO_FILTERS, type FilterArgs } from '../filters.js';
+import { parsePruneFilters, pruneMatches } from '../prune.js';
 import { Serial } from './host.js';
 import { ensureBridges, Networks, type NetworkCreateRequest } from './networks.js';
 import { netnsName, Sandboxes, type SpecNetwork } from './sandbox.js';
 import { hasEmbeddedDns, NetworkStore } from './store.js';
-import type { EndpointConfig, NetworkedContainer, NetworkRecord } from './types.js';
+import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkRecord } from './types.js';
 
 export { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './config.js';
 export type { SpecNetwork } from './sandbox.js';
@@ -132,26 +135,21 @@ export class NetworkManager {
   /** The caller (the container service) saves `rec`. */
   disconnect(rec: NetworkedContainer, netRef: string): Promise<void> { return this.networks.disconnect(rec, netRef); }
 
-  async prune(filters: Map<string, string[]>, matches: (created: number, labels: Record<string, string>) => boolean): Promise<{ NetworksDeleted: string[] }> {
-    void filters;
-    return { NetworksDeleted: await this.networks.prune((n) => matches(Date.parse(n.Created), n.Labels)) };
+  /** GET /networks: the networks the filters (filters.ts) select. */
+  list(filters: FilterArgs = NO_FILTERS): NetworkRecord[] {
+    const f = parseNetworkFilters(filters);
+    return this.store.all().filter((n) => networkMatches(f, n, () => this.networks.attachments(n).length > 0));
   }
 
-  /** GET /networks/{id}: the record without private fields, with its containers. */
-  view(n: NetworkRecord, withContainers: boolean) {
-    const { bridge: _b, ipam: _i, ...pub } = n;
-    void _b; void _i;
-    const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> = {};
-    if (withContainers) {
-      for (const c of this.networks.attached(n, true)) {
-        const ep = Object.values(c.NetworkSettings!.Networks).find((e) => e.NetworkID === n.Id)!;
-        if (!ep.EndpointID && n.Driver === 'bridge') continue;
-        containers[c.Id] = {
-          Name: c.Name, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress,
-          IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '',
-        };
-      }
-    }
-    return { ...pub, EnableIPv4: true, Containers: containers };
+  /** GET /networks/{id}: the network and its running containers' endpoints. */
+  inspect(ref: string): { network: NetworkRecord; attachments: NetworkAttachment[] } {
+    const network = this.store.get(ref);
+    return { network, attachments: this.networks.attachments(network) };
+  }
+
+  /** POST /networks/prune: unused user-defined networks matching until/label/label!; their names. */
+  prune(filters: FilterArgs = NO_FILTERS): Promise<string[]> {
+    const f = parsePruneFilters(filters, NETWORK_PRUNE_FILTERS);
+    return this.networks.prune((n) => pruneMatches(f, Date.parse(n.Created), n.Labels));
   }
 }

@@ -15,7 +15,7 @@ import { Ipam } from './ipam.js';
 import { cidrString, overlaps, parseCidr } from './ipv4.js';
 import type { Sandboxes } from './sandbox.js';
 import { hasEmbeddedDns, isPredefined, newNetworkRecord, type NetworkStore } from './store.js';
-import type { EndpointConfig, NetworkedContainer, NetworkRecord } from './types.js';
+import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkRecord } from './types.js';
 
 /** POST /networks/create's body. */
 export interface NetworkCreateRequest {
@@ -129,9 +129,20 @@ export class Networks {
     throw new BerthError('FORBIDDEN', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
   }
 
-  /** Containers attached to a network: all (configured) or only running ones (active endpoints). */
-  attached(n: NetworkRecord, activeOnly: boolean): NetworkedContainer[] {
+  /** Containers attached to a network: all (configured) or only running ones. */
+  private attached(n: NetworkRecord, activeOnly: boolean): NetworkedContainer[] {
     return this.containers.all().filter((c) => endpointOn(c, n) && (!activeOnly || this.containers.isRunning(c.Id)));
+  }
+
+  /** Active endpoints: running containers with an endpoint on `n` (on a bridge, one set up at start). */
+  attachments(n: NetworkRecord): NetworkAttachment[] {
+    const out: NetworkAttachment[] = [];
+    for (const c of this.attached(n, true)) {
+      const endpoint = endpointOn(c, n)![1];
+      if (!endpoint.EndpointID && n.Driver === 'bridge') continue;
+      out.push({ containerId: c.Id, name: c.Name, endpoint });
+    }
+    return out;
   }
 
   async remove(ref: string): Promise<void> {

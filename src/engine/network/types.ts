@@ -3,23 +3,14 @@
  * network side never imports the container side: `NetworkedContainer` is what it reads and fills of
  * a container record, and containers/types.ts's ContainerRecord has that shape.
  */
+import type { NetworkResource } from '../../wire/types.js';
 import type { IpamState } from './ipam.js';
 
-export interface NetworkRecord {
-  Name: string;
-  Id: string;
-  Created: string;
+/** A network as kept in networks.json: the API's shape (without its containers) plus private fields. */
+export interface NetworkRecord extends Omit<NetworkResource, 'Containers' | 'EnableIPv4' | 'Scope' | 'Driver' | 'IPAM'> {
   Scope: 'local';
   Driver: 'bridge' | 'host' | 'null';
-  EnableIPv6: boolean;
   IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet: string; Gateway: string; IPRange?: string }> };
-  Internal: boolean;
-  Attachable: boolean;
-  Ingress: boolean;
-  ConfigFrom: { Network: string };
-  ConfigOnly: boolean;
-  Options: Record<string, string>;
-  Labels: Record<string, string>;
   /** private: the bridge interface and the address plan (stripped from API views) */
   bridge?: string;
   ipam?: IpamState;
@@ -74,3 +65,6 @@ export interface NetworkedContainer {
 
 /** `docker network connect`'s endpoint options. */
 export interface EndpointConfig { Aliases?: string[] | null; IPAMConfig?: EndpointSettings['IPAMConfig'] }
+
+/** A running container's active endpoint on a network (inspect's `Containers`, `dangling`). */
+export interface NetworkAttachment { containerId: string; name: string; endpoint: EndpointSettings }
