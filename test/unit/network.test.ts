@@ -10,6 +10,7 @@ import { buildResponse, encodeName, nameservers, parseQuery, TYPE_A, TYPE_AAAA }
 import { writeJsonAtomic } from '../../src/util/atomic.js';
 import { networkMatches, parseNetworkFilters } from '../../src/engine/network/filters.js';
 import { newNetworkRecord } from '../../src/engine/network/store.js';
+import { renderHosts, renderResolvConf } from '../../src/engine/network/etc-files.js';
 import type { NetworkRecord } from '../../src/engine/network/types.js';
 
 test('ipv4 helpers', () => {
@@ -169,4 +170,19 @@ test('network list filters: labels all match, other keys alternatives, type/dang
   assert.throws(() => names({ type: ['other'] }), /invalid filter: 'type'='other'/);
   assert.throws(() => names({ dangling: ['maybe'] }), /invalid filter 'dangling=maybe'/);
   assert.throws(() => names({ dangling: ['true', 'false'] }), /more than one value/);
+});
+
+test('/etc/hosts and resolv.conf: one renderer for create (host resolvers) and start (sandbox)', () => {
+  const local = '127.0.0.1\tlocalhost\n';
+  const hosts = renderHosts({ Hostname: 'web', Domainname: '' }, []);
+  assert.ok(hosts.startsWith(local));
+  assert.ok(hosts.endsWith('\n127.0.1.1\tweb\n'), hosts);
+  const two = renderHosts({ Hostname: 'web', Domainname: 'example.org' }, ['10.0.0.2', '10.1.0.2']);
+  assert.ok(two.endsWith('\n10.0.0.2\tweb.example.org web\n10.1.0.2\tweb.example.org web\n'), two);
+  assert.ok(!two.includes('127.0.1.1'));
+  const host = 'search corp.example\nnameserver 127.0.0.53\nnameserver 10.9.9.9\noptions edns0\n';
+  assert.equal(renderResolvConf(host, 'host'), host);
+  assert.equal(renderResolvConf(host, 'private'), 'search corp.example\nnameserver 10.9.9.9\noptions edns0\n');
+  assert.equal(renderResolvConf('nameserver 127.0.0.53\n', 'private'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  assert.equal(renderResolvConf(host, { embeddedDns: '172.18.0.1' }), 'search corp.example\nnameserver 172.18.0.1\noptions edns0\noptions ndots:0\n');
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
@@ -18,6 +18,7 @@ import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } fro
 import type { ContainerRecord } from './types.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
 import type { EndpointConfig } from '../network/types.js';
+import { readHostResolvConf, renderHosts, renderResolvConf } from '../network/etc-files.js';
 import type { ContainerMounts } from '../volumes/mounts.js';
 
 /** What the container service needs from the image side. */
@@ -204,14 +205,11 @@ export class ContainerService {
     }
   }
 
+  /** Until networking sets the sandbox up (for good with host networking): no address yet, the host's resolvers. */
   private async writeEtcFiles(rec: ContainerRecord, dir: string): Promise<void> {
-    const hostname = rec.Config.Hostname;
-    await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-    await writeFile(join(dir, 'hosts'),
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t${hostname}\n`);
-    let resolv = '';
-    try { resolv = await readFile(this.hostResolvConf, 'utf8'); } catch { /* none on the host */ }
-    await writeFile(join(dir, 'resolv.conf'), resolv);
+    await writeFile(join(dir, 'hostname'), `${rec.Config.Hostname}\n`);
+    await writeFile(join(dir, 'hosts'), renderHosts(rec.Config, []));
+    await writeFile(join(dir, 'resolv.conf'), renderResolvConf(await readHostResolvConf(this.hostResolvConf), 'host'));
   }
 
   // ---- start ----

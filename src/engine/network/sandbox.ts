@@ -18,7 +18,7 @@ import { Ipam } from './ipam.js';
 import { ipToInt, macForIp } from './ipv4.js';
 import { mappingsOf, portMap, portRequests, type PortMapping } from './ports.js';
 import { openProxy, type Proxy } from './proxy.js';
-import { nameservers } from './dns.js';
+import { readHostResolvConf, renderHosts, renderResolvConf } from './etc-files.js';
 import { hasEmbeddedDns, type NetworkStore } from './store.js';
 import type { EndpointSettings, NetworkedContainer, NetworkRecord } from './types.js';
 
@@ -136,26 +136,10 @@ export class Sandboxes {
 
   /** /etc/hosts with the container's addresses; resolv.conf pointing at our DNS on user-defined networks. */
   private async writeEtc(rec: NetworkedContainer, dir: string, eps: Array<[EndpointSettings, NetworkRecord]>): Promise<void> {
-    const hostname = rec.Config.Hostname;
-    const names = rec.Config.Domainname ? `${hostname}.${rec.Config.Domainname} ${hostname}` : hostname;
-    let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
-    for (const [ep] of eps) hosts += `${ep.IPAddress}\t${names}\n`;
-    if (eps.length === 0) hosts += `127.0.1.1\t${names}\n`;
-    await writeFile(join(dir, 'hosts'), hosts);
-    let resolv = '';
-    try { resolv = await readFile('/etc/resolv.conf', 'utf8'); } catch { /* none */ }
-    const dnsNet = eps.find(([, n]) => hasEmbeddedDns(n));
-    const search = resolv.split('\n').filter((l) => /^\s*(search|domain)\s/.test(l));
-    const options = resolv.split('\n').filter((l) => /^\s*options\s/.test(l));
-    if (dnsNet) {
-      resolv = [...search, `nameserver ${dnsNet[1].ipam!.gateway}`, ...options, 'options ndots:0', ''].join('\n');
-    } else {
-      // Loopback resolvers of the host are not reachable from the container's namespace.
-      let servers = nameservers(resolv).filter((s) => !s.startsWith('127.'));
-      if (servers.length === 0) servers = ['8.8.8.8', '8.8.4.4'];
-      resolv = [...search, ...servers.map((s) => `nameserver ${s}`), ...options, ''].join('\n');
-    }
-    await writeFile(join(dir, 'resolv.conf'), resolv);
+    await writeFile(join(dir, 'hosts'), renderHosts(rec.Config, eps.map(([ep]) => ep.IPAddress)));
+    const dnsNet = eps.find(([, n]) => hasEmbeddedDns(n))?.[1];
+    const use = dnsNet ? { embeddedDns: dnsNet.ipam!.gateway } : 'private';
+    await writeFile(join(dir, 'resolv.conf'), renderResolvConf(await readHostResolvConf(), use));
   }
 
   /** -p/-P: open the proxies (they pick and hold the host ports), then the DNAT rules in one restore. */
