@@ -22,6 +22,7 @@ export class DnsServers {
   async start(n: NetworkRecord): Promise<void> {
     if (this.servers.has(n.Id)) return;
     const server = new DnsServer(n.ipam!.gateway, (name) => this.resolve(n, name), () => {
+      // No resolv.conf on the host: nothing to relay to, so other names get SERVFAIL.
       try { return nameservers(readFileSync('/etc/resolv.conf', 'utf8')); } catch { return []; }
     });
     await server.start();

@@ -5,7 +5,8 @@
  * - networks.ts: create, remove, prune, connect, disconnect; the bridges' links;
  * - sandbox.ts: a container's namespace, veths, addresses, /etc files and published ports;
  * - chains.ts: our iptables chains; dns-servers.ts: the embedded DNS of user-defined networks;
- * - endpoints.ts: a container's NetworkSettings (pure); host.ts: the ip/iptables batches.
+ * - endpoints.ts: a container's NetworkSettings (pure); etc-files.ts: its /etc/hosts, resolv.conf;
+ * - filters.ts: the list filters; config.ts: the daemon's settings; host.ts: the ip/iptables batches.
  *
  * Endpoint data lives in the container records (NetworkSettings), which only the container
  * service writes: methods here change the record object they are given and the caller saves it.
@@ -48,7 +49,7 @@ export class NetworkManager {
   private readonly sandboxes: Sandboxes;
   private readonly networks: Networks;
 
-  constructor(root: string, readonly cfg: NetworkConfig, private readonly containers: ContainerAccess) {
+  constructor(root: string, private readonly cfg: NetworkConfig, private readonly containers: ContainerAccess) {
     this.store = new NetworkStore(join(root, 'networks.json'));
     this.chains = new Chains(cfg.bridge);
     this.dns = new DnsServers(containers);
@@ -70,7 +71,8 @@ export class NetworkManager {
   async init(records: NetworkedContainer[]): Promise<string[]> {
     this.store.load(this.cfg);
     try { writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n'); } catch { /* read-only /proc: forwarding is the host's business */ }
-    await ensureBridges(this.store.all().filter((n) => n.Driver === 'bridge'));
+    const bridges = this.store.all().filter((n) => n.Driver === 'bridge');
+    await ensureBridges(bridges);
     // What stopped containers left (a daemon killed mid-stop, a host that lost power): free it.
     const live = records.filter((r) => (r.State.Status === 'running' || r.State.Status === 'paused') && r.NetworkSettings?.SandboxKey);
     const liveIds = new Set(live.map((r) => r.Id));
@@ -84,12 +86,8 @@ export class NetworkManager {
         cleared.push(rec.Id);
       }
     }
-    for (const n of this.store.all()) {
-      if (!n.ipam) continue;
-      for (const [ip, owner] of Object.entries(n.ipam.allocated)) if (!liveIds.has(owner)) delete n.ipam.allocated[ip];
-    }
+    this.store.keepAddressesOf(liveIds);
     await this.store.persist();
-    const bridges = this.store.all().filter((n) => n.Driver === 'bridge');
     await this.chains.rebuild(bridges, live.map((r) => this.sandboxes.published(r)).filter((p) => p !== undefined));
     for (const rec of live) await this.sandboxes.reopenProxies(rec);
     for (const n of bridges) {

@@ -77,7 +77,8 @@ export class Sandboxes {
   private async setupBridged(rec: NetworkedContainer, dir: string): Promise<SpecNetwork> {
     const ns = rec.NetworkSettings!;
     const netns = netnsName(rec.Id);
-    // A leftover namespace of an earlier run (a crash between exit and clean-up) goes first.
+    // A leftover namespace of an earlier run (a crash between exit and clean-up) goes first; what
+    // cannot be removed makes the setup below fail with the host's own message.
     if (existsSync(netnsPath(rec.Id))) await this.teardown(rec).catch(() => undefined);
     const host: string[] = [`netns add ${netns}`];
     const inner: string[] = ['link set lo up'];
@@ -111,7 +112,7 @@ export class Sandboxes {
     } catch (e) {
       await this.teardown(rec).catch(() => undefined); // best effort: the setup's own error is the one to report
       clearLive(rec);
-      await this.networks.persist().catch(() => undefined);
+      await this.networks.persist().catch(() => undefined); // the addresses are free in memory; written at the next change
       throw e instanceof BerthError ? e : new SystemError(`failed to set up the container's network: ${(e as Error).message}`, e);
     }
     return { path: ns.SandboxKey };
@@ -153,7 +154,9 @@ export class Sandboxes {
     if (t && reqs.length) {
       for (const r of reqs) {
         const p = await openProxy(r.proto, r.hostIp, [r.hostPortStart, r.hostPortEnd], { ip: t.ip, port: r.containerPort }).catch((e: Error) => {
-          throw new SystemError(`driver failed programming external connectivity on endpoint ${rec.Name}: ${e.message}`);
+          // dockerd's wording for a port that cannot be bound; a refused request keeps its own error.
+          if (e instanceof BerthError && e.code !== 'SYSTEM') throw e;
+          throw new SystemError(`driver failed programming external connectivity on endpoint ${rec.Name}: ${e.message}`, e);
         });
         opened.push(p);
         mappings.push({ proto: r.proto, containerPort: r.containerPort, hostIp: r.hostIp, hostPort: p.port });

@@ -108,6 +108,14 @@ export class NetworkStore {
     for (const n of this.networks) if (n.ipam) new Ipam(n.ipam).release(containerId);
   }
 
+  /** Free every address not held by one of these containers (startup; the caller persists). */
+  keepAddressesOf(owners: ReadonlySet<string>): void {
+    for (const n of this.networks) {
+      if (!n.ipam) continue;
+      for (const [ip, owner] of Object.entries(n.ipam.allocated)) if (!owners.has(owner)) delete n.ipam.allocated[ip];
+    }
+  }
+
   /** Whether a container holds an address on any network. */
   holdsAddress(containerId: string): boolean {
     return this.networks.some((n) => n.ipam && Object.values(n.ipam.allocated).includes(containerId));

@@ -123,6 +123,7 @@ export class VolumeService {
     if (!pending) {
       pending = this.make({ Name: name, Driver: 'local', CreatedAt: rfc3339Seconds(Date.now()), Labels: finalLabels, Options: options });
       this.creating.set(name, pending);
+      // The error reaches the callers awaiting `pending`; this chain only must not be unhandled.
       pending.finally(() => this.creating.delete(name)).catch(() => undefined);
     }
     return this.info(await pending);
@@ -176,12 +177,13 @@ export class VolumeService {
     this.removing.add(name);
     try {
       const dir = this.dir(name);
+      // A failed umount is caught by the check below, which refuses the removal.
       if (rec.Options && (await mountsUnder(this.mountpoint(name))).length) await run('umount', [this.mountpoint(name)]).catch(() => undefined);
       const below = await mountsUnder(dir);
       if (below.length) throw new SystemError(`remove ${name}: ${below[0]} is still mounted`);
       const trash = join(this.root, `.trash-${randomBytes(8).toString('hex')}`);
       await rename(dir, trash);
-      await fsyncDir(this.root).catch(() => undefined);
+      await fsyncDir(this.root).catch(() => undefined); // durability only: the rename is done either way
       this.vols.delete(name);
       // rm never follows symlinks: a link to / inside the volume is removed, not its target.
       void rm(trash, { recursive: true, force: true }).catch(() => undefined);
@@ -254,6 +256,7 @@ export class VolumeService {
     if (!rec?.Options || !(rec.Options.type || rec.Options.device)) return;
     if (this.users.running(name).length) return;
     const target = this.mountpoint(name);
+    // Still busy (a process outside a container holds it): it stays mounted until the next release or removal.
     if (await isMountPoint(target)) await run('umount', [target]).catch(() => undefined);
   }
 }
