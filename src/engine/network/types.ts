@@ -3,14 +3,24 @@
  * network side never imports the container side: `NetworkedContainer` is what it reads and fills of
  * a container record, and containers/types.ts's ContainerRecord has that shape.
  */
-import type { NetworkResource } from '../../wire/types.js';
 import type { IpamState } from './ipam.js';
 
 /** A network as kept in networks.json: the API's shape (without its containers) plus private fields. */
-export interface NetworkRecord extends Omit<NetworkResource, 'Containers' | 'EnableIPv4' | 'Scope' | 'Driver' | 'IPAM'> {
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  Created: string;
   Scope: 'local';
   Driver: 'bridge' | 'host' | 'null';
+  EnableIPv6: boolean;
   IPAM: { Driver: string; Options: Record<string, string> | null; Config: Array<{ Subnet: string; Gateway: string; IPRange?: string }> };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
   /** private: the bridge interface and the address plan (stripped from API views) */
   bridge?: string;
   ipam?: IpamState;
