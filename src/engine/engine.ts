@@ -87,10 +87,11 @@ export class Engine {
     if (config.network) {
       this.network = new NetworkManager(join(root, 'network'), config.network, {
         get: (ref) => this.containers.get(ref),
-        find: (id) => this.containers.store.find(id),
         all: () => this.containers.list(),
-        save: (rec) => this.containers.store.save(rec),
-        isRunning: (rec) => this.containers.isRunning(rec),
+        isRunning: (id) => {
+          const rec = this.containers.store.find(id);
+          return rec !== undefined && this.containers.isRunning(rec);
+        },
         dir: (id) => this.containers.dir(id),
       });
     }

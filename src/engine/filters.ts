@@ -80,3 +80,16 @@ export function goDuration(s: string): number | undefined {
   for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * mult[m[2]!]!;
   return s.startsWith('-') ? -total : total;
 }
+
+/**
+ * dockerd's filters.Match for `name`-like keys: the value equals the field, or is a regular
+ * expression matching part of it (an invalid expression matches only itself).
+ */
+export function matchPattern(pattern: string, value: string): boolean {
+  if (pattern === value) return true;
+  try {
+    return new RegExp(pattern).test(value);
+  } catch {
+    return false; // not an expression: only the exact value matched
+  }
+}

@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
-import { NetworkManager } from '../../src/engine/network/manager.js';
+import { chainNames } from '../../src/engine/network/chains.js';
+import { netnsName, vethName } from '../../src/engine/network/sandbox.js';
 
 let d: TestDaemon;
 let bridge = '';
@@ -18,7 +19,7 @@ let chain = '';
 before(async () => {
   d = await startDaemonWithMirror({ images: ['busybox'] });
   bridge = d.bridge;
-  chain = new NetworkManager('/nonexistent', { bridge, bip: d.bip, pools: [] }, undefined as never).chainNat;
+  chain = chainNames(bridge).nat;
   const r = await d.docker(['pull', 'busybox']);
   assert.equal(r.code, 0, r.stderr);
 });
@@ -27,7 +28,7 @@ after(async () => {
   const all = await d?.docker(['ps', '-aq']).catch(() => undefined);
   const ids = all?.stdout.split('\n').filter(Boolean) ?? [];
   if (ids.length) await d.docker(['rm', '-f', ...ids]).catch(() => undefined);
-  for (const n of ['bt-net-a', 'bt-net-b']) await d?.docker(['network', 'rm', n]).catch(() => undefined);
+  for (const n of ['bt-net-a', 'bt-net-b', 'bt-net-c', 'bt-lbl-ab', 'bt-lbl-a']) await d?.docker(['network', 'rm', n]).catch(() => undefined);
   await d?.stop();
   // Nothing of this daemon may remain: bridge, chains, namespaces.
   const links = await run('ip', ['-o', 'link', 'show']);
@@ -94,14 +95,14 @@ test('-p 0:8080 and -p 127.0.0.1:HOST:8080: DNAT, the loopback proxy, port, ps; 
   if (addr) assert.match(await get(`http://${addr}:${port}/`), /hello from/);
   const nat = await run('iptables-save', ['-t', 'nat']);
   assert.ok(nat.stdout.includes(`--dport ${port} -j DNAT`), nat.stdout);
-  const veth = NetworkManager.vethName(id, JSON.parse(await ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.bridge.NetworkID}}', 'pub']))));
+  const veth = vethName(id, JSON.parse(await ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks.bridge.NetworkID}}', 'pub']))));
   assert.equal((await run('ip', ['link', 'show', veth])).code, 0);
 
   await ok(d.docker(['rm', '-f', 'pub']));
   const after = await run('iptables-save', ['-t', 'nat']);
   assert.ok(!after.stdout.includes(`--dport ${port} -j DNAT`), after.stdout);
   assert.notEqual((await run('ip', ['link', 'show', veth])).code, 0, 'veth left behind');
-  assert.ok(!(await run('ip', ['netns', 'list'])).stdout.includes(NetworkManager.netnsName(id)), 'netns left behind');
+  assert.ok(!(await run('ip', ['netns', 'list'])).stdout.includes(netnsName(id)), 'netns left behind');
   assert.equal(await get(`http://127.0.0.1:${port}/`), '');
 });
 
@@ -163,6 +164,32 @@ test('user-defined network: names and aliases resolve through the embedded DNS; 
   assert.match(await ok(d.berth(['network', 'prune', '-f'])), /Deleted Networks:\nbt-net-b/);
 });
 
+test('network ls filters, with both CLIs: labels all match, other keys are alternatives, an unknown key is a 400', async () => {
+  await ok(d.docker(['network', 'create', '--label', 'a=1', '--label', 'b=2', 'bt-lbl-ab']));
+  await ok(d.berth(['network', 'create', '--label', 'a=1', 'bt-lbl-a']));
+  try {
+    for (const cli of ['docker', 'berth'] as const) {
+      const names = async (...filters: string[]) => (await ok(d[cli](['network', 'ls', '--format', '{{.Name}}', ...filters.flatMap((f) => ['-f', f])])))
+        .split('\n').filter(Boolean).sort();
+      assert.deepEqual(await names('label=a=1', 'label=b=2'), ['bt-lbl-ab'], cli);
+      assert.deepEqual(await names('label=a=1'), ['bt-lbl-a', 'bt-lbl-ab'], cli);
+      assert.deepEqual(await names('label=b'), ['bt-lbl-ab'], cli);
+      assert.deepEqual(await names('driver=bridge', 'driver=null'), ['bridge', 'bt-lbl-a', 'bt-lbl-ab', 'none'], cli);
+      assert.deepEqual(await names('driver=null', 'label=a=1'), [], cli);
+      assert.deepEqual(await names('type=custom', 'name=bt-lbl'), ['bt-lbl-a', 'bt-lbl-ab'], cli);
+      const bad = await d[cli](['network', 'ls', '-f', 'color=red']);
+      assert.notEqual(bad.code, 0, cli);
+      assert.match(bad.stderr, /invalid filter 'color'/, cli);
+    }
+    const r = await run('curl', ['-s', '-w', '\n%{http_code}', '--unix-socket', d.socket, '-G', 'http://d/v1.45/networks', '--data-urlencode', 'filters={"color":["red"]}']);
+    const cut = r.stdout.trimEnd().lastIndexOf('\n');
+    assert.equal(r.stdout.slice(cut + 1).trim(), '400', r.stdout);
+    assert.equal(JSON.parse(r.stdout.slice(0, cut)).message, "invalid filter 'color'");
+  } finally {
+    await d.docker(['network', 'rm', 'bt-lbl-ab', 'bt-lbl-a']);
+  }
+});
+
 test('--network none and host; container:<name> shares the namespace', async () => {
   const none = await ok(d.docker(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']));
   assert.ok(!none.includes('eth0'), none);
@@ -179,8 +206,18 @@ test('daemon restart keeps a running container\'s address, published port and re
   const ip = await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'keep']));
   const port = (await ok(d.docker(['port', 'keep', '8080']))).split(':').pop()!;
   assert.match(await get(`http://127.0.0.1:${port}/`), /hello from/);
+  // A connect is written to the container's record (by the container service): it survives the restart.
+  await ok(d.docker(['network', 'create', 'bt-net-c']));
+  await ok(d.docker(['create', '--name', 'idle', 'busybox', 'true']));
+  await ok(d.berth(['network', 'connect', '--alias', 'idler', 'bt-net-c', 'idle']));
   await d.kill('SIGTERM');
   await d.restart();
+  const idle = JSON.parse(await ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'idle'])));
+  assert.deepEqual(Object.keys(idle).sort(), ['bridge', 'bt-net-c']);
+  assert.deepEqual(idle['bt-net-c'].Aliases, ['idler']);
+  await ok(d.docker(['network', 'disconnect', 'bt-net-c', 'idle']));
+  await ok(d.docker(['rm', 'idle']));
+  await ok(d.docker(['network', 'rm', 'bt-net-c']));
   assert.equal(await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'keep'])), ip);
   assert.equal((await ok(d.docker(['port', 'keep', '8080']))).split(':').pop(), port);
   assert.match(await get(`http://127.0.0.1:${port}/`), /hello from/);

@@ -8,6 +8,10 @@ import { ipToInt, intToIp, macForIp, overlaps, parseCidr } from '../../src/engin
 import { mappingsOf, parseHostPort, parsePortKey, portMap, portRequests, summaryPorts } from '../../src/engine/network/ports.js';
 import { buildResponse, encodeName, nameservers, parseQuery, TYPE_A, TYPE_AAAA } from '../../src/engine/network/dns.js';
 import { writeJsonAtomic } from '../../src/util/atomic.js';
+import { networkMatches, parseNetworkFilters } from '../../src/engine/network/filters.js';
+import { newNetworkRecord } from '../../src/engine/network/store.js';
+import { renderHosts, renderResolvConf } from '../../src/engine/network/etc-files.js';
+import type { NetworkRecord } from '../../src/engine/network/types.js';
 
 test('ipv4 helpers', () => {
   assert.equal(intToIp(ipToInt('172.31.0.1')), '172.31.0.1');
@@ -133,4 +137,52 @@ test('DNS: parse a query, answer A records, empty answers and NXDOMAIN', () => {
   const bad = query('db', TYPE_A);
   assert.throws(() => parseQuery(bad.subarray(0, bad.length - 2)), /truncated/);
   assert.deepEqual(nameservers('# x\nnameserver 10.0.0.2\nnameserver fe80::1\nsearch a b\nnameserver 127.0.0.53\n'), ['10.0.0.2', '127.0.0.53']);
+});
+
+test('network list filters: labels all match, other keys alternatives, type/dangling, unknown keys refused', () => {
+  const net = (name: string, driver: NetworkRecord['Driver'], labels: Record<string, string> = {}): NetworkRecord => ({
+    ...newNetworkRecord(name, driver, {}), Labels: labels,
+  });
+  const nets = [
+    net('bridge', 'bridge'), net('host', 'host'), net('none', 'null'),
+    net('both', 'bridge', { a: '1', b: '2' }), net('only-a', 'bridge', { a: '1' }), net('busy', 'bridge'),
+  ];
+  const inUse = new Set(['bridge', 'busy']);
+  const names = (filters: Record<string, string[]>) => {
+    const f = parseNetworkFilters(new Map(Object.entries(filters)));
+    return nets.filter((n) => networkMatches(f, n, () => inUse.has(n.Name))).map((n) => n.Name);
+  };
+  assert.deepEqual(names({ label: ['a=1', 'b=2'] }), ['both']);
+  assert.deepEqual(names({ label: ['a'] }), ['both', 'only-a']);
+  assert.deepEqual(names({ driver: ['bridge', 'null'] }), ['bridge', 'none', 'both', 'only-a', 'busy']);
+  assert.deepEqual(names({ driver: ['null'], label: ['a'] }), []);
+  // name and id: equal, or a regular expression matching part of the value (dockerd's filters.Match).
+  assert.deepEqual(names({ name: ['^b', 'none'] }), ['bridge', 'none', 'both', 'busy']);
+  assert.deepEqual(names({ id: [nets[3]!.Id.slice(0, 12)] }), ['both']);
+  assert.deepEqual(names({ type: ['builtin'] }), ['bridge', 'host', 'none']);
+  assert.deepEqual(names({ type: ['custom'] }), ['both', 'only-a', 'busy']);
+  assert.deepEqual(names({ type: ['custom', 'builtin'] }).length, nets.length);
+  assert.deepEqual(names({ dangling: ['true'] }), ['both', 'only-a']);
+  assert.deepEqual(names({ dangling: ['0'] }), ['bridge', 'host', 'none', 'busy']);
+  assert.deepEqual(names({ scope: ['local'] }).length, nets.length);
+  assert.deepEqual(names({ scope: ['swarm'] }), []);
+  assert.throws(() => names({ color: ['red'] }), (e: Error & { code?: string }) => e.message === "invalid filter 'color'");
+  assert.throws(() => names({ type: ['other'] }), /invalid filter: 'type'='other'/);
+  assert.throws(() => names({ dangling: ['maybe'] }), /invalid filter 'dangling=maybe'/);
+  assert.throws(() => names({ dangling: ['true', 'false'] }), /more than one value/);
+});
+
+test('/etc/hosts and resolv.conf: one renderer for create (host resolvers) and start (sandbox)', () => {
+  const local = '127.0.0.1\tlocalhost\n';
+  const hosts = renderHosts({ Hostname: 'web', Domainname: '' }, []);
+  assert.ok(hosts.startsWith(local));
+  assert.ok(hosts.endsWith('\n127.0.1.1\tweb\n'), hosts);
+  const two = renderHosts({ Hostname: 'web', Domainname: 'example.org' }, ['10.0.0.2', '10.1.0.2']);
+  assert.ok(two.endsWith('\n10.0.0.2\tweb.example.org web\n10.1.0.2\tweb.example.org web\n'), two);
+  assert.ok(!two.includes('127.0.1.1'));
+  const host = 'search corp.example\nnameserver 127.0.0.53\nnameserver 10.9.9.9\noptions edns0\n';
+  assert.equal(renderResolvConf(host, 'host'), host);
+  assert.equal(renderResolvConf(host, 'private'), 'search corp.example\nnameserver 10.9.9.9\noptions edns0\n');
+  assert.equal(renderResolvConf('nameserver 127.0.0.53\n', 'private'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  assert.equal(renderResolvConf(host, { embeddedDns: '172.18.0.1' }), 'search corp.example\nnameserver 172.18.0.1\noptions edns0\noptions ndots:0\n');
 });

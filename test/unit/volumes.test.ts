@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { VolumeService } from '../../src/engine/volumes/service.js';
 import { mergeTmpfsOptions, parseBind, parseTmpfsEntry, tmpfsData, validMountMode, validateMountSpec, mountPointFromSpec } from '../../src/engine/volumes/parse.js';
 import { validateVolumeName, generateVolumeName } from '../../src/engine/volumes/names.js';
 import { applyUserMounts, planMounts, shouldCopyUp, userSpecMounts } from '../../src/engine/volumes/mounts.js';
@@ -125,4 +128,35 @@ test('CLI --mount and -v parsing (docker/cli opts/mount.go)', () => {
   assert.throws(() => parseMountFlag('target=/x,bogus'), { message: "invalid field 'bogus' must be a key=value pair" });
   assert.throws(() => parseMountFlag('target=/x,foo=bar'), { message: "unexpected key 'foo' in 'foo=bar'" });
   assert.deepEqual(splitVolumeFlags(['/data', 'v:/p', './rel:/q:ro'], '/cwd'), { binds: ['v:/p', '/cwd/rel:/q:ro'], volumes: { '/data': {} } });
+});
+
+test('volume list and prune filters: labels all match, names as dockerd matches them, unknown keys refused', async () => {
+  const root = mkdtempSync('/tmp/bt-vol-filters-');
+  try {
+    const svc = new VolumeService(root);
+    await svc.init();
+    await svc.create({ Name: 'both', Labels: { a: '1', b: '2' } });
+    await svc.create({ Name: 'only-a', Labels: { a: '1' } });
+    await svc.create({ Name: 'plain' });
+    svc.setUsers({ all: (n) => (n === 'plain' ? ['c1'] : []), running: () => [] });
+    const names = (filters: Record<string, string[]>) => svc.list(new Map(Object.entries(filters))).map((v) => v.Name);
+    assert.deepEqual(names({}), ['both', 'only-a', 'plain']);
+    assert.deepEqual(names({ label: ['a=1', 'b=2'] }), ['both']);
+    assert.deepEqual(names({ label: ['a'] }), ['both', 'only-a']);
+    assert.deepEqual(names({ name: ['^p', 'both'] }), ['both', 'plain']);
+    assert.deepEqual(names({ driver: ['local'] }).length, 3);
+    assert.deepEqual(names({ driver: ['loc'] }), []);
+    assert.deepEqual(names({ dangling: ['true'] }), ['both', 'only-a']);
+    assert.deepEqual(names({ dangling: ['false'] }), ['plain']);
+    assert.throws(() => names({ color: ['red'] }), (e: Error) => e.message === "invalid filter 'color'");
+    assert.equal(svc.get('plain').Mountpoint, join(root, 'plain', '_data'));
+    await assert.rejects(svc.prune(new Map([['until', ['1h']]]), true), (e: Error) => e.message === "invalid filter 'until'");
+    // API ≥ 1.42 prunes only anonymous volumes unless all=true; labels all match; label! none.
+    assert.deepEqual((await svc.prune(new Map([['label', ['a']]]), true)).VolumesDeleted, []);
+    const pruned = await svc.prune(new Map([['all', ['true']], ['label', ['a']], ['label!', ['b']]]), true);
+    assert.deepEqual(pruned.VolumesDeleted, ['only-a']);
+    assert.deepEqual(names({}), ['both', 'plain']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

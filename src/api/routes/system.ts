@@ -3,6 +3,7 @@ import { filtersParam, sendJson, type Router } from '../router.js';
 import { compareVersions } from '../version.js';
 import { containerSummary } from '../views/containers.js';
 import { imageSummary } from '../views/images.js';
+import { volumeUsageView } from '../views/volumes.js';
 
 export function registerSystemRoutes(router: Router): void {
   const ping = (ctx: Parameters<Parameters<Router['add']>[2]>[0]) => {
@@ -64,7 +65,7 @@ export function registerSystemRoutes(router: Router): void {
     }));
     const du = ctx.engine.diskUsage();
     const images = du.Images.map((e) => imageSummary(e, ctx.version));
-    sendJson(ctx.res, 200, { LayersSize: du.LayersSize, Images: images, Containers: containers, Volumes: await ctx.engine.volumes.usage(), BuildCache: [] });
+    sendJson(ctx.res, 200, { LayersSize: du.LayersSize, Images: images, Containers: containers, Volumes: (await ctx.engine.volumes.usage()).map(volumeUsageView), BuildCache: [] });
   });
 
   router.add('GET', '/plugins', (ctx) => sendJson(ctx.res, 200, []));

@@ -2,6 +2,8 @@ import { InvalidParameterError } from '../../engine/errors.js';
 import type { CreateVolumeRequest } from '../../engine/volumes/service.js';
 import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
 import { compareVersions } from '../version.js';
+import { volumeView } from '../views/volumes.js';
+import type { VolumeListResponse } from '../../wire/types.js';
 
 /** /volumes: create, list, inspect, remove, prune (dockerd's api/server/router/volume). */
 export function registerVolumeRoutes(router: Router): void {
@@ -15,18 +17,18 @@ export function registerVolumeRoutes(router: Router): void {
       const v = body[f];
       if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new InvalidParameterError(`invalid JSON: field ${f} must be an object`);
     }
-    sendJson(ctx.res, 201, await ctx.engine.volumes.create(body));
+    sendJson(ctx.res, 201, volumeView(await ctx.engine.volumes.create(body)));
   });
 
   router.add('GET', '/volumes', (ctx) => {
-    sendJson(ctx.res, 200, { Volumes: ctx.engine.volumes.list(filtersParam(ctx.query)), Warnings: [] });
+    sendJson(ctx.res, 200, { Volumes: ctx.engine.volumes.list(filtersParam(ctx.query)).map(volumeView), Warnings: [] } satisfies VolumeListResponse);
   });
 
   router.add('POST', '/volumes/prune', async (ctx) => {
     sendJson(ctx.res, 200, await ctx.engine.volumes.prune(filtersParam(ctx.query), compareVersions(ctx.version, '1.42') >= 0));
   });
 
-  router.add('GET', '/volumes/{name}', (ctx) => sendJson(ctx.res, 200, ctx.engine.volumes.get(ctx.params[0])));
+  router.add('GET', '/volumes/{name}', (ctx) => sendJson(ctx.res, 200, volumeView(ctx.engine.volumes.get(ctx.params[0]))));
 
   router.add('DELETE', '/volumes/{name}', async (ctx) => {
     await ctx.engine.volumes.remove(ctx.params[0], { force: boolParam(ctx.query, 'force') });

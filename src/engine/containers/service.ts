@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, InvalidParameterError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
+import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { ImageRecord } from '../images/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, LogReadOptions } from '../runtime/types.js';
@@ -17,6 +17,8 @@ import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
+import type { EndpointConfig } from '../network/types.js';
+import { readHostResolvConf, renderHosts, renderResolvConf } from '../network/etc-files.js';
 import type { ContainerMounts } from '../volumes/mounts.js';
 
 /** What the container service needs from the image side. */
@@ -106,7 +108,11 @@ export class ContainerService {
     await mkdir(this.store.root, { recursive: true });
     const { leftovers } = await this.store.load();
     for (const id of leftovers) await rm(this.store.dir(id), { recursive: true, force: true });
-    await this.network?.init(this.store.all());
+    // Networking clears what stopped containers left behind; their records are written here.
+    for (const id of await this.network?.init(this.store.all()) ?? []) {
+      const rec = this.store.find(id);
+      if (rec) await this.store.save(rec).catch(() => undefined); // rewritten at its next start or exit anyway
+    }
     for (const rec of this.store.all()) {
       if (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting') {
         await this.reattach(rec);
@@ -199,14 +205,11 @@ export class ContainerService {
     }
   }
 
+  /** Until networking sets the sandbox up (for good with host networking): no address yet, the host's resolvers. */
   private async writeEtcFiles(rec: ContainerRecord, dir: string): Promise<void> {
-    const hostname = rec.Config.Hostname;
-    await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-    await writeFile(join(dir, 'hosts'),
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t${hostname}\n`);
-    let resolv = '';
-    try { resolv = await readFile(this.hostResolvConf, 'utf8'); } catch { /* none on the host */ }
-    await writeFile(join(dir, 'resolv.conf'), resolv);
+    await writeFile(join(dir, 'hostname'), `${rec.Config.Hostname}\n`);
+    await writeFile(join(dir, 'hosts'), renderHosts(rec.Config, []));
+    await writeFile(join(dir, 'resolv.conf'), renderResolvConf(await readHostResolvConf(this.hostResolvConf), 'host'));
   }
 
   // ---- start ----
@@ -683,6 +686,30 @@ export class ContainerService {
 
   private attrs(rec: ContainerRecord): Record<string, string> {
     return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name };
+  }
+
+  // ---- network attachments: the network side does the host work, this service writes the record ----
+
+  /** POST /networks/{id}/connect. */
+  async connectNetwork(containerRef: string, networkRef: string, cfg: EndpointConfig = {}): Promise<void> {
+    const network = this.networking();
+    const rec = this.store.get(containerRef);
+    await network.connect(rec, networkRef, cfg);
+    await this.store.save(rec);
+  }
+
+  /** POST /networks/{id}/disconnect. */
+  async disconnectNetwork(containerRef: string, networkRef: string): Promise<void> {
+    const network = this.networking();
+    const rec = this.store.get(containerRef);
+    await network.disconnect(rec, networkRef);
+    await this.store.save(rec);
+  }
+
+  private networking(): NetworkManager {
+    const network = this.network;
+    if (!network) throw new NotFoundError('networking is disabled on this daemon');
+    return network;
   }
 
   /** Close live connections (daemon shutdown); containers keep running under their shims. */

@@ -6,6 +6,7 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { NotImplementedError, SystemError } from '../errors.js';
 import type { Proto } from './ports.js';
 
 export interface Proxy { port: number; close(): void }
@@ -90,7 +91,7 @@ async function open(proto: Proto, hostIp: string, port: number, target: { ip: st
  * port is the allocation: EADDRINUSE moves on to the next candidate.
  */
 export async function openProxy(proto: Proto, hostIp: string, range: [number, number], target: { ip: string; port: number }, taken: (port: number) => boolean = () => false): Promise<Proxy> {
-  if (proto === 'sctp') throw new Error('sctp publishing is not supported');
+  if (proto === 'sctp') throw new NotImplementedError('sctp publishing is not supported');
   const [first, last] = range;
   if (first !== 0) {
     let lastErr: unknown;
@@ -99,7 +100,7 @@ export async function openProxy(proto: Proto, hostIp: string, range: [number, nu
       try { return await open(proto, hostIp, p, target); } catch (e) { lastErr = e; }
     }
     const msg = (lastErr as Error | undefined)?.message ?? 'port is already allocated';
-    throw new Error(`Bind for ${hostIp}:${first === last ? first : `${first}-${last}`} failed: port is already allocated (${msg})`);
+    throw new SystemError(`Bind for ${hostIp}:${first === last ? first : `${first}-${last}`} failed: port is already allocated (${msg})`);
   }
   for (let i = 0; i <= EPHEMERAL_LAST - EPHEMERAL_FIRST; i++) {
     const p = cursor;
@@ -107,5 +108,5 @@ export async function openProxy(proto: Proto, hostIp: string, range: [number, nu
     if (taken(p)) continue;
     try { return await open(proto, hostIp, p, target); } catch { /* in use: next */ }
   }
-  throw new Error('no free host port left in the ephemeral range');
+  throw new SystemError('no free host port left in the ephemeral range');
 }

@@ -1,6 +1,11 @@
-/** Network records and the network part of container records, in the Engine API's shapes. */
+/**
+ * Network records and the network part of container records, in the Engine API's shapes. The
+ * network side never imports the container side: `NetworkedContainer` is what it reads and fills of
+ * a container record, and containers/types.ts's ContainerRecord has that shape.
+ */
 import type { IpamState } from './ipam.js';
 
+/** A network as kept in networks.json: the API's shape (without its containers) plus private fields. */
 export interface NetworkRecord {
   Name: string;
   Id: string;
@@ -54,3 +59,22 @@ export interface ContainerNetworkSettings {
   MacAddress: string;
   EndpointID: string;
 }
+
+/** The parts of a container record networking reads (ids, names, modes, ports) and fills (NetworkSettings). */
+export interface NetworkedContainer {
+  Id: string;
+  /** Without the leading slash. */
+  Name: string;
+  Config: { Hostname: string; Domainname: string; ExposedPorts?: Record<string, object> };
+  HostConfig: { NetworkMode: string; PortBindings?: unknown; PublishAllPorts?: unknown };
+  /** The create request's NetworkingConfig ({ EndpointsConfig }), as the client sent it. */
+  NetworkingConfig?: unknown;
+  NetworkSettings?: ContainerNetworkSettings;
+  State: { Status: string; StartedAt: string };
+}
+
+/** `docker network connect`'s endpoint options. */
+export interface EndpointConfig { Aliases?: string[] | null; IPAMConfig?: EndpointSettings['IPAMConfig'] }
+
+/** A running container's active endpoint on a network (inspect's `Containers`, `dangling`). */
+export interface NetworkAttachment { containerId: string; name: string; endpoint: EndpointSettings }

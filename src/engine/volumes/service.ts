@@ -14,12 +14,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
+import { boolFilter, checkFilterKeys, matchAny, matchLabels, matchPattern, NO_FILTERS, type FilterArgs } from '../filters.js';
 import type { EventBus } from '../events/bus.js';
-import { dirSize, pruneMatches } from '../prune.js';
+import { dirSize, parsePruneFilters, pruneMatches } from '../prune.js';
 import { writeJsonAtomic, fsyncDir } from '../../util/atomic.js';
 import { generateVolumeName, validateVolumeName, VOLUME_NAME } from './names.js';
 import { isMountPoint, mountsUnder } from '../mountinfo.js';
-import { ANONYMOUS_LABEL, type Volume } from './types.js';
+import { ANONYMOUS_LABEL, type VolumeInfo, type VolumeUsage } from './types.js';
 
 interface VolumeRecord {
   Name: string;
@@ -43,6 +44,9 @@ export interface VolumeUsers {
 }
 
 const LOCAL_OPTS = new Set(['type', 'device', 'o', 'size']);
+
+export const VOLUME_LIST_FILTERS = ['name', 'driver', 'label', 'dangling'] as const;
+export const VOLUME_PRUNE_FILTERS = ['label', 'label!', 'all'] as const;
 
 function run(cmd: string, args: string[]): Promise<string> {
   return hostCommand(cmd, args, { timeoutMs: 60_000 });
@@ -89,27 +93,24 @@ export class VolumeService {
 
   has(name: string): boolean { return this.vols.has(name); }
 
-  view(rec: VolumeRecord): Volume {
-    return {
-      CreatedAt: rec.CreatedAt, Driver: rec.Driver, Labels: rec.Labels, Mountpoint: this.mountpoint(rec.Name),
-      Name: rec.Name, Options: rec.Options, Scope: 'local',
-    };
+  private info(rec: VolumeRecord): VolumeInfo {
+    return { ...rec, Mountpoint: this.mountpoint(rec.Name) };
   }
 
-  get(name: string): Volume {
+  get(name: string): VolumeInfo {
     const rec = this.vols.get(name);
     if (!rec) throw new NotFoundError(`get ${name}: no such volume`);
-    return this.view(rec);
+    return this.info(rec);
   }
 
   /** POST /volumes/create; an existing volume of the same name is returned as it is (dockerd). */
-  async create(req: CreateVolumeRequest, opts: { anonymous?: boolean } = {}): Promise<Volume> {
+  async create(req: CreateVolumeRequest, opts: { anonymous?: boolean } = {}): Promise<VolumeInfo> {
     const driver = req.Driver || 'local';
     const name = req.Name || generateVolumeName();
     if (driver !== 'local') throw new NotFoundError(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
     validateVolumeName(name);
     const existing = this.vols.get(name);
-    if (existing && !this.removing.has(name)) return this.view(existing);
+    if (existing && !this.removing.has(name)) return this.info(existing);
     if (this.removing.has(name)) throw new ConflictError(`create ${name}: volume is being removed`);
     const options = req.DriverOpts && Object.keys(req.DriverOpts).length ? { ...req.DriverOpts } : null;
     validateLocalOpts(name, options);
@@ -122,9 +123,10 @@ export class VolumeService {
     if (!pending) {
       pending = this.make({ Name: name, Driver: 'local', CreatedAt: rfc3339Seconds(Date.now()), Labels: finalLabels, Options: options });
       this.creating.set(name, pending);
+      // The error reaches the callers awaiting `pending`; this chain only must not be unhandled.
       pending.finally(() => this.creating.delete(name)).catch(() => undefined);
     }
-    return this.view(await pending);
+    return this.info(await pending);
   }
 
   private async make(rec: VolumeRecord): Promise<VolumeRecord> {
@@ -143,30 +145,22 @@ export class VolumeService {
     return rec;
   }
 
-  /** GET /volumes: filters name, driver, label, dangling; sorted by name. */
-  list(filters: Map<string, string[]>): Volume[] {
-    for (const key of filters.keys()) {
-      if (!['name', 'driver', 'label', 'dangling'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-    let dangling: boolean | undefined;
-    for (const v of filters.get('dangling') ?? []) {
-      if (/^(true|1)$/i.test(v)) dangling = true;
-      else if (/^(false|0)$/i.test(v)) dangling = false;
-      else throw new InvalidParameterError(`invalid filter 'dangling=${v}'`);
-    }
-    const match = (pattern: string, s: string) => {
-      try { return new RegExp(pattern).test(s); } catch { return s.includes(pattern); }
-    };
-    const out: Volume[] = [];
+  /**
+   * GET /volumes, sorted by name; filters as dockerd's (volume/service/convert.go): `name` equal or
+   * a regular expression matching part of it, `driver` equal (values of one key are alternatives),
+   * `label` all must hold, `dangling` a boolean (no container references the volume).
+   */
+  list(filters: FilterArgs = NO_FILTERS): VolumeInfo[] {
+    checkFilterKeys(filters, VOLUME_LIST_FILTERS);
+    const dangling = boolFilter(filters, 'dangling');
+    const out: VolumeInfo[] = [];
     for (const rec of this.vols.values()) {
       if (this.removing.has(rec.Name)) continue;
-      const names = filters.get('name') ?? [];
-      if (names.length && !names.some((n) => match(n, rec.Name))) continue;
-      const drivers = filters.get('driver') ?? [];
-      if (drivers.length && !drivers.some((d) => match(d, rec.Driver))) continue;
-      if (!pruneMatches({ labels: filters.get('label') ?? [], notLabels: [], danglingOnly: false }, 0, rec.Labels)) continue;
+      if (!matchAny(filters.get('name'), (v) => matchPattern(v, rec.Name))) continue;
+      if (!matchAny(filters.get('driver'), (v) => v === rec.Driver)) continue;
+      if (!matchLabels(filters.get('label'), rec.Labels)) continue;
       if (dangling !== undefined && (this.users.all(rec.Name).length === 0) !== dangling) continue;
-      out.push(this.view(rec));
+      out.push(this.info(rec));
     }
     return out.sort((a, b) => a.Name.localeCompare(b.Name));
   }
@@ -183,12 +177,13 @@ export class VolumeService {
     this.removing.add(name);
     try {
       const dir = this.dir(name);
+      // A failed umount is caught by the check below, which refuses the removal.
       if (rec.Options && (await mountsUnder(this.mountpoint(name))).length) await run('umount', [this.mountpoint(name)]).catch(() => undefined);
       const below = await mountsUnder(dir);
       if (below.length) throw new SystemError(`remove ${name}: ${below[0]} is still mounted`);
       const trash = join(this.root, `.trash-${randomBytes(8).toString('hex')}`);
       await rename(dir, trash);
-      await fsyncDir(this.root).catch(() => undefined);
+      await fsyncDir(this.root).catch(() => undefined); // durability only: the rename is done either way
       this.vols.delete(name);
       // rm never follows symlinks: a link to / inside the volume is removed, not its target.
       void rm(trash, { recursive: true, force: true }).catch(() => undefined);
@@ -202,23 +197,16 @@ export class VolumeService {
    * POST /volumes/prune: unused volumes matching label/label!; from API 1.42 only anonymous ones
    * unless the filter `all=true` is given (dockerd).
    */
-  async prune(filters: Map<string, string[]>, apiAtLeast142: boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
-    for (const key of filters.keys()) {
-      if (!['label', 'label!', 'all'].includes(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-    let all = !apiAtLeast142;
-    for (const v of filters.get('all') ?? []) {
-      if (/^(true|1)$/i.test(v)) all = true;
-      else if (/^(false|0)$/i.test(v)) all = all && !apiAtLeast142;
-      else throw new InvalidParameterError(`invalid filter 'all=${v}': must be a boolean value`);
-    }
-    const f = { labels: filters.get('label') ?? [], notLabels: filters.get('label!') ?? [], danglingOnly: false };
+  async prune(filters: FilterArgs, apiAtLeast142: boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+    const f = parsePruneFilters(filters, VOLUME_PRUNE_FILTERS);
+    if ((filters.get('all')?.length ?? 0) > 1) throw new InvalidParameterError(`invalid filter 'all=${filters.get('all')!.join(',')}': only one value is expected`);
+    const all = !apiAtLeast142 || boolFilter(filters, 'all') === true;
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const rec of [...this.vols.values()]) {
       if (this.users.all(rec.Name).length) continue;
       if (!all && !(rec.Labels && ANONYMOUS_LABEL in rec.Labels)) continue;
-      if (!pruneMatches(f, 0, rec.Labels)) continue;
+      if (!pruneMatches(f, 0, rec.Labels)) continue; // volumes have no until: creation time plays no part
       const size = await dirSize(this.mountpoint(rec.Name));
       try {
         await this.remove(rec.Name);
@@ -232,13 +220,13 @@ export class VolumeService {
     return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 
-  /** GET /system/df rows: every volume with its size and how many containers reference it. */
-  async usage(): Promise<Volume[]> {
-    const out: Volume[] = [];
+  /** GET /system/df rows: every volume with its size and how many containers reference it, sorted by name. */
+  async usage(): Promise<VolumeUsage[]> {
+    const out: VolumeUsage[] = [];
     for (const rec of this.vols.values()) {
-      out.push({ ...this.view(rec), UsageData: { Size: await dirSize(this.mountpoint(rec.Name)), RefCount: this.users.all(rec.Name).length } });
+      out.push({ volume: this.info(rec), size: await dirSize(this.mountpoint(rec.Name)), refCount: this.users.all(rec.Name).length });
     }
-    return out.sort((a, b) => a.Name.localeCompare(b.Name));
+    return out.sort((a, b) => a.volume.Name.localeCompare(b.volume.Name));
   }
 
   /**
@@ -268,6 +256,7 @@ export class VolumeService {
     if (!rec?.Options || !(rec.Options.type || rec.Options.device)) return;
     if (this.users.running(name).length) return;
     const target = this.mountpoint(name);
+    // Still busy (a process outside a container holds it): it stays mounted until the next release or removal.
     if (await isMountPoint(target)) await run('umount', [target]).catch(() => undefined);
   }
 }

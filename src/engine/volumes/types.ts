@@ -1,17 +1,18 @@
 /** Volumes and container mount points; shapes follow the Engine API's where they overlap. */
 
-/** GET /volumes/{name}. */
-export interface Volume {
+/** A volume as the service returns it: its record and where its content is (api/views/volumes.ts renders it). */
+export interface VolumeInfo {
   Name: string;
-  Driver: string;
-  Mountpoint: string;
+  Driver: 'local';
   CreatedAt: string;
   Labels: Record<string, string> | null;
-  Scope: 'local';
   Options: Record<string, string> | null;
-  /** Only in /system/df (and GET /volumes/{name} never). */
-  UsageData?: { Size: number; RefCount: number };
+  /** The host path of its content (`<root>/<name>/_data`). */
+  Mountpoint: string;
 }
+
+/** /system/df: a volume, its size in bytes and how many containers reference it. */
+export interface VolumeUsage { volume: VolumeInfo; size: number; refCount: number }
 
 export type MountType = 'volume' | 'bind' | 'tmpfs';
 
