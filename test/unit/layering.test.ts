@@ -42,3 +42,33 @@ test('no import points back up the layers', () => {
   }
   assert.deepEqual(violations, []);
 });
+
+/**
+ * Inside the engine: the stores sit below the services that use them, and the host-facing parts
+ * (runtime, network) below the container service that drives them.
+ */
+const ENGINE_MAY_NOT_IMPORT: Record<string, string[]> = {
+  content: ['images', 'containers', 'distribution', 'exec', 'network', 'volumes', 'events', 'runtime', 'layers', 'engine.ts'],
+  layers: ['images', 'containers', 'distribution', 'exec', 'network', 'volumes', 'events', 'runtime', 'engine.ts'],
+  host: ['images', 'containers', 'distribution', 'exec', 'network', 'volumes', 'events', 'runtime', 'layers', 'content', 'engine.ts'],
+  runtime: ['containers', 'exec', 'images', 'network', 'volumes', 'engine.ts'],
+  network: ['containers', 'exec', 'images', 'volumes', 'engine.ts'],
+};
+
+test('engine: stores import no service above them; runtime and network do not import containers', () => {
+  const engine = join(projectRoot(), 'src', 'engine');
+  const violations: string[] = [];
+  for (const file of files(engine)) {
+    const area = relative(engine, file).split('/')[0]!;
+    const banned = ENGINE_MAY_NOT_IMPORT[area];
+    if (!banned) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from|import\()\s*'(\.[^']+)'/g)) {
+      const target = relative(engine, resolve(dirname(file), m[1]!));
+      if (target.startsWith('..')) continue;
+      const top = target.split('/')[0]!.replace(/\.js$/, '.ts');
+      if (banned.includes(top)) violations.push(`engine/${relative(engine, file)} imports ${m[1]} (${area} → ${top})`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
