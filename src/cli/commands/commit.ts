@@ -2,7 +2,7 @@
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { familiarName, parseNormalized } from './image.js';
+import { familiarName, parseNormalizedNamed } from '../../wire/reference.js';
 
 async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
@@ -10,7 +10,7 @@ async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
   let repo: string | undefined;
   let tag: string | undefined;
   if (reference) {
-    const ref = parseNormalized(reference);
+    const ref = parseNormalizedNamed(reference);
     if (ref.digest) throw new StatusError(1, 'refusing to create a tag with a digest reference');
     repo = familiarName(ref);
     tag = ref.tag ?? 'latest';

@@ -2,13 +2,7 @@
 import { tabwrite } from '../format/tabwriter.js';
 import { parseFormat, Template } from '../format/template.js';
 import { PROG, StatusError } from '../context.js';
-
-/** stringid.TruncateID: drop the algorithm prefix, keep 12 characters. */
-export function truncateID(id: string): string {
-  const i = id.indexOf(':');
-  if (i >= 0) id = id.slice(i + 1);
-  return id.length > 12 ? id.slice(0, 12) : id;
-}
+import type { IncomingMessage } from 'node:http';
 
 /** formatter.Ellipsis: shorten to maxWidth display columns, ending in "…". */
 export function ellipsis(s: string, maxWidth: number): string {
@@ -192,4 +186,13 @@ export function writeInspect(out: { write(s: string): unknown }, items: unknown[
     }
     out.write(text + '\n');
   }
+}
+
+/** Render a pull/push progress stream (JSONMessages) to `out`, or consume it silently (quiet). */
+export async function renderProgress(res: IncomingMessage, out: NodeJS.WriteStream | undefined): Promise<void> {
+  const { iterateJSON } = await import('../../client/jsonstream.js');
+  const { ProgressRenderer } = await import('../format/progress.js');
+  const sink = out ?? { write: () => true };
+  const r = new ProgressRenderer(sink, !!out?.isTTY, typeof out?.columns === 'number' ? out.columns : 200);
+  for await (const m of iterateJSON(res)) r.write(m);
 }

@@ -5,7 +5,8 @@ import { StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { bytesSize, humanSize, humanSizeWithPrecision } from '../../util/units.js';
-import { errorText, FORMAT_USAGE, truncateID, writeFormatted } from './common.js';
+import { errorText, FORMAT_USAGE, writeFormatted } from './common.js';
+import { truncateId } from '../../wire/reference.js';
 import { forwardStdin, monitorTty, pipeOutput, proxySignals } from './container.js';
 
 /* -------------------------------------------------------------- attach */
@@ -205,7 +206,7 @@ export function statsRow(container: string, s: ContainerStats): StatsRow {
 class StatsContext {
   constructor(private readonly r: StatsRow, private readonly trunc: boolean) {}
   get Container(): string { return this.r.container; }
-  get ID(): string { return this.trunc ? truncateID(this.r.id) : this.r.id; }
+  get ID(): string { return this.trunc ? truncateId(this.r.id) : this.r.id; }
   get Name(): string { return this.r.name.length > 1 ? this.r.name.replace(/^\//, '') : '--'; }
   get CPUPerc(): string { return this.r.valid ? `${this.r.cpu.toFixed(2)}%` : '--'; }
   get MemUsage(): string { return this.r.valid ? `${bytesSize(this.r.mem)} / ${bytesSize(this.r.memLimit)}` : '-- / --'; }

@@ -8,6 +8,8 @@ import type { CommandDef, Ctx } from '../context.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { humanDuration, humanSizeWithPrecision } from '../../util/units.js';
+import { InvalidParameterError } from '../../wire/errors.js';
+import { familiarName, familiarString, isSha256Digest, parseAnyReference, truncateId, withDefaultTag, type Reference } from '../../wire/reference.js';
 import {
   ellipsis,
   errorText,
@@ -18,8 +20,8 @@ import {
   INSPECT_FORMAT_USAGE,
   isNotFound,
   parseFilters,
+  renderProgress,
   runStyleError,
-  truncateID,
   writeFormatted,
   writeInspect,
 } from './common.js';
@@ -319,24 +321,18 @@ async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<CreateResult
   return { body, name: (f.name as string) || undefined, platform: (f.platform as string) || undefined, image };
 }
 
-/** Split an image reference into fromImage and tag the way the Go client does for pulls. */
-export function splitImageRef(ref: string): { repo: string; tag: string; digest?: string; familiar: string } {
-  const at = ref.indexOf('@');
-  if (at >= 0) return { repo: ref.slice(0, at), tag: '', digest: ref.slice(at + 1), familiar: ref };
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > slash) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1), familiar: ref };
-  return { repo: ref, tag: 'latest', familiar: `${ref}:latest` };
+/**
+ * The image to pull when it is missing, as docker/cli's createContainer reads it
+ * (ParseAnyReference + TagNameOnly): undefined for an image ID, which is never pulled.
+ */
+function pullableRef(image: string): Reference | undefined {
+  const ref = parseAnyReference(image);
+  return ref.path ? withDefaultTag(ref) : undefined;
 }
 
-async function pullForRun(ctx: Ctx, client: EngineClient, image: string, quiet: boolean, platform?: string): Promise<void> {
-  const { repo, tag, digest } = splitImageRef(image);
-  const res = await client.imagePullStream(repo, digest ?? tag, { platform });
-  const { iterateJSON } = await import('../../client/jsonstream.js');
-  const { ProgressRenderer } = await import('../format/progress.js');
-  const sink = quiet ? { write: () => true } : ctx.err;
-  const r = new ProgressRenderer(sink, !quiet && !!ctx.err.isTTY, typeof ctx.err.columns === 'number' ? ctx.err.columns : 200);
-  for await (const m of iterateJSON(res)) r.write(m);
+async function pullForRun(ctx: Ctx, client: EngineClient, ref: Reference, quiet: boolean, platform?: string): Promise<void> {
+  const res = await client.imagePullStream(familiarName(ref), ref.digest ?? ref.tag, { platform });
+  await renderProgress(res, quiet ? undefined : ctx.err);
 }
 
 async function createContainer(ctx: Ctx, client: EngineClient, p: ParsedFlags, isRun: boolean): Promise<string> {
@@ -346,16 +342,16 @@ async function createContainer(ctx: Ctx, client: EngineClient, p: ParsedFlags, i
   if (!['always', 'missing', 'never'].includes(pull))
     throw new StatusError(125, `${PROG}: invalid pull option: '${pull}': must be one of "always", "missing" or "never"\n\nRun '${PROG} ${path} --help' for more information`);
   const quiet = p.flags.quiet as boolean;
-  const { familiar } = splitImageRef(cr.image);
   try {
-    if (pull === 'always') await pullForRun(ctx, client, cr.image, quiet, cr.platform);
+    const ref = pullableRef(cr.image);
+    if (pull === 'always' && ref) await pullForRun(ctx, client, ref, quiet, cr.platform);
     let resp;
     try {
       resp = await client.containerCreate(cr.body, { name: cr.name, platform: cr.platform });
     } catch (e) {
-      if (isNotFound(e) && pull === 'missing' && /No such image/i.test((e as Error).message)) {
-        ctx.err.write(`Unable to find image '${familiar}' locally\n`);
-        await pullForRun(ctx, client, cr.image, quiet, cr.platform);
+      if (ref && isNotFound(e) && pull === 'missing' && /No such image/i.test((e as Error).message)) {
+        ctx.err.write(`Unable to find image '${familiarString(ref)}' locally\n`);
+        await pullForRun(ctx, client, ref, quiet, cr.platform);
         resp = await client.containerCreate(cr.body, { name: cr.name, platform: cr.platform });
       } else throw e;
     }
@@ -363,6 +359,8 @@ async function createContainer(ctx: Ctx, client: EngineClient, p: ParsedFlags, i
     return resp.Id;
   } catch (e) {
     if (e instanceof StatusError) throw e;
+    // docker create prints a bad reference as is (exit 1); docker run reports it run-style (125)
+    if (!isRun && e instanceof InvalidParameterError) throw new StatusError(1, e.message);
     throw runStyleError(e, path);
   }
 }
@@ -696,7 +694,7 @@ export class ContainerContext {
     private readonly now = Date.now(),
   ) {}
   get ID(): string {
-    return this.trunc ? truncateID(this.c.Id) : this.c.Id;
+    return this.trunc ? truncateId(this.c.Id) : this.c.Id;
   }
   get Names(): string {
     const names = (this.c.Names ?? [])
@@ -708,8 +706,8 @@ export class ContainerContext {
     let image = this.c.Image ?? '';
     if (!image) return '<no image>';
     if (this.trunc) {
-      if (this.c.ImageID && truncateID(this.c.ImageID) === truncateID(image)) return truncateID(image);
-      if (/^sha256:[0-9a-f]{64}$/.test(image)) return truncateID(image);
+      if (this.c.ImageID && truncateId(this.c.ImageID) === truncateId(image)) return truncateId(image);
+      if (isSha256Digest(image)) return truncateId(image);
       const at = image.indexOf('@');
       if (at >= 0) image = image.slice(0, at);
     }

@@ -4,59 +4,8 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
-import { ellipsis, errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, truncateID, writeFormatted, writeInspect } from './common.js';
-
-/* ------------------------------------------------------------ references */
-
-export interface ParsedRef {
-  domain: string;
-  path: string;
-  tag?: string;
-  digest?: string;
-}
-
-/** Parse and normalise a reference like distribution/reference.ParseNormalizedNamed. */
-export function parseNormalized(ref: string): ParsedRef {
-  let rest = ref;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag: string | undefined;
-  const slash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > slash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  let domain = 'docker.io';
-  let path = rest;
-  const first = rest.indexOf('/');
-  if (first >= 0) {
-    const d = rest.slice(0, first);
-    if (d.includes('.') || d.includes(':') || d === 'localhost' || d.toLowerCase() !== d) {
-      domain = d;
-      path = rest.slice(first + 1);
-    }
-  }
-  if (domain === 'index.docker.io') domain = 'docker.io';
-  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
-  return { domain, path, tag, digest };
-}
-
-export function familiarName(r: ParsedRef): string {
-  if (r.domain === 'docker.io') return r.path.startsWith('library/') ? r.path.slice('library/'.length) : r.path;
-  return `${r.domain}/${r.path}`;
-}
-
-export function fullString(r: ParsedRef): string {
-  let s = `${r.domain}/${r.path}`;
-  if (r.tag) s += `:${r.tag}`;
-  if (r.digest) s += `@${r.digest}`;
-  return s;
-}
+import { ellipsis, errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, renderProgress, writeFormatted, writeInspect } from './common.js';
+import { familiarName, parseAnyReference, parseNormalizedNamed, referenceString, truncateId, withDefaultTag, type Reference } from '../../wire/reference.js';
 
 /* ---------------------------------------------------------------- images */
 
@@ -65,6 +14,15 @@ interface ImageRow {
   repo: string;
   tag: string;
   digest: string;
+}
+
+/** A RepoTags/RepoDigests entry as docker/cli reads it: entries that do not parse are skipped. */
+function parseListedRef(s: string): Reference | undefined {
+  try {
+    return parseNormalizedNamed(s);
+  } catch {
+    return undefined; // '<none>:<none>', '<none>@<none>' and anything else unparseable
+  }
 }
 
 export function imageRows(images: ImageSummary[], showDigests: boolean): ImageRow[] {
@@ -82,16 +40,14 @@ export function imageRows(images: ImageSummary[], showDigests: boolean): ImageRo
     const repoTags = new Map<string, string[]>();
     const repoDigests = new Map<string, string[]>();
     for (const t of tags) {
-      if (t === '<none>:<none>') continue;
-      const r = parseNormalized(t);
-      if (!r.tag) continue;
+      const r = parseListedRef(t);
+      if (r?.tag === undefined) continue;
       const n = familiarName(r);
       repoTags.set(n, [...(repoTags.get(n) ?? []), r.tag]);
     }
     for (const d of digests) {
-      if (d === '<none>@<none>') continue;
-      const r = parseNormalized(d);
-      if (!r.digest) continue;
+      const r = parseListedRef(d);
+      if (r?.digest === undefined) continue;
       const n = familiarName(r);
       repoDigests.set(n, [...(repoDigests.get(n) ?? []), r.digest]);
     }
@@ -120,7 +76,7 @@ export class ImageContext {
     private readonly now = Date.now(),
   ) {}
   get ID(): string {
-    return this.trunc ? truncateID(this.r.image.Id) : this.r.image.Id;
+    return this.trunc ? truncateId(this.r.image.Id) : this.r.image.Id;
   }
   get Repository(): string {
     return this.r.repo;
@@ -211,36 +167,48 @@ async function runImages(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 async function runPull(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
-  const name = p.args[0];
-  const ref = parseNormalized(name);
-  if (f['all-tags'] && (ref.tag || ref.digest)) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
-  if (!f['all-tags'] && !ref.tag && !ref.digest) {
-    ref.tag = 'latest';
-    if (!f.quiet) ctx.out.write('Using default tag: latest\n');
-  } else if (f['all-tags'] && !f.quiet) {
-    ctx.out.write(`Pulling all tags from ${fullString({ ...ref, tag: undefined })}\n`);
+  const allTags = f['all-tags'] as boolean;
+  // As docker/cli: the reference is checked here, and its error printed as is.
+  let ref = parseNormalizedNamed(p.args[0]);
+  if (allTags && !isNameOnly(ref)) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
+  if (!allTags && isNameOnly(ref)) {
+    ref = withDefaultTag(ref);
+    if (!f.quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
+  } else if (allTags && !f.quiet) {
+    ctx.out.write(`Pulling all tags from ${referenceString(ref)}\n`);
   }
   const client = await ctx.client();
-  const fromImage = familiarName(ref);
-  const res = await client.imagePullStream(fromImage, ref.digest ?? ref.tag, { platform: (f.platform as string) || undefined });
-  const { iterateJSON } = await import('../../client/jsonstream.js');
-  const { ProgressRenderer } = await import('../format/progress.js');
-  const sink = f.quiet ? { write: () => true } : ctx.out;
-  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, typeof ctx.out.columns === 'number' ? ctx.out.columns : 200);
-  for await (const m of iterateJSON(res)) r.write(m);
-  ctx.out.write(fullString(f['all-tags'] ? { ...ref, tag: undefined } : ref) + '\n');
+  const res = await client.imagePullStream(familiarName(ref), ref.digest ?? ref.tag, { platform: (f.platform as string) || undefined });
+  await renderProgress(res, f.quiet ? undefined : ctx.out);
+  ctx.out.write(referenceString(ref) + '\n');
   return 0;
+}
+
+function isNameOnly(ref: Reference): boolean {
+  return ref.tag === undefined && ref.digest === undefined;
 }
 
 /* ------------------------------------------------------------- tag / rmi */
 
+/** The Go client's ImageTag checks: both references parse, the target carries no digest. */
 async function runTag(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const [src, target] = p.args;
-  const ref = parseNormalized(target);
+  const invalidRef = (name: string, e: unknown) =>
+    new StatusError(1, `Error parsing reference: "${name}" is not a valid repository/tag: ${errorText(e)}`);
+  try {
+    parseAnyReference(src);
+  } catch (e) {
+    throw invalidRef(src, e);
+  }
+  let ref: Reference;
+  try {
+    ref = parseNormalizedNamed(target);
+  } catch (e) {
+    throw invalidRef(target, e);
+  }
   if (ref.digest) throw new StatusError(1, 'refusing to create a tag with a digest reference');
-  const repo = ref.domain === 'docker.io' ? familiarName(ref) : `${ref.domain}/${ref.path}`;
   const client = await ctx.client();
-  await client.imageTag(src, repo, ref.tag ?? 'latest');
+  await client.imageTag(src, familiarName(ref), ref.tag ?? 'latest');
   return 0;
 }
 
@@ -305,21 +273,17 @@ export async function registryAuthFor(domain: string): Promise<string> {
 
 async function runPush(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
-  const ref = parseNormalized(p.args[0]);
+  let ref = parseNormalizedNamed(p.args[0]);
   if (ref.digest) throw new StatusError(1, 'cannot push a digest reference');
   if (f['all-tags'] && ref.tag) throw new StatusError(1, "tag can't be used with --all-tags/-a");
   if (!f['all-tags'] && !ref.tag) {
-    ref.tag = 'latest';
-    if (!f.quiet) ctx.out.write('Using default tag: latest\n');
+    ref = withDefaultTag(ref);
+    if (!f.quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
   }
   const client = await ctx.client();
   const res = await client.imagePushStream(familiarName(ref), f['all-tags'] ? undefined : ref.tag, { registryAuth: await registryAuthFor(ref.domain) });
-  const { iterateJSON } = await import('../../client/jsonstream.js');
-  const { ProgressRenderer } = await import('../format/progress.js');
-  const sink = f.quiet ? { write: () => true } : ctx.out;
-  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, typeof ctx.out.columns === 'number' ? ctx.out.columns : 200);
-  for await (const m of iterateJSON(res)) r.write(m);
-  if (f.quiet) ctx.out.write(fullString(ref) + '\n');
+  await renderProgress(res, f.quiet ? undefined : ctx.out);
+  if (f.quiet) ctx.out.write(referenceString(ref) + '\n');
   return 0;
 }
 
@@ -342,7 +306,7 @@ export class HistoryContext {
     private readonly now = Date.now(),
   ) {}
   get ID(): string {
-    return this.trunc && this.h.Id !== '<missing>' ? truncateID(this.h.Id) : this.h.Id;
+    return this.trunc && this.h.Id !== '<missing>' ? truncateId(this.h.Id) : this.h.Id;
   }
   get CreatedSince(): string {
     if (!this.human) return this.CreatedAt;

@@ -2,7 +2,8 @@
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, truncateID, writeFormatted, writeInspect } from './common.js';
+import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, writeFormatted, writeInspect } from './common.js';
+import { truncateId } from '../../wire/reference.js';
 import { confirm, pruneFilters } from './container-ops.js';
 
 interface NetworkJson {
@@ -47,7 +48,7 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 class NetworkContext {
   constructor(private readonly n: NetworkJson, private readonly trunc: boolean) {}
-  get ID() { return this.trunc ? truncateID(this.n.Id) : this.n.Id; }
+  get ID() { return this.trunc ? truncateId(this.n.Id) : this.n.Id; }
   get Name() { return this.n.Name; }
   get Driver() { return this.n.Driver; }
   get Scope() { return this.n.Scope; }
@@ -68,7 +69,7 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const list = await client.json<NetworkJson[]>('GET', '/networks', { query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {} });
   list.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   if (f.quiet) {
-    for (const n of list) ctx.out.write(`${f['no-trunc'] ? n.Id : truncateID(n.Id)}\n`);
+    for (const n of list) ctx.out.write(`${f['no-trunc'] ? n.Id : truncateId(n.Id)}\n`);
     return 0;
   }
   writeFormatted(ctx.out, (f.format as string) || 'table', '{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
