@@ -25,7 +25,9 @@ export { ApiError, ConnectionError, DEFAULT_API_VERSION, DEFAULT_HOST };
 export type { HijackedStream, JSONMessage, Query };
 
 import type { Labels, Port, ContainerSummary, HostConfig, ContainerCreateBody, ContainerCreateResponse, ContainerState, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats, ContainerConfig } from '../wire/types.js';
+import type { ExecCreateBody, ExecInspect, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
 
+export type { ExecCreateBody, ExecInspect, IPAMConfig, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, PortBinding, PortMap, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
 export type { Labels, Port, ContainerSummary, ContainerConfig, HostConfig, ContainerCreateBody, ContainerCreateResponse, ContainerState, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats } from '../wire/types.js';
 
 /* ------------------------------------------------------------- options */
@@ -284,13 +286,13 @@ export class EngineClient {
   }
 
   /* exec */
-  execCreate(id: string, body: Record<string, unknown>): Promise<{ Id: string }> {
+  execCreate(id: string, body: ExecCreateBody): Promise<{ Id: string }> {
     return this.json('POST', `/containers/${encodeURIComponent(id)}/exec`, { body });
   }
   execStart(execId: string, body: { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] }): Promise<HijackedStream> {
     return hijack(this.endpoint, this.host, 'POST', this.url(`/exec/${encodeURIComponent(execId)}/start`), body);
   }
-  execInspect(execId: string): Promise<Record<string, unknown>> {
+  execInspect(execId: string): Promise<ExecInspect> {
     return this.json('GET', `/exec/${encodeURIComponent(execId)}/json`);
   }
 
@@ -378,6 +380,43 @@ export class EngineClient {
       },
       body: opts.config,
     });
+  }
+
+  /* networks */
+  networkCreate(body: NetworkCreateBody): Promise<NetworkCreateResponse> {
+    return this.json('POST', '/networks/create', { body });
+  }
+  networkList(filters?: Filters): Promise<NetworkSummary[]> {
+    return this.json('GET', '/networks', { query: { filters: encodeFilters(filters) } });
+  }
+  networkInspect(id: string): Promise<NetworkSummary> {
+    return this.json('GET', `/networks/${encodeURIComponent(id)}`);
+  }
+  networkRemove(id: string): Promise<number> {
+    return this.empty('DELETE', `/networks/${encodeURIComponent(id)}`);
+  }
+  networkConnect(id: string, body: NetworkConnectBody): Promise<number> {
+    return this.empty('POST', `/networks/${encodeURIComponent(id)}/connect`, { body });
+  }
+  networkDisconnect(id: string, container: string, force = false): Promise<number> {
+    return this.empty('POST', `/networks/${encodeURIComponent(id)}/disconnect`, { body: { Container: container, Force: force } });
+  }
+
+  /* volumes */
+  volumeCreate(body: VolumeCreateBody): Promise<Volume> {
+    return this.json('POST', '/volumes/create', { body });
+  }
+  volumeList(filters?: Filters): Promise<VolumeListResponse> {
+    return this.json('GET', '/volumes', { query: { filters: encodeFilters(filters) } });
+  }
+  volumeInspect(name: string): Promise<Volume> {
+    return this.json('GET', `/volumes/${encodeURIComponent(name)}`);
+  }
+  volumeRemove(name: string, opts: { force?: boolean } = {}): Promise<number> {
+    return this.empty('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: opts.force || undefined } });
+  }
+  volumesPrune(filters?: Filters): Promise<VolumePruneResponse> {
+    return this.json('POST', '/volumes/prune', { query: { filters: encodeFilters(filters) } });
   }
 
   /* events */

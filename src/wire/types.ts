@@ -210,3 +210,116 @@ export interface ContainerStats {
   pids_stats?: { current?: number; limit?: number };
   [k: string]: unknown;
 }
+
+/* ---- additions: volumes, networks and port maps as the daemon sends them (read by the CLI) ---- */
+
+/** One host binding of a published port (nat.PortBinding). */
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** NetworkSettings.Ports: "80/tcp" → its host bindings, null when exposed but not published (nat.PortMap). */
+export type PortMap = Record<string, PortBinding[] | null>;
+
+/** GET /volumes/{name}, and each of GET /volumes' `Volumes`. */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Labels: Labels | null;
+  Scope: string;
+  Options: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+  [k: string]: unknown;
+}
+
+/** GET /volumes */
+export interface VolumeListResponse {
+  Volumes: Volume[] | null;
+  Warnings?: string[] | null;
+}
+
+/** POST /volumes/create */
+export interface VolumeCreateBody {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string>;
+  Labels?: Labels;
+}
+
+/** POST /volumes/prune */
+export interface VolumePruneResponse {
+  VolumesDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
+export interface IPAMConfig {
+  Subnet?: string;
+  Gateway?: string;
+  IPRange?: string;
+}
+
+/** GET /networks (each item) and GET /networks/{id}: the fields clients read. */
+export interface NetworkSummary {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: string;
+  Driver: string;
+  EnableIPv6: boolean;
+  Internal: boolean;
+  Attachable?: boolean;
+  IPAM: { Driver?: string; Options?: Record<string, string> | null; Config: IPAMConfig[] | null };
+  Options?: Record<string, string> | null;
+  Labels: Labels | null;
+  [k: string]: unknown;
+}
+
+/** POST /networks/create */
+export interface NetworkCreateBody {
+  Name: string;
+  Driver?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Config?: IPAMConfig[]; Options?: Record<string, string> };
+  Options?: Record<string, string>;
+  Labels?: Labels;
+}
+
+export interface NetworkCreateResponse {
+  Id: string;
+  Warning?: string;
+}
+
+/** POST /networks/{id}/connect: the endpoint settings a client may ask for. */
+export interface NetworkConnectBody {
+  Container: string;
+  EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null };
+}
+
+/** POST /containers/{id}/exec */
+export interface ExecCreateBody {
+  User?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  ConsoleSize?: [number, number];
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Detach?: boolean;
+  DetachKeys?: string;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  Cmd: string[];
+}
+
+/** GET /exec/{id}/json: the fields clients read. */
+export interface ExecInspect {
+  ID?: string;
+  Running?: boolean;
+  ExitCode: number | null;
+  [k: string]: unknown;
+}

@@ -1,5 +1,5 @@
 // Container commands: run, create, start, stop, restart, kill, wait, rm, ps, logs, inspect, exec.
-import type { ContainerCreateBody, ContainerSummary, EngineClient, HijackedStream, Port } from '../../client/index.js';
+import type { ContainerCreateBody, ContainerSummary, EngineClient, ExecCreateBody, HijackedStream, Port } from '../../client/index.js';
 import type { Readable } from 'node:stream';
 import { StdDemuxer } from '../../util/stdcopy.js';
 import { commitCommand } from './commit.js';
@@ -929,7 +929,7 @@ async function runExec(ctx: Ctx, p: ParsedFlags): Promise<number> {
   if (tty && interactive && !process.stdin.isTTY) throw new StatusError(1, 'the input device is not a TTY');
   const env = envFromList(f.env as string[]);
   for (const file of f['env-file'] as string[]) env.push(...envFromList(await readLinesFile(file, 'env')));
-  const body: Record<string, unknown> = {
+  const body: ExecCreateBody = {
     User: (f.user as string) || '',
     Privileged: f.privileged as boolean,
     Tty: tty,
@@ -949,7 +949,7 @@ async function runExec(ctx: Ctx, p: ParsedFlags): Promise<number> {
     s.destroy();
     return 0;
   }
-  const stream = await client.execStart(Id, { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize as [number, number] | undefined });
+  const stream = await client.execStart(Id, { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize });
   const done = pipeOutput(stream, ctx, tty);
   const stopStdin = interactive && stream.input ? forwardStdin(stream, tty) : () => {};
   if (!interactive) stream.closeWrite();

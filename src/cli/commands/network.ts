@@ -1,4 +1,5 @@
 // network create/ls/inspect/rm/connect/disconnect/prune and port, as docker/cli prints them.
+import type { NetworkSummary, PortBinding, PortMap } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
@@ -6,10 +7,6 @@ import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, writeFormatted, writeIns
 import { truncateId } from '../../wire/reference.js';
 import { confirm, pruneFilters } from './container-ops.js';
 
-interface NetworkJson {
-  Name: string; Id: string; Created: string; Driver: string; Scope: string; Internal: boolean; EnableIPv6: boolean;
-  Labels: Record<string, string> | null; IPAM: { Config: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> | null };
-}
 
 /** KEY=VALUE list flags (--label, --opt) → a map. */
 function kvList(list: string[]): Record<string, string> {
@@ -34,12 +31,10 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
     Subnet: s, ...(gateways[i] ? { Gateway: gateways[i] } : {}), ...(ranges[i] ? { IPRange: ranges[i] } : {}),
   }));
   const client = await ctx.client();
-  const r = await client.json<{ Id: string; Warning?: string }>('POST', '/networks/create', {
-    body: {
-      Name: p.args[0], Driver: (f.driver as string) || 'bridge', Internal: f.internal as boolean, Attachable: f.attachable as boolean,
-      EnableIPv6: f.ipv6 as boolean, IPAM: { Driver: (f['ipam-driver'] as string) || 'default', Config: config, Options: kvList(f['ipam-opt'] as string[]) },
-      Options: kvList(f.opt as string[]), Labels: kvList(f.label as string[]),
-    },
+  const r = await client.networkCreate({
+    Name: p.args[0], Driver: (f.driver as string) || 'bridge', Internal: f.internal as boolean, Attachable: f.attachable as boolean,
+    EnableIPv6: f.ipv6 as boolean, IPAM: { Driver: (f['ipam-driver'] as string) || 'default', Config: config, Options: kvList(f['ipam-opt'] as string[]) },
+    Options: kvList(f.opt as string[]), Labels: kvList(f.label as string[]),
   });
   if (r.Warning) ctx.err.write(`${r.Warning}\n`);
   ctx.out.write(`${r.Id}\n`);
@@ -47,7 +42,7 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
 }
 
 class NetworkContext {
-  constructor(private readonly n: NetworkJson, private readonly trunc: boolean) {}
+  constructor(private readonly n: NetworkSummary, private readonly trunc: boolean) {}
   get ID() { return this.trunc ? truncateId(this.n.Id) : this.n.Id; }
   get Name() { return this.n.Name; }
   get Driver() { return this.n.Driver; }
@@ -66,7 +61,7 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const client = await ctx.client();
   const filters = pruneFilters(f.filter as string[]);
-  const list = await client.json<NetworkJson[]>('GET', '/networks', { query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {} });
+  const list = await client.networkList(filters);
   list.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   if (f.quiet) {
     for (const n of list) ctx.out.write(`${f['no-trunc'] ? n.Id : truncateId(n.Id)}\n`);
@@ -83,7 +78,7 @@ async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const errs: string[] = [];
   for (const name of p.args) {
     try {
-      items.push(await client.json('GET', `/networks/${encodeURIComponent(name)}`));
+      items.push(await client.networkInspect(name));
     } catch (e) {
       errs.push(errorText(e));
     }
@@ -111,7 +106,7 @@ async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
   return eachArg(ctx, p.args, async (n) => {
     try {
-      await client.empty('DELETE', `/networks/${encodeURIComponent(n)}`);
+      await client.networkRemove(n);
     } catch (e) {
       if (p.flags.force && (e as { statusCode?: number }).statusCode === 404) return;
       throw e;
@@ -123,24 +118,22 @@ async function runConnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const client = await ctx.client();
   const ip = f.ip as string;
-  await client.empty('POST', `/networks/${encodeURIComponent(p.args[0])}/connect`, {
-    body: { Container: p.args[1], EndpointConfig: { Aliases: (f.alias as string[]).length ? f.alias : null, IPAMConfig: ip ? { IPv4Address: ip } : null } },
+  await client.networkConnect(p.args[0], {
+    Container: p.args[1], EndpointConfig: { Aliases: (f.alias as string[]).length ? (f.alias as string[]) : null, IPAMConfig: ip ? { IPv4Address: ip } : null },
   });
   return 0;
 }
 
 async function runDisconnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  await client.empty('POST', `/networks/${encodeURIComponent(p.args[0])}/disconnect`, { body: { Container: p.args[1], Force: p.flags.force as boolean } });
+  await client.networkDisconnect(p.args[0], p.args[1], p.flags.force as boolean);
   return 0;
 }
 
 /** The network part of `network prune` and `system prune`: the deleted names, Docker's block. */
 export async function pruneNetworks(ctx: Ctx, filters: Record<string, string[]>): Promise<string> {
   const client = await ctx.client();
-  const r = await client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', {
-    query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {},
-  });
+  const r = await client.networksPrune(filters);
   const names = r.NetworksDeleted ?? [];
   return names.length ? `Deleted Networks:\n${names.join('\n')}\n` : '';
 }
@@ -155,13 +148,11 @@ async function runPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
   return 0;
 }
 
-interface PortMapJson { [key: string]: Array<{ HostIp: string; HostPort: string }> | null }
-
 async function runPort(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const c = await client.json<{ NetworkSettings: { Ports: PortMapJson | null } }>('GET', `/containers/${encodeURIComponent(p.args[0])}/json`);
-  const ports = c.NetworkSettings?.Ports ?? {};
-  const fmt = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
+  const c = await client.containerInspect(p.args[0]);
+  const ports = (c.NetworkSettings?.Ports as PortMap | null | undefined) ?? {};
+  const fmt = (b: PortBinding) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
   if (p.args[1]) {
     let [port, proto = 'tcp'] = p.args[1].split('/');
     proto = proto.toLowerCase();

@@ -1,4 +1,5 @@
 // Volume commands: volume create, ls, inspect, rm, prune (docker/cli's cli/command/volume).
+import type { Volume } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
@@ -6,15 +7,6 @@ import { humanSize } from '../../util/units.js';
 import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, writeFormatted, writeInspect } from './common.js';
 import { confirm, pruneFilters } from './container-ops.js';
 
-interface Volume {
-  Name: string;
-  Driver: string;
-  Mountpoint: string;
-  CreatedAt?: string;
-  Labels: Record<string, string> | null;
-  Scope: string;
-  Options: Record<string, string> | null;
-}
 
 /** `k=v` list → object, as docker's --label and --opt (a bare key gets ""). */
 function keyValues(list: string[]): Record<string, string> {
@@ -33,13 +25,11 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
     throw new StatusError(1, `conflicting options: cannot specify a volume-name through both --name and as a positional arg`);
   }
   const client = await ctx.client();
-  const v = await client.json<Volume>('POST', '/volumes/create', {
-    body: {
-      Name: argName || flagName || '',
-      Driver: (p.flags.driver as string) || 'local',
-      DriverOpts: keyValues(p.flags.opt as string[]),
-      Labels: keyValues(p.flags.label as string[]),
-    },
+  const v = await client.volumeCreate({
+    Name: argName || flagName || '',
+    Driver: (p.flags.driver as string) || 'local',
+    DriverOpts: keyValues(p.flags.opt as string[]),
+    Labels: keyValues(p.flags.label as string[]),
   });
   ctx.out.write(v.Name + '\n');
   return 0;
@@ -66,9 +56,7 @@ class VolumeRow {
 async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
   const filters = pruneFilters(p.flags.filter as string[]);
-  const r = await client.json<{ Volumes: Volume[] | null }>('GET', '/volumes', {
-    query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : undefined,
-  });
+  const r = await client.volumeList(filters);
   const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
   const format = (p.flags.format as string) || (p.flags.quiet ? '{{.Name}}' : 'table');
   if (format === 'json') {
@@ -87,7 +75,7 @@ async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const errors: string[] = [];
   for (const n of p.args) {
     try {
-      items.push(await client.json<Volume>('GET', `/volumes/${encodeURIComponent(n)}`));
+      items.push(await client.volumeInspect(n));
     } catch (e) {
       errors.push(errorText(e));
     }
@@ -102,7 +90,7 @@ async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const errs: string[] = [];
   for (const n of p.args) {
     try {
-      await client.empty('DELETE', `/volumes/${encodeURIComponent(n)}`, { query: p.flags.force ? { force: '1' } : undefined });
+      await client.volumeRemove(n, { force: p.flags.force as boolean });
       ctx.out.write(n + '\n');
     } catch (e) {
       errs.push(errorText(e));
@@ -117,9 +105,7 @@ export async function pruneVolumes(ctx: Ctx, filters: Record<string, string[]>, 
   const client = await ctx.client();
   const f = { ...filters };
   if (all) f.all = ['true'];
-  const r = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', {
-    query: Object.keys(f).length ? { filters: JSON.stringify(f) } : undefined,
-  });
+  const r = await client.volumesPrune(f);
   const names = r.VolumesDeleted ?? [];
   if (!names.length) return [0, ''];
   return [r.SpaceReclaimed ?? 0, `Deleted Volumes:\n${names.map((n) => n + '\n').join('')}`];
