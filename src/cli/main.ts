@@ -1,65 +1,71 @@
-// berth: the Docker-compatible CLI. Entry point: global flags, then a lazily imported command group.
+// berth: the Docker-compatible CLI. Entry point: global flags, then the command's module, imported lazily.
 import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type FlagSpec } from './flags.js';
 import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
 import { resolveHost } from '../client/resolve.js';
 
-type Group = 'container' | 'image' | 'system' | 'container-ops' | 'system-ops' | 'network' | 'volume';
+/** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
+type Module =
+  | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
+  | 'image' | 'system' | 'events' | 'prune' | 'network' | 'volume';
 
-/** Top-level command → [module, command key in that module]. */
-const TOP: Record<string, [Group, string]> = {
-  run: ['container', 'run'],
-  create: ['container', 'create'],
-  start: ['container', 'start'],
-  stop: ['container', 'stop'],
-  restart: ['container', 'restart'],
-  kill: ['container', 'kill'],
-  wait: ['container', 'wait'],
-  rm: ['container', 'rm'],
-  ps: ['container', 'ps'],
-  logs: ['container', 'logs'],
-  exec: ['container', 'exec'],
-  inspect: ['container', 'inspect-any'],
-  images: ['image', 'images'],
-  pull: ['image', 'pull'],
-  tag: ['image', 'tag'],
-  push: ['image', 'push'],
-  history: ['image', 'history'],
-  commit: ['container', 'commit'],
-  rmi: ['image', 'rmi'],
-  version: ['system', 'version'],
-  info: ['system', 'info'],
-  attach: ['container-ops', 'attach'],
-  rename: ['container-ops', 'rename'],
-  pause: ['container-ops', 'pause'],
-  unpause: ['container-ops', 'unpause'],
-  top: ['container-ops', 'top'],
-  stats: ['container-ops', 'stats'],
-  events: ['system-ops', 'events'],
-  port: ['network', 'port'],
+const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
+  run: () => import('./commands/run.js'),
+  lifecycle: () => import('./commands/lifecycle.js'),
+  ps: () => import('./commands/ps.js'),
+  logs: () => import('./commands/logs.js'),
+  exec: () => import('./commands/exec.js'),
+  inspect: () => import('./commands/inspect.js'),
+  commit: () => import('./commands/commit.js'),
+  'container-state': () => import('./commands/container-state.js'),
+  stats: () => import('./commands/stats.js'),
+  image: () => import('./commands/image.js'),
+  system: () => import('./commands/system.js'),
+  events: () => import('./commands/events.js'),
+  prune: () => import('./commands/prune.js'),
+  network: () => import('./commands/network.js'),
+  volume: () => import('./commands/volume.js'),
 };
 
-/** Management subcommands that live in another module than their group's. */
-const ELSEWHERE: Record<string, [Group, string]> = {
-  'container attach': ['container-ops', 'attach'],
-  'container rename': ['container-ops', 'rename'],
-  'container pause': ['container-ops', 'pause'],
-  'container unpause': ['container-ops', 'unpause'],
-  'container top': ['container-ops', 'top'],
-  'container stats': ['container-ops', 'stats'],
-  'container prune': ['container-ops', 'prune'],
-  'image prune': ['system-ops', 'image-prune'],
-  'system prune': ['system-ops', 'system-prune'],
-  'system events': ['system-ops', 'events'],
+/** Where a command lives: [module, command key in that module]. */
+type Target = [Module, string];
+
+/** Commands of one module under the names that invoke them: { name: key } → { name: [module, key] }. */
+function inModule(m: Module, names: Record<string, string>): Record<string, Target> {
+  return Object.fromEntries(Object.entries(names).map(([name, key]) => [name, [m, key]]));
+}
+
+/** Top-level commands. */
+const TOP: Record<string, Target> = {
+  ...inModule('run', { run: 'run', create: 'create' }),
+  ...inModule('lifecycle', { start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', wait: 'wait', rm: 'rm' }),
+  ...inModule('ps', { ps: 'ps' }),
+  ...inModule('logs', { logs: 'logs' }),
+  ...inModule('exec', { exec: 'exec' }),
+  ...inModule('inspect', { inspect: 'inspect-any' }),
+  ...inModule('image', { images: 'images', pull: 'pull', tag: 'tag', push: 'push', history: 'history', rmi: 'rmi' }),
+  ...inModule('commit', { commit: 'commit' }),
+  ...inModule('system', { version: 'version', info: 'info' }),
+  ...inModule('container-state', { attach: 'attach', rename: 'rename', pause: 'pause', unpause: 'unpause', top: 'top' }),
+  ...inModule('stats', { stats: 'stats' }),
+  ...inModule('events', { events: 'events' }),
+  ...inModule('network', { port: 'port' }),
 };
 
-const MGMT: Record<string, { group: Group; short: string; subs: Record<string, string>; docs: Record<string, string> }> = {
+/** Management commands: their subcommands (aliases included) and the help lines of those shown. */
+const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: Record<string, string> }> = {
   container: {
-    group: 'container',
     short: 'Manage containers',
     subs: {
-      commit: 'commit', create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', list: 'ps', ps: 'ps',
-      restart: 'restart', rm: 'rm', remove: 'rm', run: 'run', start: 'start', stop: 'stop', wait: 'wait',
-      attach: 'attach', pause: 'pause', unpause: 'unpause', prune: 'prune', rename: 'rename', stats: 'stats', top: 'top',
+      ...inModule('commit', { commit: 'commit' }),
+      ...inModule('run', { create: 'create', run: 'run' }),
+      ...inModule('exec', { exec: 'exec' }),
+      ...inModule('inspect', { inspect: 'inspect' }),
+      ...inModule('lifecycle', { kill: 'kill', restart: 'restart', rm: 'rm', remove: 'rm', start: 'start', stop: 'stop', wait: 'wait' }),
+      ...inModule('logs', { logs: 'logs' }),
+      ...inModule('ps', { ls: 'ps', list: 'ps', ps: 'ps' }),
+      ...inModule('container-state', { attach: 'attach', pause: 'pause', unpause: 'unpause', rename: 'rename', top: 'top' }),
+      ...inModule('stats', { stats: 'stats' }),
+      ...inModule('prune', { prune: 'container-prune' }),
     },
     docs: {
       commit: "Create a new image from a container's changes",
@@ -85,9 +91,11 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
     },
   },
   image: {
-    group: 'image',
     short: 'Manage images',
-    subs: { prune: 'image-prune', history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' },
+    subs: {
+      ...inModule('image', { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' }),
+      ...inModule('prune', { prune: 'image-prune' }),
+    },
     docs: {
       history: 'Show the history of an image',
       inspect: 'Display detailed information on one or more images',
@@ -100,8 +108,11 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
     },
   },
   volume: {
-    group: 'volume', short: 'Manage volumes',
-    subs: { create: 'create', inspect: 'inspect', ls: 'ls', list: 'ls', prune: 'prune', rm: 'rm', remove: 'rm' },
+    short: 'Manage volumes',
+    subs: {
+      ...inModule('volume', { create: 'create', inspect: 'inspect', ls: 'ls', list: 'ls', rm: 'rm', remove: 'rm' }),
+      ...inModule('prune', { prune: 'volume-prune' }),
+    },
     docs: {
       create: 'Create a volume',
       inspect: 'Display detailed information on one or more volumes',
@@ -111,10 +122,13 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
     },
   },
   network: {
-    group: 'network', short: 'Manage networks',
+    short: 'Manage networks',
     subs: {
-      connect: 'network-connect', create: 'network-create', disconnect: 'network-disconnect', inspect: 'network-inspect',
-      ls: 'network-ls', list: 'network-ls', prune: 'network-prune', rm: 'network-rm', remove: 'network-rm',
+      ...inModule('network', {
+        connect: 'network-connect', create: 'network-create', disconnect: 'network-disconnect', inspect: 'network-inspect',
+        ls: 'network-ls', list: 'network-ls', rm: 'network-rm', remove: 'network-rm',
+      }),
+      ...inModule('prune', { prune: 'network-prune' }),
     },
     docs: {
       connect: 'Connect a container to a network',
@@ -127,8 +141,12 @@ const MGMT: Record<string, { group: Group; short: string; subs: Record<string, s
     },
   },
   system: {
-    group: 'system', short: 'Manage Berth',
-    subs: { info: 'info', events: 'events', prune: 'system-prune' },
+    short: 'Manage Berth',
+    subs: {
+      ...inModule('system', { info: 'info' }),
+      ...inModule('events', { events: 'events' }),
+      ...inModule('prune', { prune: 'system-prune' }),
+    },
     docs: { events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
   },
 };
@@ -146,25 +164,6 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'tlsverify', type: 'bool', usage: 'Use TLS and verify the remote' },
   { name: 'version', short: 'v', type: 'bool', usage: 'Print version information and quit' },
 ];
-
-function loadGroup(g: Group): Promise<{ commands: Record<string, CommandDef> }> {
-  switch (g) {
-    case 'container':
-      return import('./commands/container.js');
-    case 'image':
-      return import('./commands/image.js');
-    case 'system':
-      return import('./commands/system.js');
-    case 'container-ops':
-      return import('./commands/container-ops.js');
-    case 'system-ops':
-      return import('./commands/system-ops.js');
-    case 'network':
-      return import('./commands/network.js');
-    case 'volume':
-      return import('./commands/volume.js');
-  }
-}
 
 function topHelp(): string {
   const cmds: Array<[string, string]> = [
@@ -269,8 +268,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let name = args[0];
-  let group: Group;
-  let key: string;
+  let target: Target;
   let path: string;
   if (name === 'help') {
     args = [...args.slice(1), '--help'];
@@ -280,14 +278,14 @@ async function main(argv: string[]): Promise<number> {
     }
     name = args[0];
   }
-  if (MGMT[name]) {
+  if (Object.hasOwn(MGMT, name)) {
     const m = MGMT[name];
     const sub = args[1];
     if (!sub || sub === '--help' || sub === '-h') {
       out.write(mgmtHelp(name));
       return 0;
     }
-    if (!m.subs[sub]) {
+    if (!Object.hasOwn(m.subs, sub)) {
       if (sub.startsWith('-')) {
         err.write(`unknown flag: ${sub}\n\nUsage:  ${PROG} ${name} COMMAND\n\nRun '${PROG} ${name} --help' for more information\n`);
         return 125;
@@ -295,16 +293,11 @@ async function main(argv: string[]): Promise<number> {
       err.write(`${PROG}: unknown command: ${PROG} ${name} ${sub}\n\nUsage:  ${PROG} ${name}\n\nRun '${PROG} ${name} --help' for more information\n`);
       return 1;
     }
-    group = m.group;
-    key = m.subs[sub];
-    const moved = ELSEWHERE[`${name} ${sub}`];
-    if (moved) [group, key] = moved;
-    if (name === 'container' && sub === 'inspect') key = 'inspect';
-    if (name === 'image' && sub === 'inspect') key = 'inspect';
+    target = m.subs[sub];
     path = `${name} ${sub}`;
     args = args.slice(2);
-  } else if (TOP[name]) {
-    [group, key] = TOP[name];
+  } else if (Object.hasOwn(TOP, name)) {
+    target = TOP[name];
     path = name;
     args = args.slice(1);
   } else {
@@ -312,7 +305,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const mod = await loadGroup(group);
+  const [module, key] = target;
+  const mod = await MODULES[module]();
   const def = mod.commands[key];
   const spec: CommandSpec = { ...def.spec, path };
   let parsed;

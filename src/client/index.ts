@@ -326,8 +326,8 @@ export class EngineClient {
   networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
     return this.json('POST', '/networks/prune', { query: { filters: encodeFilters(filters) } });
   }
-  buildPrune(filters?: Filters): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
-    return this.json('POST', '/build/prune', { query: { filters: encodeFilters(filters) } });
+  buildPrune(filters?: Filters, opts: { all?: boolean } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.json('POST', '/build/prune', { query: { all: opts.all || undefined, filters: encodeFilters(filters) } });
   }
 
   /* images */

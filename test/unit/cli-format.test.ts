@@ -5,7 +5,7 @@ import { bytesSize, formatG, humanDuration, humanSize, humanSizeWithPrecision } 
 import { parseFormat, renderTemplate, Template } from '../../src/cli/format/template.js';
 import { ProgressRenderer, progressString } from '../../src/cli/format/progress.js';
 import { ellipsis, goQuote, getTimestamp } from '../../src/cli/commands/common.js';
-import { ContainerContext, displayablePorts } from '../../src/cli/commands/container.js';
+import { ContainerContext, displayablePorts } from '../../src/cli/commands/ps.js';
 import { imageRows } from '../../src/cli/commands/image.js';
 import { familiarName, parseNormalizedNamed, referenceString, truncateId, withDefaultTag } from '../../src/wire/reference.js';
 

@@ -27,19 +27,21 @@ async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
   return 0;
 }
 
-export const commitCommand: CommandDef = {
-  spec: {
-    use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
-    short: "Create a new image from a container's changes",
-    aliases: ['container commit', 'commit'],
-    flags: [
-      { name: 'author', short: 'a', type: 'string', usage: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
-      { name: 'change', short: 'c', type: 'list', usage: 'Apply Dockerfile instruction to the created image' },
-      { name: 'message', short: 'm', type: 'string', usage: 'Commit message' },
-      { name: 'pause', short: 'p', type: 'bool', def: true, usage: 'Pause container during commit' },
-    ],
-    minArgs: 1,
-    maxArgs: 2,
+export const commands: Record<string, CommandDef> = {
+  commit: {
+    spec: {
+      use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
+      short: "Create a new image from a container's changes",
+      aliases: ['container commit', 'commit'],
+      flags: [
+        { name: 'author', short: 'a', type: 'string', usage: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
+        { name: 'change', short: 'c', type: 'list', usage: 'Apply Dockerfile instruction to the created image' },
+        { name: 'message', short: 'm', type: 'string', usage: 'Commit message' },
+        { name: 'pause', short: 'p', type: 'bool', def: true, usage: 'Pause container during commit' },
+      ],
+      minArgs: 1,
+      maxArgs: 2,
+    },
+    run: runCommit,
   },
-  run: runCommit,
 };

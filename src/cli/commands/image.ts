@@ -4,7 +4,7 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
-import { ellipsis, errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, renderProgress, writeFormatted, writeInspect } from './common.js';
+import { eachArg, ellipsis, errorText, filterFlag, FORMAT_FLAG, goTimeString, INSPECT_FORMAT_FLAG, inspectEach, parseFilters, renderProgress, writeFormatted } from './common.js';
 import { familiarName, parseAnyReference, parseNormalizedNamed, referenceString, truncateId, withDefaultTag, type Reference } from '../../wire/reference.js';
 
 /* ---------------------------------------------------------------- images */
@@ -214,36 +214,19 @@ async function runTag(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 async function runRmi(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const errs: string[] = [];
-  for (const n of p.args) {
-    try {
-      const items = await client.imageRemove(n, { force: p.flags.force as boolean, noprune: p.flags['no-prune'] as boolean });
-      for (const it of items ?? []) {
-        if (it.Deleted) ctx.out.write(`Deleted: ${it.Deleted}\n`);
-        else if (it.Untagged) ctx.out.write(`Untagged: ${it.Untagged}\n`);
-      }
-    } catch (e) {
-      errs.push(errorText(e));
+  return eachArg(ctx, p.args, async (n) => {
+    const items = await client.imageRemove(n, { force: p.flags.force as boolean, noprune: p.flags['no-prune'] as boolean });
+    for (const it of items ?? []) {
+      if (it.Deleted) ctx.out.write(`Deleted: ${it.Deleted}\n`);
+      else if (it.Untagged) ctx.out.write(`Untagged: ${it.Untagged}\n`);
     }
-  }
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
+    return null;
+  });
 }
 
 async function runImageInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const items: unknown[] = [];
-  const errors: string[] = [];
-  for (const n of p.args) {
-    try {
-      items.push(await client.imageInspect(n));
-    } catch (e) {
-      errors.push(errorText(e));
-    }
-  }
-  writeInspect(ctx.out, items, p.flags.format as string);
-  if (errors.length) throw new StatusError(1, errors.join('\n'));
-  return 0;
+  return inspectEach(ctx, p.args, p.flags.format as string, (n) => client.imageInspect(n));
 }
 
 /* ------------------------------------------------------------------ push */
@@ -357,8 +340,8 @@ export const commands: Record<string, CommandDef> = {
       flags: [
         { name: 'all', short: 'a', type: 'bool', usage: 'Show all images (default hides intermediate images)' },
         { name: 'digests', type: 'bool', usage: 'Show digests' },
-        { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: 'Filter output based on conditions provided' },
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        filterFlag(),
+        FORMAT_FLAG,
         { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
         { name: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
       ],
@@ -428,7 +411,7 @@ export const commands: Record<string, CommandDef> = {
       short: 'Show the history of an image',
       aliases: ['image history', 'history'],
       flags: [
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        FORMAT_FLAG,
         { name: 'human', short: 'H', type: 'bool', def: true, usage: 'Print sizes and dates in human readable format' },
         { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
         { name: 'platform', type: 'string', usage: 'Show history for the given platform' },
@@ -443,7 +426,7 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS] IMAGE [IMAGE...]',
       short: 'Display detailed information on one or more images',
-      flags: [{ name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE }],
+      flags: [INSPECT_FORMAT_FLAG],
       minArgs: 1,
     },
     run: runImageInspect,

@@ -1,11 +1,10 @@
-// network create/ls/inspect/rm/connect/disconnect/prune and port, as docker/cli prints them.
+// network create/ls/inspect/rm/connect/disconnect and port, as docker/cli prints them.
 import type { NetworkSummary, PortBinding, PortMap } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, writeFormatted, writeInspect } from './common.js';
+import { eachArg, filterFlag, FORMAT_FLAG, INSPECT_FORMAT_FLAG, inspectEach, isNotFound, parseFilters, writeFormatted } from './common.js';
 import { truncateId } from '../../wire/reference.js';
-import { confirm, pruneFilters } from './container-ops.js';
 
 
 /** KEY=VALUE list flags (--label, --opt) → a map. */
@@ -60,7 +59,7 @@ class NetworkContext {
 async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const client = await ctx.client();
-  const filters = pruneFilters(f.filter as string[]);
+  const filters = parseFilters(f.filter as string[], '--filter');
   const list = await client.networkList(filters);
   list.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   if (f.quiet) {
@@ -74,32 +73,7 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const items: unknown[] = [];
-  const errs: string[] = [];
-  for (const name of p.args) {
-    try {
-      items.push(await client.networkInspect(name));
-    } catch (e) {
-      errs.push(errorText(e));
-    }
-  }
-  writeInspect(ctx.out, items, p.flags.format as string);
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
-}
-
-async function eachArg(ctx: Ctx, names: string[], fn: (n: string) => Promise<unknown>, echo: boolean): Promise<number> {
-  const errs: string[] = [];
-  for (const n of names) {
-    try {
-      await fn(n);
-      if (echo) ctx.out.write(`${n}\n`);
-    } catch (e) {
-      errs.push(errorText(e));
-    }
-  }
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
+  return inspectEach(ctx, p.args, p.flags.format as string, (name) => client.networkInspect(name));
 }
 
 async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
@@ -108,10 +82,9 @@ async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
     try {
       await client.networkRemove(n);
     } catch (e) {
-      if (p.flags.force && (e as { statusCode?: number }).statusCode === 404) return;
-      throw e;
+      if (!(p.flags.force && isNotFound(e))) throw e;
     }
-  }, true);
+  });
 }
 
 async function runConnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
@@ -127,24 +100,6 @@ async function runConnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
 async function runDisconnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
   await client.networkDisconnect(p.args[0], p.args[1], p.flags.force as boolean);
-  return 0;
-}
-
-/** The network part of `network prune` and `system prune`: the deleted names, Docker's block. */
-export async function pruneNetworks(ctx: Ctx, filters: Record<string, string[]>): Promise<string> {
-  const client = await ctx.client();
-  const r = await client.networksPrune(filters);
-  const names = r.NetworksDeleted ?? [];
-  return names.length ? `Deleted Networks:\n${names.join('\n')}\n` : '';
-}
-
-async function runPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
-  const filters = pruneFilters(p.flags.filter as string[]);
-  if (!(p.flags.force as boolean) && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) {
-    return 0;
-  }
-  const out = await pruneNetworks(ctx, filters);
-  if (out) ctx.out.write(out + '\n');
   return 0;
 }
 
@@ -170,8 +125,6 @@ async function runPort(ctx: Ctx, p: ParsedFlags): Promise<number> {
   return 0;
 }
 
-const FILTER = { name: 'filter', short: 'f', type: 'list' as const, typeName: 'filter', usage: 'Provide filter values (e.g. "driver=bridge")' };
-
 export const commands: Record<string, CommandDef> = {
   'network-create': {
     spec: {
@@ -196,8 +149,8 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS]', short: 'List networks', maxArgs: 0,
       flags: [
-        FILTER,
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        filterFlag('Provide filter values (e.g. "driver=bridge")'),
+        FORMAT_FLAG,
         { name: 'no-trunc', type: 'bool', usage: 'Do not truncate the output' },
         { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display network IDs' },
       ],
@@ -208,7 +161,7 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS] NETWORK [NETWORK...]', short: 'Display detailed information on one or more networks', minArgs: 1,
       flags: [
-        { name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE },
+        INSPECT_FORMAT_FLAG,
         { name: 'verbose', short: 'v', type: 'bool', usage: 'Verbose output for diagnostics' },
       ],
     },
@@ -237,16 +190,6 @@ export const commands: Record<string, CommandDef> = {
       flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Force the container to disconnect from a network' }],
     },
     run: runDisconnect,
-  },
-  'network-prune': {
-    spec: {
-      use: '[OPTIONS]', short: 'Remove all unused networks', maxArgs: 0,
-      flags: [
-        { name: 'filter', type: 'list', typeName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
-        { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
-      ],
-    },
-    run: runPrune,
   },
   port: {
     spec: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliases: ['container port', 'port'], flags: [], minArgs: 1, maxArgs: 2 },

@@ -1,11 +1,9 @@
-// Volume commands: volume create, ls, inspect, rm, prune (docker/cli's cli/command/volume).
+// Volume commands: volume create, ls, inspect, rm (docker/cli's cli/command/volume).
 import type { Volume } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { humanSize } from '../../util/units.js';
-import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, writeFormatted, writeInspect } from './common.js';
-import { confirm, pruneFilters } from './container-ops.js';
+import { eachArg, filterFlag, FORMAT_FLAG, INSPECT_FORMAT_FLAG, inspectEach, parseFilters, writeFormatted } from './common.js';
 
 
 /** `k=v` list → object, as docker's --label and --opt (a bare key gets ""). */
@@ -55,7 +53,7 @@ class VolumeRow {
 
 async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const filters = pruneFilters(p.flags.filter as string[]);
+  const filters = parseFilters(p.flags.filter as string[], '--filter');
   const r = await client.volumeList(filters);
   const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
   const format = (p.flags.format as string) || (p.flags.quiet ? '{{.Name}}' : 'table');
@@ -71,60 +69,15 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const items: unknown[] = [];
-  const errors: string[] = [];
-  for (const n of p.args) {
-    try {
-      items.push(await client.volumeInspect(n));
-    } catch (e) {
-      errors.push(errorText(e));
-    }
-  }
-  writeInspect(ctx.out, items, p.flags.format as string);
-  if (errors.length) throw new StatusError(1, errors.join('\n'));
-  return 0;
+  return inspectEach(ctx, p.args, p.flags.format as string, (n) => client.volumeInspect(n));
 }
 
 async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const errs: string[] = [];
-  for (const n of p.args) {
-    try {
-      await client.volumeRemove(n, { force: p.flags.force as boolean });
-      ctx.out.write(n + '\n');
-    } catch (e) {
-      errs.push(errorText(e));
-    }
-  }
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
+  return eachArg(ctx, p.args, async (n) => {
+    await client.volumeRemove(n, { force: p.flags.force as boolean });
+  });
 }
-
-/** The volume part of `volume prune` and `system prune --volumes`: [space, output]. */
-export async function pruneVolumes(ctx: Ctx, filters: Record<string, string[]>, all: boolean): Promise<[number, string]> {
-  const client = await ctx.client();
-  const f = { ...filters };
-  if (all) f.all = ['true'];
-  const r = await client.volumesPrune(f);
-  const names = r.VolumesDeleted ?? [];
-  if (!names.length) return [0, ''];
-  return [r.SpaceReclaimed ?? 0, `Deleted Volumes:\n${names.map((n) => n + '\n').join('')}`];
-}
-
-async function runPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
-  const filters = pruneFilters(p.flags.filter as string[]);
-  const all = p.flags.all as boolean || (filters.all ?? []).some((v) => v === 'true' || v === '1');
-  const what = all ? 'all local volumes' : 'anonymous local volumes';
-  if (!(p.flags.force as boolean) && !(await confirm(ctx, `WARNING! This will remove ${what} not used by at least one container.\nAre you sure you want to continue?`))) {
-    return 0;
-  }
-  const [space, output] = await pruneVolumes(ctx, filters, all);
-  if (output) ctx.out.write(output + '\n');
-  ctx.out.write(`Total reclaimed space: ${humanSize(space)}\n`);
-  return 0;
-}
-
-const FILTER = { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: "Provide filter values (e.g. 'dangling=true')" } as const;
 
 export const commands: Record<string, CommandDef> = {
   create: {
@@ -147,8 +100,8 @@ export const commands: Record<string, CommandDef> = {
       short: 'List volumes',
       aliases: ['volume ls', 'volume list'],
       flags: [
-        { ...FILTER },
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        filterFlag("Provide filter values (e.g. 'dangling=true')"),
+        FORMAT_FLAG,
         { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display volume names' },
       ],
       maxArgs: 0,
@@ -159,7 +112,7 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS] VOLUME [VOLUME...]',
       short: 'Display detailed information on one or more volumes',
-      flags: [{ name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE }],
+      flags: [INSPECT_FORMAT_FLAG],
       minArgs: 1,
     },
     run: runInspect,
@@ -173,18 +126,5 @@ export const commands: Record<string, CommandDef> = {
       minArgs: 1,
     },
     run: runRm,
-  },
-  prune: {
-    spec: {
-      use: '[OPTIONS]',
-      short: 'Remove unused local volumes',
-      flags: [
-        { name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused volumes, not just anonymous ones' },
-        { name: 'filter', type: 'list', typeName: 'filter', usage: "Provide filter values (e.g. 'label=<label>')" },
-        { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
-      ],
-      maxArgs: 0,
-    },
-    run: runPrune,
   },
 };
