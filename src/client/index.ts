@@ -24,7 +24,7 @@ export { resolveHost };
 export { ApiError, ConnectionError, DEFAULT_API_VERSION, DEFAULT_HOST };
 export type { HijackedStream, JSONMessage, Query };
 
-import type { Labels, Port, ContainerSummary, HostConfig, ContainerCreateBody, ContainerCreateResponse, ContainerState, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats, ContainerConfig } from '../wire/types.js';
+import type { ContainerSummary, ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats, ContainerConfig } from '../wire/types.js';
 import type { ExecCreateBody, ExecInspect, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
 
 export type { ExecCreateBody, ExecInspect, IPAMConfig, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, PortBinding, PortMap, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
@@ -389,8 +389,9 @@ export class EngineClient {
   networkList(filters?: Filters): Promise<NetworkSummary[]> {
     return this.json('GET', '/networks', { query: { filters: encodeFilters(filters) } });
   }
-  networkInspect(id: string): Promise<NetworkSummary> {
-    return this.json('GET', `/networks/${encodeURIComponent(id)}`);
+  /** `verbose` adds swarm service details in dockerd; local networks answer the same either way. */
+  networkInspect(id: string, opts: { verbose?: boolean } = {}): Promise<NetworkSummary> {
+    return this.json('GET', `/networks/${encodeURIComponent(id)}`, { query: { verbose: opts.verbose ? 'true' : undefined } });
   }
   networkRemove(id: string): Promise<number> {
     return this.empty('DELETE', `/networks/${encodeURIComponent(id)}`);

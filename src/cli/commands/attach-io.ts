@@ -67,14 +67,13 @@ export function proxySignals(client: EngineClient, id: string): () => void {
   };
 }
 
-export function monitorTty(client: EngineClient, id: string, resize: (h: number, w: number) => Promise<unknown>): () => void {
+/** Keep the container's TTY the size of ours: now, and on every SIGWINCH. */
+export function monitorTty(resize: (h: number, w: number) => Promise<unknown>): () => void {
   if (!process.stdout.isTTY) return () => {};
   const doResize = () => {
-    resize(process.stdout.rows || 24, process.stdout.columns || 80).catch(() => {});
+    resize(process.stdout.rows || 24, process.stdout.columns || 80).catch(() => {}); // best effort, as docker/cli
   };
   doResize();
   process.on('SIGWINCH', doResize);
-  void client;
-  void id;
   return () => process.off('SIGWINCH', doResize);
 }

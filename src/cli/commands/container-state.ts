@@ -36,7 +36,7 @@ async function runAttach(ctx: Ctx, p: ParsedFlags): Promise<number> {
       stream.destroy();
       throw e;
     }
-    const stopTty = tty ? monitorTty(client, c.Id, (h, w) => client.containerResize(c.Id, h, w)) : () => {};
+    const stopTty = tty ? monitorTty((h, w) => client.containerResize(c.Id, h, w)) : () => {};
     const done = pipeOutput(stream, ctx, tty);
     const stopStdin = stdin && stream.input ? forwardStdin(stream, tty) : () => {};
     await done;

@@ -3,6 +3,7 @@
 import type { ContainerCreateBody } from '../../client/index.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
+import { runStyleError } from './common.js';
 import { MountFlagError, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
 
 export const CREATE_FLAGS: FlagSpec[] = [
@@ -12,7 +13,6 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'cap-drop', type: 'list', usage: 'Drop Linux capabilities' },
   { name: 'cgroupns', type: 'string', usage: 'Cgroup namespace to use (host|private)' },
   { name: 'cpus', type: 'float', typeName: 'decimal', usage: 'Number of CPUs' },
-  { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
   { name: 'device', type: 'list', usage: 'Add a host device to the container' },
   { name: 'dns', type: 'list', usage: 'Set custom DNS servers' },
   { name: 'dns-option', type: 'list', usage: 'Set DNS options' },
@@ -66,6 +66,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   ...CREATE_FLAGS,
   ...([
     { name: 'detach', short: 'd', type: 'bool', usage: 'Run container in background and print container ID' },
+    { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
     { name: 'sig-proxy', type: 'bool', def: true, usage: 'Proxy received signals to the process' },
   ] as FlagSpec[]),
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -80,15 +81,21 @@ export function envFromList(list: string[]): string[] {
   return out;
 }
 
-export async function readLinesFile(path: string, what: string): Promise<string[]> {
+/**
+ * A bad value in a run/create/exec flag (an unreadable --env-file, a bad -p…). buildCreate reports
+ * it run-style for the command at hand; exec prints it as is (exit 1), as docker/cli does.
+ */
+export class FlagValueError extends Error {}
+
+/** The lines of an --env-file or --label-file, without blanks and # comments. */
+export async function readLinesFile(path: string): Promise<string[]> {
   const { readFile } = await import('node:fs/promises');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new StatusError(125, `${PROG}: open ${path}: no such file or directory\n\nRun '${PROG} run --help' for more information`);
+  } catch {
+    throw new FlagValueError(`open ${path}: no such file or directory`);
   }
-  void what;
   return text
     .split(/\r?\n/)
     .map((l) => l.replace(/^\s+/, ''))
@@ -128,7 +135,7 @@ function parsePorts(list: string[]): { exposed: Record<string, object>; bindings
       else if (rest.length === 2) [host, cport] = rest;
       else cport = rest[0];
     }
-    if (!/^\d+(-\d+)?$/.test(cport)) throw new StatusError(125, `${PROG}: invalid containerPort: ${cport}\n\nRun '${PROG} run --help' for more information`);
+    if (!/^\d+(-\d+)?$/.test(cport)) throw new FlagValueError(`invalid containerPort: ${cport}`);
     const expand = (p: string) => {
       const [a, b] = p.split('-').map(Number);
       const r: number[] = [];
@@ -154,14 +161,24 @@ export interface CreateResult {
   image: string;
 }
 
+/** The create request that run/create flags make; a bad value is reported run-style (exit 125). */
 export async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<CreateResult> {
+  try {
+    return await createFromFlags(p, isRun);
+  } catch (e) {
+    if (e instanceof FlagValueError) throw runStyleError(e, isRun ? 'run' : 'create');
+    throw e;
+  }
+}
+
+async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateResult> {
   const f = p.flags;
   const [image, ...cmd] = p.args;
   const detach = isRun && (f.detach as boolean);
   const attach = (f.attach as string[]).map((s) => s.toLowerCase());
   for (const a of attach) {
     if (!['stdin', 'stdout', 'stderr'].includes(a))
-      throw new StatusError(125, `${PROG}: invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR\n\nRun '${PROG} ${isRun ? 'run' : 'create'} --help' for more information`);
+      throw new FlagValueError(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
   }
   let attachStdin = attach.includes('stdin') || (f.interactive as boolean);
   let attachStdout = attach.length ? attach.includes('stdout') : true;
@@ -169,12 +186,12 @@ export async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<Creat
   if (detach) attachStdin = attachStdout = attachStderr = false;
 
   let env: string[] = [];
-  for (const file of f['env-file'] as string[]) env.push(...envFromList(await readLinesFile(file, 'env')));
+  for (const file of f['env-file'] as string[]) env.push(...envFromList(await readLinesFile(file)));
   env = env.concat(envFromList(f.env as string[]));
 
   const labels: Record<string, string> = {};
   for (const file of f['label-file'] as string[]) {
-    for (const l of await readLinesFile(file, 'label')) {
+    for (const l of await readLinesFile(file)) {
       const i = l.indexOf('=');
       labels[i >= 0 ? l.slice(0, i) : l] = i >= 0 ? l.slice(i + 1) : '';
     }
@@ -204,7 +221,7 @@ export async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<Creat
   const restart = f.restart as string;
   const [rpName, rpMax] = restart.split(':');
   if (restart !== 'no' && (f.rm as boolean))
-    throw new StatusError(125, `${PROG}: Conflicting options: --restart and --rm\n\nRun '${PROG} ${isRun ? 'run' : 'create'} --help' for more information`);
+    throw new FlagValueError('Conflicting options: --restart and --rm');
 
   const logOpts: Record<string, string> = {};
   for (const o of f['log-opt'] as string[]) {

@@ -15,7 +15,7 @@ async function runExec(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const detach = f.detach as boolean;
   if (tty && interactive && !process.stdin.isTTY) throw new StatusError(1, 'the input device is not a TTY');
   const env = envFromList(f.env as string[]);
-  for (const file of f['env-file'] as string[]) env.push(...envFromList(await readLinesFile(file, 'env')));
+  for (const file of f['env-file'] as string[]) env.push(...envFromList(await readLinesFile(file)));
   const body: ExecCreateBody = {
     User: (f.user as string) || '',
     Privileged: f.privileged as boolean,

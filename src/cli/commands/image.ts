@@ -1,11 +1,11 @@
 // Image commands: images (image ls), pull, push, history, tag, rmi (image rm), image inspect.
-import type { ImageHistoryItem, ImageSummary } from '../../client/index.js';
+import type { EngineClient, ImageHistoryItem, ImageSummary } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
 import { eachArg, ellipsis, errorText, filterFlag, FORMAT_FLAG, goTimeString, INSPECT_FORMAT_FLAG, inspectEach, parseFilters, renderProgress, writeFormatted } from './common.js';
-import { familiarName, parseAnyReference, parseNormalizedNamed, referenceString, truncateId, withDefaultTag, type Reference } from '../../wire/reference.js';
+import { familiarName, familiarString, parseAnyReference, parseNormalizedNamed, referenceString, truncateId, withDefaultTag, type Reference } from '../../wire/reference.js';
 
 /* ---------------------------------------------------------------- images */
 
@@ -165,9 +165,45 @@ async function runImages(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 /* ------------------------------------------------------------------ pull */
 
+/**
+ * --disable-content-trust=false asks for signed images (Notary), which Berth cannot check:
+ * refused rather than pulling or pushing unverified.
+ */
+function refuseContentTrust(p: ParsedFlags): void {
+  if (p.flags['disable-content-trust'] === false) {
+    throw new StatusError(1, 'content trust is not supported: images cannot be signed or verified (--disable-content-trust=false)');
+  }
+}
+
+/** os[/arch[/variant]] as containerd's platforms.Parse normalizes it ("amd64" alone is linux/amd64). */
+function normalizePlatform(s: string): string {
+  const parts = s.toLowerCase().split('/');
+  if (parts.length === 1 && !['linux', 'windows', 'darwin', 'freebsd'].includes(parts[0])) parts.unshift('linux');
+  const arch: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm' };
+  if (parts[1]) parts[1] = arch[parts[1]] ?? parts[1];
+  if (parts[1] === 'arm64' && parts[2] === 'v8') parts.length = 2;
+  return parts.join('/');
+}
+
+/**
+ * --platform of history and push: the daemon keeps one platform per image, so the image must be of
+ * the platform asked for (moby's error otherwise); the command then works on that image.
+ */
+async function checkPlatform(client: EngineClient, name: string, platform: string): Promise<void> {
+  if (!platform) return;
+  const img = await client.imageInspect(name);
+  const variant = typeof img.Variant === 'string' ? img.Variant : '';
+  const actual = normalizePlatform([img.Os, img.Architecture, variant].filter(Boolean).join('/'));
+  const wanted = normalizePlatform(platform);
+  if (wanted !== actual && !actual.startsWith(wanted + '/')) {
+    throw new StatusError(1, `Error response from daemon: image with reference ${name} was found but does not match the specified platform: wanted ${wanted}, actual: ${actual}`);
+  }
+}
+
 async function runPull(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const allTags = f['all-tags'] as boolean;
+  refuseContentTrust(p);
   // As docker/cli: the reference is checked here, and its error printed as is.
   let ref = parseNormalizedNamed(p.args[0]);
   if (allTags && !isNameOnly(ref)) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
@@ -232,15 +268,15 @@ async function runImageInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
 /* ------------------------------------------------------------------ push */
 
 /**
- * X-Registry-Auth for a registry host from the docker CLI's config ($DOCKER_CONFIG/config.json or
- * ~/.docker/config.json, `auths[host].auth`), as the docker CLI sends it; `e30=` ({}) when none.
+ * X-Registry-Auth for a registry host from the docker CLI's config (--config, else $DOCKER_CONFIG,
+ * else ~/.docker: config.json's `auths[host].auth`), as the docker CLI sends it; `e30=` ({}) when none.
  */
-export async function registryAuthFor(domain: string): Promise<string> {
+async function registryAuthFor(domain: string, configDir: string | undefined): Promise<string> {
   try {
     const { readFile } = await import('node:fs/promises');
     const { homedir } = await import('node:os');
     const { join } = await import('node:path');
-    const dir = process.env.DOCKER_CONFIG || join(homedir(), '.docker');
+    const dir = configDir || process.env.DOCKER_CONFIG || join(homedir(), '.docker');
     const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string; identitytoken?: string }> };
     const key = domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
     const entry = cfg.auths?.[key] ?? cfg.auths?.[`https://${key}`] ?? cfg.auths?.[`http://${key}`];
@@ -256,6 +292,7 @@ export async function registryAuthFor(domain: string): Promise<string> {
 
 async function runPush(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
+  refuseContentTrust(p);
   let ref = parseNormalizedNamed(p.args[0]);
   if (ref.digest) throw new StatusError(1, 'cannot push a digest reference');
   if (f['all-tags'] && ref.tag) throw new StatusError(1, "tag can't be used with --all-tags/-a");
@@ -264,7 +301,8 @@ async function runPush(ctx: Ctx, p: ParsedFlags): Promise<number> {
     if (!f.quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
   }
   const client = await ctx.client();
-  const res = await client.imagePushStream(familiarName(ref), f['all-tags'] ? undefined : ref.tag, { registryAuth: await registryAuthFor(ref.domain) });
+  await checkPlatform(client, familiarString(ref), f.platform as string);
+  const res = await client.imagePushStream(familiarName(ref), f['all-tags'] ? undefined : ref.tag, { registryAuth: await registryAuthFor(ref.domain, ctx.configDir) });
   await renderProgress(res, f.quiet ? undefined : ctx.out);
   if (f.quiet) ctx.out.write(referenceString(ref) + '\n');
   return 0;
@@ -320,6 +358,7 @@ const HISTORY_HEADERS: Record<string, string> = {
 async function runHistory(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const client = await ctx.client();
+  await checkPlatform(client, p.args[0], f.platform as string);
   const items = await client.imageHistory(p.args[0]);
   const def = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
   let format = f.format as string;

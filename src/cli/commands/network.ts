@@ -73,7 +73,7 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  return inspectEach(ctx, p.args, p.flags.format as string, (name) => client.networkInspect(name));
+  return inspectEach(ctx, p.args, p.flags.format as string, (name) => client.networkInspect(name, { verbose: p.flags.verbose as boolean }));
 }
 
 async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {

@@ -113,7 +113,7 @@ async function runRun(ctx: Ctx, p: ParsedFlags): Promise<number> {
     stream?.destroy();
     throw runStyleError(e, 'run', startErrorStatus(e));
   }
-  const stopTty = tty ? monitorTty(client, id, (h, w) => client.containerResize(id, h, w)) : () => {};
+  const stopTty = tty ? monitorTty((h, w) => client.containerResize(id, h, w)) : () => {};
   await outputDone;
   stopStdin();
   stopTty();
