@@ -4,9 +4,13 @@ import type { Readable } from 'node:stream';
 import type { EngineClient, HijackedStream } from '../../client/index.js';
 import { StdDemuxer } from '../../util/stdcopy.js';
 import type { Ctx } from '../context.js';
+import type { FlagSpec } from '../flags.js';
 import { errorText } from './common.js';
 
-/** docker/cli runStartContainerErr / toStatusError exit codes. */
+/** --detach-keys of run, start, attach and exec: the key sequence that leaves the container running. */
+export const DETACH_KEYS_FLAG: FlagSpec = { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' };
+
+/** docker/cli runStartContainerErr / toStatusError exit codes: 127 not found, 126 cannot invoke, else 125. */
 export function startErrorStatus(err: unknown): number {
   const msg = errorText(err);
   if (/executable file not found|no such file or directory|system cannot find the file specified/.test(msg)) return 127;
@@ -14,6 +18,7 @@ export function startErrorStatus(err: unknown): number {
   return 125;
 }
 
+/** Copy a container's output to ours: raw with a TTY, else demultiplexed (stdcopy) to stdout/stderr. */
 export function pipeOutput(stream: HijackedStream | { output: Readable }, ctx: Ctx, tty: boolean): Promise<void> {
   return new Promise((resolve) => {
     const out = stream.output;
@@ -32,6 +37,7 @@ export function pipeOutput(stream: HijackedStream | { output: Readable }, ctx: C
   });
 }
 
+/** Send our stdin to the container (raw mode with a TTY); returns the function that stops it. */
 export function forwardStdin(stream: HijackedStream, tty: boolean): () => void {
   const stdin = process.stdin;
   let raw = false;
@@ -54,6 +60,7 @@ export function forwardStdin(stream: HijackedStream, tty: boolean): () => void {
 
 const PROXY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
+/** Pass the signals we receive on to the container (run/attach --sig-proxy); returns the undo. */
 export function proxySignals(client: EngineClient, id: string): () => void {
   const handlers = PROXY_SIGNALS.map((sig) => {
     const h = () => {

@@ -4,7 +4,7 @@ import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { eachArg, errorText } from './common.js';
-import { forwardStdin, monitorTty, pipeOutput, proxySignals } from './attach-io.js';
+import { DETACH_KEYS_FLAG, forwardStdin, monitorTty, pipeOutput, proxySignals } from './attach-io.js';
 
 /* -------------------------------------------------------------- attach */
 
@@ -88,7 +88,7 @@ export const commands: Record<string, CommandDef> = {
       short: 'Attach local standard input, output, and error streams to a running container',
       aliases: ['container attach', 'attach'],
       flags: [
-        { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
+        DETACH_KEYS_FLAG,
         { name: 'no-stdin', type: 'bool', usage: 'Do not attach STDIN' },
         { name: 'sig-proxy', type: 'bool', def: true, usage: 'Proxy all received signals to the process' },
       ],

@@ -3,6 +3,7 @@
 import type { ContainerCreateBody } from '../../client/index.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
+import { DETACH_KEYS_FLAG } from './attach-io.js';
 import { runStyleError } from './common.js';
 import { MountFlagError, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
 
@@ -66,7 +67,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   ...CREATE_FLAGS,
   ...([
     { name: 'detach', short: 'd', type: 'bool', usage: 'Run container in background and print container ID' },
-    { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
+    DETACH_KEYS_FLAG,
     { name: 'sig-proxy', type: 'bool', def: true, usage: 'Proxy received signals to the process' },
   ] as FlagSpec[]),
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -3,7 +3,7 @@ import type { ExecCreateBody } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { forwardStdin, pipeOutput } from './attach-io.js';
+import { DETACH_KEYS_FLAG, forwardStdin, pipeOutput } from './attach-io.js';
 import { envFromList, readLinesFile } from './create-flags.js';
 
 async function runExec(ctx: Ctx, p: ParsedFlags): Promise<number> {
@@ -54,7 +54,7 @@ export const commands: Record<string, CommandDef> = {
       aliases: ['container exec', 'exec'],
       flags: [
         { name: 'detach', short: 'd', type: 'bool', usage: 'Detached mode: run command in the background' },
-        { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
+        DETACH_KEYS_FLAG,
         { name: 'env', short: 'e', type: 'list', usage: 'Set environment variables' },
         { name: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
         { name: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },

@@ -2,7 +2,7 @@
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
-import { forwardStdin, pipeOutput, proxySignals, startErrorStatus } from './attach-io.js';
+import { DETACH_KEYS_FLAG, forwardStdin, pipeOutput, proxySignals, startErrorStatus } from './attach-io.js';
 import { eachArg, errorText, isNotFound } from './common.js';
 
 async function runStart(ctx: Ctx, p: ParsedFlags): Promise<number> {
@@ -110,7 +110,7 @@ export const commands: Record<string, CommandDef> = {
       aliases: ['container start', 'start'],
       flags: [
         { name: 'attach', short: 'a', type: 'bool', usage: 'Attach STDOUT/STDERR and forward signals' },
-        { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
+        DETACH_KEYS_FLAG,
         { name: 'interactive', short: 'i', type: 'bool', usage: "Attach container's STDIN" },
       ],
       minArgs: 1,
