@@ -8,7 +8,10 @@ export const GIT_COMMIT = 'unknown';
 
 export interface Ctx {
   host: string;
+  /** -D, or --log-level debug: stack traces with errors. */
   debug: boolean;
+  /** --config: the client config folder (config.json's registry auths); else DOCKER_CONFIG or ~/.docker. */
+  configDir?: string;
   /** The EngineClient, created on first use (imports node:http lazily). */
   client(): Promise<EngineClient>;
   out: NodeJS.WriteStream;

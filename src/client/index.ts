@@ -24,8 +24,10 @@ export { resolveHost };
 export { ApiError, ConnectionError, DEFAULT_API_VERSION, DEFAULT_HOST };
 export type { HijackedStream, JSONMessage, Query };
 
-import type { Labels, Port, ContainerSummary, HostConfig, ContainerCreateBody, ContainerCreateResponse, ContainerState, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats, ContainerConfig } from '../wire/types.js';
+import type { ContainerSummary, ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats, ContainerConfig } from '../wire/types.js';
+import type { ExecCreateBody, ExecInspect, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
 
+export type { ExecCreateBody, ExecInspect, IPAMConfig, Mount, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, PortBinding, PortMap, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
 export type { Labels, Port, ContainerSummary, ContainerConfig, HostConfig, ContainerCreateBody, ContainerCreateResponse, ContainerState, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats } from '../wire/types.js';
 
 /* ------------------------------------------------------------- options */
@@ -284,13 +286,13 @@ export class EngineClient {
   }
 
   /* exec */
-  execCreate(id: string, body: Record<string, unknown>): Promise<{ Id: string }> {
+  execCreate(id: string, body: ExecCreateBody): Promise<{ Id: string }> {
     return this.json('POST', `/containers/${encodeURIComponent(id)}/exec`, { body });
   }
   execStart(execId: string, body: { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] }): Promise<HijackedStream> {
     return hijack(this.endpoint, this.host, 'POST', this.url(`/exec/${encodeURIComponent(execId)}/start`), body);
   }
-  execInspect(execId: string): Promise<Record<string, unknown>> {
+  execInspect(execId: string): Promise<ExecInspect> {
     return this.json('GET', `/exec/${encodeURIComponent(execId)}/json`);
   }
 
@@ -324,8 +326,8 @@ export class EngineClient {
   networksPrune(filters?: Filters): Promise<{ NetworksDeleted: string[] | null }> {
     return this.json('POST', '/networks/prune', { query: { filters: encodeFilters(filters) } });
   }
-  buildPrune(filters?: Filters): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
-    return this.json('POST', '/build/prune', { query: { filters: encodeFilters(filters) } });
+  buildPrune(filters?: Filters, opts: { all?: boolean } = {}): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    return this.json('POST', '/build/prune', { query: { all: opts.all || undefined, filters: encodeFilters(filters) } });
   }
 
   /* images */
@@ -378,6 +380,44 @@ export class EngineClient {
       },
       body: opts.config,
     });
+  }
+
+  /* networks */
+  networkCreate(body: NetworkCreateBody): Promise<NetworkCreateResponse> {
+    return this.json('POST', '/networks/create', { body });
+  }
+  networkList(filters?: Filters): Promise<NetworkSummary[]> {
+    return this.json('GET', '/networks', { query: { filters: encodeFilters(filters) } });
+  }
+  /** `verbose` adds swarm service details in dockerd; local networks answer the same either way. */
+  networkInspect(id: string, opts: { verbose?: boolean } = {}): Promise<NetworkSummary> {
+    return this.json('GET', `/networks/${encodeURIComponent(id)}`, { query: { verbose: opts.verbose ? 'true' : undefined } });
+  }
+  networkRemove(id: string): Promise<number> {
+    return this.empty('DELETE', `/networks/${encodeURIComponent(id)}`);
+  }
+  networkConnect(id: string, body: NetworkConnectBody): Promise<number> {
+    return this.empty('POST', `/networks/${encodeURIComponent(id)}/connect`, { body });
+  }
+  networkDisconnect(id: string, container: string, force = false): Promise<number> {
+    return this.empty('POST', `/networks/${encodeURIComponent(id)}/disconnect`, { body: { Container: container, Force: force } });
+  }
+
+  /* volumes */
+  volumeCreate(body: VolumeCreateBody): Promise<Volume> {
+    return this.json('POST', '/volumes/create', { body });
+  }
+  volumeList(filters?: Filters): Promise<VolumeListResponse> {
+    return this.json('GET', '/volumes', { query: { filters: encodeFilters(filters) } });
+  }
+  volumeInspect(name: string): Promise<Volume> {
+    return this.json('GET', `/volumes/${encodeURIComponent(name)}`);
+  }
+  volumeRemove(name: string, opts: { force?: boolean } = {}): Promise<number> {
+    return this.empty('DELETE', `/volumes/${encodeURIComponent(name)}`, { query: { force: opts.force || undefined } });
+  }
+  volumesPrune(filters?: Filters): Promise<VolumePruneResponse> {
+    return this.json('POST', '/volumes/prune', { query: { filters: encodeFilters(filters) } });
   }
 
   /* events */

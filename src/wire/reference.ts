@@ -243,3 +243,16 @@ export function isLocalRegistry(domain: string): boolean {
   const h = domain.startsWith('[') ? domain.slice(0, domain.indexOf(']') + 1) : domain.split(':')[0]!;
   return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
+
+/* ---- additions for the CLI ---- */
+
+/**
+ * Reads user input that may name an image by ID (distribution/reference.ParseAnyReference):
+ * 64 hex characters or a digest become a digest-only reference (empty domain and path);
+ * anything else is parsed and normalized as a name (no default tag added).
+ */
+export function parseAnyReference(s: string): Reference {
+  if (IDENTIFIER_RE.test(s)) return { domain: '', path: '', digest: `sha256:${s}` };
+  if (isDigest(s)) return { domain: '', path: '', digest: s };
+  return parseNormalizedNamed(s);
+}

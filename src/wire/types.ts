@@ -323,6 +323,18 @@ export interface NetworkConnectBody {
   EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null };
 }
 
+/** One of HostConfig.Mounts (mount.Mount), as `--mount` makes it. */
+export interface Mount {
+  Type: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Labels; DriverConfig?: { Name: string; Options?: Record<string, string> }; Subpath?: string };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
 /** POST /containers/{id}/exec */
 export interface ExecCreateBody {
   User?: string;

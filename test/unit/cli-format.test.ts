@@ -4,9 +4,10 @@ import { tabwrite } from '../../src/cli/format/tabwriter.js';
 import { bytesSize, formatG, humanDuration, humanSize, humanSizeWithPrecision } from '../../src/util/units.js';
 import { parseFormat, renderTemplate, Template } from '../../src/cli/format/template.js';
 import { ProgressRenderer, progressString } from '../../src/cli/format/progress.js';
-import { ellipsis, goQuote, getTimestamp, truncateID } from '../../src/cli/commands/common.js';
-import { ContainerContext, displayablePorts } from '../../src/cli/commands/container.js';
-import { imageRows, parseNormalized, familiarName, fullString } from '../../src/cli/commands/image.js';
+import { ellipsis, goQuote, getTimestamp } from '../../src/cli/commands/common.js';
+import { ContainerContext, displayablePorts } from '../../src/cli/commands/ps.js';
+import { imageRows } from '../../src/cli/commands/image.js';
+import { familiarName, parseNormalizedNamed, referenceString, truncateId, withDefaultTag } from '../../src/wire/reference.js';
 
 test('tabwriter: docker table layout (minwidth 10, padding 3)', () => {
   const out = tabwrite('CONTAINER ID\tIMAGE\tNAMES\nabc\tbusybox\tweb\n');
@@ -159,7 +160,7 @@ test('ps: COMMAND is quoted and truncated at 20 columns with …', () => {
   assert.equal(c.RunningFor, '2 minutes ago');
   assert.equal(c.Labels, 'a=1,b=2');
   assert.equal(c.Command, '"sleep 300"');
-  assert.equal(truncateID('sha256:a33874c69aae466baf68ddc51a14d409dd06b16b03a0573f9df41dc915fade7f'), 'a33874c69aae');
+  assert.equal(truncateId('sha256:a33874c69aae466baf68ddc51a14d409dd06b16b03a0573f9df41dc915fade7f'), 'a33874c69aae');
 });
 
 test('ps: ports', () => {
@@ -175,27 +176,33 @@ test('ps: ports', () => {
 });
 
 test('images: rows, dangling, references', () => {
+  const dd = 'sha256:' + 'dd'.repeat(32);
   const base = { Id: 'sha256:aa', ParentId: '', Created: 0, Size: 1, SharedSize: -1, Labels: null, Containers: -1 };
   assert.deepEqual(
     imageRows([{ ...base, RepoTags: [], RepoDigests: [] }], false).map((r) => [r.repo, r.tag]),
     [['<none>', '<none>']],
   );
   assert.deepEqual(
-    imageRows([{ ...base, RepoTags: ['busybox:latest', 'foo/bar:v1'], RepoDigests: ['busybox@sha256:dd'] }], true).map((r) => [r.repo, r.tag, r.digest]),
+    imageRows([{ ...base, RepoTags: ['busybox:latest', 'foo/bar:v1'], RepoDigests: [`busybox@${dd}`] }], true).map((r) => [r.repo, r.tag, r.digest]),
     [
-      ['busybox', 'latest', 'sha256:dd'],
+      ['busybox', 'latest', dd],
       ['foo/bar', 'v1', '<none>'],
     ],
   );
   assert.deepEqual(
-    imageRows([{ ...base, RepoTags: [], RepoDigests: ['busybox@sha256:dd'] }], false).map((r) => [r.repo, r.tag]),
+    imageRows([{ ...base, RepoTags: [], RepoDigests: [`busybox@${dd}`] }], false).map((r) => [r.repo, r.tag]),
     [['busybox', '<none>']],
   );
-  const r = parseNormalized('busybox');
-  assert.equal(fullString({ ...r, tag: 'latest' }), 'docker.io/library/busybox:latest');
-  assert.equal(familiarName(parseNormalized('docker.io/library/busybox:1')), 'busybox');
-  assert.equal(fullString(parseNormalized('127.0.0.1:5000/x/y:2')), '127.0.0.1:5000/x/y:2');
-  assert.equal(fullString(parseNormalized('foo/bar')), 'docker.io/foo/bar');
+  // entries that are not references (as docker/cli, which skips what ParseNormalizedNamed refuses)
+  assert.deepEqual(
+    imageRows([{ ...base, RepoTags: ['<none>:<none>', 'Bad:1', 'ok:2'], RepoDigests: ['<none>@<none>', 'ok@sha256:dd'] }], true).map((r) => [r.repo, r.tag, r.digest]),
+    [['ok', '2', '<none>']],
+  );
+  // the CLI reads references with the one parser in src/wire
+  assert.equal(referenceString(withDefaultTag(parseNormalizedNamed('busybox'))), 'docker.io/library/busybox:latest');
+  assert.equal(familiarName(parseNormalizedNamed('docker.io/library/busybox:1')), 'busybox');
+  assert.equal(referenceString(parseNormalizedNamed('127.0.0.1:5000/x/y:2')), '127.0.0.1:5000/x/y:2');
+  assert.equal(referenceString(parseNormalizedNamed('foo/bar')), 'docker.io/foo/bar');
 });
 
 test('logs: --since durations become unix timestamps', () => {

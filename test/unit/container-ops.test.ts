@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { parseBlkio, parseKeyValues, parseLimit, parseSystemCpu, statsJson, type Sample } from '../../src/engine/containers/stats.js';
 import { parsePsOutput, validatePsArgs } from '../../src/engine/containers/top.js';
 import { goDuration, parsePruneFilters, pruneMatches } from '../../src/engine/prune.js';
-import { statsRow } from '../../src/cli/commands/container-ops.js';
-import { prettyEvent, rfc3339NanoFixed } from '../../src/cli/commands/system-ops.js';
+import { statsRow } from '../../src/cli/commands/stats.js';
+import { prettyEvent, rfc3339NanoFixed } from '../../src/cli/commands/events.js';
 
 test('cgroup v1 files: key/values, blkio, /proc/stat, limits', () => {
   assert.deepEqual(parseKeyValues('cache 4096\nrss 8192\ntotal_inactive_file 100\n'), { cache: 4096, rss: 8192, total_inactive_file: 100 });

@@ -2,7 +2,7 @@
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { familiarName, parseNormalized } from './image.js';
+import { familiarName, parseNormalizedNamed } from '../../wire/reference.js';
 
 async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
@@ -10,7 +10,7 @@ async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
   let repo: string | undefined;
   let tag: string | undefined;
   if (reference) {
-    const ref = parseNormalized(reference);
+    const ref = parseNormalizedNamed(reference);
     if (ref.digest) throw new StatusError(1, 'refusing to create a tag with a digest reference');
     repo = familiarName(ref);
     tag = ref.tag ?? 'latest';
@@ -27,19 +27,21 @@ async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
   return 0;
 }
 
-export const commitCommand: CommandDef = {
-  spec: {
-    use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
-    short: "Create a new image from a container's changes",
-    aliases: ['container commit', 'commit'],
-    flags: [
-      { name: 'author', short: 'a', type: 'string', usage: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
-      { name: 'change', short: 'c', type: 'list', usage: 'Apply Dockerfile instruction to the created image' },
-      { name: 'message', short: 'm', type: 'string', usage: 'Commit message' },
-      { name: 'pause', short: 'p', type: 'bool', def: true, usage: 'Pause container during commit' },
-    ],
-    minArgs: 1,
-    maxArgs: 2,
+export const commands: Record<string, CommandDef> = {
+  commit: {
+    spec: {
+      use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
+      short: "Create a new image from a container's changes",
+      aliases: ['container commit', 'commit'],
+      flags: [
+        { name: 'author', short: 'a', type: 'string', usage: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
+        { name: 'change', short: 'c', type: 'list', usage: 'Apply Dockerfile instruction to the created image' },
+        { name: 'message', short: 'm', type: 'string', usage: 'Commit message' },
+        { name: 'pause', short: 'p', type: 'bool', def: true, usage: 'Pause container during commit' },
+      ],
+      minArgs: 1,
+      maxArgs: 2,
+    },
+    run: runCommit,
   },
-  run: runCommit,
 };

@@ -1,14 +1,9 @@
 // Helpers shared by command groups: output formatting, docker/cli string helpers, errors.
 import { tabwrite } from '../format/tabwriter.js';
 import { parseFormat, Template } from '../format/template.js';
-import { PROG, StatusError } from '../context.js';
-
-/** stringid.TruncateID: drop the algorithm prefix, keep 12 characters. */
-export function truncateID(id: string): string {
-  const i = id.indexOf(':');
-  if (i >= 0) id = id.slice(i + 1);
-  return id.length > 12 ? id.slice(0, 12) : id;
-}
+import { PROG, StatusError, type Ctx } from '../context.js';
+import type { FlagSpec } from '../flags.js';
+import type { IncomingMessage } from 'node:http';
 
 /** formatter.Ellipsis: shorten to maxWidth display columns, ending in "…". */
 export function ellipsis(s: string, maxWidth: number): string {
@@ -147,12 +142,15 @@ export function goTimeString(unixSeconds: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${offStr} ${zone}`;
 }
 
-/** Parse `-f key=value` filter flags into the filters map. */
-export function parseFilters(list: string[]): Record<string, string[]> {
+/**
+ * Parse `-f key=value` filter flags into the filters map. `flag` names the flag in the error,
+ * as pflag does ("-f, --filter", or "--filter" where the flag has no shorthand).
+ */
+export function parseFilters(list: string[], flag = '-f, --filter'): Record<string, string[]> {
   const f: Record<string, string[]> = {};
   for (const item of list) {
     const i = item.indexOf('=');
-    if (i < 0) throw new StatusError(125, `invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
+    if (i < 0) throw new StatusError(125, `invalid argument "${item}" for "${flag}" flag: bad format of filter (expected name=value)`);
     const k = item.slice(0, i).trim().toLowerCase();
     (f[k] ??= []).push(item.slice(i + 1));
   }
@@ -164,6 +162,55 @@ export const FORMAT_USAGE =
 
 export const INSPECT_FORMAT_USAGE =
   "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
+/** `--format` of list commands (table, json or a template). */
+export const FORMAT_FLAG: FlagSpec = { name: 'format', type: 'string', usage: FORMAT_USAGE };
+
+/** `-f, --format` of inspect-like commands (json or a template). */
+export const INSPECT_FORMAT_FLAG: FlagSpec = { name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE };
+
+/** A `--filter` flag spec; list commands have `-f`, prune commands do not. */
+export function filterFlag(usage = 'Filter output based on conditions provided', shorthand = true): FlagSpec {
+  return { name: 'filter', ...(shorthand ? { short: 'f' } : {}), type: 'list', typeName: 'filter', usage };
+}
+
+/**
+ * docker/cli's loop over the arguments of a multi-object command (stop, rm, pause, volume rm…):
+ * run `fn` for each in order and print what it returns (the argument itself for undefined,
+ * nothing for null); errors are collected and reported together at the end (exit 1).
+ */
+export async function eachArg(ctx: Ctx, names: string[], fn: (name: string) => Promise<string | null | void>): Promise<number> {
+  const errs: string[] = [];
+  for (const n of names) {
+    try {
+      const out = await fn(n);
+      if (out !== null) ctx.out.write((out ?? n) + '\n');
+    } catch (e) {
+      errs.push(errorText(e));
+    }
+  }
+  if (errs.length) throw new StatusError(1, errs.join('\n'));
+  return 0;
+}
+
+/**
+ * docker/cli's inspect loop: fetch each object, print those found with `--format` (writeInspect),
+ * then the errors of the others together (exit 1).
+ */
+export async function inspectEach(ctx: Ctx, names: string[], format: string, get: (name: string) => Promise<unknown>): Promise<number> {
+  const items: unknown[] = [];
+  const errors: string[] = [];
+  for (const n of names) {
+    try {
+      items.push(await get(n));
+    } catch (e) {
+      errors.push(errorText(e));
+    }
+  }
+  writeInspect(ctx.out, items, format);
+  if (errors.length) throw new StatusError(1, errors.join('\n'));
+  return 0;
+}
 
 /** Write inspect results the way docker does: indented JSON array, or one template execution per item. */
 export function writeInspect(out: { write(s: string): unknown }, items: unknown[], format: string): void {
@@ -192,4 +239,13 @@ export function writeInspect(out: { write(s: string): unknown }, items: unknown[
     }
     out.write(text + '\n');
   }
+}
+
+/** Render a pull/push progress stream (JSONMessages) to `out`, or consume it silently (quiet). */
+export async function renderProgress(res: IncomingMessage, out: NodeJS.WriteStream | undefined): Promise<void> {
+  const { iterateJSON } = await import('../../client/jsonstream.js');
+  const { ProgressRenderer } = await import('../format/progress.js');
+  const sink = out ?? { write: () => true };
+  const r = new ProgressRenderer(sink, !!out?.isTTY, typeof out?.columns === 'number' ? out.columns : 200);
+  for await (const m of iterateJSON(res)) r.write(m);
 }

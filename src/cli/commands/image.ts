@@ -1,62 +1,11 @@
 // Image commands: images (image ls), pull, push, history, tag, rmi (image rm), image inspect.
-import type { ImageHistoryItem, ImageSummary } from '../../client/index.js';
+import type { EngineClient, ImageHistoryItem, ImageSummary } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
-import { ellipsis, errorText, FORMAT_USAGE, goTimeString, INSPECT_FORMAT_USAGE, parseFilters, truncateID, writeFormatted, writeInspect } from './common.js';
-
-/* ------------------------------------------------------------ references */
-
-export interface ParsedRef {
-  domain: string;
-  path: string;
-  tag?: string;
-  digest?: string;
-}
-
-/** Parse and normalise a reference like distribution/reference.ParseNormalizedNamed. */
-export function parseNormalized(ref: string): ParsedRef {
-  let rest = ref;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-  }
-  let tag: string | undefined;
-  const slash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > slash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-  }
-  let domain = 'docker.io';
-  let path = rest;
-  const first = rest.indexOf('/');
-  if (first >= 0) {
-    const d = rest.slice(0, first);
-    if (d.includes('.') || d.includes(':') || d === 'localhost' || d.toLowerCase() !== d) {
-      domain = d;
-      path = rest.slice(first + 1);
-    }
-  }
-  if (domain === 'index.docker.io') domain = 'docker.io';
-  if (domain === 'docker.io' && !path.includes('/')) path = `library/${path}`;
-  return { domain, path, tag, digest };
-}
-
-export function familiarName(r: ParsedRef): string {
-  if (r.domain === 'docker.io') return r.path.startsWith('library/') ? r.path.slice('library/'.length) : r.path;
-  return `${r.domain}/${r.path}`;
-}
-
-export function fullString(r: ParsedRef): string {
-  let s = `${r.domain}/${r.path}`;
-  if (r.tag) s += `:${r.tag}`;
-  if (r.digest) s += `@${r.digest}`;
-  return s;
-}
+import { eachArg, ellipsis, errorText, filterFlag, FORMAT_FLAG, goTimeString, INSPECT_FORMAT_FLAG, inspectEach, parseFilters, renderProgress, writeFormatted } from './common.js';
+import { familiarName, familiarString, parseAnyReference, parseNormalizedNamed, referenceString, truncateId, withDefaultTag, type Reference } from '../../wire/reference.js';
 
 /* ---------------------------------------------------------------- images */
 
@@ -65,6 +14,15 @@ interface ImageRow {
   repo: string;
   tag: string;
   digest: string;
+}
+
+/** A RepoTags/RepoDigests entry as docker/cli reads it: entries that do not parse are skipped. */
+function parseListedRef(s: string): Reference | undefined {
+  try {
+    return parseNormalizedNamed(s);
+  } catch {
+    return undefined; // '<none>:<none>', '<none>@<none>' and anything else unparseable
+  }
 }
 
 export function imageRows(images: ImageSummary[], showDigests: boolean): ImageRow[] {
@@ -82,16 +40,14 @@ export function imageRows(images: ImageSummary[], showDigests: boolean): ImageRo
     const repoTags = new Map<string, string[]>();
     const repoDigests = new Map<string, string[]>();
     for (const t of tags) {
-      if (t === '<none>:<none>') continue;
-      const r = parseNormalized(t);
-      if (!r.tag) continue;
+      const r = parseListedRef(t);
+      if (r?.tag === undefined) continue;
       const n = familiarName(r);
       repoTags.set(n, [...(repoTags.get(n) ?? []), r.tag]);
     }
     for (const d of digests) {
-      if (d === '<none>@<none>') continue;
-      const r = parseNormalized(d);
-      if (!r.digest) continue;
+      const r = parseListedRef(d);
+      if (r?.digest === undefined) continue;
       const n = familiarName(r);
       repoDigests.set(n, [...(repoDigests.get(n) ?? []), r.digest]);
     }
@@ -120,7 +76,7 @@ export class ImageContext {
     private readonly now = Date.now(),
   ) {}
   get ID(): string {
-    return this.trunc ? truncateID(this.r.image.Id) : this.r.image.Id;
+    return this.trunc ? truncateId(this.r.image.Id) : this.r.image.Id;
   }
   get Repository(): string {
     return this.r.repo;
@@ -209,87 +165,118 @@ async function runImages(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 /* ------------------------------------------------------------------ pull */
 
+/**
+ * --disable-content-trust=false asks for signed images (Notary), which Berth cannot check:
+ * refused rather than pulling or pushing unverified.
+ */
+function refuseContentTrust(p: ParsedFlags): void {
+  if (p.flags['disable-content-trust'] === false) {
+    throw new StatusError(1, 'content trust is not supported: images cannot be signed or verified (--disable-content-trust=false)');
+  }
+}
+
+/** os[/arch[/variant]] as containerd's platforms.Parse normalizes it ("amd64" alone is linux/amd64). */
+function normalizePlatform(s: string): string {
+  const parts = s.toLowerCase().split('/');
+  if (parts.length === 1 && !['linux', 'windows', 'darwin', 'freebsd'].includes(parts[0])) parts.unshift('linux');
+  const arch: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm' };
+  if (parts[1]) parts[1] = arch[parts[1]] ?? parts[1];
+  if (parts[1] === 'arm64' && parts[2] === 'v8') parts.length = 2;
+  return parts.join('/');
+}
+
+/**
+ * --platform of history and push: the daemon keeps one platform per image, so the image must be of
+ * the platform asked for (moby's error otherwise); the command then works on that image.
+ */
+async function checkPlatform(client: EngineClient, name: string, platform: string): Promise<void> {
+  if (!platform) return;
+  const img = await client.imageInspect(name);
+  const variant = typeof img.Variant === 'string' ? img.Variant : '';
+  const actual = normalizePlatform([img.Os, img.Architecture, variant].filter(Boolean).join('/'));
+  const wanted = normalizePlatform(platform);
+  if (wanted !== actual && !actual.startsWith(wanted + '/')) {
+    throw new StatusError(1, `Error response from daemon: image with reference ${name} was found but does not match the specified platform: wanted ${wanted}, actual: ${actual}`);
+  }
+}
+
 async function runPull(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
-  const name = p.args[0];
-  const ref = parseNormalized(name);
-  if (f['all-tags'] && (ref.tag || ref.digest)) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
-  if (!f['all-tags'] && !ref.tag && !ref.digest) {
-    ref.tag = 'latest';
-    if (!f.quiet) ctx.out.write('Using default tag: latest\n');
-  } else if (f['all-tags'] && !f.quiet) {
-    ctx.out.write(`Pulling all tags from ${fullString({ ...ref, tag: undefined })}\n`);
+  const allTags = f['all-tags'] as boolean;
+  refuseContentTrust(p);
+  // As docker/cli: the reference is checked here, and its error printed as is.
+  let ref = parseNormalizedNamed(p.args[0]);
+  if (allTags && !isNameOnly(ref)) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
+  if (!allTags && isNameOnly(ref)) {
+    ref = withDefaultTag(ref);
+    if (!f.quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
+  } else if (allTags && !f.quiet) {
+    ctx.out.write(`Pulling all tags from ${referenceString(ref)}\n`);
   }
   const client = await ctx.client();
-  const fromImage = familiarName(ref);
-  const res = await client.imagePullStream(fromImage, ref.digest ?? ref.tag, { platform: (f.platform as string) || undefined });
-  const { iterateJSON } = await import('../../client/jsonstream.js');
-  const { ProgressRenderer } = await import('../format/progress.js');
-  const sink = f.quiet ? { write: () => true } : ctx.out;
-  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, typeof ctx.out.columns === 'number' ? ctx.out.columns : 200);
-  for await (const m of iterateJSON(res)) r.write(m);
-  ctx.out.write(fullString(f['all-tags'] ? { ...ref, tag: undefined } : ref) + '\n');
+  const res = await client.imagePullStream(familiarName(ref), ref.digest ?? ref.tag, { platform: (f.platform as string) || undefined });
+  await renderProgress(res, f.quiet ? undefined : ctx.out);
+  ctx.out.write(referenceString(ref) + '\n');
   return 0;
+}
+
+function isNameOnly(ref: Reference): boolean {
+  return ref.tag === undefined && ref.digest === undefined;
 }
 
 /* ------------------------------------------------------------- tag / rmi */
 
+/** The Go client's ImageTag checks: both references parse, the target carries no digest. */
 async function runTag(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const [src, target] = p.args;
-  const ref = parseNormalized(target);
+  const invalidRef = (name: string, e: unknown) =>
+    new StatusError(1, `Error parsing reference: "${name}" is not a valid repository/tag: ${errorText(e)}`);
+  try {
+    parseAnyReference(src);
+  } catch (e) {
+    throw invalidRef(src, e);
+  }
+  let ref: Reference;
+  try {
+    ref = parseNormalizedNamed(target);
+  } catch (e) {
+    throw invalidRef(target, e);
+  }
   if (ref.digest) throw new StatusError(1, 'refusing to create a tag with a digest reference');
-  const repo = ref.domain === 'docker.io' ? familiarName(ref) : `${ref.domain}/${ref.path}`;
   const client = await ctx.client();
-  await client.imageTag(src, repo, ref.tag ?? 'latest');
+  await client.imageTag(src, familiarName(ref), ref.tag ?? 'latest');
   return 0;
 }
 
 async function runRmi(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const errs: string[] = [];
-  for (const n of p.args) {
-    try {
-      const items = await client.imageRemove(n, { force: p.flags.force as boolean, noprune: p.flags['no-prune'] as boolean });
-      for (const it of items ?? []) {
-        if (it.Deleted) ctx.out.write(`Deleted: ${it.Deleted}\n`);
-        else if (it.Untagged) ctx.out.write(`Untagged: ${it.Untagged}\n`);
-      }
-    } catch (e) {
-      errs.push(errorText(e));
+  return eachArg(ctx, p.args, async (n) => {
+    const items = await client.imageRemove(n, { force: p.flags.force as boolean, noprune: p.flags['no-prune'] as boolean });
+    for (const it of items ?? []) {
+      if (it.Deleted) ctx.out.write(`Deleted: ${it.Deleted}\n`);
+      else if (it.Untagged) ctx.out.write(`Untagged: ${it.Untagged}\n`);
     }
-  }
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
+    return null;
+  });
 }
 
 async function runImageInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const items: unknown[] = [];
-  const errors: string[] = [];
-  for (const n of p.args) {
-    try {
-      items.push(await client.imageInspect(n));
-    } catch (e) {
-      errors.push(errorText(e));
-    }
-  }
-  writeInspect(ctx.out, items, p.flags.format as string);
-  if (errors.length) throw new StatusError(1, errors.join('\n'));
-  return 0;
+  return inspectEach(ctx, p.args, p.flags.format as string, (n) => client.imageInspect(n));
 }
 
 /* ------------------------------------------------------------------ push */
 
 /**
- * X-Registry-Auth for a registry host from the docker CLI's config ($DOCKER_CONFIG/config.json or
- * ~/.docker/config.json, `auths[host].auth`), as the docker CLI sends it; `e30=` ({}) when none.
+ * X-Registry-Auth for a registry host from the docker CLI's config (--config, else $DOCKER_CONFIG,
+ * else ~/.docker: config.json's `auths[host].auth`), as the docker CLI sends it; `e30=` ({}) when none.
  */
-export async function registryAuthFor(domain: string): Promise<string> {
+async function registryAuthFor(domain: string, configDir: string | undefined): Promise<string> {
   try {
     const { readFile } = await import('node:fs/promises');
     const { homedir } = await import('node:os');
     const { join } = await import('node:path');
-    const dir = process.env.DOCKER_CONFIG || join(homedir(), '.docker');
+    const dir = configDir || process.env.DOCKER_CONFIG || join(homedir(), '.docker');
     const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string; identitytoken?: string }> };
     const key = domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
     const entry = cfg.auths?.[key] ?? cfg.auths?.[`https://${key}`] ?? cfg.auths?.[`http://${key}`];
@@ -305,21 +292,19 @@ export async function registryAuthFor(domain: string): Promise<string> {
 
 async function runPush(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
-  const ref = parseNormalized(p.args[0]);
+  refuseContentTrust(p);
+  let ref = parseNormalizedNamed(p.args[0]);
   if (ref.digest) throw new StatusError(1, 'cannot push a digest reference');
   if (f['all-tags'] && ref.tag) throw new StatusError(1, "tag can't be used with --all-tags/-a");
   if (!f['all-tags'] && !ref.tag) {
-    ref.tag = 'latest';
-    if (!f.quiet) ctx.out.write('Using default tag: latest\n');
+    ref = withDefaultTag(ref);
+    if (!f.quiet) ctx.out.write(`Using default tag: ${ref.tag}\n`);
   }
   const client = await ctx.client();
-  const res = await client.imagePushStream(familiarName(ref), f['all-tags'] ? undefined : ref.tag, { registryAuth: await registryAuthFor(ref.domain) });
-  const { iterateJSON } = await import('../../client/jsonstream.js');
-  const { ProgressRenderer } = await import('../format/progress.js');
-  const sink = f.quiet ? { write: () => true } : ctx.out;
-  const r = new ProgressRenderer(sink, !f.quiet && !!ctx.out.isTTY, typeof ctx.out.columns === 'number' ? ctx.out.columns : 200);
-  for await (const m of iterateJSON(res)) r.write(m);
-  if (f.quiet) ctx.out.write(fullString(ref) + '\n');
+  await checkPlatform(client, familiarString(ref), f.platform as string);
+  const res = await client.imagePushStream(familiarName(ref), f['all-tags'] ? undefined : ref.tag, { registryAuth: await registryAuthFor(ref.domain, ctx.configDir) });
+  await renderProgress(res, f.quiet ? undefined : ctx.out);
+  if (f.quiet) ctx.out.write(referenceString(ref) + '\n');
   return 0;
 }
 
@@ -342,7 +327,7 @@ export class HistoryContext {
     private readonly now = Date.now(),
   ) {}
   get ID(): string {
-    return this.trunc && this.h.Id !== '<missing>' ? truncateID(this.h.Id) : this.h.Id;
+    return this.trunc && this.h.Id !== '<missing>' ? truncateId(this.h.Id) : this.h.Id;
   }
   get CreatedSince(): string {
     if (!this.human) return this.CreatedAt;
@@ -373,6 +358,7 @@ const HISTORY_HEADERS: Record<string, string> = {
 async function runHistory(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const client = await ctx.client();
+  await checkPlatform(client, p.args[0], f.platform as string);
   const items = await client.imageHistory(p.args[0]);
   const def = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
   let format = f.format as string;
@@ -393,8 +379,8 @@ export const commands: Record<string, CommandDef> = {
       flags: [
         { name: 'all', short: 'a', type: 'bool', usage: 'Show all images (default hides intermediate images)' },
         { name: 'digests', type: 'bool', usage: 'Show digests' },
-        { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: 'Filter output based on conditions provided' },
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        filterFlag(),
+        FORMAT_FLAG,
         { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
         { name: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
       ],
@@ -464,7 +450,7 @@ export const commands: Record<string, CommandDef> = {
       short: 'Show the history of an image',
       aliases: ['image history', 'history'],
       flags: [
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        FORMAT_FLAG,
         { name: 'human', short: 'H', type: 'bool', def: true, usage: 'Print sizes and dates in human readable format' },
         { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
         { name: 'platform', type: 'string', usage: 'Show history for the given platform' },
@@ -479,7 +465,7 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS] IMAGE [IMAGE...]',
       short: 'Display detailed information on one or more images',
-      flags: [{ name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE }],
+      flags: [INSPECT_FORMAT_FLAG],
       minArgs: 1,
     },
     run: runImageInspect,

@@ -1,16 +1,6 @@
 // --mount and -v as docker/cli reads them client-side (opts/mount.go, run's volume handling).
 import { resolve } from 'node:path';
-
-export interface MountFlag {
-  Type: string;
-  Source?: string;
-  Target?: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: { Propagation?: string; NonRecursive?: boolean };
-  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name: string; Options?: Record<string, string> }; Subpath?: string };
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
-}
+import type { Mount } from '../../client/index.js';
 
 /** A --mount value's error; the caller prints `invalid argument "<v>" for "--mount" flag: <msg>`. */
 export class MountFlagError extends Error {}
@@ -47,8 +37,8 @@ function csvFields(line: string): string[] {
   return out;
 }
 
-export function parseMountFlag(value: string, cwd = process.cwd()): MountFlag {
-  const m: MountFlag = { Type: 'volume' };
+export function parseMountFlag(value: string, cwd = process.cwd()): Mount {
+  const m: Mount = { Type: 'volume' };
   const vol = () => (m.VolumeOptions ??= {});
   const bind = () => (m.BindOptions ??= {});
   const tmpfs = () => (m.TmpfsOptions ??= {});

@@ -1,14 +1,11 @@
-// network create/ls/inspect/rm/connect/disconnect/prune and port, as docker/cli prints them.
+// network create/ls/inspect/rm/connect/disconnect and port, as docker/cli prints them.
+import type { NetworkSummary, PortBinding, PortMap } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, truncateID, writeFormatted, writeInspect } from './common.js';
-import { confirm, pruneFilters } from './container-ops.js';
+import { eachArg, filterFlag, FORMAT_FLAG, INSPECT_FORMAT_FLAG, inspectEach, isNotFound, parseFilters, writeFormatted } from './common.js';
+import { truncateId } from '../../wire/reference.js';
 
-interface NetworkJson {
-  Name: string; Id: string; Created: string; Driver: string; Scope: string; Internal: boolean; EnableIPv6: boolean;
-  Labels: Record<string, string> | null; IPAM: { Config: Array<{ Subnet?: string; Gateway?: string; IPRange?: string }> | null };
-}
 
 /** KEY=VALUE list flags (--label, --opt) → a map. */
 function kvList(list: string[]): Record<string, string> {
@@ -33,12 +30,10 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
     Subnet: s, ...(gateways[i] ? { Gateway: gateways[i] } : {}), ...(ranges[i] ? { IPRange: ranges[i] } : {}),
   }));
   const client = await ctx.client();
-  const r = await client.json<{ Id: string; Warning?: string }>('POST', '/networks/create', {
-    body: {
-      Name: p.args[0], Driver: (f.driver as string) || 'bridge', Internal: f.internal as boolean, Attachable: f.attachable as boolean,
-      EnableIPv6: f.ipv6 as boolean, IPAM: { Driver: (f['ipam-driver'] as string) || 'default', Config: config, Options: kvList(f['ipam-opt'] as string[]) },
-      Options: kvList(f.opt as string[]), Labels: kvList(f.label as string[]),
-    },
+  const r = await client.networkCreate({
+    Name: p.args[0], Driver: (f.driver as string) || 'bridge', Internal: f.internal as boolean, Attachable: f.attachable as boolean,
+    EnableIPv6: f.ipv6 as boolean, IPAM: { Driver: (f['ipam-driver'] as string) || 'default', Config: config, Options: kvList(f['ipam-opt'] as string[]) },
+    Options: kvList(f.opt as string[]), Labels: kvList(f.label as string[]),
   });
   if (r.Warning) ctx.err.write(`${r.Warning}\n`);
   ctx.out.write(`${r.Id}\n`);
@@ -46,8 +41,8 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
 }
 
 class NetworkContext {
-  constructor(private readonly n: NetworkJson, private readonly trunc: boolean) {}
-  get ID() { return this.trunc ? truncateID(this.n.Id) : this.n.Id; }
+  constructor(private readonly n: NetworkSummary, private readonly trunc: boolean) {}
+  get ID() { return this.trunc ? truncateId(this.n.Id) : this.n.Id; }
   get Name() { return this.n.Name; }
   get Driver() { return this.n.Driver; }
   get Scope() { return this.n.Scope; }
@@ -64,11 +59,11 @@ class NetworkContext {
 async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const client = await ctx.client();
-  const filters = pruneFilters(f.filter as string[]);
-  const list = await client.json<NetworkJson[]>('GET', '/networks', { query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {} });
+  const filters = parseFilters(f.filter as string[], '--filter');
+  const list = await client.networkList(filters);
   list.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   if (f.quiet) {
-    for (const n of list) ctx.out.write(`${f['no-trunc'] ? n.Id : truncateID(n.Id)}\n`);
+    for (const n of list) ctx.out.write(`${f['no-trunc'] ? n.Id : truncateId(n.Id)}\n`);
     return 0;
   }
   writeFormatted(ctx.out, (f.format as string) || 'table', '{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
@@ -78,89 +73,41 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const items: unknown[] = [];
-  const errs: string[] = [];
-  for (const name of p.args) {
-    try {
-      items.push(await client.json('GET', `/networks/${encodeURIComponent(name)}`));
-    } catch (e) {
-      errs.push(errorText(e));
-    }
-  }
-  writeInspect(ctx.out, items, p.flags.format as string);
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
-}
-
-async function eachArg(ctx: Ctx, names: string[], fn: (n: string) => Promise<unknown>, echo: boolean): Promise<number> {
-  const errs: string[] = [];
-  for (const n of names) {
-    try {
-      await fn(n);
-      if (echo) ctx.out.write(`${n}\n`);
-    } catch (e) {
-      errs.push(errorText(e));
-    }
-  }
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
+  return inspectEach(ctx, p.args, p.flags.format as string, (name) => client.networkInspect(name, { verbose: p.flags.verbose as boolean }));
 }
 
 async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
   return eachArg(ctx, p.args, async (n) => {
     try {
-      await client.empty('DELETE', `/networks/${encodeURIComponent(n)}`);
+      await client.networkRemove(n);
     } catch (e) {
-      if (p.flags.force && (e as { statusCode?: number }).statusCode === 404) return;
-      throw e;
+      if (!(p.flags.force && isNotFound(e))) throw e;
     }
-  }, true);
+  });
 }
 
 async function runConnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const client = await ctx.client();
   const ip = f.ip as string;
-  await client.empty('POST', `/networks/${encodeURIComponent(p.args[0])}/connect`, {
-    body: { Container: p.args[1], EndpointConfig: { Aliases: (f.alias as string[]).length ? f.alias : null, IPAMConfig: ip ? { IPv4Address: ip } : null } },
+  await client.networkConnect(p.args[0], {
+    Container: p.args[1], EndpointConfig: { Aliases: (f.alias as string[]).length ? (f.alias as string[]) : null, IPAMConfig: ip ? { IPv4Address: ip } : null },
   });
   return 0;
 }
 
 async function runDisconnect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  await client.empty('POST', `/networks/${encodeURIComponent(p.args[0])}/disconnect`, { body: { Container: p.args[1], Force: p.flags.force as boolean } });
+  await client.networkDisconnect(p.args[0], p.args[1], p.flags.force as boolean);
   return 0;
 }
-
-/** The network part of `network prune` and `system prune`: the deleted names, Docker's block. */
-export async function pruneNetworks(ctx: Ctx, filters: Record<string, string[]>): Promise<string> {
-  const client = await ctx.client();
-  const r = await client.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', {
-    query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {},
-  });
-  const names = r.NetworksDeleted ?? [];
-  return names.length ? `Deleted Networks:\n${names.join('\n')}\n` : '';
-}
-
-async function runPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
-  const filters = pruneFilters(p.flags.filter as string[]);
-  if (!(p.flags.force as boolean) && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) {
-    return 0;
-  }
-  const out = await pruneNetworks(ctx, filters);
-  if (out) ctx.out.write(out + '\n');
-  return 0;
-}
-
-interface PortMapJson { [key: string]: Array<{ HostIp: string; HostPort: string }> | null }
 
 async function runPort(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const c = await client.json<{ NetworkSettings: { Ports: PortMapJson | null } }>('GET', `/containers/${encodeURIComponent(p.args[0])}/json`);
-  const ports = c.NetworkSettings?.Ports ?? {};
-  const fmt = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
+  const c = await client.containerInspect(p.args[0]);
+  const ports = (c.NetworkSettings?.Ports as PortMap | null | undefined) ?? {};
+  const fmt = (b: PortBinding) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp}:${b.HostPort}`;
   if (p.args[1]) {
     let [port, proto = 'tcp'] = p.args[1].split('/');
     proto = proto.toLowerCase();
@@ -177,8 +124,6 @@ async function runPort(ctx: Ctx, p: ParsedFlags): Promise<number> {
   for (const k of keys) for (const b of ports[k] ?? []) ctx.out.write(`${k} -> ${fmt(b)}\n`);
   return 0;
 }
-
-const FILTER = { name: 'filter', short: 'f', type: 'list' as const, typeName: 'filter', usage: 'Provide filter values (e.g. "driver=bridge")' };
 
 export const commands: Record<string, CommandDef> = {
   'network-create': {
@@ -204,8 +149,8 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS]', short: 'List networks', maxArgs: 0,
       flags: [
-        FILTER,
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        filterFlag('Provide filter values (e.g. "driver=bridge")'),
+        FORMAT_FLAG,
         { name: 'no-trunc', type: 'bool', usage: 'Do not truncate the output' },
         { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display network IDs' },
       ],
@@ -216,7 +161,7 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS] NETWORK [NETWORK...]', short: 'Display detailed information on one or more networks', minArgs: 1,
       flags: [
-        { name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE },
+        INSPECT_FORMAT_FLAG,
         { name: 'verbose', short: 'v', type: 'bool', usage: 'Verbose output for diagnostics' },
       ],
     },
@@ -245,16 +190,6 @@ export const commands: Record<string, CommandDef> = {
       flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Force the container to disconnect from a network' }],
     },
     run: runDisconnect,
-  },
-  'network-prune': {
-    spec: {
-      use: '[OPTIONS]', short: 'Remove all unused networks', maxArgs: 0,
-      flags: [
-        { name: 'filter', type: 'list', typeName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
-        { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
-      ],
-    },
-    run: runPrune,
   },
   port: {
     spec: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliases: ['container port', 'port'], flags: [], minArgs: 1, maxArgs: 2 },

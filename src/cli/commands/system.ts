@@ -4,7 +4,7 @@ import { CLI_VERSION, GIT_COMMIT, StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { renderTemplate } from '../format/template.js';
 import { bytesSize } from '../../util/units.js';
-import { errorText, INSPECT_FORMAT_USAGE } from './common.js';
+import { errorText, INSPECT_FORMAT_FLAG } from './common.js';
 
 /** docker/cli reformatDate: RFC3339 build times are shown in time.ANSIC ("Thu May  7 21:09:36 2026"). */
 function reformatDate(s: string): string {
@@ -15,6 +15,11 @@ function reformatDate(s: string): string {
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const p = (n: number) => String(n).padStart(2, '0');
   return `${days[d.getDay()]} ${months[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`;
+}
+
+/** `--format TEMPLATE` of version and info: escaped \t and \n in the template mean tab and newline. */
+function renderFormat(format: string, data: unknown): string {
+  return renderTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), data);
 }
 
 function pad(label: string, width: number): string {
@@ -47,7 +52,7 @@ async function runVersion(ctx: Ctx, p: ParsedFlags): Promise<number> {
   if (format) {
     const data = { Client: clientInfo, Server: server ?? null };
     if (format === 'json') ctx.out.write(JSON.stringify(data) + '\n');
-    else ctx.out.write(renderTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), data) + '\n');
+    else ctx.out.write(renderFormat(format, data) + '\n');
     if (serverErr) throw new StatusError(1, errorText(serverErr));
     return 0;
   }
@@ -207,7 +212,7 @@ async function runInfo(ctx: Ctx, p: ParsedFlags): Promise<number> {
   if (format) {
     if (err) throw new StatusError(1, errorText(err));
     if (format === 'json') ctx.out.write(JSON.stringify({ ...info, ClientInfo: { Debug: ctx.debug, Version: CLI_VERSION, Context: 'default' } }) + '\n');
-    else ctx.out.write(renderTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), info) + '\n');
+    else ctx.out.write(renderFormat(format, info) + '\n');
     return 0;
   }
   let s = `Client:\n Version:    ${CLI_VERSION}\n Context:    default\n Debug Mode: ${ctx.debug}\n`;
@@ -226,15 +231,7 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS]',
       short: 'Show the Berth version information',
-      flags: [
-        {
-          name: 'format',
-          short: 'f',
-          type: 'string',
-          usage:
-            INSPECT_FORMAT_USAGE,
-        },
-      ],
+      flags: [INSPECT_FORMAT_FLAG],
       maxArgs: 0,
     },
     run: runVersion,
@@ -244,15 +241,7 @@ export const commands: Record<string, CommandDef> = {
       use: '[OPTIONS]',
       short: 'Display system-wide information',
       aliases: ['system info', 'info'],
-      flags: [
-        {
-          name: 'format',
-          short: 'f',
-          type: 'string',
-          usage:
-            INSPECT_FORMAT_USAGE,
-        },
-      ],
+      flags: [INSPECT_FORMAT_FLAG],
       maxArgs: 0,
     },
     run: runInfo,

@@ -1,20 +1,10 @@
-// Volume commands: volume create, ls, inspect, rm, prune (docker/cli's cli/command/volume).
+// Volume commands: volume create, ls, inspect, rm (docker/cli's cli/command/volume).
+import type { Volume } from '../../client/index.js';
 import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
-import { humanSize } from '../../util/units.js';
-import { errorText, FORMAT_USAGE, INSPECT_FORMAT_USAGE, writeFormatted, writeInspect } from './common.js';
-import { confirm, pruneFilters } from './container-ops.js';
+import { eachArg, filterFlag, FORMAT_FLAG, INSPECT_FORMAT_FLAG, inspectEach, parseFilters, writeFormatted } from './common.js';
 
-interface Volume {
-  Name: string;
-  Driver: string;
-  Mountpoint: string;
-  CreatedAt?: string;
-  Labels: Record<string, string> | null;
-  Scope: string;
-  Options: Record<string, string> | null;
-}
 
 /** `k=v` list → object, as docker's --label and --opt (a bare key gets ""). */
 function keyValues(list: string[]): Record<string, string> {
@@ -33,13 +23,11 @@ async function runCreate(ctx: Ctx, p: ParsedFlags): Promise<number> {
     throw new StatusError(1, `conflicting options: cannot specify a volume-name through both --name and as a positional arg`);
   }
   const client = await ctx.client();
-  const v = await client.json<Volume>('POST', '/volumes/create', {
-    body: {
-      Name: argName || flagName || '',
-      Driver: (p.flags.driver as string) || 'local',
-      DriverOpts: keyValues(p.flags.opt as string[]),
-      Labels: keyValues(p.flags.label as string[]),
-    },
+  const v = await client.volumeCreate({
+    Name: argName || flagName || '',
+    Driver: (p.flags.driver as string) || 'local',
+    DriverOpts: keyValues(p.flags.opt as string[]),
+    Labels: keyValues(p.flags.label as string[]),
   });
   ctx.out.write(v.Name + '\n');
   return 0;
@@ -65,10 +53,8 @@ class VolumeRow {
 
 async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const filters = pruneFilters(p.flags.filter as string[]);
-  const r = await client.json<{ Volumes: Volume[] | null }>('GET', '/volumes', {
-    query: Object.keys(filters).length ? { filters: JSON.stringify(filters) } : undefined,
-  });
+  const filters = parseFilters(p.flags.filter as string[], '--filter');
+  const r = await client.volumeList(filters);
   const vols = [...(r.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
   const format = (p.flags.format as string) || (p.flags.quiet ? '{{.Name}}' : 'table');
   if (format === 'json') {
@@ -83,62 +69,15 @@ async function runLs(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 async function runInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const items: unknown[] = [];
-  const errors: string[] = [];
-  for (const n of p.args) {
-    try {
-      items.push(await client.json<Volume>('GET', `/volumes/${encodeURIComponent(n)}`));
-    } catch (e) {
-      errors.push(errorText(e));
-    }
-  }
-  writeInspect(ctx.out, items, p.flags.format as string);
-  if (errors.length) throw new StatusError(1, errors.join('\n'));
-  return 0;
+  return inspectEach(ctx, p.args, p.flags.format as string, (n) => client.volumeInspect(n));
 }
 
 async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
-  const errs: string[] = [];
-  for (const n of p.args) {
-    try {
-      await client.empty('DELETE', `/volumes/${encodeURIComponent(n)}`, { query: p.flags.force ? { force: '1' } : undefined });
-      ctx.out.write(n + '\n');
-    } catch (e) {
-      errs.push(errorText(e));
-    }
-  }
-  if (errs.length) throw new StatusError(1, errs.join('\n'));
-  return 0;
-}
-
-/** The volume part of `volume prune` and `system prune --volumes`: [space, output]. */
-export async function pruneVolumes(ctx: Ctx, filters: Record<string, string[]>, all: boolean): Promise<[number, string]> {
-  const client = await ctx.client();
-  const f = { ...filters };
-  if (all) f.all = ['true'];
-  const r = await client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', {
-    query: Object.keys(f).length ? { filters: JSON.stringify(f) } : undefined,
+  return eachArg(ctx, p.args, async (n) => {
+    await client.volumeRemove(n, { force: p.flags.force as boolean });
   });
-  const names = r.VolumesDeleted ?? [];
-  if (!names.length) return [0, ''];
-  return [r.SpaceReclaimed ?? 0, `Deleted Volumes:\n${names.map((n) => n + '\n').join('')}`];
 }
-
-async function runPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
-  const filters = pruneFilters(p.flags.filter as string[]);
-  const all = p.flags.all as boolean || (filters.all ?? []).some((v) => v === 'true' || v === '1');
-  const what = all ? 'all local volumes' : 'anonymous local volumes';
-  if (!(p.flags.force as boolean) && !(await confirm(ctx, `WARNING! This will remove ${what} not used by at least one container.\nAre you sure you want to continue?`))) {
-    return 0;
-  }
-  const [space, output] = await pruneVolumes(ctx, filters, all);
-  if (output) ctx.out.write(output + '\n');
-  ctx.out.write(`Total reclaimed space: ${humanSize(space)}\n`);
-  return 0;
-}
-
-const FILTER = { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: "Provide filter values (e.g. 'dangling=true')" } as const;
 
 export const commands: Record<string, CommandDef> = {
   create: {
@@ -161,8 +100,8 @@ export const commands: Record<string, CommandDef> = {
       short: 'List volumes',
       aliases: ['volume ls', 'volume list'],
       flags: [
-        { ...FILTER },
-        { name: 'format', type: 'string', usage: FORMAT_USAGE },
+        filterFlag("Provide filter values (e.g. 'dangling=true')"),
+        FORMAT_FLAG,
         { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display volume names' },
       ],
       maxArgs: 0,
@@ -173,7 +112,7 @@ export const commands: Record<string, CommandDef> = {
     spec: {
       use: '[OPTIONS] VOLUME [VOLUME...]',
       short: 'Display detailed information on one or more volumes',
-      flags: [{ name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE }],
+      flags: [INSPECT_FORMAT_FLAG],
       minArgs: 1,
     },
     run: runInspect,
@@ -187,18 +126,5 @@ export const commands: Record<string, CommandDef> = {
       minArgs: 1,
     },
     run: runRm,
-  },
-  prune: {
-    spec: {
-      use: '[OPTIONS]',
-      short: 'Remove unused local volumes',
-      flags: [
-        { name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused volumes, not just anonymous ones' },
-        { name: 'filter', type: 'list', typeName: 'filter', usage: "Provide filter values (e.g. 'label=<label>')" },
-        { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
-      ],
-      maxArgs: 0,
-    },
-    run: runPrune,
   },
 };

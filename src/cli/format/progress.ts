@@ -66,8 +66,6 @@ export class ProgressRenderer {
   private readonly out: Output;
   private readonly isTerminal: boolean;
   private readonly width: number;
-  onAux?: (m: JSONMessage) => void;
-
   constructor(out: Output, isTerminal: boolean, width = 200) {
     this.out = out;
     this.isTerminal = isTerminal;
@@ -75,10 +73,8 @@ export class ProgressRenderer {
   }
 
   write(jm: JSONMessage): void {
-    if (jm.aux !== undefined && jm.aux !== null) {
-      this.onAux?.(jm);
-      return;
-    }
+    // aux messages (a push's digest, a build's image ID) are data for callers, not lines to print
+    if (jm.aux !== undefined && jm.aux !== null) return;
     let diff = 0;
     const hasProgress = jm.progressDetail !== undefined && jm.progressDetail !== null;
     if (jm.id && (hasProgress || jm.progress)) {
@@ -118,15 +114,4 @@ export class ProgressRenderer {
     else s += `${jm.status ?? ''}${endl}\n`;
     this.out.write(s);
   }
-}
-
-export async function displayJSONMessagesStream(
-  src: AsyncIterable<JSONMessage>,
-  out: Output,
-  isTerminal: boolean,
-  onAux?: (m: JSONMessage) => void,
-): Promise<void> {
-  const r = new ProgressRenderer(out, isTerminal);
-  r.onAux = onAux;
-  for await (const m of src) r.write(m);
 }

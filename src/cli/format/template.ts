@@ -88,7 +88,7 @@ function tokenizeAction(s: string, base = 0): Toks {
   const push0 = toks.push.bind(toks);
   let at = 0;
   toks.push = (...items: string[]) => {
-    for (const it of items) positions.push(base + at);
+    for (let k = 0; k < items.length; k++) positions.push(base + at);
     return push0(...items);
   };
   let i = 0;

@@ -1,0 +1,382 @@
+// The berth CLI's dispatch: global flags, then the command's module, imported lazily, then its run.
+import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type FlagSpec, type ParsedFlags } from './flags.js';
+import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
+import { resolveHost } from '../client/resolve.js';
+
+/** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
+type Module =
+  | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
+  | 'image' | 'system' | 'events' | 'prune' | 'network' | 'volume';
+
+const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
+  run: () => import('./commands/run.js'),
+  lifecycle: () => import('./commands/lifecycle.js'),
+  ps: () => import('./commands/ps.js'),
+  logs: () => import('./commands/logs.js'),
+  exec: () => import('./commands/exec.js'),
+  inspect: () => import('./commands/inspect.js'),
+  commit: () => import('./commands/commit.js'),
+  'container-state': () => import('./commands/container-state.js'),
+  stats: () => import('./commands/stats.js'),
+  image: () => import('./commands/image.js'),
+  system: () => import('./commands/system.js'),
+  events: () => import('./commands/events.js'),
+  prune: () => import('./commands/prune.js'),
+  network: () => import('./commands/network.js'),
+  volume: () => import('./commands/volume.js'),
+};
+
+/** Where a command lives: [module, command key in that module]. */
+type Target = [Module, string];
+
+/** Commands of one module under the names that invoke them: { name: key } → { name: [module, key] }. */
+function inModule(m: Module, names: Record<string, string>): Record<string, Target> {
+  return Object.fromEntries(Object.entries(names).map(([name, key]) => [name, [m, key]]));
+}
+
+/** Top-level commands. */
+const TOP: Record<string, Target> = {
+  ...inModule('run', { run: 'run', create: 'create' }),
+  ...inModule('lifecycle', { start: 'start', stop: 'stop', restart: 'restart', kill: 'kill', wait: 'wait', rm: 'rm' }),
+  ...inModule('ps', { ps: 'ps' }),
+  ...inModule('logs', { logs: 'logs' }),
+  ...inModule('exec', { exec: 'exec' }),
+  ...inModule('inspect', { inspect: 'inspect-any' }),
+  ...inModule('image', { images: 'images', pull: 'pull', tag: 'tag', push: 'push', history: 'history', rmi: 'rmi' }),
+  ...inModule('commit', { commit: 'commit' }),
+  ...inModule('system', { version: 'version', info: 'info' }),
+  ...inModule('container-state', { attach: 'attach', rename: 'rename', pause: 'pause', unpause: 'unpause', top: 'top' }),
+  ...inModule('stats', { stats: 'stats' }),
+  ...inModule('events', { events: 'events' }),
+  ...inModule('network', { port: 'port' }),
+};
+
+/** Management commands: their subcommands (aliases included) and the help lines of those shown. */
+const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: Record<string, string> }> = {
+  container: {
+    short: 'Manage containers',
+    subs: {
+      ...inModule('commit', { commit: 'commit' }),
+      ...inModule('run', { create: 'create', run: 'run' }),
+      ...inModule('exec', { exec: 'exec' }),
+      ...inModule('inspect', { inspect: 'inspect' }),
+      ...inModule('lifecycle', { kill: 'kill', restart: 'restart', rm: 'rm', remove: 'rm', start: 'start', stop: 'stop', wait: 'wait' }),
+      ...inModule('logs', { logs: 'logs' }),
+      ...inModule('ps', { ls: 'ps', list: 'ps', ps: 'ps' }),
+      ...inModule('container-state', { attach: 'attach', pause: 'pause', unpause: 'unpause', rename: 'rename', top: 'top' }),
+      ...inModule('stats', { stats: 'stats' }),
+      ...inModule('prune', { prune: 'container-prune' }),
+    },
+    docs: {
+      commit: "Create a new image from a container's changes",
+      create: 'Create a new container',
+      exec: 'Execute a command in a running container',
+      inspect: 'Display detailed information on one or more containers',
+      kill: 'Kill one or more running containers',
+      logs: 'Fetch the logs of a container',
+      ls: 'List containers',
+      restart: 'Restart one or more containers',
+      rm: 'Remove one or more containers',
+      run: 'Create and run a new container from an image',
+      start: 'Start one or more stopped containers',
+      stop: 'Stop one or more running containers',
+      wait: 'Block until one or more containers stop, then print their exit codes',
+      attach: 'Attach local standard input, output, and error streams to a running container',
+      pause: 'Pause all processes within one or more containers',
+      prune: 'Remove all stopped containers',
+      rename: 'Rename a container',
+      stats: 'Display a live stream of container(s) resource usage statistics',
+      top: 'Display the running processes of a container',
+      unpause: 'Unpause all processes within one or more containers',
+    },
+  },
+  image: {
+    short: 'Manage images',
+    subs: {
+      ...inModule('image', { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' }),
+      ...inModule('prune', { prune: 'image-prune' }),
+    },
+    docs: {
+      history: 'Show the history of an image',
+      inspect: 'Display detailed information on one or more images',
+      ls: 'List images',
+      prune: 'Remove unused images',
+      pull: 'Download an image from a registry',
+      push: 'Upload an image to a registry',
+      rm: 'Remove one or more images',
+      tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+    },
+  },
+  volume: {
+    short: 'Manage volumes',
+    subs: {
+      ...inModule('volume', { create: 'create', inspect: 'inspect', ls: 'ls', list: 'ls', rm: 'rm', remove: 'rm' }),
+      ...inModule('prune', { prune: 'volume-prune' }),
+    },
+    docs: {
+      create: 'Create a volume',
+      inspect: 'Display detailed information on one or more volumes',
+      ls: 'List volumes',
+      prune: 'Remove unused local volumes',
+      rm: 'Remove one or more volumes',
+    },
+  },
+  network: {
+    short: 'Manage networks',
+    subs: {
+      ...inModule('network', {
+        connect: 'network-connect', create: 'network-create', disconnect: 'network-disconnect', inspect: 'network-inspect',
+        ls: 'network-ls', list: 'network-ls', rm: 'network-rm', remove: 'network-rm',
+      }),
+      ...inModule('prune', { prune: 'network-prune' }),
+    },
+    docs: {
+      connect: 'Connect a container to a network',
+      create: 'Create a network',
+      disconnect: 'Disconnect a container from a network',
+      inspect: 'Display detailed information on one or more networks',
+      ls: 'List networks',
+      prune: 'Remove all unused networks',
+      rm: 'Remove one or more networks',
+    },
+  },
+  system: {
+    short: 'Manage Berth',
+    subs: {
+      ...inModule('system', { info: 'info' }),
+      ...inModule('events', { events: 'events' }),
+      ...inModule('prune', { prune: 'system-prune' }),
+    },
+    docs: { events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
+  },
+};
+
+/**
+ * docker's global options, less the TLS ones (--tls, --tlsverify, --tlscacert, --tlscert, --tlskey):
+ * berthd serves no TLS, so they are not offered rather than accepted and ignored.
+ */
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'config', type: 'string', usage: 'Location of client config files' },
+  { name: 'context', short: 'c', type: 'string', usage: 'Name of the context to use to connect to the daemon' },
+  { name: 'debug', short: 'D', type: 'bool', usage: 'Enable debug mode' },
+  { name: 'host', short: 'H', type: 'list', usage: 'Daemon socket to connect to' },
+  { name: 'log-level', short: 'l', type: 'string', def: 'info', usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")' },
+  { name: 'version', short: 'v', type: 'bool', usage: 'Print version information and quit' },
+];
+
+function topHelp(): string {
+  const cmds: Array<[string, string]> = [
+    ['run', 'Create and run a new container from an image'],
+    ['exec', 'Execute a command in a running container'],
+    ['ps', 'List containers'],
+    ['pull', 'Download an image from a registry'],
+    ['push', 'Upload an image to a registry'],
+    ['images', 'List images'],
+    ['logs', 'Fetch the logs of a container'],
+    ['inspect', 'Return low-level information on Berth objects'],
+    ['version', 'Show the Berth version information'],
+    ['info', 'Display system-wide information'],
+  ];
+  const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
+  const other: Array<[string, string]> = [
+    ['commit', "Create a new image from a container's changes"],
+    ['create', 'Create a new container'],
+    ['history', 'Show the history of an image'],
+    ['kill', 'Kill one or more running containers'],
+    ['restart', 'Restart one or more containers'],
+    ['rm', 'Remove one or more containers'],
+    ['rmi', 'Remove one or more images'],
+    ['start', 'Start one or more stopped containers'],
+    ['stop', 'Stop one or more running containers'],
+    ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
+    ['wait', 'Block until one or more containers stop, then print their exit codes'],
+  ];
+  const list = (xs: Array<[string, string]>, w: number) => xs.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
+  return (
+    `Usage:  ${PROG} [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\n` +
+    `Common Commands:\n${list(cmds, 12)}\n\nManagement Commands:\n${list(mg, 12)}\n\n` +
+    `Commands:\n${list(other, 12)}\n\nGlobal Options:\n` +
+    renderGlobal(GLOBAL_FLAGS) +
+    `\nRun '${PROG} COMMAND --help' for more information on a command.\n`
+  );
+}
+
+function renderGlobal(flags: FlagSpec[]): string {
+  const spec: CommandSpec = { path: '', use: '', short: '', flags };
+  const h = renderHelp(PROG, spec);
+  return h.slice(h.indexOf('Options:\n') + 'Options:\n'.length);
+}
+
+function mgmtHelp(name: string): string {
+  const m = MGMT[name];
+  const lines = Object.entries(m.docs).map(([sub, d]) => `  ${sub.padEnd(11)} ${d}`);
+  return `Usage:  ${PROG} ${name} COMMAND\n\n${m.short}\n\nCommands:\n${lines.join('\n')}\n\nRun '${PROG} ${name} COMMAND --help' for more information on a command.\n`;
+}
+
+/** cobra Args validators from docker/cli (cli/required.go); all exit 1. */
+function argsError(spec: CommandSpec, n: number): string | null {
+  const path = `${PROG} ${spec.path}`;
+  const usage = `\n\nUsage:  ${usageLine(PROG, spec)}\n\n`;
+  const run = `${usage}Run '${path} --help' for more information`;
+  const plural = (k: number) => (k === 1 ? 'argument' : 'arguments');
+  const min = spec.minArgs ?? 0;
+  const max = spec.maxArgs ?? Infinity;
+  if (min === max) {
+    if (n === min) return null;
+    if (min === 0) return `'${path}' accepts no arguments${run}`;
+    return `'${path}' requires ${min} ${plural(min)}${run}`;
+  }
+  if (max !== Infinity && min > 0 && (n < min || n > max)) return `'${path}' requires at least ${min} and at most ${max} ${plural(max)}${run}`;
+  if (n < min) return `'${path}' requires at least ${min} ${plural(min)}${usage}See '${path} --help' for more information`;
+  if (n > max) return `'${path}' requires at most ${max} ${plural(max)}${run}`;
+  return null;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic', 'trace'];
+
+/**
+ * The global options docker/cli checks before any command: a log level it knows, and a context:
+ * Berth has only the "default" one (the host from -H or the environment), never with -H.
+ */
+function globalSettingsError(g: ParsedFlags): string | undefined {
+  const level = g.flags['log-level'] as string;
+  if (!LOG_LEVELS.includes(level.toLowerCase())) return `Unable to parse logging level: ${level}`;
+  const context = g.flags.context as string;
+  if (!g.changed.has('context')) return undefined;
+  if ((g.flags.host as string[]).length) return 'conflicting options: cannot specify both --host and --context';
+  if (context !== 'default') return `Failed to initialize: unable to resolve ${PROG} endpoint: context "${context}": context not found`;
+  return undefined;
+}
+
+/** Output streams of one invocation (the process's own, or a test's). */
+export interface Io {
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+}
+
+/** Run one berth command line; resolves with its exit status. */
+export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const { out, err } = io;
+  let g;
+  try {
+    g = parseFlags({ flags: GLOBAL_FLAGS, interspersed: false }, argv);
+  } catch (e) {
+    if (e instanceof FlagError) {
+      err.write(`${e.message}\n\nUsage:  ${PROG} [OPTIONS] COMMAND [ARG...]\n\nRun '${PROG} --help' for more information\n`);
+      return 125;
+    }
+    throw e;
+  }
+  if (g.flags.version) {
+    out.write(`Berth version ${CLI_VERSION}, build ${GIT_COMMIT}\n`);
+    return 0;
+  }
+  const hosts = g.flags.host as string[];
+  const settingsError = globalSettingsError(g);
+  if (settingsError) {
+    err.write(settingsError + '\n');
+    return 1;
+  }
+  const ctx: Ctx = {
+    host: resolveHost(hosts.length ? hosts[hosts.length - 1] : undefined),
+    debug: (g.flags.debug as boolean) || g.flags['log-level'] === 'debug',
+    configDir: (g.flags.config as string) || undefined,
+    out,
+    err,
+    client: async () => {
+      const { EngineClient } = await import('../client/index.js');
+      return new EngineClient({ host: ctx.host });
+    },
+  };
+  let args = g.args;
+  if (args.length === 0) {
+    out.write(topHelp());
+    return 0;
+  }
+  let name = args[0];
+  let target: Target;
+  let path: string;
+  if (name === 'help') {
+    args = [...args.slice(1), '--help'];
+    if (args.length === 1) {
+      out.write(topHelp());
+      return 0;
+    }
+    name = args[0];
+  }
+  if (Object.hasOwn(MGMT, name)) {
+    const m = MGMT[name];
+    const sub = args[1];
+    if (!sub || sub === '--help' || sub === '-h') {
+      out.write(mgmtHelp(name));
+      return 0;
+    }
+    if (!Object.hasOwn(m.subs, sub)) {
+      if (sub.startsWith('-')) {
+        err.write(`unknown flag: ${sub}\n\nUsage:  ${PROG} ${name} COMMAND\n\nRun '${PROG} ${name} --help' for more information\n`);
+        return 125;
+      }
+      err.write(`${PROG}: unknown command: ${PROG} ${name} ${sub}\n\nUsage:  ${PROG} ${name}\n\nRun '${PROG} ${name} --help' for more information\n`);
+      return 1;
+    }
+    target = m.subs[sub];
+    path = `${name} ${sub}`;
+    args = args.slice(2);
+  } else if (Object.hasOwn(TOP, name)) {
+    target = TOP[name];
+    path = name;
+    args = args.slice(1);
+  } else {
+    err.write(`${PROG}: unknown command: ${PROG} ${name}\n\nRun '${PROG} --help' for more information\n`);
+    return 1;
+  }
+
+  const [module, key] = target;
+  const mod = await MODULES[module]();
+  const def = mod.commands[key];
+  const spec: CommandSpec = { ...def.spec, path };
+  let parsed;
+  try {
+    parsed = parseFlags(spec, args);
+  } catch (e) {
+    if (e instanceof FlagError) {
+      err.write(`${e.message}\n\nUsage:  ${usageLine(PROG, spec)}\n\nRun '${PROG} ${path} --help' for more information\n`);
+      return 125;
+    }
+    throw e;
+  }
+  if (parsed.help) {
+    out.write(renderHelp(PROG, spec));
+    return 0;
+  }
+  const ae = argsError(spec, parsed.args.length);
+  if (ae) {
+    err.write(`${PROG}: ${ae}\n`);
+    return 1;
+  }
+  try {
+    const code = await def.run(ctx, parsed, spec);
+    return code ?? 0;
+  } catch (e) {
+    return reportError(e, ctx);
+  }
+}
+
+function reportError(e: unknown, ctx: Ctx): number {
+  if (e instanceof StatusError) {
+    if (e.message) ctx.err.write(e.message.endsWith('\n') ? e.message : e.message + '\n');
+    return e.status;
+  }
+  const anyE = e as { name?: string; message?: string; statusCode?: number };
+  if (anyE && anyE.name === 'ApiError') {
+    ctx.err.write(`Error response from daemon: ${anyE.message}\n`);
+    return 1;
+  }
+  if (anyE && (anyE.name === 'ConnectionError' || anyE.name === 'JSONMessageError' || anyE.name === 'TemplateError')) {
+    ctx.err.write(`${anyE.message}\n`);
+    return 1;
+  }
+  ctx.err.write(`${anyE && anyE.message ? anyE.message : String(e)}\n`);
+  if (ctx.debug && e instanceof Error && e.stack) ctx.err.write(e.stack + '\n');
+  return 1;
+}

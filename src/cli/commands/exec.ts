@@ -1,0 +1,71 @@
+// exec: a command in a running container, attached or detached.
+import type { ExecCreateBody } from '../../client/index.js';
+import type { CommandDef, Ctx } from '../context.js';
+import { StatusError } from '../context.js';
+import type { ParsedFlags } from '../flags.js';
+import { DETACH_KEYS_FLAG, forwardStdin, pipeOutput } from './attach-io.js';
+import { envFromList, readLinesFile } from './create-flags.js';
+
+async function runExec(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const [container, ...cmd] = p.args;
+  const client = await ctx.client();
+  const tty = f.tty as boolean;
+  const interactive = f.interactive as boolean;
+  const detach = f.detach as boolean;
+  if (tty && interactive && !process.stdin.isTTY) throw new StatusError(1, 'the input device is not a TTY');
+  const env = envFromList(f.env as string[]);
+  for (const file of f['env-file'] as string[]) env.push(...envFromList(await readLinesFile(file)));
+  const body: ExecCreateBody = {
+    User: (f.user as string) || '',
+    Privileged: f.privileged as boolean,
+    Tty: tty,
+    AttachStdin: interactive && !detach,
+    AttachStdout: !detach,
+    AttachStderr: !detach,
+    Detach: detach,
+    DetachKeys: (f['detach-keys'] as string) || '',
+    Env: env.length ? env : null,
+    WorkingDir: (f.workdir as string) || '',
+    Cmd: cmd,
+  };
+  if (tty && process.stdout.isTTY) body.ConsoleSize = [process.stdout.rows || 0, process.stdout.columns || 0];
+  const { Id } = await client.execCreate(container, body);
+  if (detach) {
+    const s = await client.execStart(Id, { Detach: true, Tty: tty });
+    s.destroy();
+    return 0;
+  }
+  const stream = await client.execStart(Id, { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize });
+  const done = pipeOutput(stream, ctx, tty);
+  const stopStdin = interactive && stream.input ? forwardStdin(stream, tty) : () => {};
+  if (!interactive) stream.closeWrite();
+  await done;
+  stopStdin();
+  const info = await client.execInspect(Id);
+  return Number(info.ExitCode ?? 0);
+}
+
+export const commands: Record<string, CommandDef> = {
+  exec: {
+    spec: {
+      use: '[OPTIONS] CONTAINER COMMAND [ARG...]',
+      short: 'Execute a command in a running container',
+      aliases: ['container exec', 'exec'],
+      flags: [
+        { name: 'detach', short: 'd', type: 'bool', usage: 'Detached mode: run command in the background' },
+        DETACH_KEYS_FLAG,
+        { name: 'env', short: 'e', type: 'list', usage: 'Set environment variables' },
+        { name: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
+        { name: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },
+        { name: 'privileged', type: 'bool', usage: 'Give extended privileges to the command' },
+        { name: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
+        { name: 'user', short: 'u', type: 'string', usage: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
+        { name: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
+      ],
+      interspersed: false,
+      minArgs: 2,
+    },
+    run: runExec,
+  },
+};
