@@ -219,6 +219,46 @@ describe('stats and top API', () => {
 });
 
 for (const cli of CLIS) {
+  describe(`${cli}: ps filters`, () => {
+    const x = (args: string[]) => d[cli](args);
+    const names = async (args: string[]) => {
+      const r = await x(['ps', ...args, '--format', '{{.Names}}']);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.split('\n').filter(Boolean).sort();
+    };
+
+    test('labels all match; other keys are alternatives; before/since; unknown keys refused', async () => {
+      const p = `${cli}-psf`;
+      const create = async (name: string, labels: string[], run = false) => {
+        const r = await d.docker([run ? 'run' : 'create', '--name', name, ...labels.flatMap((l) => ['--label', l]), 'busybox', 'true']);
+        assert.equal(r.code, 0, r.stderr);
+      };
+      await create(`${p}-both`, [`${p}=1`, 'a=1', 'b=2']);
+      await create(`${p}-a`, [`${p}=1`, 'a=1']);
+      await create(`${p}-exited`, [`${p}=1`], true);
+      // Both labels must hold: the container with only a=1 is not listed.
+      assert.deepEqual(await names(['-a', '-f', 'label=a=1', '-f', 'label=b=2']), [`${p}-both`]);
+      assert.deepEqual(await names(['-a', '-f', 'label=a=1']), [`${p}-a`, `${p}-both`]);
+      // Two statuses are alternatives: created and exited ones both; a status filter implies -a.
+      assert.deepEqual(await names(['-f', `label=${p}`, '-f', 'status=exited', '-f', 'status=created']), [`${p}-a`, `${p}-both`, `${p}-exited`]);
+      assert.deepEqual(await names(['-f', `label=${p}`, '-f', 'status=exited']), [`${p}-exited`]);
+      assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', 'exited=0']), [`${p}-exited`]);
+      // Newest first: since lists those created after, before those created before.
+      assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', `since=${p}-both`]), [`${p}-a`, `${p}-exited`]);
+      assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', `before=${p}-exited`]), [`${p}-a`, `${p}-both`]);
+      assert.deepEqual(await names(['-a', '-f', `name=${p}-ex`, '-f', 'is-task=false', '-f', 'health=none']), [`${p}-exited`]);
+      const bad = await x(['ps', '-f', 'nope=1']);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /invalid filter 'nope'/);
+      const badStatus = await x(['ps', '-f', 'status=sleepy']);
+      assert.notEqual(badStatus.code, 0);
+      assert.match(badStatus.stderr, /invalid filter 'status=sleepy'/);
+      assert.equal((await d.docker(['rm', `${p}-both`, `${p}-a`, `${p}-exited`])).code, 0);
+    });
+  });
+}
+
+for (const cli of CLIS) {
   describe(`${cli}: prune and events`, () => {
     const x = (args: string[], opts?: { input?: string }) => d[cli](args, opts);
 

@@ -1,14 +1,11 @@
 import { InvalidParameterError } from '../../engine/errors.js';
 import type { CreateBody } from '../../engine/containers/create.js';
-import type { ContainerRecord } from '../../engine/containers/types.js';
 import type { WaitCondition } from '../../engine/containers/service.js';
 import { rfc3339NanoFromNs } from '../../util/time.js';
 import { boolParam, filtersParam, intParam, sendJson, type HijackContext, type Router } from '../router.js';
 import { frame, STDERR, STDOUT } from '../../util/stdcopy.js';
 import { pumpSession, streamContentType, writeHijackHead } from '../hijack.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
-
-const CONTAINER_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label', 'volume']);
 
 export function registerContainerRoutes(router: Router): void {
   router.add('POST', '/containers/create', async (ctx) => {
@@ -20,17 +17,13 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.add('GET', '/containers/json', (ctx) => {
-    const all = boolParam(ctx.query, 'all');
-    const limit = intParam(ctx.query, 'limit') ?? -1;
-    const filters = filtersParam(ctx.query);
-    for (const key of filters.keys()) {
-      if (!CONTAINER_FILTERS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-    let list = ctx.engine.containers.list()
-      .filter((c) => all || limit > 0 || c.State.Status === 'running' || c.State.Status === 'paused' || filters.has('status'))
-      .filter((c) => matchesFilters(c, filters))
-      .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
-    if (limit > 0) list = list.slice(0, limit);
+    const list = ctx.engine.containers.list({
+      all: boolParam(ctx.query, 'all'),
+      limit: intParam(ctx.query, 'limit'),
+      filters: filtersParam(ctx.query),
+      before: ctx.query.get('before') || undefined,
+      since: ctx.query.get('since') || undefined,
+    });
     sendJson(ctx.res, 200, list.map((c) => containerSummary(c, ctx.engine.imageDisplayName(c))));
   });
 
@@ -147,29 +140,4 @@ function parseTime(v: string | null): number | undefined {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new InvalidParameterError(`invalid time value: ${v}`);
   return t / 1000;
-}
-
-function matchesFilters(c: ContainerRecord, filters: Map<string, string[]>): boolean {
-  for (const [key, values] of filters) {
-    if (values.length === 0) continue;
-    // As dockerd: values of one key are alternatives, except labels, which must all match.
-    const ok = (key === 'label' ? values.every.bind(values) : values.some.bind(values))((v: string) => {
-      switch (key) {
-        case 'id': return c.Id.startsWith(v);
-        case 'name': return new RegExp(v).test(c.Name) || new RegExp(v).test('/' + c.Name);
-        case 'status': return c.State.Status === v;
-        case 'exited': return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
-        case 'ancestor': return c.Config.Image === v || c.ImageID.startsWith(v) || c.ImageID === `sha256:${v}`;
-        case 'label': {
-          const [k, val] = v.split('=', 2);
-          const have = c.Config.Labels?.[k];
-          return have !== undefined && (val === undefined || have === val);
-        }
-        case 'volume': return (c.MountPoints ?? []).some((m) => m.Name === v || m.Source === v || m.Destination === v);
-        default: throw new InvalidParameterError(`invalid filter '${key}'`);
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
 }

@@ -16,6 +16,7 @@ import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
+import { selectContainers, type ContainerListOptions } from './filters.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
 import type { ContainerMounts } from '../volumes/mounts.js';
 
@@ -148,7 +149,23 @@ export class ContainerService {
   // ---- queries ----
 
   get(ref: string): ContainerRecord { return this.store.get(ref); }
-  list(): ContainerRecord[] { return this.store.all(); }
+
+  /**
+   * Containers, newest first. Without options every container; with them as `docker ps` asks:
+   * running ones unless `all`, at most `limit`, filtered as dockerd does (filters.ts).
+   */
+  list(opts: ContainerListOptions = { all: true }): ContainerRecord[] {
+    return selectContainers(this.store.all(), opts, {
+      container: (ref) => this.store.get(ref),
+      imageId: (ref) => {
+        try {
+          return this.images.resolve(ref).id;
+        } catch {
+          return undefined; // as dockerd: an ancestor that names no image matches nothing
+        }
+      },
+    });
+  }
   dir(id: string): string { return this.store.dir(id); }
   isRunning(rec: ContainerRecord): boolean { return rec.State.Status === 'running' || rec.State.Status === 'paused'; }
 
