@@ -134,3 +134,13 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
+
+/** Write one chunk of a long response; when the client is behind, wait until it drains (or goes). */
+export async function writeChunk(res: ServerResponse, data: string | Buffer): Promise<void> {
+  if (res.write(data) || res.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
