@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { InvalidParameterError } from '../engine/errors.js';
+import { InvalidParameterError } from '../wire/errors.js';
 import type { Engine } from '../engine/engine.js';
 
 /** What a handler gets for one request. */
@@ -23,6 +23,8 @@ export interface HijackContext extends Omit<RequestContext, 'res'> {
   head: Buffer;
   /** True when the client asked for `Upgrade: tcp` (then we answer 101). */
   upgrade: boolean;
+  /** Set once a response head went out on the socket: an error after it can only end the stream. */
+  headSent: boolean;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -110,6 +112,15 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
   if (v === null || v === '') return undefined;
   const n = Number(v);
   if (!Number.isFinite(n)) throw new InvalidParameterError(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+/** `tail=`: a count of records; empty or `all`: every record. */
+export function tailParam(q: URLSearchParams): number | undefined {
+  const raw = q.get('tail');
+  if (raw === null || raw === '' || raw === 'all') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidParameterError(`invalid value for "tail": "${raw}"`);
   return n;
 }
 

@@ -1,6 +1,3 @@
-import { cpus, hostname, release, totalmem } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerService } from './containers/service.js';
@@ -10,7 +7,7 @@ import { EventBus } from './events/bus.js';
 import { ConflictError, InvalidParameterError } from './errors.js';
 import { parsePruneFilters, pruneMatches } from './prune.js';
 import { ImageService } from './images/service.js';
-import { familiarString, parseDockerRef, truncateId } from '../wire/reference.js';
+import { familiarString, parseDockerRef } from '../wire/reference.js';
 import type { AuthConfig, ImageRecord, ProgressSink } from './images/types.js';
 import { Distribution } from './distribution/index.js';
 import { commitContainer, type CommitOptions } from './images/commit.js';
@@ -20,6 +17,7 @@ import type { RuntimeApi } from './runtime/types.js';
 import type { ContainerRecord } from './containers/types.js';
 import { NetworkManager, type NetworkConfig } from './network/manager.js';
 import { VolumeService } from './volumes/service.js';
+import { SystemService } from './system.js';
 import { ContainerMounts } from './volumes/mounts.js';
 
 export interface EngineConfig {
@@ -49,7 +47,7 @@ export class Engine {
   readonly runtime: RuntimeApi;
   network?: NetworkManager;
   readonly volumes: VolumeService;
-  private readonly id: string;
+  readonly system: SystemService;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -67,6 +65,7 @@ export class Engine {
       events: this.events,
       buildSpec: specForContainer,
       network: () => this.network,
+      execIds: (id) => this.exec.idsFor(id),
       // A container of a force-deleted image held its layers; free them when it goes.
       onRemoved: async (rec) => {
         if (!this.images.get(rec.ImageID)) await this.images.releaseChain(rec.Layers ?? [], this.containerLayers());
@@ -98,7 +97,12 @@ export class Engine {
       runtime: this.runtime,
       events: this.events,
     });
-    this.id = engineId(root);
+    this.system = new SystemService(config, {
+      containers: () => this.containers.list(),
+      imageCount: () => this.images.list().length,
+      indexServerAddress: this.distribution.indexServerAddress,
+      bridgeNetworking: () => !!this.network,
+    });
   }
 
   static async open(config: EngineConfig): Promise<Engine> {
@@ -234,89 +238,7 @@ export class Engine {
 
   /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */
   imageDisplayName(rec: ContainerRecord): string {
-    try {
-      const img = this.images.resolve(rec.Config.Image);
-      if (img.id === rec.ImageID) return rec.Config.Image;
-    } catch { /* the name no longer resolves */ }
-    return truncateId(rec.ImageID);
-  }
-
-  // ---- system ----
-
-  version() {
-    const c = this.config;
-    return {
-      Platform: { Name: 'Berth Engine' },
-      Components: [{
-        Name: 'Engine', Version: c.engineVersion,
-        Details: { ApiVersion: c.apiVersion, MinAPIVersion: c.minApiVersion, Arch: goArch(), Os: 'linux', KernelVersion: release(), GitCommit: 'berth', GoVersion: process.version, BuildTime: '', Experimental: 'false' },
-      }],
-      Version: c.engineVersion,
-      ApiVersion: c.apiVersion,
-      MinAPIVersion: c.minApiVersion,
-      GitCommit: 'berth',
-      GoVersion: `node ${process.version}`,
-      Os: 'linux',
-      Arch: goArch(),
-      KernelVersion: release(),
-      BuildTime: '',
-    };
-  }
-
-  async info() {
-    const all = this.containers.list();
-    const running = all.filter((c) => c.State.Status === 'running').length;
-    const paused = all.filter((c) => c.State.Status === 'paused').length;
-    return {
-      ID: this.id,
-      Containers: all.length,
-      ContainersRunning: running,
-      ContainersPaused: paused,
-      ContainersStopped: all.length - running - paused,
-      Images: this.images.list().length,
-      Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'overlayfs snapshots'], ['Supports d_type', 'true']],
-      Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
-      MemoryLimit: true, SwapLimit: false, KernelMemory: false, KernelMemoryTCP: false,
-      CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
-      IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
-      Debug: false, NFd: 0, OomKillDisable: true, NGoroutines: 0,
-      SystemTime: new Date().toISOString(),
-      // Our own record store, reported as json-file: clients (docker-py's run) read logs only from
-      // drivers they know, and ours answers /logs exactly as json-file does.
-      LoggingDriver: 'json-file',
-      CgroupDriver: 'cgroupfs',
-      CgroupVersion: '1',
-      NEventsListener: 0,
-      KernelVersion: release(),
-      OperatingSystem: osName(),
-      OSVersion: osVersion(),
-      OSType: 'linux',
-      Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
-      IndexServerAddress: this.distribution.indexServerAddress,
-      RegistryConfig: {
-        AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
-        InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: this.config.registryMirrors,
-      },
-      NCPU: cpus().length,
-      MemTotal: totalmem(),
-      GenericResources: null,
-      DockerRootDir: this.config.dataRoot,
-      HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
-      Name: hostname(),
-      Labels: [],
-      ExperimentalBuild: false,
-      ServerVersion: this.config.engineVersion,
-      Runtimes: { crun: { path: '/usr/bin/crun' }, runc: { path: '/usr/bin/runc' } },
-      DefaultRuntime: 'crun',
-      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-      LiveRestoreEnabled: true,
-      Isolation: '',
-      InitBinary: '',
-      ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-      SecurityOptions: [],
-      Warnings: this.network ? [] : ['WARNING: no bridge networking: containers get a private network namespace with loopback only'],
-    };
+    return this.containers.imageName(rec);
   }
 
   /** Images and layer bytes for GET /system/df; the API adds the container rows. */
@@ -325,39 +247,5 @@ export class Engine {
       LayersSize: this.images.list().reduce((n, i) => n + i.size, 0),
       Images: this.listImages({ all: false, apiVersion }),
     };
-  }
-}
-
-function goArch(): string {
-  return process.arch === 'x64' ? 'amd64' : process.arch;
-}
-
-function osRelease(): Record<string, string> {
-  try {
-    const out: Record<string, string> = {};
-    for (const line of readFileSync('/etc/os-release', 'utf8').split('\n')) {
-      const m = /^(\w+)=("?)(.*)\2$/.exec(line);
-      if (m) out[m[1]] = m[3];
-    }
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-function osName(): string { return osRelease().PRETTY_NAME ?? 'Linux'; }
-function osVersion(): string { return osRelease().VERSION_ID ?? ''; }
-
-/** A stable daemon ID kept in the data root. */
-function engineId(root: string): string {
-  const file = join(root, 'engine-id');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    const id = randomUUID();
-    try {
-      writeFileSync(file, id);
-    } catch { /* read-only root: a fresh id each start */ }
-    return id;
   }
 }

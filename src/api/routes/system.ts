@@ -1,5 +1,5 @@
 import { filtersParam, sendJson, writeChunk, type Router } from '../router.js';
-import { eventMessage } from '../views/system.js';
+import { eventMessage, infoView, versionView } from '../views/system.js';
 import { containerSummary } from '../views/containers.js';
 
 export function registerSystemRoutes(router: Router): void {
@@ -17,8 +17,8 @@ export function registerSystemRoutes(router: Router): void {
   router.add('GET', '/_ping', ping);
   router.add('HEAD', '/_ping', ping);
 
-  router.add('GET', '/version', (ctx) => sendJson(ctx.res, 200, ctx.engine.version()));
-  router.add('GET', '/info', async (ctx) => sendJson(ctx.res, 200, await ctx.engine.info()));
+  router.add('GET', '/version', (ctx) => sendJson(ctx.res, 200, versionView(ctx.engine.system.versionFacts())));
+  router.add('GET', '/info', (ctx) => sendJson(ctx.res, 200, infoView(ctx.engine.system.facts())));
 
   router.add('GET', '/events', async (ctx) => {
     const gone = new AbortController();
@@ -41,6 +41,9 @@ export function registerSystemRoutes(router: Router): void {
     }));
     sendJson(ctx.res, 200, { ...ctx.engine.diskUsage(ctx.version), Containers: containers, Volumes: await ctx.engine.volumes.usage(), BuildCache: [] });
   });
+
+  // No build cache yet: nothing to prune (so `docker system prune` works).
+  router.add('POST', '/build/prune', (ctx) => sendJson(ctx.res, 200, { CachesDeleted: [], SpaceReclaimed: 0 }));
 
   router.add('GET', '/plugins', (ctx) => sendJson(ctx.res, 200, []));
 

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +15,11 @@ import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
+import { parseTimestamp } from '../filters.js';
+import { sessionDetachKeys } from '../detach-keys.js';
+import { truncateId } from '../../wire/reference.js';
+import { attachSession, Hubs, type AttachOptions, type AttachSession } from './hub.js';
+import { restartDelayMs, restartsAfterExit, restartsOnBoot } from './restart-policy.js';
 import { selectContainers, type ContainerListOptions } from './filters.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
 import type { ContainerMounts } from '../volumes/mounts.js';
@@ -33,29 +37,28 @@ export interface ImageLookup {
 /** Turns a container record into the OCI runtime spec (runtime/spec.ts behind it). */
 export type SpecBuilder = (rec: ContainerRecord, paths: { rootfs: string; dir: string; network?: SpecNetwork }) => Promise<object> | object;
 
-/**
- * Per-container output hub: the shim connection's records and exit fan out from here to
- * attach sessions, followers and waiters, whether they came before or after start.
- */
-class Hub extends EventEmitter {
-  conn?: ShimConnection;
-  pendingStdin: Buffer[] = [];
-  stdinClosed = false;
-  constructor() { super(); this.setMaxListeners(0); }
+export type { AttachOptions, AttachSession } from './hub.js';
+
+export const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'] as const;
+export type WaitCondition = typeof WAIT_CONDITIONS[number];
+
+/** GET /containers/{id}/logs, as the API received it (times as Docker timestamps). */
+export interface LogsRequest {
+  stdout: boolean;
+  stderr: boolean;
+  follow?: boolean;
+  /** the last N records; undefined: all */
+  tail?: number;
+  since?: string;
+  until?: string;
 }
 
-export interface AttachOptions { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }
-
-export interface AttachSession {
-  /** Records to send, in order; the iterator ends when the container stops (or at once without stream). */
-  output: AsyncIterable<OutputRecord>;
-  writeStdin(data: Buffer): void;
-  /** The client closed its stdin (half-close). */
-  endStdin(): void;
-  detach(): void;
+/** What container inspect shows beyond the record: its folder's paths and its exec instances. */
+export interface ContainerDetails {
+  record: ContainerRecord;
+  dir: string;
+  execIds: string[];
 }
-
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface ContainerServiceOptions {
   root: string;
@@ -66,6 +69,8 @@ export interface ContainerServiceOptions {
   hostResolvConf?: string;
   /** Bridge networking (engine/network); without it containers get a private loopback-only namespace. */
   network?: () => NetworkManager | undefined;
+  /** IDs of a container's running exec instances (the exec service). */
+  execIds?: (containerId: string) => string[];
   /** Called after a container is gone (its folder removed), e.g. to free layers of a deleted image. */
   onRemoved?: (rec: ContainerRecord) => Promise<void>;
   /** Volumes, binds and tmpfs (engine/volumes/mounts.ts); set by the engine. */
@@ -74,7 +79,7 @@ export interface ContainerServiceOptions {
 
 export class ContainerService {
   readonly store: ContainerStore;
-  private readonly hubs = new Map<string, Hub>();
+  private readonly hubs = new Hubs();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly exiting = new Map<string, Promise<void>>();
   private readonly images: ImageLookup;
@@ -95,7 +100,10 @@ export class ContainerService {
     this.netHooks = opts.network;
     this.onRemoved = opts.onRemoved;
     this.mounts = opts.mounts;
+    this.execIds = opts.execIds ?? (() => []);
   }
+
+  private readonly execIds: (containerId: string) => string[];
 
   private readonly netHooks?: () => NetworkManager | undefined;
   private get network(): NetworkManager | undefined { return this.netHooks?.(); }
@@ -115,17 +123,10 @@ export class ContainerService {
     }
     // Restart policies that survive a daemon restart, as Docker does.
     for (const rec of this.store.all()) {
-      if (rec.State.Status !== 'running' && this.shouldRestartOnBoot(rec)) {
+      if (rec.State.Status !== 'running' && restartsOnBoot(rec)) {
         this.start(rec.Id).catch(() => undefined);
       }
     }
-  }
-
-  private shouldRestartOnBoot(rec: ContainerRecord): boolean {
-    const p = rec.HostConfig.RestartPolicy?.Name;
-    if (p === 'always') return true;
-    if (p === 'unless-stopped') return !rec.StoppedByUser;
-    return false;
   }
 
   private async reattach(rec: ContainerRecord): Promise<void> {
@@ -136,7 +137,7 @@ export class ContainerService {
         this.wire(rec, conn);
         // The container may have ended between our crash and this connect.
         const exit = await this.runtime.readExit(dir);
-        if (exit && this.hubs.get(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
+        if (exit && this.hubs.peek(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
         return;
       } catch { /* fall through to the exit file */ }
     }
@@ -149,6 +150,20 @@ export class ContainerService {
   // ---- queries ----
 
   get(ref: string): ContainerRecord { return this.store.get(ref); }
+
+  /** GET /containers/{id}/json: the record and what the view adds to it. */
+  inspect(ref: string): ContainerDetails {
+    const record = this.store.get(ref);
+    return { record, dir: this.store.dir(record.Id), execIds: this.execIds(record.Id) };
+  }
+
+  /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */
+  imageName(rec: ContainerRecord): string {
+    try {
+      if (this.images.resolve(rec.Config.Image).id === rec.ImageID) return rec.Config.Image;
+    } catch { /* the name no longer resolves: the short ID below */ }
+    return truncateId(rec.ImageID);
+  }
 
   /**
    * Containers, newest first. Without options every container; with them as `docker ps` asks:
@@ -261,8 +276,7 @@ export class ContainerService {
       throw e;
     }
     const rotation = logRotation(rec.HostConfig);
-    const hub = this.hub(rec.Id);
-    hub.stdinClosed = false;
+    this.hubs.of(rec.Id).reset();
     let started;
     try {
       started = await this.runtime.start({
@@ -298,15 +312,11 @@ export class ContainerService {
 
   /** Route a shim connection's output and exit into the container's hub. */
   private wire(rec: ContainerRecord, conn: ShimConnection): void {
-    const hub = this.hub(rec.Id);
-    hub.conn = conn;
-    for (const chunk of hub.pendingStdin) conn.writeStdin(chunk);
-    hub.pendingStdin = [];
-    if (hub.stdinClosed) conn.closeStdin();
-    conn.on('output', (r: OutputRecord) => hub.emit('output', r));
+    const hub = this.hubs.of(rec.Id);
+    hub.connect(conn);
     conn.once('exit', (s: ExitStatus) => { void this.handleExit(rec.Id, s); });
     conn.once('close', () => {
-      if (hub.conn === conn) hub.conn = undefined;
+      hub.disconnect(conn);
       // A shim that vanished without an exit frame: read its exit file if it wrote one.
       const cur = this.store.find(rec.Id);
       if (cur && this.isRunning(cur) && !this.runtime.isAlive(cur.State.ShimPid)) {
@@ -334,9 +344,8 @@ export class ContainerService {
   private async onExit(id: string, status: ExitStatus, error = ''): Promise<void> {
     const rec = this.store.find(id);
     if (!rec || !this.isRunning(rec) && rec.State.Status !== 'restarting') return;
-    const hub = this.hub(id);
-    const conn = hub.conn;
-    hub.conn = undefined;
+    const hub = this.hubs.of(id);
+    const conn = hub.disconnect();
     rec.State = {
       ...rec.State, Status: 'exited', Pid: 0, ShimPid: 0,
       ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
@@ -347,30 +356,20 @@ export class ContainerService {
     await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(() => undefined);
     await this.mounts?.afterStop(rec).catch(() => undefined);
     this.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(status.exitCode) });
-    hub.emit('exit', status);
+    hub.exited(status);
     if (rec.HostConfig.AutoRemove) {
       // As dockerd, --rm takes the anonymous volumes too.
       await this.removeNow(rec, true).catch(() => undefined);
       return;
     }
-    if (this.shouldRestartAfterExit(rec)) {
+    if (restartsAfterExit(rec)) {
       rec.RestartCount++;
-      const delay = Math.min(100 * 2 ** Math.min(rec.RestartCount, 10), 60_000);
+      const delay = restartDelayMs(rec.RestartCount);
       setTimeout(() => {
         const cur = this.store.find(id);
         if (cur && !cur.StoppedByUser) this.start(id).catch(() => undefined);
       }, delay).unref();
     }
-  }
-
-  private shouldRestartAfterExit(rec: ContainerRecord): boolean {
-    if (rec.StoppedByUser) return false;
-    const p = rec.HostConfig.RestartPolicy;
-    if (p?.Name === 'always' || p?.Name === 'unless-stopped') return true;
-    if (p?.Name === 'on-failure') {
-      return rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || rec.RestartCount < p.MaximumRetryCount);
-    }
-    return false;
   }
 
   // ---- stop, kill, restart ----
@@ -418,7 +417,7 @@ export class ContainerService {
   }
 
   private nextExit(id: string): Promise<ExitStatus> {
-    return new Promise((resolve) => this.hub(id).once('exit', resolve));
+    return this.hubs.of(id).nextExit();
   }
 
   /** Set the TTY size (docker run -t, attach): a no-op for containers without a TTY, as in Docker. */
@@ -428,7 +427,7 @@ export class ContainerService {
     if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
       throw new InvalidParameterError(`invalid size: ${height}x${width}`);
     }
-    if (rec.Config.Tty) this.hubs.get(rec.Id)?.conn?.resize(height, width);
+    if (rec.Config.Tty) this.hubs.peek(rec.Id)?.conn?.resize(height, width);
   }
 
   // ---- top, stats, pause, rename, prune ----
@@ -444,6 +443,7 @@ export class ContainerService {
 
   /** GET /containers/{id}/stats: see stats.ts. */
   stats(ref: string, opts: { stream: boolean; oneShot: boolean }) {
+    if (opts.oneShot && opts.stream) throw new InvalidParameterError('cannot have stream=true and one-shot=true');
     const rec = this.store.get(ref);
     return statsStream({
       id: rec.Id, stream: opts.stream, oneShot: opts.oneShot,
@@ -541,17 +541,18 @@ export class ContainerService {
   // ---- wait ----
 
   /** Resolves when the condition is met; the API writes the headers before awaiting this. */
-  async wait(ref: string, condition: WaitCondition = 'not-running'): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+  async wait(ref: string, condition: string = 'not-running'): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    if (!(WAIT_CONDITIONS as readonly string[]).includes(condition)) throw new InvalidParameterError(`invalid condition: "${condition}"`);
     const rec = this.store.get(ref);
-    const hub = this.hub(rec.Id);
+    const hub = this.hubs.of(rec.Id);
     const result = () => ({ StatusCode: rec.State.ExitCode, Error: rec.State.Error ? { Message: rec.State.Error } : null });
     if (condition === 'not-running' && !this.isRunning(rec)) return result();
     if (condition === 'removed') {
-      await new Promise<void>((resolve) => hub.once('removed', resolve));
+      await hub.nextRemoval();
       // The container is gone; a start error was already returned by start itself.
       return { StatusCode: rec.State.ExitCode, Error: null };
     }
-    await new Promise<void>((resolve) => hub.once('exit', () => resolve()));
+    await hub.nextExit();
     return result();
   }
 
@@ -588,22 +589,29 @@ export class ContainerService {
     this.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
     await this.mounts?.removed(rec, removeVolumes).catch(() => undefined);
     await this.onRemoved?.(rec).catch(() => undefined);
-    const hub = this.hubs.get(rec.Id);
-    if (hub) {
-      hub.emit('removed');
-      this.hubs.delete(rec.Id);
-    }
+    this.hubs.remove(rec.Id);
   }
 
   // ---- logs and attach ----
 
-  /** Logged records, then (with follow) live ones until the container stops. */
-  async *logs(ref: string, opts: LogReadOptions & { follow?: boolean }): AsyncGenerator<OutputRecord> {
+  /**
+   * Logged records, then (with follow) live ones until the container stops. Checks the request at
+   * once (404, bad times), so the API can answer with an error before it sends its headers.
+   */
+  logs(ref: string, req: LogsRequest): { tty: boolean; records: AsyncGenerator<OutputRecord> } {
+    if (!req.stdout && !req.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const rec = this.store.get(ref);
+    // Docker timestamps; "0" is no bound, as dockerd reads it.
+    const seconds = (v: string | undefined) => (v && v !== '0' ? parseTimestamp(v) / 1000 : undefined);
+    const opts: LogReadOptions = { stdout: req.stdout, stderr: req.stderr, tail: req.tail, since: seconds(req.since), until: seconds(req.until) };
+    return { tty: rec.Config.Tty, records: this.readLogs(rec, opts, !!req.follow) };
+  }
+
+  private async *readLogs(rec: ContainerRecord, opts: LogReadOptions, followWanted: boolean): AsyncGenerator<OutputRecord> {
     const logPath = join(this.store.dir(rec.Id), 'container.log');
-    const follow = opts.follow && this.isRunning(rec);
+    const follow = followWanted && this.isRunning(rec);
     // Subscribe before reading the file so nothing falls between the two; drop duplicates by time.
-    const live = follow ? this.subscribe(rec.Id, opts) : undefined;
+    const live = follow ? this.hubs.of(rec.Id).subscribe(opts) : undefined;
     let lastNs = -1n;
     try {
       for await (const r of this.runtime.readLogs(logPath, opts)) {
@@ -623,79 +631,10 @@ export class ContainerService {
 
   attach(ref: string, opts: AttachOptions): AttachSession {
     const rec = this.store.get(ref);
-    const hub = this.hub(rec.Id);
-    // As dockerd: a stream attach to a stopped container waits for its next run (start -a).
-    const live = opts.stream ? this.subscribe(rec.Id, { stdout: opts.stdout, stderr: opts.stderr }) : undefined;
-    const self = this;
-    async function* output(): AsyncGenerator<OutputRecord> {
-      try {
-        if (opts.logs) {
-          yield* self.runtime.readLogs(join(self.store.dir(rec.Id), 'container.log'), { stdout: opts.stdout, stderr: opts.stderr });
-        }
-        if (live) yield* live.records;
-      } finally {
-        live?.stop();
-      }
-    }
-    return {
-      output: output(),
-      writeStdin(data: Buffer) {
-        if (!opts.stdin || !rec.Config.OpenStdin) return;
-        if (hub.conn) hub.conn.writeStdin(data);
-        else hub.pendingStdin.push(data);
-      },
-      endStdin() {
-        if (!opts.stdin || !rec.Config.OpenStdin || !rec.Config.StdinOnce) return;
-        hub.stdinClosed = true;
-        hub.conn?.closeStdin();
-      },
-      detach() { live?.stop(); },
-    };
-  }
-
-  /** A queue of live records from the hub, ending at exit or removal. */
-  private subscribe(id: string, filter: { stdout: boolean; stderr: boolean }): { records: AsyncIterable<OutputRecord>; stop(): void } {
-    const hub = this.hub(id);
-    const queue: OutputRecord[] = [];
-    let ended = false;
-    let wake: (() => void) | undefined;
-    const onOutput = (r: OutputRecord) => {
-      if ((r.stream === 'stdout' && !filter.stdout) || (r.stream === 'stderr' && !filter.stderr)) return;
-      queue.push(r);
-      wake?.();
-    };
-    const onEnd = () => { ended = true; wake?.(); };
-    hub.on('output', onOutput);
-    hub.once('exit', onEnd);
-    hub.once('removed', onEnd);
-    const stop = () => {
-      hub.off('output', onOutput);
-      hub.off('exit', onEnd);
-      hub.off('removed', onEnd);
-      onEnd();
-    };
-    async function* records(): AsyncGenerator<OutputRecord> {
-      try {
-        for (;;) {
-          while (queue.length) yield queue.shift()!;
-          if (ended) return;
-          await new Promise<void>((r) => { wake = r; });
-          wake = undefined;
-        }
-      } finally {
-        stop();
-      }
-    }
-    return { records: records(), stop };
-  }
-
-  private hub(id: string): Hub {
-    let hub = this.hubs.get(id);
-    if (!hub) {
-      hub = new Hub();
-      this.hubs.set(id, hub);
-    }
-    return hub;
+    const detachKeys = sessionDetachKeys(opts.detachKeys, rec.Config.Tty);
+    const c = rec.Config;
+    return attachSession(this.hubs.of(rec.Id), { tty: c.Tty, openStdin: c.OpenStdin, stdinOnce: c.StdinOnce }, opts, detachKeys,
+      () => this.runtime.readLogs(join(this.store.dir(rec.Id), 'container.log'), { stdout: opts.stdout, stderr: opts.stderr }));
   }
 
   private attrs(rec: ContainerRecord): Record<string, string> {
@@ -704,10 +643,7 @@ export class ContainerService {
 
   /** Close live connections (daemon shutdown); containers keep running under their shims. */
   detachAll(): void {
-    for (const hub of this.hubs.values()) {
-      hub.conn?.close();
-      hub.conn = undefined;
-    }
+    this.hubs.closeAll();
   }
 }
 
