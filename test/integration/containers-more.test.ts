@@ -179,6 +179,17 @@ for (const cli of CLIS) {
 }
 
 describe('stats and top API', () => {
+  test('a 500 leaves a trace in the daemon log: the request line and the stack', async () => {
+    const id = await runDetached(['--name', 'api-500', 'busybox', 'sleep', '300']);
+    // ps without a PID column: dockerd answers 500 too ("Couldn't find PID field in ps output").
+    const r = await api('GET', `/containers/${id}/top?ps_args=-o%20comm`);
+    assert.equal(r.status, 500, r.text);
+    assert.equal(r.json.message, "Couldn't find PID field in ps output");
+    const log = await d.log();
+    assert.match(log, new RegExp(`berthd: 500 on GET /v1\\.45/containers/${id}/top\\?ps_args=-o%20comm: \\w*Error: Couldn't find PID field in ps output\\n\\s+at `));
+    await d.docker(['rm', '-f', id]);
+  });
+
   test('stream: one object a second with cpu, memory, pids, blkio; one-shot; a stopped container', async () => {
     const id = await runDetached(['--name', 'api-st', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; sleep 300']);
     const r = await run('curl', ['-s', '--max-time', '2.6', '--unix-socket', d.socket, `http://d/v1.45/containers/${id}/stats`]);

@@ -18,7 +18,7 @@ const STATUSES: readonly ContainerStatus[] = ['created', 'restarting', 'running'
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 
 export interface ContainerListOptions {
-  /** Stopped containers too (implied by a `status` filter, a limit, `before` or `since`). */
+  /** Stopped containers too (implied by a `status` filter or a limit). */
   all?: boolean;
   /** At most this many, newest first (≤ 0: no limit). */
   limit?: number;
@@ -37,7 +37,8 @@ export interface ListLookups {
 
 /**
  * The containers to list, newest first, as dockerd walks them: `before` skips up to and including
- * that container, `since` stops at it, the limit stops the walk.
+ * that container, `since` stops at it, then stopped ones are skipped unless `all` (or a limit), and
+ * the limit stops the walk.
  */
 export function selectContainers(records: readonly ContainerRecord[], opts: ContainerListOptions, lookups: ListLookups): ContainerRecord[] {
   const f = opts.filters ?? new Map<string, string[]>();
@@ -50,12 +51,12 @@ export function selectContainers(records: readonly ContainerRecord[], opts: Cont
   const newestFirst = [...records].sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
   const out: ContainerRecord[] = [];
   for (const rec of newestFirst) {
-    if (!isUp(rec) && !all && limit <= 0 && !before && !since) continue;
     if (before) {
       if (rec.Id === before.Id) before = undefined;
       continue;
     }
     if (since && rec.Id === since.Id) break;
+    if (!isUp(rec) && !all && limit <= 0) continue;
     if (limit > 0 && out.length === limit) break;
     if (match(rec)) out.push(rec);
   }
@@ -139,13 +140,16 @@ function portSet(values: readonly string[] | undefined, key: string): Set<string
   return out;
 }
 
-/** `publish` is about host ports, `expose` about container ports; either one matching lets it through. */
+/**
+ * Both name container ports, as dockerd: `publish` one that is published (`-p`, `-P`), `expose` one
+ * the container exposes (published ports are exposed too). Each given key must hold.
+ */
 function portsMatch(rec: ContainerRecord, publish: Set<string> | undefined, expose: Set<string> | undefined): boolean {
-  if (!publish && !expose) return true;
-  for (const [key, bindings] of Object.entries(rec.NetworkSettings?.Ports ?? {})) {
-    const { port, proto } = parsePortKey(key);
-    if (expose?.has(`${port}/${proto}`)) return true;
-    for (const b of bindings ?? []) if (publish?.has(`${Number(b.HostPort)}/${proto}`)) return true;
-  }
-  return false;
+  const key = (k: string) => { const { port, proto } = parsePortKey(k); return `${port}/${proto}`; };
+  const published = new Set([
+    ...Object.keys((rec.HostConfig.PortBindings ?? {}) as Record<string, unknown>),
+    ...Object.entries(rec.NetworkSettings?.Ports ?? {}).filter(([, b]) => b?.length).map(([k]) => k),
+  ].map(key));
+  const exposed = new Set([...Object.keys(rec.Config.ExposedPorts ?? {}).map(key), ...published]);
+  return (!publish || [...publish].some((p) => published.has(p))) && (!expose || [...expose].some((p) => exposed.has(p)));
 }

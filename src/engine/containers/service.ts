@@ -19,6 +19,7 @@ import { parseTimestamp } from '../filters.js';
 import { sessionDetachKeys } from '../detach-keys.js';
 import { truncateId } from '../../wire/reference.js';
 import { attachSession, Hubs, type AttachOptions, type AttachSession } from './hub.js';
+import { logFailure } from '../log-failure.js';
 import { restartDelayMs, restartsAfterExit, restartsOnBoot } from './restart-policy.js';
 import { selectContainers, type ContainerListOptions } from './filters.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
@@ -124,7 +125,7 @@ export class ContainerService {
     // Restart policies that survive a daemon restart, as Docker does.
     for (const rec of this.store.all()) {
       if (rec.State.Status !== 'running' && restartsOnBoot(rec)) {
-        this.start(rec.Id).catch(() => undefined);
+        this.start(rec.Id).catch(logFailure(`restarting ${rec.Id} at daemon start`));
       }
     }
   }
@@ -225,7 +226,7 @@ export class ContainerService {
       return { Id: id, Warnings: [] };
     } catch (e) {
       this.store.releaseName(name, id);
-      if (created) await this.mounts?.removed(created, true).catch(() => undefined);
+      if (created) await this.mounts?.removed(created, true).catch(logFailure(`undoing the mounts of ${id} after a failed create`));
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
@@ -248,7 +249,7 @@ export class ContainerService {
     // One start at a time per container: a second caller waits for the first, then gets 304.
     const pending = this.starting.get(rec.Id);
     if (pending) {
-      await pending.catch(() => undefined);
+      await pending.catch(() => undefined); // its failure is its own caller's answer
       throw new NotModifiedError();
     }
     const run = this.startNow(rec);
@@ -272,7 +273,7 @@ export class ContainerService {
     try {
       spec = await this.buildSpec(rec, { rootfs, dir, network });
     } catch (e) {
-      await this.network?.release(rec).catch(() => undefined);
+      await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
       throw e;
     }
     const rotation = logRotation(rec.HostConfig);
@@ -290,13 +291,13 @@ export class ContainerService {
       });
     } catch (e) {
       // As dockerd: a container that never ran stays "created"; the error and 127/126 are kept.
-      await this.network?.release(rec).catch(() => undefined);
+      await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
       rec.State.Error = e instanceof Error ? e.message : String(e);
       rec.State.ExitCode = /executable file not found|no such file or directory/i.test(rec.State.Error) ? 127
         : /permission denied/i.test(rec.State.Error) ? 126 : 128;
       if (rec.State.Status !== 'created') rec.State.Status = 'exited';
       await this.store.save(rec);
-      if (rec.HostConfig.AutoRemove) await this.removeNow(rec, true).catch(() => undefined);
+      if (rec.HostConfig.AutoRemove) await this.removeNow(rec, true).catch(logFailure(`removing ${rec.Id} (--rm)`));
       throw isBerthError(e) ? e : new SystemError(rec.State.Error, e);
     }
     rec.State = {
@@ -320,6 +321,7 @@ export class ContainerService {
       // A shim that vanished without an exit frame: read its exit file if it wrote one.
       const cur = this.store.find(rec.Id);
       if (cur && this.isRunning(cur) && !this.runtime.isAlive(cur.State.ShimPid)) {
+        // An unreadable exit file counts as none: the supervisor's loss is recorded below.
         void this.runtime.readExit(this.store.dir(rec.Id)).catch(() => undefined).then((exit) => this.handleExit(rec.Id, exit ?? {
           exitCode: 255, finishedAt: rfc3339NanoFromNs(nowNs()), oomKilled: false,
         }, exit ? '' : 'container supervisor exited unexpectedly'));
@@ -351,15 +353,15 @@ export class ContainerService {
       ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
     };
     await this.store.save(rec);
-    await this.network?.release(rec).catch(() => undefined);
+    await this.network?.release(rec).catch(logFailure(`releasing the network of ${id}`));
     conn?.close();
-    await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(() => undefined);
-    await this.mounts?.afterStop(rec).catch(() => undefined);
+    await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(logFailure(`cleaning up after ${id}`));
+    await this.mounts?.afterStop(rec).catch(logFailure(`unmounting the volumes of ${id}`));
     this.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(status.exitCode) });
     hub.exited(status);
     if (rec.HostConfig.AutoRemove) {
       // As dockerd, --rm takes the anonymous volumes too.
-      await this.removeNow(rec, true).catch(() => undefined);
+      await this.removeNow(rec, true).catch(logFailure(`removing ${id} (--rm)`));
       return;
     }
     if (restartsAfterExit(rec)) {
@@ -367,7 +369,7 @@ export class ContainerService {
       const delay = restartDelayMs(rec.RestartCount);
       setTimeout(() => {
         const cur = this.store.find(id);
-        if (cur && !cur.StoppedByUser) this.start(id).catch(() => undefined);
+        if (cur && !cur.StoppedByUser) this.start(id).catch(logFailure(`restarting ${id} (restart policy)`));
       }, delay).unref();
     }
   }
@@ -486,7 +488,7 @@ export class ContainerService {
     } catch { /* it may be gone already */ }
     if (rec.State.Status === 'paused') {
       rec.State.Status = 'running';
-      await this.store.save(rec).catch(() => undefined);
+      await this.store.save(rec).catch(logFailure(`recording that ${rec.Id} is no longer paused`));
       this.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
     }
   }
@@ -583,12 +585,12 @@ export class ContainerService {
     // In memory only, to turn away a concurrent start or rm; the removal itself is one rename.
     rec.State.Status = 'removing';
     const dir = this.store.dir(rec.Id);
-    await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(() => undefined);
-    await this.network?.release(rec).catch(() => undefined);
+    await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(logFailure(`cleaning up ${rec.Id} for removal`));
+    await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
     await this.store.delete(rec);
     this.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
-    await this.mounts?.removed(rec, removeVolumes).catch(() => undefined);
-    await this.onRemoved?.(rec).catch(() => undefined);
+    await this.mounts?.removed(rec, removeVolumes).catch(logFailure(`releasing the volumes of ${rec.Id}`));
+    await this.onRemoved?.(rec).catch(logFailure(`freeing the image layers of ${rec.Id}`));
     this.hubs.remove(rec.Id);
   }
 

@@ -14,6 +14,7 @@ import type { ContainerRecord } from '../containers/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection } from '../runtime/types.js';
 import { DEFAULT_PATH_ENV, resolveUser } from '../runtime/spec.js';
 import { parseDetachKeys, sessionDetachKeys } from '../detach-keys.js';
+import { logFailure } from '../log-failure.js';
 
 /** The body of POST /containers/{id}/exec. */
 export interface ExecCreateBody {
@@ -247,14 +248,14 @@ export class ExecService {
       this.deps.events.publish('container', 'exec_die', x.containerId,
         { ...(cur ? attrs(cur) : {}), execID: x.id, exitCode: String(s.exitCode) });
       for (const f of x.onExit.splice(0)) f(s);
-      void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      void rm(dir, { recursive: true, force: true }).catch(logFailure(`removing the folder of exec ${x.id}`));
     };
     conn.once('exit', finish);
     conn.once('close', () => {
       if (done) return;
       // The shim went away without an EXIT frame (killed): take its exit file if it wrote one.
       void readExitFile(dir).then((s) => finish(s ?? { exitCode: 137, finishedAt: new Date().toISOString(), oomKilled: false }))
-        .catch(() => undefined);
+        .catch(logFailure(`recording the end of exec ${x.id}`));
     });
     if (opts.detach) return undefined;
 
@@ -285,6 +286,7 @@ export class ExecService {
       base = spec.process ?? {};
     } catch { /* no config.json: defaults below */ }
     const rootfs = join(dir, 'rootfs');
+    // An image without /etc/passwd or /etc/group: numeric users only, as dockerd.
     const etc = async (name: string): Promise<string | undefined> => readFile(join(rootfs, 'etc', name), 'utf8').catch(() => undefined);
     const user = resolveUser(x.user, await etc('passwd'), await etc('group'));
 

@@ -14,6 +14,7 @@ import { SystemError } from '../errors.js';
 import { connectUnix, ShimClient } from './shimconn.js';
 import { consoleSizeArgs, reapFailedShim, spawnShim } from './shim-launch.js';
 import { translateStartError } from './start-errors.js';
+import { logFailure } from '../log-failure.js';
 import type { ExecRequest, ShimConnection, StartResult } from './types.js';
 
 export const EXEC_SOCKET = 'shim.sock';
@@ -63,6 +64,6 @@ export async function startExec(req: ExecRequest, rt: ExecRuntime): Promise<{ re
     return { result: { pid: outcome.pid, shimPid, startedAt: outcome.startedAt }, conn };
   }
   await reapFailedShim(conn, shimPid);
-  await rm(req.dir, { recursive: true, force: true }).catch(() => undefined);
+  await rm(req.dir, { recursive: true, force: true }).catch(logFailure(`removing the folder of a failed exec (${req.dir})`));
   throw new SystemError(translateExecError(outcome.msg, proc.args?.[0]));
 }

@@ -18,6 +18,7 @@ import { readLogs } from './logfile.js';
 import { startExec } from './exec.js';
 import { consoleSizeArgs, reapFailedShim, shimAlive, spawnShim } from './shim-launch.js';
 import { translateStartError } from './start-errors.js';
+import { logFailure } from '../log-failure.js';
 import type { ExecRequest, ExitStatus, LogReadOptions, OutputRecord, RuntimeApi, ShimConnection, StartRequest, StartResult } from './types.js';
 
 export { readLogs } from './logfile.js';
@@ -160,7 +161,7 @@ export class HostRuntime implements RuntimeApi {
     }
     // failure: the shim deletes and unmounts, then exits; make sure of it
     await reapFailedShim(conn, shimPid);
-    await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(() => undefined);
+    await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(logFailure(`cleaning up after the failed start of ${req.id}`));
     throw new SystemError(translateStartError(outcome.msg, spec.process?.args?.[0]));
   }
 
@@ -216,6 +217,7 @@ export class HostRuntime implements RuntimeApi {
       const name = names[i]!;
       const root = this.runtimeRoot(name);
       const a = [...(root ? ['--root', root] : []), 'delete', '--force', id];
+      // The runtime may have deleted it meanwhile; its state folder says whether it is still known.
       await hostCommand(this.runtimeBin(name), a).catch(() => undefined);
     }
     void runtime;
@@ -231,8 +233,9 @@ export class HostRuntime implements RuntimeApi {
     const parent = (this.opts.cgroupParent ?? '/berth').replace(/^\/?/, '');
     let controllers: string[] = [];
     try { controllers = await readdir('/sys/fs/cgroup'); } catch { /* none */ }
+    // Most controllers have no such folder (ENOENT), and a busy one stays (EBUSY): both are fine.
     await Promise.all(controllers.map((c) => rmdir(join('/sys/fs/cgroup', c, parent, id)).catch(() => undefined)));
-    await rm(join(dir, SHIM_SOCKET), { force: true }).catch(() => undefined);
+    await rm(join(dir, SHIM_SOCKET), { force: true }).catch(logFailure(`removing the shim socket of ${id}`));
   }
 
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord> {
