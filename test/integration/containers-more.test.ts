@@ -258,6 +258,9 @@ for (const cli of CLIS) {
       assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', `since=${p}-both`]), [`${p}-a`, `${p}-exited`]);
       assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', `before=${p}-exited`]), [`${p}-a`, `${p}-both`]);
       assert.deepEqual(await names(['-a', '-f', `name=${p}-ex`, '-f', 'is-task=false', '-f', 'health=none']), [`${p}-exited`]);
+      // -s: the writable layer's bytes, and with the image's.
+      const sized = await x(['ps', '-a', '-s', '-f', `name=${p}-exited`, '--format', '{{.Size}}']);
+      assert.match(sized.stdout, /^[\d.]+k?B \(virtual [\d.]+[kM]B\)\n$/, sized.stdout + sized.stderr);
       const bad = await x(['ps', '-f', 'nope=1']);
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /invalid filter 'nope'/);

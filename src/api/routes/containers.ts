@@ -17,7 +17,7 @@ export function registerContainerRoutes(router: Router): void {
     sendJson(ctx.res, 201, result);
   });
 
-  router.add('GET', '/containers/json', (ctx) => {
+  router.add('GET', '/containers/json', async (ctx) => {
     const list = ctx.engine.containers.list({
       all: boolParam(ctx.query, 'all'),
       limit: intParam(ctx.query, 'limit'),
@@ -25,7 +25,9 @@ export function registerContainerRoutes(router: Router): void {
       before: ctx.query.get('before') || undefined,
       since: ctx.query.get('since') || undefined,
     });
-    sendJson(ctx.res, 200, list.map((c) => containerSummary(c, ctx.engine.containers.imageName(c))));
+    const containers = ctx.engine.containers;
+    const size = boolParam(ctx.query, 'size');
+    sendJson(ctx.res, 200, await Promise.all(list.map(async (c) => containerSummary(c, containers.imageName(c), size ? await containers.sizes(c) : undefined))));
   });
 
   router.add('GET', '/containers/{id}/json', (ctx) => {

@@ -40,7 +40,7 @@ export function portRows(ports: PortMapJson | undefined): Port[] {
 }
 
 /** One item of GET /containers/json. */
-export function containerSummary(rec: ContainerRecord, imageName: string): ContainerSummary {
+export function containerSummary(rec: ContainerRecord, imageName: string, sizes?: { SizeRw: number; SizeRootFs: number }): ContainerSummary {
   return {
     Id: rec.Id,
     Names: [`/${rec.Name}`],
@@ -49,6 +49,7 @@ export function containerSummary(rec: ContainerRecord, imageName: string): Conta
     Command: command(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
     Ports: portRows(rec.NetworkSettings?.Ports),
+    ...sizes,
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: statusText(rec),

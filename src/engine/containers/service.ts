@@ -158,6 +158,16 @@ export class ContainerService {
     return { record, dir: this.store.dir(record.Id), execIds: this.execIds(record.Id) };
   }
 
+  /** `ps -s`: bytes in the container's writable layer, and those plus its image's. */
+  async sizes(rec: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rw = await dirSize(join(this.store.dir(rec.Id), 'upper'));
+    let image = 0;
+    try {
+      image = this.images.resolve(rec.ImageID).size;
+    } catch { /* the image was force-deleted: its layers count as the container's own */ }
+    return { SizeRw: rw, SizeRootFs: rw + image };
+  }
+
   /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */
   imageName(rec: ContainerRecord): string {
     try {
