@@ -104,6 +104,10 @@ async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessag
   // A client that goes away mid-stream (EPIPE, ECONNRESET): the socket closes, there is no one to
   // answer, and the handler sees the close; without a listener the error would kill the daemon.
   socket.on('error', () => undefined);
+  // Paused from the start: the HTTP server hands the socket over still flowing, so stdin bytes and
+  // the client's half-close that come before the handler's own listeners would pass into the void
+  // (a half-close lost that way left `cat` waiting for its end of input forever).
+  socket.pause();
   let ctx: HijackContext | undefined;
   try {
     const { path, version, query } = resolvePath(req.url ?? '/');
@@ -121,6 +125,7 @@ async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessag
           resolve(c);
         });
         socket.once('error', reject);
+        socket.resume();
       });
       buffered = Buffer.concat([buffered, chunk]);
     }
@@ -134,6 +139,9 @@ async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessag
   } catch (err) {
     if (ctx?.headSent) failHijacked(socket, err, requestLine(req));
     else socket.end(hijackErrorResponse(err, requestLine(req)));
+  } finally {
+    // Read (and drop) whatever the client still sends, so that its close is seen and the socket freed.
+    socket.resume();
   }
 }
 
