@@ -62,12 +62,13 @@ test('ps: labels all match; other keys are alternatives; values are checked', ()
   assert.deepEqual(names({ all: true, f: { ancestor: ['nosuch'] } }), []);
   assert.deepEqual(names({ all: true, f: { network: ['front'] } }), ['b2']);
   assert.deepEqual(names({ all: true, f: { network: ['f0'] } }), ['b2'], 'by ID prefix');
-  assert.deepEqual(names({ all: true, f: { publish: ['80'] } }), ['b2'], 'a container port');
-  assert.deepEqual(names({ all: true, f: { publish: ['70-90/tcp'] } }), ['b2']);
-  assert.deepEqual(names({ all: true, f: { publish: ['8080'] } }), [], 'not the host port');
-  assert.deepEqual(names({ all: true, f: { publish: ['53/udp'] } }), [], 'exposed, not published');
-  assert.deepEqual(names({ all: true, f: { expose: ['53/udp'] } }), ['b2']);
+  assert.deepEqual(names({ all: true, f: { publish: ['8080'] } }), ['b2'], 'a host port');
+  assert.deepEqual(names({ all: true, f: { publish: ['8000-8100/tcp'] } }), ['b2']);
+  assert.deepEqual(names({ all: true, f: { publish: ['80'] } }), [], 'not the container port');
+  assert.deepEqual(names({ all: true, f: { publish: ['8080/udp'] } }), [], 'the protocol counts');
+  assert.deepEqual(names({ all: true, f: { expose: ['53/udp'] } }), ['b2'], 'exposed, not published');
   assert.deepEqual(names({ all: true, f: { expose: ['80'] } }), ['b2'], 'a published port is exposed too');
+  assert.deepEqual(names({ all: true, f: { publish: ['9999'], expose: ['80'] } }), ['b2'], 'either one');
   assert.deepEqual(names({ all: true, f: { 'is-task': ['true'] } }), []);
   assert.deepEqual(names({ all: true, f: { health: ['none'] } }), ['d4', 'c3', 'b2', 'a1']);
   assert.throws(() => names({ f: { colour: ['red'] } }), /invalid filter 'colour'/);

@@ -141,15 +141,15 @@ function portSet(values: readonly string[] | undefined, key: string): Set<string
 }
 
 /**
- * Both name container ports, as dockerd: `publish` one that is published (`-p`, `-P`), `expose` one
- * the container exposes (published ports are exposed too). Each given key must hold.
+ * As today's dockerd, over the list's port rows: `publish` names a host port, `expose` a container
+ * port (published or not); one row matching either lets the container through.
  */
 function portsMatch(rec: ContainerRecord, publish: Set<string> | undefined, expose: Set<string> | undefined): boolean {
-  const key = (k: string) => { const { port, proto } = parsePortKey(k); return `${port}/${proto}`; };
-  const published = new Set([
-    ...Object.keys((rec.HostConfig.PortBindings ?? {}) as Record<string, unknown>),
-    ...Object.entries(rec.NetworkSettings?.Ports ?? {}).filter(([, b]) => b?.length).map(([k]) => k),
-  ].map(key));
-  const exposed = new Set([...Object.keys(rec.Config.ExposedPorts ?? {}).map(key), ...published]);
-  return (!publish || [...publish].some((p) => published.has(p))) && (!expose || [...expose].some((p) => exposed.has(p)));
+  if (!publish && !expose) return true;
+  for (const [key, bindings] of Object.entries(rec.NetworkSettings?.Ports ?? {})) {
+    const { port, proto } = parsePortKey(key);
+    if (expose?.has(`${port}/${proto}`)) return true;
+    for (const b of bindings ?? []) if (publish?.has(`${Number(b.HostPort)}/${proto}`)) return true;
+  }
+  return false;
 }
