@@ -1,7 +1,9 @@
 /**
  * GET /events filters and time window, as dockerd's daemon/events/filter.go reads them: labels all
- * match; the values of any other key are alternatives; a key names an actor of its own type
- * (`container=x` lets no image event through); unknown keys are refused.
+ * match; the values of any other key are alternatives; an actor key (`container`, `network`, …)
+ * matches an event whose actor ID or name starts with the value, whatever the event's type (so
+ * `container=x` lets an image event through only if that image's ID starts with x); unknown keys
+ * are refused.
  */
 import { InvalidParameterError } from '../errors.js';
 import { checkFilterKeys, matchLabels, parseTimestamp, type FilterArgs } from '../filters.js';
@@ -12,7 +14,7 @@ export const EVENT_FILTERS = [
   'secret', 'service', 'type', 'volume',
 ] as const;
 
-/** Keys that name an actor of the same type, by ID prefix or name. */
+/** Keys that name an actor by ID or name prefix. */
 const ACTOR_KEYS = ['config', 'container', 'daemon', 'network', 'node', 'plugin', 'secret', 'service', 'volume'] as const;
 
 /** Actions that carry the command after a colon (`exec_start: sh`): `event=exec_start` matches them. */
@@ -39,7 +41,7 @@ export function compileEventFilters(f: FilterArgs): (e: EngineEvent) => boolean 
     return (fuzzyEvent ? fuzzy('event', e.Action) : exact('event', e.Action))
       && exact('type', e.Type)
       && exact('scope', e.scope)
-      && ACTOR_KEYS.every((key) => !f.get(key)?.length || (e.Type === key && fuzzy(key, id, name)))
+      && ACTOR_KEYS.every((key) => fuzzy(key, id, name))
       && exact('image', id, imageName, stripTag(id), stripTag(imageName))
       && matchLabels(f.get('label'), e.Actor.Attributes);
   };
