@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises';
 import { isMountPoint as isMounted } from '../mountinfo.js';
 import { dirname, join, relative } from 'node:path';
-import { BerthError, NotFoundError, SystemError } from '../errors.js';
+import { NotFoundError, SystemError } from '../errors.js';
 import { connectUnix, openShim, ShimClient } from './shimconn.js';
 import { parseSignal } from './signals.js';
 import { readLogs } from './logfile.js';
@@ -81,8 +81,6 @@ export async function ensureHostReady(): Promise<{ cgroup: 'v1' | 'v2'; actions:
   return { cgroup: 'v1', actions };
 }
 
-/** Whether something is mounted exactly at `target` (exported for the tests). */
-export { isMounted };
 
 /** Overlay data must fit in one page: fall back to paths relative to their common parent. */
 function overlayArgs(r: StartRequest['rootfs']): string[] {
@@ -260,8 +258,4 @@ export class HostRuntime implements RuntimeApi {
 
 export function createRuntime(opts: RuntimeOptions = {}): HostRuntime {
   return new HostRuntime(opts);
-}
-
-export function isStartError(e: unknown): e is BerthError {
-  return e instanceof BerthError && /failed to create task for container/.test(e.message);
 }
