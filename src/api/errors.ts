@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { isBerthError, type ErrorCode } from '../engine/errors.js';
+import { isBerthError, type ErrorCode } from '../wire/errors.js';
 
 /** The one place where engine error codes become HTTP statuses. */
 const STATUS: Record<ErrorCode, number> = {
@@ -25,9 +25,30 @@ export function messageOf(err: unknown): string {
   return String(err);
 }
 
-export function sendError(res: ServerResponse, err: unknown): void {
+/**
+ * Every 5xx is a bug and leaves a trace: the daemon's log (stderr) gets the status, the request
+ * line and the stack (and its cause's).
+ */
+export function logServerError(status: number, requestLine: string, err: unknown): void {
+  if (status < 500) return;
+  const stack = (e: unknown) => (e instanceof Error ? e.stack ?? `${e.name}: ${e.message}` : String(e));
+  let text = stack(err);
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause !== undefined) text += `\ncaused by: ${stack(cause)}`;
+  process.stderr.write(`${new Date().toISOString()} berthd: ${status} on ${requestLine}: ${text}\n`);
+}
+
+/** The request line of a log entry: method and URL as the client sent them. */
+export function requestLine(req: { method?: string; url?: string }): string {
+  return `${req.method ?? '?'} ${req.url ?? '?'}`;
+}
+
+/** Answer with the error's status and `{"message"}`; a 5xx is logged with the request line first. */
+export function sendError(res: ServerResponse, err: unknown, request: string): void {
   const status = statusOf(err);
+  logServerError(status, request, err);
   if (res.headersSent) {
+    // Too late for a status: cut the response so the client sees it incomplete.
     res.destroy();
     return;
   }
@@ -40,9 +61,10 @@ export function sendError(res: ServerResponse, err: unknown): void {
   res.end(body);
 }
 
-/** The error frame a hijacked connection gets when the failure comes before the 101. */
-export function hijackErrorResponse(err: unknown): string {
+/** The error frame a hijacked connection gets when the failure comes before the 101 (a 5xx is logged). */
+export function hijackErrorResponse(err: unknown, request: string): string {
   const status = statusOf(err);
+  logServerError(status, request, err);
   const body = JSON.stringify({ message: messageOf(err) }) + '\n';
   return `HTTP/1.1 ${status} ${statusText(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

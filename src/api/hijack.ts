@@ -2,7 +2,6 @@
  * What attach and exec start share once a connection is hijacked: the response head, stdin with
  * detach keys (TTY only, as dockerd), and output framed or raw with backpressure.
  */
-import { parseDetachKeys } from '../engine/exec/service.js';
 import type { OutputRecord } from '../engine/runtime/types.js';
 import { frame, STDERR, STDOUT } from '../util/stdcopy.js';
 import type { HijackContext } from './router.js';
@@ -18,6 +17,8 @@ export interface StreamSession {
   /** The client half-closed: close the process's stdin; output keeps flowing. */
   endStdin(): void;
   detach(): void;
+  /** Bytes on stdin that detach the client; empty: none. */
+  detachKeys: readonly number[];
 }
 
 /** Multiplexed framing for API >= 1.42 without a TTY; raw bytes otherwise. */
@@ -30,12 +31,12 @@ export function writeHijackHead(ctx: HijackContext, contentType: string): void {
   const head = ctx.upgrade
     ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
     : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`;
+  ctx.headSent = true;
   ctx.socket.write(head);
 }
 
 /** Detach keys matched across chunk boundaries; scan() returns where the sequence started, or -1. */
-export function detachScanner(spec: string) {
-  const keys = parseDetachKeys(spec);
+export function detachScanner(keys: readonly number[]) {
   let matched = 0;
   return {
     scan(chunk: Buffer): number {
@@ -55,16 +56,16 @@ export function detachScanner(spec: string) {
 
 /**
  * Pump a session over a hijacked socket until its output ends or the client goes away.
- * `stdin` copies the client's bytes to the process; detach keys are looked for on a TTY only.
+ * `stdin` copies the client's bytes to the process, watching for the session's detach keys.
  */
 export async function pumpSession(ctx: HijackContext, session: StreamSession, opts: {
-  stdin: boolean; tty: boolean; detachKeys?: string | null; framed: boolean;
+  stdin: boolean; framed: boolean;
 }): Promise<void> {
   const socket = ctx.socket;
   let gone = false;
   socket.on('close', () => { gone = true; session.detach(); });
   if (opts.stdin) {
-    const detach = detachScanner(opts.tty ? opts.detachKeys || 'ctrl-p,ctrl-q' : '');
+    const detach = detachScanner(session.detachKeys);
     const feed = (chunk: Buffer): void => {
       const at = detach.scan(chunk);
       if (at >= 0) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { InvalidParameterError } from '../engine/errors.js';
+import { InvalidParameterError } from '../wire/errors.js';
 import type { Engine } from '../engine/engine.js';
 
 /** What a handler gets for one request. */
@@ -23,6 +23,8 @@ export interface HijackContext extends Omit<RequestContext, 'res'> {
   head: Buffer;
   /** True when the client asked for `Upgrade: tcp` (then we answer 101). */
   upgrade: boolean;
+  /** Set once a response head went out on the socket: an error after it can only end the stream. */
+  headSent: boolean;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -113,6 +115,15 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
+/** `tail=`: a count of records; empty or `all`: every record. */
+export function tailParam(q: URLSearchParams): number | undefined {
+  const raw = q.get('tail');
+  if (raw === null || raw === '' || raw === 'all') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidParameterError(`invalid value for "tail": "${raw}"`);
+  return n;
+}
+
 /** `filters=` JSON: Go clients send {"k":{"v":true}}, docker-py sends {"k":["v"]}: accept both. */
 export function filtersParam(q: URLSearchParams): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -133,4 +144,14 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   const body = JSON.stringify(value) + '\n';
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** Write one chunk of a long response; when the client is behind, wait until it drains (or goes). */
+export async function writeChunk(res: ServerResponse, data: string | Buffer): Promise<void> {
+  if (res.write(data) || res.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -1,15 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
-import { InvalidParameterError, NotFoundError } from '../engine/errors.js';
-import { hijackErrorResponse, sendError } from './errors.js';
-import { parseJson, readBody, Router, type RequestContext } from './router.js';
+import { InvalidParameterError, NotFoundError } from '../wire/errors.js';
+import { hijackErrorResponse, logServerError, requestLine, sendError, statusOf } from './errors.js';
+import { parseJson, readBody, Router, type HijackContext, type RequestContext } from './router.js';
 import { compareVersions, ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerContainerRoutes } from './routes/containers.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerExecRoutes } from './routes/exec.js';
-import { registerContainerOpsRoutes } from './routes/container-ops.js';
 import { registerNetworkRoutes } from './routes/networks.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 
@@ -29,7 +28,6 @@ export function buildRouter(): Router {
   registerContainerRoutes(router);
   registerImageRoutes(router);
   registerExecRoutes(router);
-  registerContainerOpsRoutes(router);
   registerNetworkRoutes(router);
   registerVolumeRoutes(router);
   return router;
@@ -72,12 +70,13 @@ export function createApiServer(engine: Engine, router = buildRouter()): Server 
 }
 
 async function handle(engine: Engine, router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let hijacked: HijackContext | undefined;
   try {
     const { path, version, query } = resolvePath(req.url ?? '/');
     const found = router.match(req.method ?? 'GET', path);
     if (found === undefined) throw new NotFoundError(`page not found`);
     if (found === 'method') {
-      sendError(res, new NotFoundError('page not found'));
+      sendError(res, new NotFoundError('page not found'), requestLine(req));
       return;
     }
     let bodyPromise: Promise<unknown> | undefined;
@@ -90,17 +89,26 @@ async function handle(engine: Engine, router: Router, req: IncomingMessage, res:
       // the socket and streams unframed bytes until it closes, as dockerd does.
       const socket = req.socket;
       socket.setTimeout(0);
-      await found.route.hijack({ ...ctx, socket, head: Buffer.alloc(0), upgrade: false });
+      hijacked = { ...ctx, socket, head: Buffer.alloc(0), upgrade: false, headSent: false };
+      await found.route.hijack(hijacked);
       return;
     }
     await found.route.handler!(ctx);
   } catch (err) {
-    sendError(res, err);
+    if (hijacked?.headSent) failHijacked(hijacked.socket, err, requestLine(req));
+    else sendError(res, err, requestLine(req));
   }
 }
 
 async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  // A client that goes away mid-stream (EPIPE, ECONNRESET): the socket closes, there is no one to
+  // answer, and the handler sees the close; without a listener the error would kill the daemon.
   socket.on('error', () => undefined);
+  // Paused from the start: the HTTP server hands the socket over still flowing, so stdin bytes and
+  // the client's half-close that come before the handler's own listeners would pass into the void
+  // (a half-close lost that way left `cat` waiting for its end of input forever).
+  socket.pause();
+  let ctx: HijackContext | undefined;
   try {
     const { path, version, query } = resolvePath(req.url ?? '/');
     const found = router.match(req.method ?? 'GET', path);
@@ -117,16 +125,28 @@ async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessag
           resolve(c);
         });
         socket.once('error', reject);
+        socket.resume();
       });
       buffered = Buffer.concat([buffered, chunk]);
     }
     const body = buffered.subarray(0, length);
     const rest = buffered.subarray(length);
-    await found.route.hijack({
-      req, params: found.params, query, version, engine, socket, head: rest, upgrade: true,
+    ctx = {
+      req, params: found.params, query, version, engine, socket, head: rest, upgrade: true, headSent: false,
       json: async <T>() => parseJson<T>(body),
-    });
+    };
+    await found.route.hijack(ctx);
   } catch (err) {
-    socket.end(hijackErrorResponse(err));
+    if (ctx?.headSent) failHijacked(socket, err, requestLine(req));
+    else socket.end(hijackErrorResponse(err, requestLine(req)));
+  } finally {
+    // Read (and drop) whatever the client still sends, so that its close is seen and the socket freed.
+    socket.resume();
   }
+}
+
+/** An error after the response head went out on a hijacked stream: log a 5xx, end the stream. */
+function failHijacked(socket: Duplex, err: unknown, request: string): void {
+  logServerError(statusOf(err), request, err);
+  socket.end();
 }

@@ -1,6 +1,3 @@
-import { cpus, hostname, release, totalmem } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerService } from './containers/service.js';
@@ -12,10 +9,12 @@ import type { ImageListEntry } from './images/types.js';
 import { Distribution } from './distribution/index.js';
 import { createRuntime } from './runtime/index.js';
 import type { RuntimeApi } from './runtime/types.js';
-import type { ContainerRecord } from './containers/types.js';
 import { NetworkManager, type NetworkConfig } from './network/manager.js';
 import { VolumeService } from './volumes/service.js';
+import type { VolumeUsage } from './volumes/types.js';
+import type { ContainerRecord } from './containers/types.js';
 import { ContainerMounts } from './volumes/mounts.js';
+import { SystemService } from './system.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -44,7 +43,7 @@ export class Engine {
   readonly runtime: RuntimeApi;
   network?: NetworkManager;
   readonly volumes: VolumeService;
-  private readonly id: string;
+  readonly system: SystemService;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -75,6 +74,7 @@ export class Engine {
       events: this.events,
       buildSpec: specForContainer,
       network: () => this.network,
+      execIds: (id) => this.exec.idsFor(id),
       // A container of a force-deleted image held its layers; free them when it goes.
       onRemoved: (rec) => this.images.containerRemoved(rec),
     });
@@ -105,7 +105,12 @@ export class Engine {
       runtime: this.runtime,
       events: this.events,
     });
-    this.id = engineId(root);
+    this.system = new SystemService(config, {
+      containers: () => this.containers.list(),
+      imageCount: () => this.images.records().length,
+      indexServerAddress: this.distribution.indexServerAddress,
+      bridgeNetworking: () => !!this.network,
+    });
   }
 
   static async open(config: EngineConfig): Promise<Engine> {
@@ -124,125 +129,22 @@ export class Engine {
     await this.events.flush();
   }
 
-  /** The IMAGE column of `ps` (container routes render it). */
-  imageDisplayName(rec: ContainerRecord): string {
-    return this.images.displayName(rec);
-  }
-
-  // ---- system ----
-
-  version() {
-    const c = this.config;
-    return {
-      Platform: { Name: 'Berth Engine' },
-      Components: [{
-        Name: 'Engine', Version: c.engineVersion,
-        Details: { ApiVersion: c.apiVersion, MinAPIVersion: c.minApiVersion, Arch: goArch(), Os: 'linux', KernelVersion: release(), GitCommit: 'berth', GoVersion: process.version, BuildTime: '', Experimental: 'false' },
-      }],
-      Version: c.engineVersion,
-      ApiVersion: c.apiVersion,
-      MinAPIVersion: c.minApiVersion,
-      GitCommit: 'berth',
-      GoVersion: `node ${process.version}`,
-      Os: 'linux',
-      Arch: goArch(),
-      KernelVersion: release(),
-      BuildTime: '',
-    };
-  }
-
-  async info() {
-    const all = this.containers.list();
-    const running = all.filter((c) => c.State.Status === 'running').length;
-    const paused = all.filter((c) => c.State.Status === 'paused').length;
-    return {
-      ID: this.id,
-      Containers: all.length,
-      ContainersRunning: running,
-      ContainersPaused: paused,
-      ContainersStopped: all.length - running - paused,
-      Images: this.images.records().length,
-      Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'overlayfs snapshots'], ['Supports d_type', 'true']],
-      Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
-      MemoryLimit: true, SwapLimit: false, KernelMemory: false, KernelMemoryTCP: false,
-      CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
-      IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
-      Debug: false, NFd: 0, OomKillDisable: true, NGoroutines: 0,
-      SystemTime: new Date().toISOString(),
-      // Our own record store, reported as json-file: clients (docker-py's run) read logs only from
-      // drivers they know, and ours answers /logs exactly as json-file does.
-      LoggingDriver: 'json-file',
-      CgroupDriver: 'cgroupfs',
-      CgroupVersion: '1',
-      NEventsListener: 0,
-      KernelVersion: release(),
-      OperatingSystem: osName(),
-      OSVersion: osVersion(),
-      OSType: 'linux',
-      Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
-      IndexServerAddress: this.distribution.indexServerAddress,
-      RegistryConfig: {
-        AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null,
-        InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: this.config.registryMirrors,
-      },
-      NCPU: cpus().length,
-      MemTotal: totalmem(),
-      GenericResources: null,
-      DockerRootDir: this.config.dataRoot,
-      HttpProxy: process.env.HTTP_PROXY ?? '', HttpsProxy: process.env.HTTPS_PROXY ?? '', NoProxy: process.env.NO_PROXY ?? '',
-      Name: hostname(),
-      Labels: [],
-      ExperimentalBuild: false,
-      ServerVersion: this.config.engineVersion,
-      Runtimes: { crun: { path: '/usr/bin/crun' }, runc: { path: '/usr/bin/runc' } },
-      DefaultRuntime: 'crun',
-      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
-      LiveRestoreEnabled: true,
-      Isolation: '',
-      InitBinary: '',
-      ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-      SecurityOptions: [],
-      Warnings: this.network ? [] : ['WARNING: no bridge networking: containers get a private network namespace with loopback only'],
-    };
-  }
-
-  /** Images and layer bytes for GET /system/df; the API renders the images and adds the container rows. */
-  diskUsage(): { LayersSize: number; Images: ImageListEntry[] } {
-    return this.images.diskUsage();
+  /**
+   * GET /system/df: the images (with their layer bytes), every container with its sizes and the
+   * IMAGE name ps shows, and the volumes with their usage; the API renders them.
+   */
+  async diskUsage(): Promise<DiskUsage> {
+    const images = this.images.diskUsage();
+    const containers = await Promise.all(this.containers.list().map(async (record) => ({
+      record, imageName: this.containers.imageName(record), sizes: await this.containers.sizes(record),
+    })));
+    return { ...images, Containers: containers, Volumes: await this.volumes.usage() };
   }
 }
 
-function goArch(): string {
-  return process.arch === 'x64' ? 'amd64' : process.arch;
-}
-
-function osRelease(): Record<string, string> {
-  try {
-    const out: Record<string, string> = {};
-    for (const line of readFileSync('/etc/os-release', 'utf8').split('\n')) {
-      const m = /^(\w+)=("?)(.*)\2$/.exec(line);
-      if (m) out[m[1]] = m[3];
-    }
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-function osName(): string { return osRelease().PRETTY_NAME ?? 'Linux'; }
-function osVersion(): string { return osRelease().VERSION_ID ?? ''; }
-
-/** A stable daemon ID kept in the data root. */
-function engineId(root: string): string {
-  const file = join(root, 'engine-id');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    const id = randomUUID();
-    try {
-      writeFileSync(file, id);
-    } catch { /* read-only root: a fresh id each start */ }
-    return id;
-  }
+export interface DiskUsage {
+  LayersSize: number;
+  Images: ImageListEntry[];
+  Containers: Array<{ record: ContainerRecord; imageName: string; sizes: { SizeRw: number; SizeRootFs: number } }>;
+  Volumes: VolumeUsage[];
 }

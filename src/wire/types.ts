@@ -47,7 +47,7 @@ export interface ContainerConfig {
   Env?: string[];
   Cmd?: string[] | null;
   Image?: string;
-  Volumes?: Record<string, object>;
+  Volumes?: Record<string, object> | null;
   WorkingDir?: string;
   Entrypoint?: string[] | null;
   Labels?: Labels;
@@ -57,7 +57,7 @@ export interface ContainerConfig {
 }
 
 export interface HostConfig {
-  Binds?: string[];
+  Binds?: string[] | null;
   NetworkMode?: string;
   PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
   RestartPolicy?: { Name: string; MaximumRetryCount?: number };

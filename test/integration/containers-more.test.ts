@@ -179,6 +179,17 @@ for (const cli of CLIS) {
 }
 
 describe('stats and top API', () => {
+  test('a 500 leaves a trace in the daemon log: the request line and the stack', async () => {
+    const id = await runDetached(['--name', 'api-500', 'busybox', 'sleep', '300']);
+    // ps without a PID column: dockerd answers 500 too ("Couldn't find PID field in ps output").
+    const r = await api('GET', `/containers/${id}/top?ps_args=-o%20comm`);
+    assert.equal(r.status, 500, r.text);
+    assert.equal(r.json.message, "Couldn't find PID field in ps output");
+    const log = await d.log();
+    assert.match(log, new RegExp(`berthd: 500 on GET /v1\\.45/containers/${id}/top\\?ps_args=-o%20comm: \\w*Error: Couldn't find PID field in ps output\\n\\s+at `));
+    await d.docker(['rm', '-f', id]);
+  });
+
   test('stream: one object a second with cpu, memory, pids, blkio; one-shot; a stopped container', async () => {
     const id = await runDetached(['--name', 'api-st', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; sleep 300']);
     const r = await run('curl', ['-s', '--max-time', '2.6', '--unix-socket', d.socket, `http://d/v1.45/containers/${id}/stats`]);
@@ -217,6 +228,49 @@ describe('stats and top API', () => {
     await d.docker(['rm', 'api-st']);
   });
 });
+
+for (const cli of CLIS) {
+  describe(`${cli}: ps filters`, () => {
+    const x = (args: string[]) => d[cli](args);
+    const names = async (args: string[]) => {
+      const r = await x(['ps', ...args, '--format', '{{.Names}}']);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.split('\n').filter(Boolean).sort();
+    };
+
+    test('labels all match; other keys are alternatives; before/since; unknown keys refused', async () => {
+      const p = `${cli}-psf`;
+      const create = async (name: string, labels: string[], run = false) => {
+        const r = await d.docker([run ? 'run' : 'create', '--name', name, ...labels.flatMap((l) => ['--label', l]), 'busybox', 'true']);
+        assert.equal(r.code, 0, r.stderr);
+      };
+      await create(`${p}-both`, [`${p}=1`, 'a=1', 'b=2']);
+      await create(`${p}-a`, [`${p}=1`, 'a=1']);
+      await create(`${p}-exited`, [`${p}=1`], true);
+      // Both labels must hold: the container with only a=1 is not listed.
+      assert.deepEqual(await names(['-a', '-f', 'label=a=1', '-f', 'label=b=2']), [`${p}-both`]);
+      assert.deepEqual(await names(['-a', '-f', 'label=a=1']), [`${p}-a`, `${p}-both`]);
+      // Two statuses are alternatives: created and exited ones both; a status filter implies -a.
+      assert.deepEqual(await names(['-f', `label=${p}`, '-f', 'status=exited', '-f', 'status=created']), [`${p}-a`, `${p}-both`, `${p}-exited`]);
+      assert.deepEqual(await names(['-f', `label=${p}`, '-f', 'status=exited']), [`${p}-exited`]);
+      assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', 'exited=0']), [`${p}-exited`]);
+      // Newest first: since lists those created after, before those created before.
+      assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', `since=${p}-both`]), [`${p}-a`, `${p}-exited`]);
+      assert.deepEqual(await names(['-a', '-f', `label=${p}`, '-f', `before=${p}-exited`]), [`${p}-a`, `${p}-both`]);
+      assert.deepEqual(await names(['-a', '-f', `name=${p}-ex`, '-f', 'is-task=false', '-f', 'health=none']), [`${p}-exited`]);
+      // -s: the writable layer's bytes, and with the image's.
+      const sized = await x(['ps', '-a', '-s', '-f', `name=${p}-exited`, '--format', '{{.Size}}']);
+      assert.match(sized.stdout, /^[\d.]+k?B \(virtual [\d.]+[kM]B\)\n$/, sized.stdout + sized.stderr);
+      const bad = await x(['ps', '-f', 'nope=1']);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /invalid filter 'nope'/);
+      const badStatus = await x(['ps', '-f', 'status=sleepy']);
+      assert.notEqual(badStatus.code, 0);
+      assert.match(badStatus.stderr, /invalid filter 'status=sleepy'/);
+      assert.equal((await d.docker(['rm', `${p}-both`, `${p}-a`, `${p}-exited`])).code, 0);
+    });
+  });
+}
 
 for (const cli of CLIS) {
   describe(`${cli}: prune and events`, () => {

@@ -159,7 +159,7 @@ describe('exec API', () => {
     assert.equal(r.status, 200, r.text);
     const running = await api('GET', `/exec/${id}/json`);
     assert.equal(running.json.Running, true);
-    execShimPids.push(await shimPidOf(running.json.Pid));
+    execShimPids.push(execShimOf(running.json.Pid));
     for (let i = 0; i < 50; i++) {
       const j = await api('GET', `/exec/${id}/json`);
       if (!j.json.Running) { assert.equal(j.json.ExitCode, 0); break; }
@@ -200,7 +200,7 @@ describe('exec API', () => {
     assert.equal((await api('POST', `/exec/${id}/start`, { Detach: true })).status, 200);
     const running = await api('GET', `/exec/${id}/json`);
     assert.equal(running.json.Running, true);
-    execShimPids.push(await shimPidOf(running.json.Pid));
+    execShimPids.push(execShimOf(running.json.Pid));
     const stop = await d.docker(['stop', '-t', '1', 'ex-stop']);
     assert.equal(stop.code, 0, stop.stderr);
     const a = await attached;
@@ -217,28 +217,31 @@ describe('exec API', () => {
   });
 
   test('no exec shim is left behind', async () => {
-    await new Promise((res) => setTimeout(res, 200));
-    for (const pid of execShimPids) {
-      if (!pid) continue;
-      let alive = false;
-      try {
-        // a zombie waiting for its reaper (pid 1 here) has finished
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        alive = stat.includes('(berth-shim)') && !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-      } catch { /* gone */ }
-      assert.equal(alive, false, `exec shim ${pid} still running`);
-    }
+    // The two detached execs above each recorded the berth-shim that supervised them.
+    assert.equal(execShimPids.length, 2, 'the exec shims were not recorded');
+    for (let i = 0; i < 50 && execShimPids.some(shimRuns); i++) await new Promise((res) => setTimeout(res, 100));
+    for (const pid of execShimPids) assert.equal(shimRuns(pid), false, `exec shim ${pid} still running`);
   });
 });
 
 const execShimPids: number[] = [];
 
-/** The shim that supervises an exec process is its parent (the subreaper). */
-async function shimPidOf(pid: number): Promise<number> {
+/** Whether a berth-shim runs with this pid (a zombie waiting for its reaper has finished). */
+function shimRuns(pid: number): boolean {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return 0;
+    return false; // gone
   }
+  return stat.includes('(berth-shim)') && !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+}
+
+/** The shim that supervises an exec process is its parent (the subreaper): it must be running now. */
+function execShimOf(pid: number): number {
+  assert.ok(pid > 0, `exec pid ${pid}`);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const shim = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  assert.ok(shimRuns(shim), `the parent ${shim} of exec process ${pid} is not a running berth-shim`);
+  return shim;
 }

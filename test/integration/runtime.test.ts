@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { buildSpec, createRuntime, ensureHostReady, isMounted, type HostRuntime } from '../../src/engine/runtime/index.js';
+import { buildSpec, createRuntime, ensureHostReady, type HostRuntime } from '../../src/engine/runtime/index.js';
+import { isMountPoint as isMounted } from '../../src/engine/mountinfo.js';
 import { projectRoot } from '../../src/util/paths.js';
 import type { ExitStatus, OutputRecord, ShimConnection, StartRequest } from '../../src/engine/runtime/types.js';
 

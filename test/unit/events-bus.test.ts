@@ -27,3 +27,49 @@ test('events persist across bus instances and rotate past the size limit, histor
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('stream: history then live, nothing lost or doubled between, ending at until', async () => {
+  const dir = mkdtempSync('/tmp/bt-events-');
+  try {
+    const bus = new EventBus(join(dir, 'events.jsonl'));
+    for (let i = 0; i < 50; i++) bus.publish('container', `old${i}`, 'c1');
+    const until = new Date(Date.now() + 400).toISOString();
+    const stream = bus.stream({ since: '0', until });
+    const seen: string[] = [];
+    const reading = (async () => { for await (const e of stream) seen.push(e.Action); })();
+    // Published while the history is being read: each must come exactly once.
+    for (let i = 0; i < 50; i++) { bus.publish('container', `new${i}`, 'c1'); await new Promise((r) => setImmediate(r)); }
+    await reading;
+    assert.deepEqual(seen, [...Array.from({ length: 50 }, (_, i) => `old${i}`), ...Array.from({ length: 50 }, (_, i) => `new${i}`)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stream filters: labels all match, other values are alternatives, keys name their own type, unknown keys refused', async () => {
+  const dir = mkdtempSync('/tmp/bt-events-');
+  try {
+    const bus = new EventBus(join(dir, 'events.jsonl'));
+    bus.publish('container', 'start', 'aaa111', { name: 'web', image: 'busybox:latest', a: '1', b: '2' });
+    bus.publish('container', 'die', 'bbb222', { name: 'db', image: 'busybox', a: '1' });
+    bus.publish('image', 'tag', 'sha256:ccc', { name: 'busybox:latest' });
+    bus.publish('container', 'exec_start: sh -c true', 'aaa111', { name: 'web', image: 'busybox' });
+    const actions = async (filters: Record<string, string[]>) => {
+      const out: string[] = [];
+      for await (const e of bus.stream({ since: '0', until: new Date(Date.now() + 50).toISOString(), filters: new Map(Object.entries(filters)) })) out.push(e.Action);
+      return out;
+    };
+    assert.deepEqual(await actions({ label: ['a=1', 'b=2'] }), ['start']);
+    assert.deepEqual(await actions({ label: ['a=1'] }), ['start', 'die']);
+    assert.deepEqual(await actions({ event: ['start', 'die'] }), ['start', 'die']);
+    assert.deepEqual(await actions({ container: ['aaa'] }), ['start', 'exec_start: sh -c true']);
+    assert.deepEqual(await actions({ container: ['db'], type: ['container'] }), ['die']);
+    assert.deepEqual(await actions({ event: ['exec_start'] }), ['exec_start: sh -c true']);
+    assert.deepEqual(await actions({ image: ['busybox'] }), ['start', 'die', 'tag', 'exec_start: sh -c true']);
+    assert.throws(() => bus.stream({ filters: new Map([['colour', ['red']]]) }), /invalid filter 'colour'/);
+    assert.throws(() => bus.stream({ since: '20', until: '10' }), /cannot be after/);
+    assert.throws(() => bus.stream({ since: 'yesterday' }), /failed to parse/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ipam } from '../../src/engine/network/ipam.js';
 import { ipToInt, intToIp, macForIp, overlaps, parseCidr } from '../../src/engine/network/ipv4.js';
-import { mappingsOf, parseHostPort, parsePortKey, portMap, portRequests, summaryPorts } from '../../src/engine/network/ports.js';
+import { mappingsOf, parseHostPort, parsePortKey, portMap, portRequests } from '../../src/engine/network/ports.js';
+import { portRows } from '../../src/api/views/containers.js';
 import { buildResponse, encodeName, nameservers, parseQuery, TYPE_A, TYPE_AAAA } from '../../src/engine/network/dns.js';
 import { writeJsonAtomic } from '../../src/util/atomic.js';
 import { networkMatches, parseNetworkFilters } from '../../src/engine/network/filters.js';
@@ -94,12 +95,12 @@ test('port specs: keys, host port ranges, -p and -P requests', () => {
 test('port maps: inspect map, list entries, and back', () => {
   const map = portMap([{ proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPort: 32768 }], { '80/tcp': {}, '443/tcp': {} });
   assert.deepEqual(map, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }], '443/tcp': null });
-  assert.deepEqual(summaryPorts(map), [
+  assert.deepEqual(portRows(map), [
     { IP: '0.0.0.0', PrivatePort: 80, PublicPort: 32768, Type: 'tcp' },
     { PrivatePort: 443, Type: 'tcp' },
   ]);
   assert.deepEqual(mappingsOf(map), [{ proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPort: 32768 }]);
-  assert.deepEqual(summaryPorts(undefined), []);
+  assert.deepEqual(portRows(undefined), []);
 });
 
 function query(name: string, type: number, id = 0x1234): Buffer {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSignal, signalName } from '../../src/engine/runtime/signals.js';
-import { translateStartError } from '../../src/engine/runtime/index.js';
+import { translateStartError } from '../../src/engine/runtime/start-errors.js';
 import { InvalidParameterError } from '../../src/engine/errors.js';
 
 test('parseSignal accepts Docker forms', () => {

@@ -1,14 +1,12 @@
-import { InvalidParameterError } from '../../engine/errors.js';
+/** The /containers endpoints: lifecycle, list and inspect, logs, attach, and rename, pause, top, stats, prune. */
+import { InvalidParameterError } from '../../wire/errors.js';
 import type { CreateBody } from '../../engine/containers/create.js';
-import type { ContainerRecord } from '../../engine/containers/types.js';
-import type { WaitCondition } from '../../engine/containers/service.js';
 import { rfc3339NanoFromNs } from '../../util/time.js';
-import { boolParam, filtersParam, intParam, sendJson, type HijackContext, type Router } from '../router.js';
+import { boolParam, filtersParam, intParam, sendJson, tailParam, writeChunk, type HijackContext, type Router } from '../router.js';
 import { frame, STDERR, STDOUT } from '../../util/stdcopy.js';
 import { pumpSession, streamContentType, writeHijackHead } from '../hijack.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
-
-const CONTAINER_FILTERS = new Set(['id', 'name', 'status', 'exited', 'ancestor', 'label', 'volume']);
+import { logServerError, messageOf, requestLine, statusOf } from '../errors.js';
 
 export function registerContainerRoutes(router: Router): void {
   router.add('POST', '/containers/create', async (ctx) => {
@@ -19,24 +17,21 @@ export function registerContainerRoutes(router: Router): void {
     sendJson(ctx.res, 201, result);
   });
 
-  router.add('GET', '/containers/json', (ctx) => {
-    const all = boolParam(ctx.query, 'all');
-    const limit = intParam(ctx.query, 'limit') ?? -1;
-    const filters = filtersParam(ctx.query);
-    for (const key of filters.keys()) {
-      if (!CONTAINER_FILTERS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-    }
-    let list = ctx.engine.containers.list()
-      .filter((c) => all || limit > 0 || c.State.Status === 'running' || c.State.Status === 'paused' || filters.has('status'))
-      .filter((c) => matchesFilters(c, filters))
-      .sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
-    if (limit > 0) list = list.slice(0, limit);
-    sendJson(ctx.res, 200, list.map((c) => containerSummary(c, ctx.engine.imageDisplayName(c))));
+  router.add('GET', '/containers/json', async (ctx) => {
+    const list = ctx.engine.containers.list({
+      all: boolParam(ctx.query, 'all'),
+      limit: intParam(ctx.query, 'limit'),
+      filters: filtersParam(ctx.query),
+      before: ctx.query.get('before') || undefined,
+      since: ctx.query.get('since') || undefined,
+    });
+    const containers = ctx.engine.containers;
+    const size = boolParam(ctx.query, 'size');
+    sendJson(ctx.res, 200, await Promise.all(list.map(async (c) => containerSummary(c, containers.imageName(c), size ? await containers.sizes(c) : undefined))));
   });
 
   router.add('GET', '/containers/{id}/json', (ctx) => {
-    const rec = ctx.engine.containers.get(ctx.params[0]);
-    sendJson(ctx.res, 200, containerInspect(rec, ctx.engine.containers.dir(rec.Id), ctx.engine.exec.idsFor(rec.Id)));
+    sendJson(ctx.res, 200, containerInspect(ctx.engine.containers.inspect(ctx.params[0])));
   });
 
   router.add('POST', '/containers/{id}/start', async (ctx) => {
@@ -66,11 +61,7 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.add('POST', '/containers/{id}/wait', async (ctx) => {
-    const condition = (ctx.query.get('condition') || 'not-running') as WaitCondition;
-    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
-      throw new InvalidParameterError(`invalid condition: "${condition}"`);
-    }
-    const waiting = ctx.engine.containers.wait(ctx.params[0], condition);
+    const waiting = ctx.engine.containers.wait(ctx.params[0], ctx.query.get('condition') || undefined);
     // From API 1.30 the client reads the headers before starting the container: send them now.
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.flushHeaders();
@@ -78,7 +69,9 @@ export function registerContainerRoutes(router: Router): void {
     try {
       result = await waiting;
     } catch (e) {
-      result = { StatusCode: -1, Error: { Message: (e as Error).message } };
+      // The headers are out: the error goes into the body, as dockerd does; a 5xx is still logged.
+      logServerError(statusOf(e), requestLine(ctx.req), e);
+      result = { StatusCode: -1, Error: { Message: messageOf(e) } };
     }
     ctx.res.end(JSON.stringify(result) + '\n');
   });
@@ -90,31 +83,18 @@ export function registerContainerRoutes(router: Router): void {
 
   router.add('GET', '/containers/{id}/logs', async (ctx) => {
     const q = ctx.query;
-    const stdout = boolParam(q, 'stdout');
-    const stderr = boolParam(q, 'stderr');
-    if (!stdout && !stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
-    const rec = ctx.engine.containers.get(ctx.params[0]);
-    const tailRaw = q.get('tail');
-    const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
-    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
-      throw new InvalidParameterError(`invalid value for "tail": "${tailRaw}"`);
-    }
-    const timestamps = boolParam(q, 'timestamps');
-    const records = ctx.engine.containers.logs(rec.Id, {
-      stdout, stderr, tail, follow: boolParam(q, 'follow'),
-      since: parseTime(q.get('since')), until: parseTime(q.get('until')),
+    const { tty, records } = ctx.engine.containers.logs(ctx.params[0], {
+      stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'), follow: boolParam(q, 'follow'),
+      tail: tailParam(q), since: q.get('since') || undefined, until: q.get('until') || undefined,
     });
-    const mux = !rec.Config.Tty;
-    ctx.res.writeHead(200, { 'Content-Type': streamContentType(rec.Config.Tty, ctx.version) });
+    const timestamps = boolParam(q, 'timestamps');
+    ctx.res.writeHead(200, { 'Content-Type': streamContentType(tty, ctx.version) });
     ctx.res.flushHeaders();
-    let closed = false;
-    ctx.res.on('close', () => { closed = true; void records.return(undefined); });
+    ctx.res.on('close', () => { void records.return(undefined); });
     for await (const r of records) {
-      if (closed) break;
+      if (ctx.res.destroyed) break;
       const payload = timestamps ? Buffer.concat([Buffer.from(rfc3339NanoFromNs(r.timeNs) + ' '), r.data]) : r.data;
-      if (!ctx.res.write(mux ? frame(r.stream === 'stdout' ? STDOUT : STDERR, payload) : payload)) {
-        await new Promise((res) => ctx.res.once('drain', res));
-      }
+      await writeChunk(ctx.res, tty ? payload : frame(r.stream === 'stdout' ? STDOUT : STDERR, payload));
     }
     ctx.res.end();
   });
@@ -124,52 +104,51 @@ export function registerContainerRoutes(router: Router): void {
     ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
   });
 
+  router.add('POST', '/containers/{id}/rename', async (ctx) => {
+    await ctx.engine.containers.rename(ctx.params[0], ctx.query.get('name') ?? '');
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('POST', '/containers/{id}/pause', async (ctx) => {
+    await ctx.engine.containers.pause(ctx.params[0]);
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('POST', '/containers/{id}/unpause', async (ctx) => {
+    await ctx.engine.containers.unpause(ctx.params[0]);
+    ctx.res.writeHead(204).end();
+  });
+
+  router.add('GET', '/containers/{id}/top', async (ctx) => {
+    sendJson(ctx.res, 200, await ctx.engine.containers.top(ctx.params[0], ctx.query.get('ps_args') ?? ''));
+  });
+
+  router.add('GET', '/containers/{id}/stats', async (ctx) => {
+    const samples = ctx.engine.containers.stats(ctx.params[0], { stream: boolParam(ctx.query, 'stream', true), oneShot: boolParam(ctx.query, 'one-shot') });
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.flushHeaders();
+    ctx.res.on('close', () => { void samples.return(undefined); });
+    for await (const s of samples) {
+      if (ctx.res.destroyed) break;
+      await writeChunk(ctx.res, JSON.stringify(s) + '\n');
+    }
+    ctx.res.end();
+  });
+
+  router.add('POST', '/containers/prune', async (ctx) => {
+    sendJson(ctx.res, 200, await ctx.engine.containers.prune(filtersParam(ctx.query)));
+  });
+
   router.hijack('POST', '/containers/{id}/attach', attach);
 }
 
 async function attach(ctx: HijackContext): Promise<void> {
   const q = ctx.query;
-  const rec = ctx.engine.containers.get(ctx.params[0]);
-  const session = ctx.engine.containers.attach(rec.Id, {
-    stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'),
-    logs: boolParam(q, 'logs'), stream: boolParam(q, 'stream'),
+  const stdin = boolParam(q, 'stdin');
+  const session = ctx.engine.containers.attach(ctx.params[0], {
+    stdin, stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr'),
+    logs: boolParam(q, 'logs'), stream: boolParam(q, 'stream'), detachKeys: q.get('detachKeys') || undefined,
   });
-  writeHijackHead(ctx, streamContentType(rec.Config.Tty, ctx.version));
-  await pumpSession(ctx, session, {
-    stdin: boolParam(q, 'stdin'), tty: rec.Config.Tty, detachKeys: q.get('detachKeys'), framed: !rec.Config.Tty,
-  });
-}
-
-/** since/until: unix seconds with optional fraction, or RFC3339. */
-function parseTime(v: string | null): number | undefined {
-  if (v === null || v === '' || v === '0') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid time value: ${v}`);
-  return t / 1000;
-}
-
-function matchesFilters(c: ContainerRecord, filters: Map<string, string[]>): boolean {
-  for (const [key, values] of filters) {
-    if (values.length === 0) continue;
-    // As dockerd: values of one key are alternatives, except labels, which must all match.
-    const ok = (key === 'label' ? values.every.bind(values) : values.some.bind(values))((v: string) => {
-      switch (key) {
-        case 'id': return c.Id.startsWith(v);
-        case 'name': return new RegExp(v).test(c.Name) || new RegExp(v).test('/' + c.Name);
-        case 'status': return c.State.Status === v;
-        case 'exited': return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
-        case 'ancestor': return c.Config.Image === v || c.ImageID.startsWith(v) || c.ImageID === `sha256:${v}`;
-        case 'label': {
-          const [k, val] = v.split('=', 2);
-          const have = c.Config.Labels?.[k];
-          return have !== undefined && (val === undefined || have === val);
-        }
-        case 'volume': return (c.MountPoints ?? []).some((m) => m.Name === v || m.Source === v || m.Destination === v);
-        default: throw new InvalidParameterError(`invalid filter '${key}'`);
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
+  writeHijackHead(ctx, streamContentType(session.tty, ctx.version));
+  await pumpSession(ctx, session, { stdin, framed: !session.tty });
 }

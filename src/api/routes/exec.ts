@@ -1,4 +1,4 @@
-import { InvalidParameterError } from '../../engine/errors.js';
+import { InvalidParameterError } from '../../wire/errors.js';
 import type { ExecCreateBody } from '../../engine/exec/service.js';
 import { frame, STDOUT } from '../../util/stdcopy.js';
 import { intParam, sendJson, type HijackContext, type Router } from '../router.js';
@@ -41,6 +41,7 @@ async function execStart(ctx: HijackContext): Promise<void> {
   if (body.Detach) {
     await exec.start(id, { detach: true, consoleSize });
     // No hijack: a bare 200, and the connection ends (the server's response object is bypassed).
+    ctx.headSent = true;
     socket.end(`HTTP/1.1 200 OK\r\nApi-Version: ${ctx.version}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     return;
   }
@@ -52,7 +53,8 @@ async function execStart(ctx: HijackContext): Promise<void> {
   try {
     session = await exec.start(id, { detach: false, consoleSize });
   } catch (err) {
-    // As dockerd: the error goes into the stream (stdout), the exec's ExitCode is 126.
+    // As dockerd: the error goes into the stream (stdout), the exec's ExitCode is 126. Not a 5xx
+    // of ours: the process could not be started (no such executable, permission denied…).
     const msg = Buffer.from(messageOf(err) + '\r\n');
     socket.write(tty ? msg : frame(STDOUT, msg));
     socket.end();
@@ -60,6 +62,6 @@ async function execStart(ctx: HijackContext): Promise<void> {
   }
   if (!session) { socket.end(); return; }
   await pumpSession(ctx, session, {
-    stdin: info.openStdin, tty, detachKeys: info.detachKeys, framed: !tty,
+    stdin: info.openStdin, framed: !tty,
   });
 }

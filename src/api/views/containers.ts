@@ -1,6 +1,8 @@
+import type { ContainerDetails } from '../../engine/containers/service.js';
 import type { ContainerRecord } from '../../engine/containers/types.js';
+import type { PortMapJson } from '../../engine/network/types.js';
+import type { ContainerInspect, ContainerSummary, Port } from '../../wire/types.js';
 import { humanDuration } from '../../util/humanize.js';
-import { summaryPorts } from '../../engine/network/ports.js';
 import { publicMounts } from './mounts.js';
 
 /** `Up 2 minutes` / `Exited (0) 3 seconds ago` / `Created`, as dockerd renders State for listings. */
@@ -23,8 +25,22 @@ function command(rec: ContainerRecord): string {
   return `${rec.Path} ${rec.Args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`;
 }
 
+/**
+ * The list's `Ports`: one row per published binding (host address and port), one per exposed but
+ * unpublished port, from the record's NetworkSettings.Ports map (`"80/tcp": [{HostIp, HostPort}]`).
+ */
+export function portRows(ports: PortMapJson | undefined): Port[] {
+  const out: Port[] = [];
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const [port, proto = 'tcp'] = key.split('/');
+    if (!bindings?.length) out.push({ PrivatePort: Number(port), Type: proto });
+    for (const b of bindings ?? []) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+  }
+  return out;
+}
+
 /** One item of GET /containers/json. */
-export function containerSummary(rec: ContainerRecord, imageName: string) {
+export function containerSummary(rec: ContainerRecord, imageName: string, sizes?: { SizeRw: number; SizeRootFs: number }): ContainerSummary {
   return {
     Id: rec.Id,
     Names: [`/${rec.Name}`],
@@ -32,7 +48,8 @@ export function containerSummary(rec: ContainerRecord, imageName: string) {
     ImageID: rec.ImageID,
     Command: command(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: summaryPorts(rec.NetworkSettings?.Ports),
+    Ports: portRows(rec.NetworkSettings?.Ports),
+    ...sizes,
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: statusText(rec),
@@ -43,7 +60,7 @@ export function containerSummary(rec: ContainerRecord, imageName: string) {
 }
 
 /** GET /containers/{id}/json. */
-export function containerInspect(rec: ContainerRecord, dir: string, execIds: string[] = []) {
+export function containerInspect({ record: rec, dir, execIds }: ContainerDetails): ContainerInspect {
   const s = rec.State;
   return {
     Id: rec.Id,

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +15,13 @@ import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
 import type { ContainerRecord } from './types.js';
+import { parseTimestamp } from '../filters.js';
+import { sessionDetachKeys } from '../detach-keys.js';
+import { truncateId } from '../../wire/reference.js';
+import { attachSession, Hubs, type AttachOptions, type AttachSession } from './hub.js';
+import { logFailure } from '../log-failure.js';
+import { restartDelayMs, restartsAfterExit, restartsOnBoot } from './restart-policy.js';
+import { selectContainers, type ContainerListOptions } from './filters.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
 import type { EndpointConfig } from '../network/types.js';
 import { readHostResolvConf, renderHosts, renderResolvConf } from '../network/etc-files.js';
@@ -27,36 +33,33 @@ export interface ImageLookup {
   resolve(ref: string): ImageRecord;
   /** Overlay lowerdirs for an image, top layer first. */
   lowerDirs(image: ImageRecord): string[];
-  /** Human name of an image id for listings (first repo tag, else the short id). */
-  displayName?(imageId: string): string;
 }
 
 /** Turns a container record into the OCI runtime spec (runtime/spec.ts behind it). */
 export type SpecBuilder = (rec: ContainerRecord, paths: { rootfs: string; dir: string; network?: SpecNetwork }) => Promise<object> | object;
 
-/**
- * Per-container output hub: the shim connection's records and exit fan out from here to
- * attach sessions, followers and waiters, whether they came before or after start.
- */
-class Hub extends EventEmitter {
-  conn?: ShimConnection;
-  pendingStdin: Buffer[] = [];
-  stdinClosed = false;
-  constructor() { super(); this.setMaxListeners(0); }
+export type { AttachOptions, AttachSession } from './hub.js';
+
+export const WAIT_CONDITIONS = ['not-running', 'next-exit', 'removed'] as const;
+export type WaitCondition = typeof WAIT_CONDITIONS[number];
+
+/** GET /containers/{id}/logs, as the API received it (times as Docker timestamps). */
+export interface LogsRequest {
+  stdout: boolean;
+  stderr: boolean;
+  follow?: boolean;
+  /** the last N records; undefined: all */
+  tail?: number;
+  since?: string;
+  until?: string;
 }
 
-export interface AttachOptions { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }
-
-export interface AttachSession {
-  /** Records to send, in order; the iterator ends when the container stops (or at once without stream). */
-  output: AsyncIterable<OutputRecord>;
-  writeStdin(data: Buffer): void;
-  /** The client closed its stdin (half-close). */
-  endStdin(): void;
-  detach(): void;
+/** What container inspect shows beyond the record: its folder's paths and its exec instances. */
+export interface ContainerDetails {
+  record: ContainerRecord;
+  dir: string;
+  execIds: string[];
 }
-
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface ContainerServiceOptions {
   root: string;
@@ -67,6 +70,8 @@ export interface ContainerServiceOptions {
   hostResolvConf?: string;
   /** Bridge networking (engine/network); without it containers get a private loopback-only namespace. */
   network?: () => NetworkManager | undefined;
+  /** IDs of a container's running exec instances (the exec service). */
+  execIds?: (containerId: string) => string[];
   /** Called after a container is gone (its folder removed), e.g. to free layers of a deleted image. */
   onRemoved?: (rec: ContainerRecord) => Promise<void>;
   /** Volumes, binds and tmpfs (engine/volumes/mounts.ts); set by the engine. */
@@ -75,7 +80,7 @@ export interface ContainerServiceOptions {
 
 export class ContainerService {
   readonly store: ContainerStore;
-  private readonly hubs = new Map<string, Hub>();
+  private readonly hubs = new Hubs();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly exiting = new Map<string, Promise<void>>();
   private readonly images: ImageLookup;
@@ -96,7 +101,10 @@ export class ContainerService {
     this.netHooks = opts.network;
     this.onRemoved = opts.onRemoved;
     this.mounts = opts.mounts;
+    this.execIds = opts.execIds ?? (() => []);
   }
+
+  private readonly execIds: (containerId: string) => string[];
 
   private readonly netHooks?: () => NetworkManager | undefined;
   private get network(): NetworkManager | undefined { return this.netHooks?.(); }
@@ -120,17 +128,10 @@ export class ContainerService {
     }
     // Restart policies that survive a daemon restart, as Docker does.
     for (const rec of this.store.all()) {
-      if (rec.State.Status !== 'running' && this.shouldRestartOnBoot(rec)) {
-        this.start(rec.Id).catch(() => undefined);
+      if (rec.State.Status !== 'running' && restartsOnBoot(rec)) {
+        this.start(rec.Id).catch(logFailure(`restarting ${rec.Id} at daemon start`));
       }
     }
-  }
-
-  private shouldRestartOnBoot(rec: ContainerRecord): boolean {
-    const p = rec.HostConfig.RestartPolicy?.Name;
-    if (p === 'always') return true;
-    if (p === 'unless-stopped') return !rec.StoppedByUser;
-    return false;
   }
 
   private async reattach(rec: ContainerRecord): Promise<void> {
@@ -141,7 +142,7 @@ export class ContainerService {
         this.wire(rec, conn);
         // The container may have ended between our crash and this connect.
         const exit = await this.runtime.readExit(dir);
-        if (exit && this.hubs.get(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
+        if (exit && this.hubs.peek(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
         return;
       } catch { /* fall through to the exit file */ }
     }
@@ -154,7 +155,47 @@ export class ContainerService {
   // ---- queries ----
 
   get(ref: string): ContainerRecord { return this.store.get(ref); }
-  list(): ContainerRecord[] { return this.store.all(); }
+
+  /** GET /containers/{id}/json: the record and what the view adds to it. */
+  inspect(ref: string): ContainerDetails {
+    const record = this.store.get(ref);
+    return { record, dir: this.store.dir(record.Id), execIds: this.execIds(record.Id) };
+  }
+
+  /** `ps -s`: bytes in the container's writable layer, and those plus its image's. */
+  async sizes(rec: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rw = await dirSize(join(this.store.dir(rec.Id), 'upper'));
+    let image = 0;
+    try {
+      image = this.images.resolve(rec.ImageID).size;
+    } catch { /* the image was force-deleted: its layers count as the container's own */ }
+    return { SizeRw: rw, SizeRootFs: rw + image };
+  }
+
+  /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */
+  imageName(rec: ContainerRecord): string {
+    try {
+      if (this.images.resolve(rec.Config.Image).id === rec.ImageID) return rec.Config.Image;
+    } catch { /* the name no longer resolves: the short ID below */ }
+    return truncateId(rec.ImageID);
+  }
+
+  /**
+   * Containers, newest first. Without options every container; with them as `docker ps` asks:
+   * running ones unless `all`, at most `limit`, filtered as dockerd does (filters.ts).
+   */
+  list(opts: ContainerListOptions = { all: true }): ContainerRecord[] {
+    return selectContainers(this.store.all(), opts, {
+      container: (ref) => this.store.get(ref),
+      imageId: (ref) => {
+        try {
+          return this.images.resolve(ref).id;
+        } catch {
+          return undefined; // as dockerd: an ancestor that names no image matches nothing
+        }
+      },
+    });
+  }
   dir(id: string): string { return this.store.dir(id); }
   isRunning(rec: ContainerRecord): boolean { return rec.State.Status === 'running' || rec.State.Status === 'paused'; }
 
@@ -199,7 +240,7 @@ export class ContainerService {
       return { Id: id, Warnings: [] };
     } catch (e) {
       this.store.releaseName(name, id);
-      if (created) await this.mounts?.removed(created, true).catch(() => undefined);
+      if (created) await this.mounts?.removed(created, true).catch(logFailure(`undoing the mounts of ${id} after a failed create`));
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
@@ -219,7 +260,7 @@ export class ContainerService {
     // One start at a time per container: a second caller waits for the first, then gets 304.
     const pending = this.starting.get(rec.Id);
     if (pending) {
-      await pending.catch(() => undefined);
+      await pending.catch(() => undefined); // its failure is its own caller's answer
       throw new NotModifiedError();
     }
     const run = this.startNow(rec);
@@ -243,12 +284,11 @@ export class ContainerService {
     try {
       spec = await this.buildSpec(rec, { rootfs, dir, network });
     } catch (e) {
-      await this.network?.release(rec).catch(() => undefined);
+      await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
       throw e;
     }
     const rotation = logRotation(rec.HostConfig);
-    const hub = this.hub(rec.Id);
-    hub.stdinClosed = false;
+    this.hubs.of(rec.Id).reset();
     let started;
     try {
       started = await this.runtime.start({
@@ -262,13 +302,13 @@ export class ContainerService {
       });
     } catch (e) {
       // As dockerd: a container that never ran stays "created"; the error and 127/126 are kept.
-      await this.network?.release(rec).catch(() => undefined);
+      await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
       rec.State.Error = e instanceof Error ? e.message : String(e);
       rec.State.ExitCode = /executable file not found|no such file or directory/i.test(rec.State.Error) ? 127
         : /permission denied/i.test(rec.State.Error) ? 126 : 128;
       if (rec.State.Status !== 'created') rec.State.Status = 'exited';
       await this.store.save(rec);
-      if (rec.HostConfig.AutoRemove) await this.removeNow(rec, true).catch(() => undefined);
+      if (rec.HostConfig.AutoRemove) await this.removeNow(rec, true).catch(logFailure(`removing ${rec.Id} (--rm)`));
       throw isBerthError(e) ? e : new SystemError(rec.State.Error, e);
     }
     rec.State = {
@@ -284,18 +324,15 @@ export class ContainerService {
 
   /** Route a shim connection's output and exit into the container's hub. */
   private wire(rec: ContainerRecord, conn: ShimConnection): void {
-    const hub = this.hub(rec.Id);
-    hub.conn = conn;
-    for (const chunk of hub.pendingStdin) conn.writeStdin(chunk);
-    hub.pendingStdin = [];
-    if (hub.stdinClosed) conn.closeStdin();
-    conn.on('output', (r: OutputRecord) => hub.emit('output', r));
+    const hub = this.hubs.of(rec.Id);
+    hub.connect(conn);
     conn.once('exit', (s: ExitStatus) => { void this.handleExit(rec.Id, s); });
     conn.once('close', () => {
-      if (hub.conn === conn) hub.conn = undefined;
+      hub.disconnect(conn);
       // A shim that vanished without an exit frame: read its exit file if it wrote one.
       const cur = this.store.find(rec.Id);
       if (cur && this.isRunning(cur) && !this.runtime.isAlive(cur.State.ShimPid)) {
+        // An unreadable exit file counts as none: the supervisor's loss is recorded below.
         void this.runtime.readExit(this.store.dir(rec.Id)).catch(() => undefined).then((exit) => this.handleExit(rec.Id, exit ?? {
           exitCode: 255, finishedAt: rfc3339NanoFromNs(nowNs()), oomKilled: false,
         }, exit ? '' : 'container supervisor exited unexpectedly'));
@@ -320,43 +357,32 @@ export class ContainerService {
   private async onExit(id: string, status: ExitStatus, error = ''): Promise<void> {
     const rec = this.store.find(id);
     if (!rec || !this.isRunning(rec) && rec.State.Status !== 'restarting') return;
-    const hub = this.hub(id);
-    const conn = hub.conn;
-    hub.conn = undefined;
+    const hub = this.hubs.of(id);
+    const conn = hub.disconnect();
     rec.State = {
       ...rec.State, Status: 'exited', Pid: 0, ShimPid: 0,
       ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
     };
     await this.store.save(rec);
-    await this.network?.release(rec).catch(() => undefined);
+    await this.network?.release(rec).catch(logFailure(`releasing the network of ${id}`));
     conn?.close();
-    await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(() => undefined);
-    await this.mounts?.afterStop(rec).catch(() => undefined);
+    await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(logFailure(`cleaning up after ${id}`));
+    await this.mounts?.afterStop(rec).catch(logFailure(`unmounting the volumes of ${id}`));
     this.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(status.exitCode) });
-    hub.emit('exit', status);
+    hub.exited(status);
     if (rec.HostConfig.AutoRemove) {
       // As dockerd, --rm takes the anonymous volumes too.
-      await this.removeNow(rec, true).catch(() => undefined);
+      await this.removeNow(rec, true).catch(logFailure(`removing ${id} (--rm)`));
       return;
     }
-    if (this.shouldRestartAfterExit(rec)) {
+    if (restartsAfterExit(rec)) {
       rec.RestartCount++;
-      const delay = Math.min(100 * 2 ** Math.min(rec.RestartCount, 10), 60_000);
+      const delay = restartDelayMs(rec.RestartCount);
       setTimeout(() => {
         const cur = this.store.find(id);
-        if (cur && !cur.StoppedByUser) this.start(id).catch(() => undefined);
+        if (cur && !cur.StoppedByUser) this.start(id).catch(logFailure(`restarting ${id} (restart policy)`));
       }, delay).unref();
     }
-  }
-
-  private shouldRestartAfterExit(rec: ContainerRecord): boolean {
-    if (rec.StoppedByUser) return false;
-    const p = rec.HostConfig.RestartPolicy;
-    if (p?.Name === 'always' || p?.Name === 'unless-stopped') return true;
-    if (p?.Name === 'on-failure') {
-      return rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || rec.RestartCount < p.MaximumRetryCount);
-    }
-    return false;
   }
 
   // ---- stop, kill, restart ----
@@ -404,7 +430,7 @@ export class ContainerService {
   }
 
   private nextExit(id: string): Promise<ExitStatus> {
-    return new Promise((resolve) => this.hub(id).once('exit', resolve));
+    return this.hubs.of(id).nextExit();
   }
 
   /** Set the TTY size (docker run -t, attach): a no-op for containers without a TTY, as in Docker. */
@@ -414,7 +440,7 @@ export class ContainerService {
     if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0 || height > 65535 || width > 65535) {
       throw new InvalidParameterError(`invalid size: ${height}x${width}`);
     }
-    if (rec.Config.Tty) this.hubs.get(rec.Id)?.conn?.resize(height, width);
+    if (rec.Config.Tty) this.hubs.peek(rec.Id)?.conn?.resize(height, width);
   }
 
   // ---- top, stats, pause, rename, prune ----
@@ -430,6 +456,7 @@ export class ContainerService {
 
   /** GET /containers/{id}/stats: see stats.ts. */
   stats(ref: string, opts: { stream: boolean; oneShot: boolean }) {
+    if (opts.oneShot && opts.stream) throw new InvalidParameterError('cannot have stream=true and one-shot=true');
     const rec = this.store.get(ref);
     return statsStream({
       id: rec.Id, stream: opts.stream, oneShot: opts.oneShot,
@@ -472,7 +499,7 @@ export class ContainerService {
     } catch { /* it may be gone already */ }
     if (rec.State.Status === 'paused') {
       rec.State.Status = 'running';
-      await this.store.save(rec).catch(() => undefined);
+      await this.store.save(rec).catch(logFailure(`recording that ${rec.Id} is no longer paused`));
       this.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
     }
   }
@@ -527,17 +554,18 @@ export class ContainerService {
   // ---- wait ----
 
   /** Resolves when the condition is met; the API writes the headers before awaiting this. */
-  async wait(ref: string, condition: WaitCondition = 'not-running'): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+  async wait(ref: string, condition: string = 'not-running'): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+    if (!(WAIT_CONDITIONS as readonly string[]).includes(condition)) throw new InvalidParameterError(`invalid condition: "${condition}"`);
     const rec = this.store.get(ref);
-    const hub = this.hub(rec.Id);
+    const hub = this.hubs.of(rec.Id);
     const result = () => ({ StatusCode: rec.State.ExitCode, Error: rec.State.Error ? { Message: rec.State.Error } : null });
     if (condition === 'not-running' && !this.isRunning(rec)) return result();
     if (condition === 'removed') {
-      await new Promise<void>((resolve) => hub.once('removed', resolve));
+      await hub.nextRemoval();
       // The container is gone; a start error was already returned by start itself.
       return { StatusCode: rec.State.ExitCode, Error: null };
     }
-    await new Promise<void>((resolve) => hub.once('exit', () => resolve()));
+    await hub.nextExit();
     return result();
   }
 
@@ -568,28 +596,35 @@ export class ContainerService {
     // In memory only, to turn away a concurrent start or rm; the removal itself is one rename.
     rec.State.Status = 'removing';
     const dir = this.store.dir(rec.Id);
-    await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(() => undefined);
-    await this.network?.release(rec).catch(() => undefined);
+    await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(logFailure(`cleaning up ${rec.Id} for removal`));
+    await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
     await this.store.delete(rec);
     this.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
-    await this.mounts?.removed(rec, removeVolumes).catch(() => undefined);
-    await this.onRemoved?.(rec).catch(() => undefined);
-    const hub = this.hubs.get(rec.Id);
-    if (hub) {
-      hub.emit('removed');
-      this.hubs.delete(rec.Id);
-    }
+    await this.mounts?.removed(rec, removeVolumes).catch(logFailure(`releasing the volumes of ${rec.Id}`));
+    await this.onRemoved?.(rec).catch(logFailure(`freeing the image layers of ${rec.Id}`));
+    this.hubs.remove(rec.Id);
   }
 
   // ---- logs and attach ----
 
-  /** Logged records, then (with follow) live ones until the container stops. */
-  async *logs(ref: string, opts: LogReadOptions & { follow?: boolean }): AsyncGenerator<OutputRecord> {
+  /**
+   * Logged records, then (with follow) live ones until the container stops. Checks the request at
+   * once (404, bad times), so the API can answer with an error before it sends its headers.
+   */
+  logs(ref: string, req: LogsRequest): { tty: boolean; records: AsyncGenerator<OutputRecord> } {
+    if (!req.stdout && !req.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const rec = this.store.get(ref);
+    // Docker timestamps; "0" is no bound, as dockerd reads it.
+    const seconds = (v: string | undefined) => (v && v !== '0' ? parseTimestamp(v) / 1000 : undefined);
+    const opts: LogReadOptions = { stdout: req.stdout, stderr: req.stderr, tail: req.tail, since: seconds(req.since), until: seconds(req.until) };
+    return { tty: rec.Config.Tty, records: this.readLogs(rec, opts, !!req.follow) };
+  }
+
+  private async *readLogs(rec: ContainerRecord, opts: LogReadOptions, followWanted: boolean): AsyncGenerator<OutputRecord> {
     const logPath = join(this.store.dir(rec.Id), 'container.log');
-    const follow = opts.follow && this.isRunning(rec);
+    const follow = followWanted && this.isRunning(rec);
     // Subscribe before reading the file so nothing falls between the two; drop duplicates by time.
-    const live = follow ? this.subscribe(rec.Id, opts) : undefined;
+    const live = follow ? this.hubs.of(rec.Id).subscribe(opts) : undefined;
     let lastNs = -1n;
     try {
       for await (const r of this.runtime.readLogs(logPath, opts)) {
@@ -609,79 +644,10 @@ export class ContainerService {
 
   attach(ref: string, opts: AttachOptions): AttachSession {
     const rec = this.store.get(ref);
-    const hub = this.hub(rec.Id);
-    // As dockerd: a stream attach to a stopped container waits for its next run (start -a).
-    const live = opts.stream ? this.subscribe(rec.Id, { stdout: opts.stdout, stderr: opts.stderr }) : undefined;
-    const self = this;
-    async function* output(): AsyncGenerator<OutputRecord> {
-      try {
-        if (opts.logs) {
-          yield* self.runtime.readLogs(join(self.store.dir(rec.Id), 'container.log'), { stdout: opts.stdout, stderr: opts.stderr });
-        }
-        if (live) yield* live.records;
-      } finally {
-        live?.stop();
-      }
-    }
-    return {
-      output: output(),
-      writeStdin(data: Buffer) {
-        if (!opts.stdin || !rec.Config.OpenStdin) return;
-        if (hub.conn) hub.conn.writeStdin(data);
-        else hub.pendingStdin.push(data);
-      },
-      endStdin() {
-        if (!opts.stdin || !rec.Config.OpenStdin || !rec.Config.StdinOnce) return;
-        hub.stdinClosed = true;
-        hub.conn?.closeStdin();
-      },
-      detach() { live?.stop(); },
-    };
-  }
-
-  /** A queue of live records from the hub, ending at exit or removal. */
-  private subscribe(id: string, filter: { stdout: boolean; stderr: boolean }): { records: AsyncIterable<OutputRecord>; stop(): void } {
-    const hub = this.hub(id);
-    const queue: OutputRecord[] = [];
-    let ended = false;
-    let wake: (() => void) | undefined;
-    const onOutput = (r: OutputRecord) => {
-      if ((r.stream === 'stdout' && !filter.stdout) || (r.stream === 'stderr' && !filter.stderr)) return;
-      queue.push(r);
-      wake?.();
-    };
-    const onEnd = () => { ended = true; wake?.(); };
-    hub.on('output', onOutput);
-    hub.once('exit', onEnd);
-    hub.once('removed', onEnd);
-    const stop = () => {
-      hub.off('output', onOutput);
-      hub.off('exit', onEnd);
-      hub.off('removed', onEnd);
-      onEnd();
-    };
-    async function* records(): AsyncGenerator<OutputRecord> {
-      try {
-        for (;;) {
-          while (queue.length) yield queue.shift()!;
-          if (ended) return;
-          await new Promise<void>((r) => { wake = r; });
-          wake = undefined;
-        }
-      } finally {
-        stop();
-      }
-    }
-    return { records: records(), stop };
-  }
-
-  private hub(id: string): Hub {
-    let hub = this.hubs.get(id);
-    if (!hub) {
-      hub = new Hub();
-      this.hubs.set(id, hub);
-    }
-    return hub;
+    const detachKeys = sessionDetachKeys(opts.detachKeys, rec.Config.Tty);
+    const c = rec.Config;
+    return attachSession(this.hubs.of(rec.Id), { tty: c.Tty, openStdin: c.OpenStdin, stdinOnce: c.StdinOnce }, opts, detachKeys,
+      () => this.runtime.readLogs(join(this.store.dir(rec.Id), 'container.log'), { stdout: opts.stdout, stderr: opts.stderr }));
   }
 
   private attrs(rec: ContainerRecord): Record<string, string> {
@@ -714,10 +680,7 @@ export class ContainerService {
 
   /** Close live connections (daemon shutdown); containers keep running under their shims. */
   detachAll(): void {
-    for (const hub of this.hubs.values()) {
-      hub.conn?.close();
-      hub.conn = undefined;
-    }
+    this.hubs.closeAll();
   }
 }
 

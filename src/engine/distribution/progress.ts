@@ -6,23 +6,6 @@ import { humanSize } from '../../util/units.js';
  */
 import type { JSONMessage, ProgressSink } from '../images/types.js';
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-
-/** Go's `%.4g` for the values HumanSize produces (0 <= v < 1000 after scaling). */
-function formatG4(v: number): string {
-  if (v === 0) return '0';
-  let s = v.toPrecision(4);
-  if (s.includes('e')) {
-    // Only tiny fractions get here (sizes are whole bytes); keep Go-like form.
-    const [m, e] = s.split('e') as [string, string];
-    const mm = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
-    const exp = Number(e);
-    return `${mm}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
-
 /** The pre-rendered `progress` string of a JSON message, as Docker's daemon renders it. */
 export { humanSize };
 

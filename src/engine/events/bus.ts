@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { appendFile, readFile, rename, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { NO_FILTERS, type FilterArgs } from '../filters.js';
+import { compileEventFilters, parseEventWindow } from './filters.js';
 
 /** One engine event, in the Engine API's /events shape. */
 export interface EngineEvent {
@@ -13,11 +15,17 @@ export interface EngineEvent {
   timeNano: number;
 }
 
-export interface EventFilter {
-  since?: number;
-  until?: number;
-  match?: (e: EngineEvent) => boolean;
+export interface EventStreamOptions {
+  /** Docker timestamps (unix seconds, RFC 3339, a duration back); see filters.ts. */
+  since?: string;
+  until?: string;
+  filters?: FilterArgs;
+  /** Ends the stream (the client went away). */
+  signal?: AbortSignal;
 }
+
+/** A subscriber that falls this many events behind is dropped: memory stays bounded per client. */
+const MAX_QUEUED = 65_536;
 
 /**
  * The event bus behind GET /events. Events are appended to a JSON-lines file so that
@@ -41,6 +49,7 @@ export class EventBus {
       time: Math.floor(nowMs / 1000), timeNano: nowMs * 1_000_000,
     };
     const line = JSON.stringify(ev) + '\n';
+    // A failed append loses that line from the history only (a full disk): the live event still goes out.
     this.writing = this.writing.then(() => this.append(line)).catch(() => undefined);
     this.emitter.emit('event', ev);
   }
@@ -59,9 +68,67 @@ export class EventBus {
     return () => this.emitter.off('event', fn);
   }
 
+  /**
+   * GET /events: past events in the window (when it has a bound), then live ones, ending at
+   * `until` or when the signal fires. Filters and times are checked here, before anything is sent.
+   */
+  stream(opts: EventStreamOptions): AsyncIterable<EngineEvent> {
+    const { sinceMs, untilMs } = parseEventWindow(opts.since, opts.until);
+    const match = compileEventFilters(opts.filters ?? NO_FILTERS);
+    const inWindow = (e: EngineEvent) => (sinceMs === undefined || e.timeNano / 1e6 >= sinceMs) && (untilMs === undefined || e.timeNano / 1e6 <= untilMs);
+    const bus = this;
+    async function* events(): AsyncGenerator<EngineEvent> {
+      const queue: EngineEvent[] = [];
+      let ended = false;
+      let wake: (() => void) | undefined;
+      const end = () => { ended = true; wake?.(); };
+      // Subscribed in the same tick as the replay is queued behind the writes: every event is
+      // either in the file read or in the queue, never in both.
+      const off = bus.subscribe((e) => {
+        if (queue.length >= MAX_QUEUED) end();
+        else { queue.push(e); wake?.(); }
+      });
+      const past = sinceMs !== undefined || untilMs !== undefined ? bus.readAfterWrites() : Promise.resolve([]);
+      opts.signal?.addEventListener('abort', end);
+      if (opts.signal?.aborted) end();
+      const timer = untilMs === undefined ? undefined : setTimeout(end, Math.max(0, untilMs - Date.now()));
+      try {
+        for (const e of await past) {
+          if (opts.signal?.aborted) return;
+          if (inWindow(e) && match(e)) yield e;
+        }
+        for (;;) {
+          while (queue.length) {
+            const e = queue.shift()!;
+            if (untilMs !== undefined && e.timeNano / 1e6 > untilMs) return;
+            if (inWindow(e) && match(e)) yield e;
+          }
+          if (ended) return;
+          await new Promise<void>((r) => { wake = r; });
+          wake = undefined;
+        }
+      } finally {
+        off();
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', end);
+      }
+    }
+    return events();
+  }
+
   /** Past events between since and until (seconds), oldest first. */
   async history(since: number, until = Infinity): Promise<EngineEvent[]> {
-    await this.writing;
+    return (await this.readAfterWrites()).filter((ev) => ev.timeNano / 1e9 >= since && ev.timeNano / 1e9 <= until);
+  }
+
+  /** Every persisted event, read in the write queue: after the events published so far, before later ones. */
+  private readAfterWrites(): Promise<EngineEvent[]> {
+    const read = this.writing.then(() => this.readAll());
+    this.writing = read.then(() => undefined, () => undefined);
+    return read;
+  }
+
+  private async readAll(): Promise<EngineEvent[]> {
     let text = '';
     for (const f of [`${this.file}.1`, this.file]) {
       try { text += await readFile(f, 'utf8'); } catch { /* not there yet */ }
@@ -70,9 +137,7 @@ export class EventBus {
     for (const line of text.split('\n')) {
       if (!line) continue;
       try {
-        const ev = JSON.parse(line) as EngineEvent;
-        const t = ev.timeNano / 1e9;
-        if (t >= since && t <= until) out.push(ev);
+        out.push(JSON.parse(line) as EngineEvent);
       } catch { /* a torn last line after a crash: skip it */ }
     }
     return out;

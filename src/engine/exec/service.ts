@@ -13,6 +13,8 @@ import type { EventBus } from '../events/bus.js';
 import type { ContainerRecord } from '../containers/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection } from '../runtime/types.js';
 import { DEFAULT_PATH_ENV, resolveUser } from '../runtime/spec.js';
+import { parseDetachKeys, sessionDetachKeys } from '../detach-keys.js';
+import { logFailure } from '../log-failure.js';
 
 /** The body of POST /containers/{id}/exec. */
 export interface ExecCreateBody {
@@ -51,6 +53,8 @@ export interface ExecSession {
   endStdin(): void;
   /** The client went away: stop queueing output (the process goes on). */
   detach(): void;
+  /** Bytes on stdin that detach the client (TTY only, as dockerd). */
+  detachKeys: readonly number[];
   /** Resolves with the exit status. */
   exited: Promise<ExitStatus>;
 }
@@ -146,12 +150,12 @@ export class ExecService {
   }
 
   /** Throws (404) unless the instance exists; the API checks this before hijacking. */
-  check(id: string): { tty: boolean; detachKeys: string; openStdin: boolean } {
+  check(id: string): { tty: boolean; openStdin: boolean } {
     const x = this.find(id);
     const rec = this.deps.containers.find(x.containerId);
     if (!rec) throw new NotFoundError(`No such exec instance: ${id}`);
     if (!this.deps.containers.isRunning(rec)) throw new ConflictError(`container ${rec.Id} is not running`);
-    return { tty: x.tty, detachKeys: x.detachKeys, openStdin: x.openStdin };
+    return { tty: x.tty, openStdin: x.openStdin };
   }
 
   inspect(id: string) {
@@ -244,14 +248,14 @@ export class ExecService {
       this.deps.events.publish('container', 'exec_die', x.containerId,
         { ...(cur ? attrs(cur) : {}), execID: x.id, exitCode: String(s.exitCode) });
       for (const f of x.onExit.splice(0)) f(s);
-      void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      void rm(dir, { recursive: true, force: true }).catch(logFailure(`removing the folder of exec ${x.id}`));
     };
     conn.once('exit', finish);
     conn.once('close', () => {
       if (done) return;
       // The shim went away without an EXIT frame (killed): take its exit file if it wrote one.
       void readExitFile(dir).then((s) => finish(s ?? { exitCode: 137, finishedAt: new Date().toISOString(), oomKilled: false }))
-        .catch(() => undefined);
+        .catch(logFailure(`recording the end of exec ${x.id}`));
     });
     if (opts.detach) return undefined;
 
@@ -266,6 +270,7 @@ export class ExecService {
     return {
       output: output(),
       exited,
+      detachKeys: sessionDetachKeys(x.detachKeys, x.tty),
       writeStdin(data: Buffer) { if (x.openStdin && x.running) conn.writeStdin(data); },
       endStdin() { if (x.openStdin && x.running) conn.closeStdin(); },
       detach() { listening = false; queue.length = 0; wake?.(); },
@@ -281,6 +286,7 @@ export class ExecService {
       base = spec.process ?? {};
     } catch { /* no config.json: defaults below */ }
     const rootfs = join(dir, 'rootfs');
+    // An image without /etc/passwd or /etc/group: numeric users only, as dockerd.
     const etc = async (name: string): Promise<string | undefined> => readFile(join(rootfs, 'etc', name), 'utf8').catch(() => undefined);
     const user = resolveUser(x.user, await etc('passwd'), await etc('group'));
 
@@ -339,15 +345,4 @@ async function readExitFile(dir: string): Promise<ExitStatus | undefined> {
 
 function attrs(rec: ContainerRecord): Record<string, string> {
   return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name };
-}
-
-/** Docker's detach keys ("ctrl-p,ctrl-q") as bytes; invalid ones are a 400. */
-export function parseDetachKeys(spec: string): number[] {
-  if (!spec) return [];
-  return spec.split(',').map((k) => {
-    const m = /^ctrl-([a-z@[\\\]^_])$/.exec(k);
-    if (m) return m[1] === '@' ? 0 : m[1]!.charCodeAt(0) & 0x1f;
-    if (k.length === 1) return k.charCodeAt(0);
-    throw new InvalidParameterError(`Invalid escape keys (${spec}) provided`);
-  });
 }

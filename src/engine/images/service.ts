@@ -11,7 +11,7 @@ import { pushImage } from '../distribution/push.js';
 import { NO_FILTERS, type FilterArgs } from '../filters.js';
 import { parsePruneFilters, pruneMatches } from '../prune.js';
 import type { ContainerRecord } from '../containers/types.js';
-import { familiarString, parseDockerRef, truncateId } from '../../wire/reference.js';
+import { familiarString, parseDockerRef } from '../../wire/reference.js';
 import { commitContainer, type CommitOptions } from './commit.js';
 import { parseImageFilters, selectImages } from './filters.js';
 import { LocalImages } from './local.js';
@@ -75,14 +75,6 @@ export class ImageService {
   records(all = false): ImageRecord[] { return this.local.list(all); }
   lowerDirs(rec: ImageRecord): string[] { return this.local.lowerDirs(rec); }
   shortLowerDirs(rec: ImageRecord): { cwd: string; dirs: string[] } { return this.local.shortLowerDirs(rec); }
-
-  /** The IMAGE column of `ps`: what the user asked for, or the short ID once that name moved on. */
-  displayName(container: ContainerRecord): string {
-    try {
-      if (this.local.get(container.Config.Image)?.id === container.ImageID) return container.Config.Image;
-    } catch { /* the name no longer parses as a reference: show the ID */ }
-    return truncateId(container.ImageID);
-  }
 
   /** A container is gone: if its image was force-deleted meanwhile, free the layers it held. */
   async containerRemoved(container: ContainerRecord): Promise<void> {

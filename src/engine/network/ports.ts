@@ -82,20 +82,6 @@ export function portMap(mappings: PortMapping[], exposed: Record<string, object>
   return map;
 }
 
-/** The list's Ports array from inspect's map, as dockerd builds it. */
-export function summaryPorts(map: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | undefined) {
-  const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
-  for (const [key, list] of Object.entries(map ?? {})) {
-    const [p, proto] = key.split('/');
-    if (!list || list.length === 0) {
-      out.push({ PrivatePort: Number(p), Type: proto });
-      continue;
-    }
-    for (const b of list) out.push({ IP: b.HostIp, PrivatePort: Number(p), PublicPort: Number(b.HostPort), Type: proto });
-  }
-  return out;
-}
-
 /** Inverse of portMap, for re-establishing rules and proxies after a daemon restart. */
 export function mappingsOf(map: Record<string, Array<{ HostIp: string; HostPort: string }> | null> | undefined): PortMapping[] {
   const out: PortMapping[] = [];

@@ -8,12 +8,13 @@
  * shim.sock, container.pid, console.sock (TTY), exit.json. The caller removes the folder after
  * the exit.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemError } from '../errors.js';
 import { connectUnix, ShimClient } from './shimconn.js';
-import { consoleSizeArgs, spawnShim, translateStartError, waitClose } from './index.js';
+import { consoleSizeArgs, reapFailedShim, spawnShim } from './shim-launch.js';
+import { translateStartError } from './start-errors.js';
+import { logFailure } from '../log-failure.js';
 import type { ExecRequest, ShimConnection, StartResult } from './types.js';
 
 export const EXEC_SOCKET = 'shim.sock';
@@ -32,17 +33,6 @@ export interface ExecRuntime {
 export function translateExecError(msg: string, argv0: string | undefined): string {
   return translateStartError(msg, argv0)
     .replace(/^failed to create task for container: failed to create shim task: OCI runtime create failed: /, 'OCI runtime exec failed: exec failed: ');
-}
-
-/** Whether a shim still runs (a zombie waiting for its reaper does not count). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 export async function startExec(req: ExecRequest, rt: ExecRuntime): Promise<{ result: StartResult; conn: ShimConnection }> {
@@ -73,12 +63,7 @@ export async function startExec(req: ExecRequest, rt: ExecRuntime): Promise<{ re
     setImmediate(() => conn.release());
     return { result: { pid: outcome.pid, shimPid, startedAt: outcome.startedAt }, conn };
   }
-  await waitClose(conn, 5000);
-  conn.close();
-  for (let i = 0; i < 200 && alive(shimPid); i++) await new Promise((r) => setTimeout(r, 5));
-  if (alive(shimPid)) {
-    try { process.kill(shimPid, 'SIGKILL'); } catch { /* gone */ }
-  }
-  await rm(req.dir, { recursive: true, force: true }).catch(() => undefined);
+  await reapFailedShim(conn, shimPid);
+  await rm(req.dir, { recursive: true, force: true }).catch(logFailure(`removing the folder of a failed exec (${req.dir})`));
   throw new SystemError(translateExecError(outcome.msg, proc.args?.[0]));
 }

@@ -6,18 +6,19 @@
  * START_ERROR. Everything after that (output, exit, cleanup) is the shim's job; the daemon can
  * die and come back and connect() again at any time.
  */
-import { spawn } from 'node:child_process';
 import { hostCommand } from '../host/command.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises';
 import { isMountPoint as isMounted } from '../mountinfo.js';
 import { dirname, join, relative } from 'node:path';
-import { BerthError, NotFoundError, SystemError } from '../errors.js';
-import { shimBinary } from '../../util/paths.js';
+import { NotFoundError, SystemError } from '../errors.js';
 import { connectUnix, openShim, ShimClient } from './shimconn.js';
 import { parseSignal } from './signals.js';
 import { readLogs } from './logfile.js';
 import { startExec } from './exec.js';
+import { consoleSizeArgs, reapFailedShim, shimAlive, spawnShim } from './shim-launch.js';
+import { translateStartError } from './start-errors.js';
+import { logFailure } from '../log-failure.js';
 import type { ExecRequest, ExitStatus, LogReadOptions, OutputRecord, RuntimeApi, ShimConnection, StartRequest, StartResult } from './types.js';
 
 export { readLogs } from './logfile.js';
@@ -80,33 +81,6 @@ export async function ensureHostReady(): Promise<{ cgroup: 'v1' | 'v2'; actions:
   return { cgroup: 'v1', actions };
 }
 
-/** Docker's wording for runtime start failures, so the CLI maps exit codes (127, 126). */
-export function translateStartError(msg: string, argv0: string | undefined): string {
-  let m = msg.trim().split('\n').filter(Boolean).pop() ?? msg.trim();
-  // runc logs with logrus: time="…" level=error msg="runc run failed: …"
-  const lr = /msg="((?:[^"\\]|\\.)*)"/.exec(m);
-  if (lr) m = lr[1]!.replace(/\\(.)/g, '$1');
-  m = m.replace(/^runc (run|create) failed: /, '').replace(/^unable to start container process: /, '');
-  const runcExec = /^exec: "(.*)": (executable file not found in \$PATH|permission denied|stat .*)$/.exec(m);
-  if (runcExec) return `failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process: ${m}: unknown`;
-  const prefix = 'failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process';
-  const nf = /executable file `(.*)` not found in \$PATH/.exec(m);
-  if (nf) {
-    const exe = nf[1]!;
-    if (exe.includes('/')) return `${prefix}: exec: "${exe}": stat ${exe}: no such file or directory: unknown`;
-    return `${prefix}: exec: "${exe}": executable file not found in $PATH: unknown`;
-  }
-  if (/open executable: (Permission denied|Operation not permitted)/i.test(m) || /exec.*permission denied/i.test(m)) {
-    return `${prefix}: exec: "${argv0 ?? ''}": permission denied: unknown`;
-  }
-  if (/chdir.*No such file or directory/i.test(m)) {
-    return `${prefix}: chdir to cwd set in config.json failed: no such file or directory: unknown`;
-  }
-  return `${prefix}: ${m.replace(/^(crun|runc): /, '')}: unknown`;
-}
-
-/** Whether something is mounted exactly at `target` (exported for the tests). */
-export { isMounted };
 
 /** Overlay data must fit in one page: fall back to paths relative to their common parent. */
 function overlayArgs(r: StartRequest['rootfs']): string[] {
@@ -121,47 +95,6 @@ function overlayArgs(r: StartRequest['rootfs']): string[] {
   const rel = (p: string): string => relative(common, p);
   return ['--mount-cwd', common, '--lower', r.lowerDirs.map(rel).join(':'), '--upper', rel(r.upperDir),
     '--work', rel(r.workDir), '--target', r.target];
-}
-
-/** Spawn the shim; resolves with its pid once it reports ready (rootfs mounted, socket listening). */
-export function spawnShim(args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const bin = shimBinary();
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
-    let out = '';
-    let settled = false;
-    const settle = (fn: () => void): void => { if (!settled) { settled = true; fn(); } };
-    child.on('error', (e: NodeJS.ErrnoException) => settle(() => reject(
-      e.code === 'ENOENT'
-        ? new SystemError(`berth-shim not found at ${bin} (build it with: make -C native/shim)`, e)
-        : new SystemError(`cannot start berth-shim: ${e.message}`, e))));
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const line = out.slice(0, nl);
-      child.stdout!.destroy();
-      if (line.startsWith('ready ')) settle(() => resolve(Number(line.slice(6))));
-      else settle(() => reject(new SystemError(`berth-shim: ${line.replace(/^error /, '')}`)));
-    });
-    child.stdout!.on('end', () => settle(() => reject(new SystemError(`berth-shim exited without reporting ready${out ? `: ${out}` : ''}`))));
-    child.unref();
-  });
-}
-
-export function waitClose(conn: ShimClient, ms: number): Promise<boolean> {
-  if (conn.closed) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    conn.once('lowclose', () => { clearTimeout(t); resolve(true); });
-  });
-}
-
-/** The shim sets the terminal's size the moment it gets it (crun's own consoleSize comes late). */
-export function consoleSizeArgs(proc: { consoleSize?: { height: number; width: number } } | undefined): string[] {
-  const size = proc?.consoleSize;
-  return size && size.height > 0 && size.width > 0 ? ['--console-size', `${size.height},${size.width}`] : [];
 }
 
 export class HostRuntime implements RuntimeApi {
@@ -225,14 +158,8 @@ export class HostRuntime implements RuntimeApi {
       return { result: { pid: outcome.pid, shimPid, startedAt: outcome.startedAt }, conn };
     }
     // failure: the shim deletes and unmounts, then exits; make sure of it
-    await waitClose(conn, 5000);
-    conn.close();
-    // the connection closes just before the shim's _exit: wait until the process is really gone
-    for (let i = 0; i < 200 && this.isAlive(shimPid); i++) await new Promise((r) => setTimeout(r, 5));
-    if (this.isAlive(shimPid)) {
-      try { process.kill(shimPid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-    await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(() => undefined);
+    await reapFailedShim(conn, shimPid);
+    await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(logFailure(`cleaning up after the failed start of ${req.id}`));
     throw new SystemError(translateStartError(outcome.msg, spec.process?.args?.[0]));
   }
 
@@ -264,16 +191,7 @@ export class HostRuntime implements RuntimeApi {
   }
 
   isAlive(shimPid: number): boolean {
-    if (!(shimPid > 0)) return false;
-    try {
-      const stat = readFileSync(`/proc/${shimPid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const state = stat.slice(close + 2, close + 3);
-      return comm === 'berth-shim' && state !== 'Z' && state !== 'X';
-    } catch {
-      return false;
-    }
+    return shimAlive(shimPid);
   }
 
   async readExit(dir: string): Promise<ExitStatus | undefined> {
@@ -297,6 +215,7 @@ export class HostRuntime implements RuntimeApi {
       const name = names[i]!;
       const root = this.runtimeRoot(name);
       const a = [...(root ? ['--root', root] : []), 'delete', '--force', id];
+      // The runtime may have deleted it meanwhile; its state folder says whether it is still known.
       await hostCommand(this.runtimeBin(name), a).catch(() => undefined);
     }
     void runtime;
@@ -312,8 +231,9 @@ export class HostRuntime implements RuntimeApi {
     const parent = (this.opts.cgroupParent ?? '/berth').replace(/^\/?/, '');
     let controllers: string[] = [];
     try { controllers = await readdir('/sys/fs/cgroup'); } catch { /* none */ }
+    // Most controllers have no such folder (ENOENT), and a busy one stays (EBUSY): both are fine.
     await Promise.all(controllers.map((c) => rmdir(join('/sys/fs/cgroup', c, parent, id)).catch(() => undefined)));
-    await rm(join(dir, SHIM_SOCKET), { force: true }).catch(() => undefined);
+    await rm(join(dir, SHIM_SOCKET), { force: true }).catch(logFailure(`removing the shim socket of ${id}`));
   }
 
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord> {
@@ -338,8 +258,4 @@ export class HostRuntime implements RuntimeApi {
 
 export function createRuntime(opts: RuntimeOptions = {}): HostRuntime {
   return new HostRuntime(opts);
-}
-
-export function isStartError(e: unknown): e is BerthError {
-  return e instanceof BerthError && /failed to create task for container/.test(e.message);
 }

@@ -114,12 +114,14 @@ export interface ResolvedUser {
 interface PasswdEntry { name: string; uid: number; gid: number; home: string }
 interface GroupEntry { name: string; gid: number; members: string[] }
 
+/** The colon-separated records of /etc/passwd or /etc/group with at least `fields` fields; comments skipped. */
+function colonRecords(text: string | undefined, fields: number): string[][] {
+  return (text ?? '').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':')).filter((f) => f.length >= fields);
+}
+
 export function parsePasswd(text: string | undefined): PasswdEntry[] {
   const out: PasswdEntry[] = [];
-  for (const line of (text ?? '').split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const f = line.split(':');
-    if (f.length < 7) continue;
+  for (const f of colonRecords(text, 7)) {
     const uid = Number(f[2]);
     const gid = Number(f[3]);
     if (!Number.isInteger(uid) || !Number.isInteger(gid)) continue;
@@ -130,10 +132,7 @@ export function parsePasswd(text: string | undefined): PasswdEntry[] {
 
 export function parseGroup(text: string | undefined): GroupEntry[] {
   const out: GroupEntry[] = [];
-  for (const line of (text ?? '').split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const f = line.split(':');
-    if (f.length < 4) continue;
+  for (const f of colonRecords(text, 4)) {
     const gid = Number(f[2]);
     if (!Number.isInteger(gid)) continue;
     out.push({ name: f[0]!, gid, members: f[3]!.split(',').filter(Boolean) });
