@@ -49,7 +49,6 @@ const namePat = `(?:${domainAndPort}/)?${remoteName}`;
 
 const REFERENCE_RE = new RegExp(`^(${namePat})(?::(${tagPat}))?(?:@(${digestPat}))?$`);
 const ANCHORED_NAME_RE = new RegExp(`^(?:(${domainAndPort})/)?(${remoteName})$`);
-const TAG_RE = new RegExp(`^${tagPat}$`);
 const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 const SHORT_IDENTIFIER_RE = /^[a-f0-9]{6,64}$/;
 const FULL_ID_RE = /^(?:sha256:)?[a-f0-9]{64}$/;
@@ -189,10 +188,6 @@ export function parseDockerRef(s: string): Reference {
   return withDefaultTag(ref);
 }
 
-/** Validates a tag alone (for `docker tag`, `?tag=` query parameters). */
-export function isValidTag(tag: string): boolean {
-  return TAG_RE.test(tag);
-}
 
 /** 'docker.io/library/busybox' */
 export function fullName(ref: Reference): string {
@@ -232,17 +227,8 @@ export function familiarizeString(full: string): string {
   return familiarString(parseNormalizedNamed(full));
 }
 
-/** Normalized full string of user input, without adding a default tag ('busybox' → 'docker.io/library/busybox'). */
-export function normalizeString(s: string): string {
-  return referenceString(parseNormalizedNamed(s));
-}
 
 
-/** Hostname part and whether the domain is loopback/localhost (insecure by default, as Docker). */
-export function isLocalRegistry(domain: string): boolean {
-  const h = domain.startsWith('[') ? domain.slice(0, domain.indexOf(']') + 1) : domain.split(':')[0]!;
-  return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
 
 /* ---- additions for the CLI ---- */
 

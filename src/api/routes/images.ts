@@ -103,6 +103,7 @@ export function decodeAuth(header: string | string[] | undefined): AuthConfig | 
     const auth = JSON.parse(json) as AuthConfig;
     return Object.keys(auth).length ? auth : undefined;
   } catch {
+    // As dockerd: an undecodable X-Registry-Auth is treated as no credentials (the registry then says 401).
     return undefined;
   }
 }

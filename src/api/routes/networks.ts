@@ -5,7 +5,7 @@ import type { NetworkCreateRequest } from '../../engine/network/networks.js';
 import type { EndpointConfig } from '../../engine/network/types.js';
 import type { NetworkPruneResponse } from '../../wire/types.js';
 import { networkResource, networkSummary } from '../views/networks.js';
-import { boolParam, filtersParam, sendJson, type RequestContext, type Router } from '../router.js';
+import { filtersParam, sendJson, type RequestContext, type Router } from '../router.js';
 
 function manager(ctx: RequestContext): NetworkManager {
   const m = ctx.engine.network;
@@ -33,8 +33,7 @@ export function registerNetworkRoutes(router: Router): void {
   });
 
   router.add('GET', '/networks/{id}', (ctx) => {
-    // verbose adds the services of swarm-scoped networks; local networks have none.
-    void boolParam(ctx.query, 'verbose');
+    // `verbose` is not read: it adds the services of swarm-scoped networks, and local networks have none.
     const { network, attachments } = manager(ctx).inspect(ctx.params[0]);
     sendJson(ctx.res, 200, networkResource(network, attachments, ctx.version));
   });

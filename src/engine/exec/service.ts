@@ -339,6 +339,7 @@ async function readExitFile(dir: string): Promise<ExitStatus | undefined> {
     const j = JSON.parse(await readFile(f, 'utf8')) as Partial<ExitStatus>;
     return { exitCode: Number(j.exitCode ?? 255), finishedAt: String(j.finishedAt ?? ''), oomKilled: !!j.oomKilled };
   } catch {
+    // Half-written (the shim died mid-write): no exit known; the caller records its fallback.
     return undefined;
   }
 }

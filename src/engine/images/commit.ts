@@ -284,6 +284,7 @@ export async function commitLayer(deps: CommitDeps, upperDir: string, parentChai
     applied = await deps.layers.apply(parentChainID, toApply);
   } catch (e) {
     stream.destroy(e as Error);
+    // The store's side fails with the same error (its input was destroyed): wait for its cleanup only.
     await stored.catch(() => undefined);
     throw e;
   }

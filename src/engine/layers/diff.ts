@@ -18,7 +18,6 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { getAttribute, listAttributes } from '@napi-rs/xattr';
 import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './apply.js';
 import { dataPadding, encodeHeader, END_OF_ARCHIVE, type WriteHeader } from './tar-writer.js';
@@ -178,7 +177,3 @@ async function isMountpointStub(abs: string, st: Stats): Promise<boolean> {
   return false;
 }
 
-/** diffTar as a Node stream. */
-export function diffStream(root: string, opts: DiffOptions = {}): Readable {
-  return Readable.from(diffTar(root, opts), { objectMode: false });
-}

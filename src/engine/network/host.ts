@@ -81,6 +81,3 @@ export async function hostIpv4Prefixes(): Promise<string[]> {
   return out;
 }
 
-export async function linkExists(name: string): Promise<boolean> {
-  return (await runCommand('ip', ['link', 'show', 'dev', name])).code === 0;
-}

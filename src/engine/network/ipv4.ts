@@ -32,8 +32,6 @@ export function parseCidr(s: string, strict = false): Cidr & { ip: number } {
 
 export function cidrString(c: Cidr): string { return `${intToIp(c.base)}/${c.prefix}`; }
 
-export function cidrSize(c: Cidr): number { return 2 ** (32 - c.prefix); }
-
 export function contains(c: Cidr, ip: number): boolean {
   return ((ip & maskOf(c.prefix)) >>> 0) === c.base;
 }

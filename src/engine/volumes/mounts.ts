@@ -21,6 +21,7 @@ import {
   validateMountSpec, type MountSpec,
 } from './parse.js';
 import { validateVolumeName } from './names.js';
+import { logFailure } from '../log-failure.js';
 import type { VolumeService } from './service.js';
 import type { MountPoint } from './types.js';
 
@@ -192,7 +193,8 @@ export class ContainerMounts {
       await this.copyUp(rec, dir, mps);
     } catch (e) {
       this.unpend(rec.Id, refs);
-      for (const name of made) await this.volumes.remove(name).catch(() => undefined);
+      // Undo: the create's own error is the one to report; a volume that will not go is logged.
+      for (const name of made) await this.volumes.remove(name).catch(logFailure(`removing volume ${name} after a failed create`));
       rec.MountPoints = undefined;
       throw e;
     }
@@ -234,7 +236,7 @@ export class ContainerMounts {
         await sh('cp', ['-a', '--preserve=all', '--', `${src}/.`, `${m.Source}/`]);
       }
     } finally {
-      await sh('umount', [target]).catch(() => sh('umount', ['-l', target]).catch(() => undefined));
+      await sh('umount', [target]).catch(() => sh('umount', ['-l', target]).catch(logFailure(`unmounting the copy-up view ${target}`)));
     }
   }
 
@@ -252,7 +254,7 @@ export class ContainerMounts {
 
   /** After the container stopped: optioned volumes nobody running uses are unmounted. */
   async afterStop(rec: ContainerRecord): Promise<void> {
-    for (const m of rec.MountPoints ?? []) if (m.Type === 'volume' && m.Name) await this.volumes.release(m.Name).catch(() => undefined);
+    for (const m of rec.MountPoints ?? []) if (m.Type === 'volume' && m.Name) await this.volumes.release(m.Name).catch(logFailure(`releasing volume ${m.Name}`));
   }
 
   /** After removal: with `rm -v` / `--rm` the anonymous volumes go too (skipped while another container uses one). */
@@ -260,7 +262,8 @@ export class ContainerMounts {
     this.unpend(rec.Id, (rec.MountPoints ?? []).filter((m) => m.Name).map((m) => m.Name!));
     if (!removeVolumes) return;
     for (const m of rec.MountPoints ?? []) {
-      if (m.Type === 'volume' && m.Anonymous && m.Name) await this.volumes.remove(m.Name).catch(() => undefined);
+      // Another container may use it now (rm -v skips it then, as dockerd); the container's removal goes on.
+      if (m.Type === 'volume' && m.Anonymous && m.Name) await this.volumes.remove(m.Name).catch(logFailure(`removing anonymous volume ${m.Name}`));
     }
   }
 }
