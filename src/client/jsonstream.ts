@@ -1,4 +1,5 @@
 // Incremental parser for streams of concatenated / newline-separated JSON values.
+import type { JSONMessage } from '../wire/types.js';
 
 export class JSONStreamParser<T = unknown> {
   private text = '';
@@ -67,27 +68,7 @@ function scanValue(s: string, i: number): number {
   return -1;
 }
 
-export interface JSONProgress {
-  current?: number;
-  total?: number;
-  start?: number;
-  hidecounts?: boolean;
-  units?: string;
-}
-
-export interface JSONMessage {
-  stream?: string;
-  status?: string;
-  progressDetail?: JSONProgress;
-  progress?: string;
-  id?: string;
-  from?: string;
-  time?: number;
-  timeNano?: number;
-  errorDetail?: { code?: number; message: string };
-  error?: string;
-  aux?: unknown;
-}
+export type { JSONMessage, JSONProgress } from '../wire/types.js';
 
 /** Async-iterate JSON values from a readable byte stream. */
 export async function* iterateJSON<T = JSONMessage>(src: AsyncIterable<Buffer | string>): AsyncGenerator<T> {

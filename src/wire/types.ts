@@ -340,7 +340,8 @@ export interface ExecCreateBody {
   User?: string;
   Privileged?: boolean;
   Tty?: boolean;
-  ConsoleSize?: [number, number];
+  /** API >= 1.42 */
+  ConsoleSize?: [number, number] | null;
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
@@ -348,7 +349,8 @@ export interface ExecCreateBody {
   DetachKeys?: string;
   Env?: string[] | null;
   WorkingDir?: string;
-  Cmd: string[];
+  /** An array; a single string from some clients; the daemon refuses it missing or empty. */
+  Cmd?: string[] | string | null;
 }
 
 /** GET /exec/{id}/json: the fields clients read. */
@@ -357,4 +359,30 @@ export interface ExecInspect {
   Running?: boolean;
   ExitCode: number | null;
   [k: string]: unknown;
+}
+
+/* ---- JSON progress streams (pull, push, build): one message per line ---- */
+
+/** jsonmessage.JSONProgress */
+export interface JSONProgress {
+  current?: number;
+  total?: number;
+  start?: number;
+  hidecounts?: boolean;
+  units?: string;
+}
+
+/** jsonmessage.JSONMessage: a line of a pull, push or build stream (and of /events for old clients). */
+export interface JSONMessage {
+  stream?: string;
+  status?: string;
+  progressDetail?: JSONProgress;
+  progress?: string;
+  id?: string;
+  from?: string;
+  time?: number;
+  timeNano?: number;
+  errorDetail?: { code?: number; message: string };
+  error?: string;
+  aux?: unknown;
 }

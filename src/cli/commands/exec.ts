@@ -36,7 +36,7 @@ async function runExec(ctx: Ctx, p: ParsedFlags): Promise<number> {
     s.destroy();
     return 0;
   }
-  const stream = await client.execStart(Id, { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize });
+  const stream = await client.execStart(Id, { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize ?? undefined });
   const done = pipeOutput(stream, ctx, tty);
   const stopStdin = interactive && stream.input ? forwardStdin(stream, tty) : () => {};
   if (!interactive) stream.closeWrite();

@@ -4,6 +4,7 @@
  * ends, until its container is removed. After a daemon restart they are gone; a process that was
  * running goes on under its shim until it ends.
  */
+import type { ExecCreateBody } from '../../wire/types.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -17,19 +18,7 @@ import { parseDetachKeys, sessionDetachKeys } from '../detach-keys.js';
 import { logFailure } from '../log-failure.js';
 
 /** The body of POST /containers/{id}/exec. */
-export interface ExecCreateBody {
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  Tty?: boolean;
-  Cmd?: string[] | string | null;
-  Env?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
-  Privileged?: boolean;
-  DetachKeys?: string;
-  ConsoleSize?: [number, number] | null;
-}
+export type { ExecCreateBody };
 
 export interface ExecStartOptions {
   detach: boolean;

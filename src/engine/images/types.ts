@@ -4,6 +4,8 @@
  * reference parsing is in ../../wire/reference.ts.
  */
 
+import type { JSONMessage } from '../../wire/types.js';
+
 export type { Reference } from '../../wire/reference.js';
 
 /** Image config as Docker and OCI define it (application/vnd.oci.image.config.v1+json). */
@@ -82,16 +84,7 @@ export interface ContainerUsage {
 }
 
 /** One message of a JSON progress stream (jsonmessage.JSONMessage). */
-export interface JSONMessage {
-  status?: string;
-  id?: string;
-  progress?: string;
-  progressDetail?: { current?: number; total?: number };
-  stream?: string;
-  aux?: unknown;
-  error?: string;
-  errorDetail?: { code?: number; message: string };
-}
+export type { JSONMessage };
 
 export type ProgressSink = (msg: JSONMessage) => void;
 
