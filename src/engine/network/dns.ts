@@ -6,6 +6,12 @@
  * A small codec of our own: queries are one question, answers are A records.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { InvalidParameterError } from '../errors.js';
+
+/** A query the codec cannot read: the server drops it (no answer, as for any malformed packet). */
+export class DnsFormatError extends InvalidParameterError {
+  override name = 'DnsFormatError';
+}
 
 export const TYPE_A = 1;
 export const TYPE_AAAA = 28;
@@ -16,23 +22,23 @@ export interface Query { id: number; flags: number; question: Question; /** byte
 
 /** Parse a query with (at least) one question; throws on malformed packets. */
 export function parseQuery(buf: Buffer): Query {
-  if (buf.length < 12) throw new Error('short DNS packet');
+  if (buf.length < 12) throw new DnsFormatError('short DNS packet');
   const id = buf.readUInt16BE(0);
   const flags = buf.readUInt16BE(2);
   const qd = buf.readUInt16BE(4);
-  if (qd < 1) throw new Error('no question');
+  if (qd < 1) throw new DnsFormatError('no question');
   let off = 12;
   const labels: string[] = [];
   for (;;) {
-    if (off >= buf.length) throw new Error('truncated name');
+    if (off >= buf.length) throw new DnsFormatError('truncated name');
     const len = buf[off++];
     if (len === 0) break;
-    if (len & 0xc0) throw new Error('compressed name in question');
-    if (off + len > buf.length) throw new Error('truncated label');
+    if (len & 0xc0) throw new DnsFormatError('compressed name in question');
+    if (off + len > buf.length) throw new DnsFormatError('truncated label');
     labels.push(buf.toString('latin1', off, off + len));
     off += len;
   }
-  if (off + 4 > buf.length) throw new Error('truncated question');
+  if (off + 4 > buf.length) throw new DnsFormatError('truncated question');
   const question = { name: labels.join('.'), type: buf.readUInt16BE(off), class: buf.readUInt16BE(off + 2) };
   off += 4;
   return { id, flags, question, questionBytes: buf.subarray(12, off) };

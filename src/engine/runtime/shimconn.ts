@@ -7,6 +7,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { closeSync, openSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ExitStatus, OutputRecord, ShimConnection } from './types.js';
+import { SystemError } from '../errors.js';
 
 export const FRAME = {
   STDOUT: 0x01,
@@ -188,7 +189,7 @@ export function openShim(sockPath: string, timeoutMs = 5000): Promise<ShimClient
     const sock = connectUnix(sockPath);
     const client = new ShimClient(sock);
     let done = false;
-    const timer = setTimeout(() => fail(new Error(`timeout connecting to shim at ${sockPath}`)), timeoutMs);
+    const timer = setTimeout(() => fail(new SystemError(`timeout connecting to shim at ${sockPath}`)), timeoutMs);
     const fail = (e: Error): void => {
       if (done) return;
       done = true;
@@ -205,6 +206,6 @@ export function openShim(sockPath: string, timeoutMs = 5000): Promise<ShimClient
       resolve(client);
       setImmediate(() => client.release());
     });
-    client.once('lowclose', () => fail(new Error(`shim at ${sockPath} closed the connection`)));
+    client.once('lowclose', () => fail(new SystemError(`shim at ${sockPath} closed the connection`)));
   });
 }
