@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { prepareDataRoot } from './data-root.js';
 import { ContainerService } from './containers/service.js';
 import { ExecService } from './exec/service.js';
 import { specForContainer } from './containers/spec.js';
@@ -114,7 +114,7 @@ export class Engine {
   }
 
   static async open(config: EngineConfig): Promise<Engine> {
-    await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+    await prepareDataRoot(config.dataRoot);
     const engine = new Engine(config);
     await engine.images.init();
     await engine.volumes.init();

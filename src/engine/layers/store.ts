@@ -15,6 +15,7 @@ import { mkdir, readFile, readdir, rename, rm, symlink, unlink, writeFile, open 
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
+import { PRIVATE_DIR_MODE } from '../data-root.js';
 import { DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { extractLayer } from './apply.js';
 import { chainID as computeChainID } from './chain.js';
@@ -88,6 +89,8 @@ export class LayerStore implements LayerStoreApi {
 
   /** Loads every complete layer, removes interrupted extractions, repairs short links. */
   async init(): Promise<void> {
+    // Private as dockerd's overlay2 (data-root.ts; Engine.open also fixes an existing one).
+    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     await mkdir(this.linkDir, { recursive: true });
     this.layers.clear();
     for (const name of await readdir(this.dir)) {

@@ -8,7 +8,8 @@
  */
 import { hostCommand } from '../host/command.js';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, readdir } from 'node:fs/promises';
+import { writePrivateFile } from '../data-root.js';
 import { isMountPoint as isMounted } from '../mountinfo.js';
 import { dirname, join, relative } from 'node:path';
 import { NotFoundError, SystemError } from '../errors.js';
@@ -121,7 +122,7 @@ export class HostRuntime implements RuntimeApi {
     if (spec.root && !spec.root.path) spec.root.path = req.rootfs.target;
     await Promise.all([
       mkdir(req.rootfs.target, { recursive: true }),
-      writeFile(join(req.dir, 'config.json'), JSON.stringify(req.spec)),
+      writePrivateFile(join(req.dir, 'config.json'), JSON.stringify(req.spec)),
       rm(join(req.dir, EXIT_FILE), { force: true }),
     ]);
     const args = ['--id', req.id, '--bundle', req.dir, '--runtime', this.runtimeBin(runtime), '--log', req.logPath,
