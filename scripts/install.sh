@@ -30,6 +30,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The API socket's group (as Docker's `docker`): berthd makes its socket root:berth 0660.
+# Membership is root-equivalent; add users with `usermod -aG berth USER` knowingly.
+getent group berth >/dev/null || { say "groupadd berth"; groupadd -f berth; }
+
 # 2. npm dependencies and the build
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"

@@ -1,10 +1,12 @@
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Server } from 'node:http';
 import { createApiServer } from '../api/server.js';
 import { ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../api/version.js';
 import { Engine } from '../engine/engine.js';
+import { isBerthError } from '../engine/errors.js';
+import { runCommand } from '../engine/host/command.js';
 import { ensureHostReady } from '../engine/runtime/index.js';
 import { loadConfig, parseDaemonArgs, socketPath, usage, UsageError } from './config.js';
 
@@ -21,15 +23,41 @@ function socketInUse(path: string): Promise<boolean> {
   });
 }
 
+/** The socket's group, as dockerd's `docker`: made by scripts/install.sh (`groupadd -f berth`). */
+const SOCKET_GROUP = 'berth';
+
+/** The GID of a group by name (through NSS, as getgrnam), or undefined when there is none. */
+async function groupId(name: string): Promise<number | undefined> {
+  const r = await runCommand('getent', ['group', name]).catch(() => undefined);
+  const gid = Number(r?.code === 0 ? r.stdout.split(':')[2] : NaN);
+  return Number.isInteger(gid) ? gid : undefined;
+}
+
+/**
+ * Listen on a unix socket that is root:berth 0660 (root:root without the group) from the moment
+ * anyone can reach it: bind inside a fresh 0700 folder next to the final path, set owner and mode
+ * there, then rename it into place (a bound socket keeps working under its new name).
+ */
 async function listen(server: Server, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
   if (await socketInUse(path)) throw new Error(`another daemon is already listening on ${path}`);
-  await rm(path, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => { server.off('error', reject); resolve(); });
-  });
-  await chmod(path, 0o660);
+  const gid = await groupId(SOCKET_GROUP);
+  if (gid === undefined) log(`group ${SOCKET_GROUP} not found: ${path} is root:root 0660 (scripts/install.sh creates the group)`);
+  const privateDir = await mkdtemp(join(dir, `.${basename(path)}.`));
+  const tmp = join(privateDir, 's');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(tmp, () => { server.off('error', reject); resolve(); });
+    });
+    await chown(tmp, 0, gid ?? 0);
+    await chmod(tmp, 0o660);
+    await rm(path, { force: true });
+    await rename(tmp, path);
+  } finally {
+    await rm(privateDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -108,6 +136,7 @@ async function main(): Promise<void> {
 
 main().catch((e) => {
   if (e instanceof UsageError) process.stderr.write(`${e.message}\n`);
+  else if (isBerthError(e)) log(`failed to start: ${e.message}`);
   else log(`failed to start: ${(e as Error).stack ?? e}`);
   process.exit(1);
 });
