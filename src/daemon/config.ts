@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../engine/network/manager.js';
+import { interfaceNameProblem } from '../engine/network/config.js';
 
 /** berthd settings: flags override /etc/berth/daemon.json, which overrides defaults. */
 export interface DaemonConfig {
@@ -10,6 +11,8 @@ export interface DaemonConfig {
   registryMirrors: string[];
   insecureRegistries: string[];
   debug: boolean;
+  /** `--tlsverify`: a TCP listener would need mutual TLS (not supported yet: TCP hosts are refused). */
+  tlsVerify: boolean;
   /** Bridge networking; undefined with `--bridge none`. */
   network?: NetworkConfig;
   bridge?: string;
@@ -25,6 +28,7 @@ export const DEFAULTS: DaemonConfig = {
   registryMirrors: [],
   insecureRegistries: [],
   debug: false,
+  tlsVerify: false,
 };
 
 const USAGE = `Usage:	berthd [OPTIONS]
@@ -42,6 +46,7 @@ Options:
       --insecure-registry list    Registries reached over plain HTTP
   -p, --pidfile string            Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --registry-mirror list      Preferred registry mirror for Docker Hub images
+      --tlsverify                 Use TLS and verify the remote (required for tcp:// hosts; not supported yet)
 `;
 
 export class UsageError extends Error {}
@@ -76,6 +81,7 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
       case '--registry-mirror': (flags.registryMirrors ??= []).push(next()); break;
       case '--insecure-registry': (flags.insecureRegistries ??= []).push(next()); break;
       case '-D': case '--debug': flags.debug = true; break;
+      case '--tlsverify': flags.tlsVerify = value === undefined ? true : value !== 'false'; break;
       default: throw new UsageError(`unknown flag: ${arg}\nSee 'berthd --help'.`);
     }
   }
@@ -107,28 +113,51 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
     }
   }
   const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined);
+  const tlsVerify = flags.tlsVerify ?? (file.tlsverify === true);
+  const hosts = flags.hosts ?? list(file.hosts) ?? DEFAULTS.hosts;
+  for (const host of hosts) checkHost(host, tlsVerify);
   return {
-    hosts: flags.hosts ?? list(file.hosts) ?? DEFAULTS.hosts,
+    hosts,
     dataRoot: flags.dataRoot ?? (file['data-root'] as string | undefined) ?? DEFAULTS.dataRoot,
     configFile,
     pidFile: flags.pidFile ?? (file.pidfile as string | undefined) ?? DEFAULTS.pidFile,
     registryMirrors: flags.registryMirrors ?? list(file['registry-mirrors']) ?? [],
     insecureRegistries: flags.insecureRegistries ?? list(file['insecure-registries']) ?? [],
     debug: flags.debug ?? (file.debug === true),
+    tlsVerify,
     network: networkConfig(flags, file),
   };
 }
 
 function networkConfig(flags: Partial<DaemonConfig>, file: Record<string, unknown>): NetworkConfig | undefined {
-  const bridge = flags.bridge ?? (file.bridge as string | undefined) ?? DEFAULT_NETWORK_CONFIG.bridge;
+  const fromFile = file.bridge;
+  if (fromFile !== undefined && typeof fromFile !== 'string') throw new UsageError(`invalid bridge name in ${flags.configFile ?? DEFAULTS.configFile}: not a string`);
+  const bridge = flags.bridge ?? fromFile ?? DEFAULT_NETWORK_CONFIG.bridge;
   if (bridge === 'none') return undefined;
-  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw new UsageError(`invalid bridge name: ${bridge}`);
+  const problem = interfaceNameProblem(bridge);
+  if (problem) throw new UsageError(`invalid bridge name ${JSON.stringify(bridge)}: ${problem}`);
   const pools = flags.addressPools ?? (Array.isArray(file['default-address-pools']) ? (file['default-address-pools'] as unknown[]).map(parsePool) : undefined);
   return {
     bridge,
     bip: flags.bip ?? (file.bip as string | undefined) ?? DEFAULT_NETWORK_CONFIG.bip,
     pools: pools ?? DEFAULT_NETWORK_CONFIG.pools,
   };
+}
+
+/**
+ * A TCP listener gives root on this machine to whoever reaches the port: dockerd only warns when
+ * it has no `--tlsverify`; we refuse it, and since mutual TLS is not implemented yet we refuse
+ * `--tlsverify` TCP hosts too, saying so.
+ */
+function checkHost(host: string, tlsVerify: boolean): void {
+  if (!host.startsWith('tcp://')) {
+    socketPath(host);
+    return;
+  }
+  if (!tlsVerify) {
+    throw new UsageError(`refusing to listen on ${host} without --tlsverify: binding to an IP address without TLS client verification gives root access on this machine to everyone who can reach it on the network`);
+  }
+  throw new UsageError(`cannot listen on ${host}: TCP hosts require mutual TLS (--tlsverify), which berthd does not support yet; use a unix:// socket`);
 }
 
 export function socketPath(host: string): string {

@@ -7,9 +7,19 @@
 import { runCommand, type CommandResult } from '../host/command.js';
 import { SystemError } from '../errors.js';
 
+/**
+ * A batch line carrying a line break would be two commands: the last guard against a name that
+ * escaped validation (interface names are checked where they enter, config.ts interfaceNameProblem).
+ */
+function checkLines(lines: string[], tool: string): void {
+  const bad = lines.find((l) => /[\r\n\0]/.test(l));
+  if (bad !== undefined) throw new SystemError(`refusing ${tool} input with a line break in ${JSON.stringify(bad)}`);
+}
+
 /** Run `ip [-n netns] [-force] -batch -` with these lines; throws with ip's message on failure. */
 export async function ipBatch(lines: string[], opts: { netns?: string; force?: boolean } = {}): Promise<CommandResult> {
   if (lines.length === 0) return { code: 0, stdout: '', stderr: '' };
+  checkLines(lines, 'ip -batch');
   const args = [...(opts.netns ? ['-n', opts.netns] : []), ...(opts.force ? ['-force'] : []), '-batch', '-'];
   const r = await runCommand('ip', args, { input: lines.join('\n') + '\n' });
   if (r.code !== 0 && !opts.force) throw new SystemError(`ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -30,6 +40,7 @@ export interface RuleSet { nat: string[]; filter: string[] }
 
 /** Apply rule lines (`-A …`, `-I …`, `-D …`, `:CHAIN - [0:0]`) with one iptables-restore --noflush. */
 export async function iptablesRestore(rules: RuleSet, opts: { ignoreErrors?: boolean } = {}): Promise<void> {
+  checkLines([...rules.nat, ...rules.filter], 'iptables-restore');
   let text = '';
   for (const table of ['nat', 'filter'] as const) {
     if (rules[table].length) text += `*${table}\n${rules[table].join('\n')}\nCOMMIT\n`;
@@ -41,6 +52,7 @@ export async function iptablesRestore(rules: RuleSet, opts: { ignoreErrors?: boo
 
 /** Deleting rules one transaction at a time: a rule already gone must not keep the others. */
 export async function iptablesDelete(rules: RuleSet): Promise<void> {
+  checkLines([...rules.nat, ...rules.filter], 'iptables-restore');
   const r = await runCommand('iptables-restore', ['--noflush', '-w'], { input: toText(rules) });
   if (r.code === 0) return;
   for (const table of ['nat', 'filter'] as const) {

@@ -2,7 +2,7 @@
  * Networking, as libnetwork does it for the bridge driver; the facade the engine wires. The jobs
  * live in their own files:
  * - store.ts: the network records (networks.json) and the predefined networks;
- * - networks.ts: create, remove, prune, connect, disconnect; the bridges' links;
+ * - networks.ts: create, remove, prune, connect, disconnect; bridges.ts: the bridges' links;
  * - sandbox.ts: a container's namespace, veths, addresses, /etc files and published ports;
  * - chains.ts: our iptables chains; dns-servers.ts: the embedded DNS of user-defined networks;
  * - endpoints.ts: a container's NetworkSettings (pure); etc-files.ts: its /etc/hosts, resolv.conf;
@@ -23,7 +23,8 @@ import { NETWORK_PRUNE_FILTERS, networkMatches, parseNetworkFilters } from './fi
 import { NO_FILTERS, type FilterArgs } from '../filters.js';
 import { parsePruneFilters, pruneMatches } from '../prune.js';
 import { Serial } from './host.js';
-import { ensureBridges, Networks, type NetworkCreateRequest } from './networks.js';
+import { Bridges } from './bridges.js';
+import { Networks, type NetworkCreateRequest } from './networks.js';
 import { netnsName, Sandboxes, type SpecNetwork } from './sandbox.js';
 import { hasEmbeddedDns, NetworkStore } from './store.js';
 import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkRecord } from './types.js';
@@ -48,13 +49,15 @@ export class NetworkManager {
   private readonly dns: DnsServers;
   private readonly sandboxes: Sandboxes;
   private readonly networks: Networks;
+  private readonly bridges: Bridges;
 
   constructor(root: string, private readonly cfg: NetworkConfig, private readonly containers: ContainerAccess) {
     this.store = new NetworkStore(join(root, 'networks.json'));
     this.chains = new Chains(cfg.bridge);
     this.dns = new DnsServers(containers);
     this.sandboxes = new Sandboxes(this.store, this.chains, this.serial, containers);
-    this.networks = new Networks(this.store, cfg, this.chains, this.serial, this.sandboxes, this.dns, containers);
+    this.bridges = new Bridges(root, (name) => this.store.hadBridge(name));
+    this.networks = new Networks(this.store, cfg, this.chains, this.serial, this.sandboxes, this.dns, containers, this.bridges);
   }
 
   /** A container's namespace name (test/helpers/daemon.ts cleans up with it). */
@@ -72,7 +75,7 @@ export class NetworkManager {
     this.store.load(this.cfg);
     try { writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n'); } catch { /* read-only /proc: forwarding is the host's business */ }
     const bridges = this.store.all().filter((n) => n.Driver === 'bridge');
-    await ensureBridges(bridges);
+    await this.bridges.ensure(bridges);
     // What stopped containers left (a daemon killed mid-stop, a host that lost power): free it.
     const live = records.filter((r) => (r.State.Status === 'running' || r.State.Status === 'paused') && r.NetworkSettings?.SandboxKey);
     const liveIds = new Set(live.map((r) => r.Id));

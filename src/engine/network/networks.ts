@@ -5,9 +5,9 @@
  * service, which calls connect/disconnect; everything here changes only the object it is given.
  */
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../errors.js';
-import { runCommand } from '../host/command.js';
 import type { Chains } from './chains.js';
-import type { NetworkConfig } from './config.js';
+import type { Bridges } from './bridges.js';
+import { interfaceNameProblem, type NetworkConfig } from './config.js';
 import type { DnsServers } from './dns-servers.js';
 import { emptyEndpoint, emptySettings, endpointOn, networkMode, sharesOrLacksNetwork } from './endpoints.js';
 import { hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js';
@@ -30,20 +30,6 @@ export interface AttachedContainers {
   isRunning(id: string): boolean;
 }
 
-/** Create missing bridges, give them their gateway address, bring them up (one ip batch). */
-export async function ensureBridges(nets: NetworkRecord[]): Promise<void> {
-  const existing = new Set((await runCommand('ip', ['-o', 'link', 'show', 'type', 'bridge'])).stdout
-    .split('\n').map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1]).filter(Boolean));
-  const lines: string[] = [];
-  for (const n of nets) {
-    const ipam = new Ipam(n.ipam!);
-    if (!existing.has(n.bridge!)) lines.push(`link add ${n.bridge} type bridge`);
-    lines.push(`addr replace ${n.ipam!.gateway}/${ipam.prefix} dev ${n.bridge}`);
-    lines.push(`link set ${n.bridge} up`);
-  }
-  await ipBatch(lines);
-}
-
 const CANNOT_ATTACH = 'container cannot be disconnected from host network or connected to host network';
 
 export class Networks {
@@ -55,6 +41,7 @@ export class Networks {
     private readonly sandboxes: Sandboxes,
     private readonly dns: DnsServers,
     private readonly containers: AttachedContainers,
+    private readonly bridges: Bridges,
   ) {}
 
   async create(body: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
@@ -93,9 +80,10 @@ export class Networks {
       };
       rec.ipam = ipam.state;
       rec.bridge = rec.Options['com.docker.network.bridge.name'] || `berth-${rec.Id.slice(0, 9)}`;
-      if (rec.bridge.length > 15) throw new InvalidParameterError(`bridge name ${rec.bridge} is longer than 15 characters`);
+      const problem = interfaceNameProblem(rec.bridge);
+      if (problem) throw new InvalidParameterError(`invalid bridge name ${JSON.stringify(rec.bridge)}: ${problem}`);
       if (this.store.all().some((n) => n.bridge === rec.bridge)) throw new ConflictError(`bridge ${rec.bridge} is used by another network`);
-      await ensureBridges([rec]);
+      await this.bridges.ensure([rec]);
       try {
         await iptablesRestore(this.chains.bridgeRules(rec, '-A'));
         this.store.add(rec);

@@ -33,6 +33,8 @@ export function newNetworkRecord(name: string, driver: NetworkRecord['Driver'], 
 
 export class NetworkStore {
   private networks: NetworkRecord[] = [];
+  /** The bridge names networks.json held when loaded (bridges.ts adopts those made before bridges were marked). */
+  private loadedBridges = new Set<string>();
 
   constructor(private readonly file: string) {}
 
@@ -43,6 +45,7 @@ export class NetworkStore {
     } catch {
       this.networks = []; // first start (or an unreadable file): the predefined networks are made anew
     }
+    this.loadedBridges = new Set(this.networks.map((n) => n.bridge).filter((b): b is string => !!b));
     this.ensurePredefined(cfg);
   }
 
@@ -73,6 +76,9 @@ export class NetworkStore {
     if (!this.networks.some((n) => n.Name === 'host')) this.networks.push(newNetworkRecord('host', 'host', {}));
     if (!this.networks.some((n) => n.Name === 'none')) this.networks.push(newNetworkRecord('none', 'null', {}));
   }
+
+  /** Whether networks.json named this bridge when the daemon started. */
+  hadBridge(name: string): boolean { return this.loadedBridges.has(name); }
 
   async persist(): Promise<void> {
     await writeJsonAtomic(this.file, this.networks);
