@@ -53,8 +53,7 @@ async function listen(server: Server, path: string): Promise<void> {
     });
     await chown(tmp, 0, gid ?? 0);
     await chmod(tmp, 0o660);
-    await rm(path, { force: true });
-    await rename(tmp, path);
+    await rename(tmp, path); // replaces a stale socket atomically
   } finally {
     await rm(privateDir, { recursive: true, force: true });
   }
