@@ -5,19 +5,28 @@
  * so a pattern such as `(a+)+$` against `aaaa…b` would stall the daemon's event loop. Three bounds:
  *  1. a pattern longer than MAX_PATTERN_LENGTH is refused (400 naming the filter);
  *  2. a repeated group that itself repeats (`(a+)+`, `(a*)*`, `(?:x{2,})*` — star height above
- *     one, the classic exponential case) is refused;
+ *     one, the classic exponential case) is refused, and so is a pattern with more than
+ *     MAX_CHOICES variable repeats and alternatives together: V8 compiles an expression before it
+ *     runs, uninterruptibly, and that compile grows exponentially with chains of optional
+ *     alternatives (`(?:a|b)?` × 20 takes seconds, × 12 already 12 ms);
  *  3. any other pattern that could still backtrack far (more than two variable repeats, a repeated
- *     group, a back-reference or lookaround) or a value longer than SIMPLE_VALUE_LENGTH runs inside
- *     a `vm` context with a time budget shared by every value one filter is matched against;
- *     a budget spent is a 400 too. Simple patterns (most: `^web`, `foo.*bar`) run directly.
+ *     group with alternatives, a back-reference or lookaround) or a value longer than
+ *     SIMPLE_VALUE_LENGTH runs inside a `vm` context with a time limit per value and a total
+ *     budget shared by every value one filter is matched against; hitting either is a 400 too.
+ *     Simple patterns (most: `^web`, `foo.*bar`, `(-[0-9])+`) run directly. (A `vm` call with a
+ *     timeout costs ~0.3 ms, hence the direct path, and the budget counts that cost.)
  * A pattern that does not compile matches nothing but its own text, as in dockerd.
  */
 import vm from 'node:vm';
 import { InvalidParameterError } from './errors.js';
 
 export const MAX_PATTERN_LENGTH = 256;
-/** Total matching time one filter value may use over a whole list, in ms. */
-export const PATTERN_BUDGET_MS = 100;
+/** Variable repeats (`?`, `*`, `+`, `{m,n}`) plus alternatives (`|`) one pattern may hold. */
+export const MAX_CHOICES = 16;
+/** Time one value may take against one field on the budgeted path, in ms. */
+export const PATTERN_CALL_MS = 25;
+/** Total time one filter value may use over a whole list on the budgeted path, in ms. */
+export const PATTERN_BUDGET_MS = 1000;
 /** Values up to this length are matched directly by simple patterns (at most O(n³) steps). */
 const SIMPLE_VALUE_LENGTH = 256;
 
@@ -51,15 +60,17 @@ function quantifierAt(s: string, i: number): { len: number; repeats: boolean; va
 
 /** Classifies a pattern by a single scan (escapes, classes, groups, quantifiers). */
 export function patternShape(p: string): Shape {
-  // One frame per open group: whether something inside it repeats.
-  const stack: Array<{ inner: boolean }> = [{ inner: false }];
+  // One frame per open group: whether something inside it repeats, whether it has alternatives.
+  const stack: Array<{ inner: boolean; alt: boolean }> = [{ inner: false, alt: false }];
   let varying = 0;
+  let choices = 0;
   let risky = false;
   let i = 0;
   while (i < p.length) {
     const c = p[i]!;
+    const top = stack[stack.length - 1]!;
     let atomEnd = i + 1;
-    let groupInner = false;
+    let group: { inner: boolean; alt: boolean } | undefined;
     if (c === '\\') {
       if (/[1-9k]/.test(p[i + 1] ?? '')) risky = true; // back-reference
       atomEnd = i + 2;
@@ -71,24 +82,34 @@ export function patternShape(p: string): Shape {
       atomEnd = j + 1;
     } else if (c === '(') {
       if (/^\(\?(=|!|<=|<!)/.test(p.slice(i))) risky = true; // lookaround
-      stack.push({ inner: false });
+      stack.push({ inner: false, alt: false });
       i++;
       continue;
-    } else if (c === ')') {
-      if (stack.length > 1) groupInner = stack.pop()!.inner;
+    } else if (c === '|') {
+      top.alt = true;
+      choices++;
+      i++;
+      continue;
+    } else if (c === ')' && stack.length > 1) {
+      group = stack.pop()!;
     }
+    const outer = stack[stack.length - 1]!;
     const q = quantifierAt(p, atomEnd);
     if (q) {
-      if (c === ')' && q.repeats) {
-        if (groupInner) return { refuse: 'nested quantifiers can backtrack exponentially', simple: false };
-        risky = true; // a repeated group (alternatives inside may overlap)
+      if (group && q.repeats) {
+        if (group.inner) return { refuse: 'nested quantifiers can backtrack exponentially', simple: false };
+        if (group.alt) risky = true; // repeated alternatives may overlap: (a|a)+
       }
       if (q.varies) varying++;
-      if (q.repeats || q.varies) stack[stack.length - 1]!.inner = true;
+      if (q.repeats || q.varies) outer.inner = true;
       atomEnd += q.len;
     }
-    if (c === ')' && groupInner) stack[stack.length - 1]!.inner = true;
+    if (group?.inner) outer.inner = true;
+    if (group?.alt) outer.alt = true;
     i = atomEnd;
+  }
+  if (varying + choices > MAX_CHOICES) {
+    return { refuse: `more than ${MAX_CHOICES} repetitions and alternatives`, simple: false };
   }
   return { simple: !risky && varying <= 2 };
 }
@@ -128,7 +149,7 @@ export function compilePattern(key: string, pattern: string): PatternMatcher {
     try {
       sandbox.re = re;
       sandbox.value = value;
-      return budgetedTest.runInContext(sandbox, { timeout: Math.max(1, Math.ceil(left)) }) as boolean;
+      return budgetedTest.runInContext(sandbox, { timeout: Math.max(1, Math.ceil(Math.min(left, PATTERN_CALL_MS))) }) as boolean;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
         spentMs = PATTERN_BUDGET_MS;
@@ -137,6 +158,7 @@ export function compilePattern(key: string, pattern: string): PatternMatcher {
       throw e;
     } finally {
       spentMs += performance.now() - t0;
+      sandbox.re = null;
       sandbox.value = '';
     }
   };
