@@ -7,6 +7,9 @@
  * - the values of any other key are alternatives: one match is enough.
  */
 import { InvalidParameterError } from './errors.js';
+import { compilePattern } from './filter-pattern.js';
+
+export { compilePattern, type PatternMatcher } from './filter-pattern.js';
 
 export type FilterArgs = ReadonlyMap<string, readonly string[]>;
 
@@ -40,7 +43,7 @@ export function missLabels(specs: readonly string[] | undefined, labels: Readonl
 }
 
 /** A non-label key: true when the key is absent or empty, else when any value passes. */
-export function matchAny(values: readonly string[] | undefined, pass: (value: string) => boolean): boolean {
+export function matchAny<T>(values: readonly T[] | undefined, pass: (value: T) => boolean): boolean {
   return !values || values.length === 0 || values.some(pass);
 }
 
@@ -83,13 +86,10 @@ export function goDuration(s: string): number | undefined {
 
 /**
  * dockerd's filters.Match for `name`-like keys: the value equals the field, or is a regular
- * expression matching part of it (an invalid expression matches only itself).
+ * expression matching part of it (an invalid expression matches only itself). The expression is
+ * bounded (filter-pattern.ts): a 400 naming `key` when it is refused. To match one value against
+ * many fields, compile it once with compilePattern (its time budget is then shared).
  */
-export function matchPattern(pattern: string, value: string): boolean {
-  if (pattern === value) return true;
-  try {
-    return new RegExp(pattern).test(value);
-  } catch {
-    return false; // not an expression: only the exact value matched
-  }
+export function matchPattern(pattern: string, value: string, key = 'name'): boolean {
+  return compilePattern(key, pattern)(value);
 }

@@ -1,6 +1,10 @@
-/** Test helpers: build layer tars with tar-stream (in memory). */
+/** Test helpers: build layer tars with tar-stream (in memory), and throw-away layer stores. */
 import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { LayerStore } from '../../src/engine/layers/store.js';
 import tarStream from 'tar-stream';
 
 export type TarSpec =
@@ -79,4 +83,41 @@ export function streamOf(buf: Buffer, chunk = 700): Readable {
   const parts: Buffer[] = [];
   for (let i = 0; i < buf.length; i += chunk) parts.push(buf.subarray(i, i + chunk));
   return Readable.from(parts);
+}
+
+/** One raw tar entry (ustar header + padded body) with any typeflag, e.g. 'g' or 'x' pax headers. */
+export function rawEntry(typeflag: string, name: string, body: Buffer = Buffer.alloc(0)): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'utf8');
+  h.write('0000644\0', 100, 'latin1');
+  h.write('0000000\0', 108, 'latin1');
+  h.write('0000000\0', 116, 'latin1');
+  h.write(body.length.toString(8).padStart(11, '0') + '\0', 124, 'latin1');
+  h.write('00000000000\0', 136, 'latin1');
+  h.write(typeflag, 156, 'latin1');
+  h.write('ustar\0' + '00', 257, 'latin1');
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+  return Buffer.concat([h, body, Buffer.alloc(Math.ceil(body.length / 512) * 512 - body.length)]);
+}
+
+/** Runs fn with a fresh temp directory, removed afterwards. */
+export async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'berth-layers-'));
+  try { await fn(root); } finally { await rm(root, { recursive: true, force: true }); }
+}
+
+/** An initialised layer store under root/data. */
+export async function newStore(root: string): Promise<LayerStore> {
+  const s = new LayerStore(join(root, 'data'));
+  await mkdir(s.root, { recursive: true });
+  await s.init();
+  return s;
+}
+
+/** What is left in layers/ besides the short-link dir (snapshots and temp dirs). */
+export async function layerDirs(s: LayerStore): Promise<string[]> {
+  return (await readdir(s.dir)).filter((n) => n !== 'l').sort();
 }

@@ -1,33 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getAttribute } from '@napi-rs/xattr';
 import { LayerStore, DiffIDMismatchError } from '../../src/engine/layers/store.js';
 import { chainID, chainIDs } from '../../src/engine/layers/chain.js';
 import { UnsafeLayerError } from '../../src/engine/layers/safe-path.js';
-import { buildTar, sha, streamOf } from './layers-helpers.js';
+import { buildTar, layerDirs, newStore, sha, streamOf, withRoot } from './layers-helpers.js';
 import { TarFormatError } from '../../src/engine/layers/tar-reader.js';
 import { DigestMismatchError } from '../../src/engine/errors.js';
 import { statusOf } from '../../src/api/errors.js';
-
-async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'berth-layers-'));
-  try { await fn(root); } finally { await rm(root, { recursive: true, force: true }); }
-}
-
-async function newStore(root: string): Promise<LayerStore> {
-  const s = new LayerStore(join(root, 'data'));
-  await mkdir(s.root, { recursive: true });
-  await s.init();
-  return s;
-}
-
-/** What is left in layers/ besides the short-link dir. */
-async function layerDirs(s: LayerStore): Promise<string[]> {
-  return (await readdir(s.dir)).filter((n) => n !== 'l').sort();
-}
 
 // security.capability v2: cap_net_bind_service (bit 10) permitted+effective, contains 0x00 and >0x7f bytes
 const CAP = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);

@@ -4,7 +4,7 @@
  * unknown keys are refused.
  */
 import { InvalidParameterError } from '../errors.js';
-import { checkFilterKeys, matchAny, matchLabels, type FilterArgs } from '../filters.js';
+import { checkFilterKeys, compilePattern, matchAny, matchLabels, type FilterArgs } from '../filters.js';
 import { parsePortKey, parseHostPort } from '../network/ports.js';
 import type { ContainerRecord, ContainerStatus } from './types.js';
 
@@ -93,10 +93,14 @@ function compileFilters(f: FilterArgs, lookups: ListLookups): (rec: ContainerRec
   const publish = portSet(f.get('publish'), 'publish');
   const expose = portSet(f.get('expose'), 'expose');
 
+  // Compiled (and checked: a 400 for an unbounded expression) once for the whole list.
+  const names = (f.get('name') ?? []).map((v) => compilePattern('name', v));
+  const ids = (f.get('id') ?? []).map((v) => compilePattern('id', v));
+
   return (rec) => {
     const name = rec.Name.replace(/^\//, '');
-    return matchAny(f.get('name'), (v) => regexHolds(v, `/${name}`) || regexHolds(v, name))
-      && matchAny(f.get('id'), (v) => regexHolds(v, rec.Id))
+    return matchAny(names, (m) => m(`/${name}`) || m(name))
+      && matchAny(ids, (m) => m(rec.Id))
       && matchLabels(f.get('label'), rec.Config.Labels)
       && matchAny(f.get('isolation'), (v) => v === (String(rec.HostConfig.Isolation ?? '') || 'default'))
       && (exited.length === 0 || (!isUp(rec) && hasRun(rec) && exited.includes(rec.State.ExitCode)))
@@ -111,15 +115,6 @@ function compileFilters(f: FilterArgs, lookups: ListLookups): (rec: ContainerRec
         .some(([netName, ep]) => netName === v || (!!ep?.NetworkID && ep.NetworkID.startsWith(v))))
       && portsMatch(rec, publish, expose);
   };
-}
-
-/** As Go's regexp.MatchString in dockerd's Match: unanchored; a pattern that does not compile matches nothing. */
-function regexHolds(pattern: string, value: string): boolean {
-  try {
-    return new RegExp(pattern).test(value);
-  } catch {
-    return false; // dockerd ignores the compile error and counts it as no match
-  }
 }
 
 function hasRun(rec: ContainerRecord): boolean {

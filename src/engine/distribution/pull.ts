@@ -15,6 +15,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError, RegistryProtocolError, SystemError, isBerthError } from '../errors.js';
 import { familiarString, fullName, referenceString, withDefaultTag } from '../../wire/reference.js';
 import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, LayerStoreApi, ProgressSink, Reference } from '../images/types.js';
+import { expansionLimit } from '../layers/apply.js';
 import { chainIDs } from '../layers/chain.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';
 import { decompress, meter, zstdSupported, zstdUnsupportedError } from './decompress.js';
@@ -354,7 +355,7 @@ async function downloadBlob(
     toExtract = new PassThrough();
     toExtract.on('error', () => {});
     m.pipe(toExtract);
-    applyP = deps.layers.apply(tee.parent, decompress(toExtract, desc.digest), tee.diffID).catch(async (e) => {
+    applyP = deps.layers.apply(tee.parent, decompress(toExtract, desc.digest), tee.diffID, { maxBytes: expansionLimit(desc.size) }).catch(async (e) => {
       // Keep the download going (its digest error is the better message); stop feeding extraction.
       if (toExtract) { m.unpipe(toExtract); toExtract.resume(); }
       throw e;
@@ -419,7 +420,7 @@ async function extractStored(
   rs.on('error', (e) => m.destroy(e));
   rs.pipe(m);
   try {
-    return await deps.layers.apply(parent, decompress(m, desc.digest), diffID);
+    return await deps.layers.apply(parent, decompress(m, desc.digest), diffID, { maxBytes: expansionLimit(desc.size) });
   } finally {
     active.delete(rs);
     rs.destroy();

@@ -9,14 +9,19 @@
  *   ownership (lchown), modes (incl. setuid/setgid/sticky), mtimes (dirs last), xattrs from pax
  *   records as raw bytes (security.capability survives). trusted.overlay.* xattrs from the
  *   archive are dropped: a layer must not steer overlayfs (redirects, metacopy).
- * - Path safety: see safe-path.ts.
+ * - Path safety: see safe-path.ts. Directory times are set last, and only on directories that
+ *   are still the ones we made (re-resolved without following any link, set with lutimes): a
+ *   later entry may have replaced one by a symlink to a host path.
+ * - Size: the uncompressed stream may not exceed `maxBytes` (LayerTooLargeError, checked as the
+ *   bytes arrive, so a decompression bomb stops at the limit).
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setAttribute } from '@napi-rs/xattr';
 import { InvalidParameterError, SystemError } from '../errors.js';
+import { bytesSize } from '../../util/units.js';
 import { mknod, mkWhiteout } from './mknod.js';
 import { entryComponents, SafeDirs, UnsafeLayerError } from './safe-path.js';
 import { readTar, type TarHeader } from './tar-reader.js';
@@ -31,6 +36,34 @@ export interface ExtractResult {
   diffID: string;
   /** Bytes of regular file content (hardlinks counted once). */
   size: number;
+}
+
+/**
+ * Default cap on one layer's uncompressed tar stream when the caller gives none (a local load or
+ * commit). A pull passes a tighter one from the compressed size: see `expansionLimit`.
+ */
+export const DEFAULT_MAX_LAYER_BYTES = 256 * 2 ** 30;
+/** Allowed expansion of a compressed layer: 100 × its size, plus 1 GiB so small layers never trip. */
+export const MAX_EXPANSION_RATIO = 100;
+export const EXPANSION_ALLOWANCE = 2 ** 30;
+
+/** The cap on the uncompressed bytes of a layer whose blob is `compressedSize` bytes. */
+export function expansionLimit(compressedSize: number): number {
+  if (!Number.isFinite(compressedSize) || compressedSize < 0) return DEFAULT_MAX_LAYER_BYTES;
+  return Math.min(DEFAULT_MAX_LAYER_BYTES, compressedSize * MAX_EXPANSION_RATIO + EXPANSION_ALLOWANCE);
+}
+
+/** A layer whose uncompressed stream passed the cap: bad input (a 400, reported in a pull's stream). */
+export class LayerTooLargeError extends InvalidParameterError {
+  constructor(readonly limit: number) {
+    super(`layer too large: its uncompressed content exceeds the limit of ${bytesSize(limit)} (${limit} bytes)`);
+    this.name = 'LayerTooLargeError';
+  }
+}
+
+export interface ExtractOptions {
+  /** Cap on the uncompressed tar stream in bytes (default DEFAULT_MAX_LAYER_BYTES). */
+  maxBytes?: number;
 }
 
 const O_CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -62,13 +95,27 @@ function atimeOf(h: TarHeader): number {
 }
 
 /** Extracts `src` into `dest` (which must exist and be empty or a fresh snapshot). */
-export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>): Promise<ExtractResult> {
+export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>, opts: ExtractOptions = {}): Promise<ExtractResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
   const hash = createHash('sha256');
   const dirs = new SafeDirs(dest);
-  const dirTimes: Array<{ path: string; atime: number; mtime: number }> = [];
+  // Directory times to set at the end, by path relative to dest ('' is the root); dropped with
+  // the tree under a path when an entry removes or replaces it.
+  const dirTimes = new Map<string, { atime: number; mtime: number }>();
+  const forget = (rel: string): void => {
+    dirs.forget(rel);
+    const prefix = rel + '/';
+    for (const k of dirTimes.keys()) if (k === rel || k.startsWith(prefix)) dirTimes.delete(k);
+  };
   let size = 0;
+  let streamed = 0;
+  const onData = (c: Buffer): void => {
+    streamed += c.length;
+    if (streamed > maxBytes) throw new LayerTooLargeError(maxBytes);
+    hash.update(c);
+  };
 
-  for await (const { header: h, body } of readTar(src, (c) => hash.update(c))) {
+  for await (const { header: h, body } of readTar(src, onData)) {
     const comps = entryComponents(h.name);
 
     if (comps.length === 0) {
@@ -77,7 +124,7 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>)
         await lchown(dest, h.uid, h.gid);
         await chmod(dest, h.mode);
         await setXattrs(dest, h);
-        dirTimes.push({ path: dest, atime: atimeOf(h), mtime: h.mtime });
+        dirTimes.set('', { atime: atimeOf(h), mtime: h.mtime });
       }
       continue;
     }
@@ -100,7 +147,7 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>)
       const vpath = join(parentDir, victim);
       if (await lstatOrNull(vpath)) {
         await rm(vpath, { recursive: true, force: true });
-        dirs.forget(vrel);
+        forget(vrel);
       }
       await mkWhiteout(vpath);
       await lchown(vpath, h.uid, h.gid);
@@ -112,7 +159,7 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>)
     const existing = await lstatOrNull(path);
     if (existing && !(existing.isDirectory() && h.type === 'directory')) {
       await rm(path, { recursive: true, force: true });
-      dirs.forget(rel);
+      forget(rel);
     }
 
     switch (h.type) {
@@ -122,7 +169,8 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>)
         await lchown(path, h.uid, h.gid);
         await chmod(path, h.mode);
         await setXattrs(path, h);
-        dirTimes.push({ path, atime: atimeOf(h), mtime: h.mtime });
+        dirTimes.delete(rel); // re-inserted last: a later entry's times win
+        dirTimes.set(rel, { atime: atimeOf(h), mtime: h.mtime });
         break;
       }
       case 'file': {
@@ -167,7 +215,7 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>)
         await lchown(path, h.uid, h.gid);
         await chmod(path, h.mode);
         await setXattrs(path, h);
-        await utimes(path, atimeOf(h), h.mtime);
+        await lutimes(path, atimeOf(h), h.mtime);
         break;
       }
       default:
@@ -175,9 +223,11 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>)
     }
   }
 
-  for (let i = dirTimes.length - 1; i >= 0; i--) {
-    const d = dirTimes[i]!;
-    await utimes(d.path, d.atime, d.mtime);
+  for (const [rel, t] of dirTimes) {
+    // Re-resolved inside dest without following links (a no-op for the directories still known),
+    // and lutimes: never move the times of whatever a symlink points at.
+    const path = await dirs.dir(rel === '' ? [] : rel.split('/'), rel, false);
+    await lutimes(path, t.atime, t.mtime);
   }
   return { diffID: 'sha256:' + hash.digest('hex'), size };
 }

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
 import { PRIVATE_DIR_MODE } from '../data-root.js';
 import { DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
-import { extractLayer } from './apply.js';
+import { extractLayer, type ExtractOptions } from './apply.js';
 import { chainID as computeChainID } from './chain.js';
 
 export interface LayerMeta {
@@ -41,9 +41,10 @@ export interface LayerStoreApi {
    * Extract an uncompressed layer tar into a fresh snapshot on top of `parentChainID`
    * (null for the base layer). Computes the diffID while reading; if `expectedDiffID` is given and
    * differs, throws and removes the partial snapshot. Converts OCI whiteouts to overlay whiteouts,
-   * rejects entries escaping the snapshot. Idempotent: an existing chainID is reused (the stream is drained).
+   * rejects entries escaping the snapshot, and a stream longer than `opts.maxBytes`
+   * (LayerTooLargeError). Idempotent: an existing chainID is reused (the stream is drained).
    */
-  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string): Promise<{ chainID: string; diffID: string; size: number }>;
+  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<{ chainID: string; diffID: string; size: number }>;
   /** Remove a snapshot nobody references any more. */
   remove(chainID: string): Promise<void>;
   size(chainID: string): number;
@@ -162,7 +163,7 @@ export class LayerStore implements LayerStoreApi {
     return out;
   }
 
-  async apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string): Promise<{ chainID: string; diffID: string; size: number }> {
+  async apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<{ chainID: string; diffID: string; size: number }> {
     if (parentChainID && !this.layers.has(parentChainID)) {
       tar.destroy();
       throw new NotFoundError(`parent layer ${parentChainID} not found`);
@@ -180,7 +181,7 @@ export class LayerStore implements LayerStoreApi {
     const tmp = join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
     try {
-      const { diffID, size } = await extractLayer(join(tmp, 'diff'), tar);
+      const { diffID, size } = await extractLayer(join(tmp, 'diff'), tar, opts);
       if (expectedDiffID !== undefined && diffID !== expectedDiffID) throw new DiffIDMismatchError(expectedDiffID, diffID);
       const cid = computeChainID(parentChainID, diffID);
       const existing = this.layers.get(cid);

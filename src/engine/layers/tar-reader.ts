@@ -47,6 +47,19 @@ export class TarFormatError extends InvalidParameterError {
 const BLOCK = 512;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Bound on pax and GNU long-name data, as Go's archive/tar (maxSpecialFileSize, 1 MiB): one
+ * extended header may not exceed it, and neither may the records in force at once — the global
+ * set (which 'g' headers only ever add to) and the per-entry set (several 'x' headers may precede
+ * one entry). Without it a layer made of many small global headers grows the daemon's memory.
+ */
+export const MAX_PAX_BYTES = 1 << 20;
+/**
+ * And at most this many records per set: the global set is copied into every entry's header, so
+ * a megabyte of tiny global records would cost a pass over ~100k keys per entry.
+ */
+export const MAX_PAX_RECORDS = 1024;
+
 class ByteReader {
   private readonly it: AsyncIterator<Uint8Array>;
   private buf: Buffer = EMPTY;
@@ -145,8 +158,19 @@ function isZeroBlock(b: Buffer): boolean {
   return true;
 }
 
-/** Parses pax records ("<len> <key>=<value>\n"), values kept as bytes. */
-export function parsePax(buf: Buffer, into: Map<string, Buffer>): void {
+/** Bytes held by a pax record set (keys and values), checked against MAX_PAX_BYTES. */
+function paxBytes(m: ReadonlyMap<string, Buffer>): number {
+  let n = 0;
+  for (const [k, v] of m) n += Buffer.byteLength(k) + v.length;
+  return n;
+}
+
+/**
+ * Parses pax records ("<len> <key>=<value>\n"), values kept as bytes. `held` is what `into`
+ * holds on entry (bytes of keys + values); the new total is returned, and passing `limit` makes
+ * the parse fail as soon as the set would exceed it.
+ */
+export function parsePax(buf: Buffer, into: Map<string, Buffer>, held = paxBytes(into), limit = Infinity, what = 'pax'): number {
   let off = 0;
   while (off < buf.length) {
     if (buf[off] === 0) break; // NUL padding
@@ -159,10 +183,18 @@ export function parsePax(buf: Buffer, into: Map<string, Buffer>): void {
     if (eq === -1) throw new TarFormatError('bad pax record');
     const key = rec.subarray(0, eq).toString('utf8');
     const value = Buffer.from(rec.subarray(eq + 1)); // copy: the source chunk may be reused
+    const old = into.get(key);
+    if (old) held -= Buffer.byteLength(key) + old.length;
     if (value.length === 0) into.delete(key); // an empty value deletes (POSIX)
-    else into.set(key, value);
+    else {
+      into.set(key, value);
+      held += Buffer.byteLength(key) + value.length;
+      if (held > limit) throw new TarFormatError(`${what} records exceed ${limit} bytes`);
+      if (into.size > MAX_PAX_RECORDS) throw new TarFormatError(`more than ${MAX_PAX_RECORDS} ${what} records`);
+    }
     off += len;
   }
+  return held;
 }
 
 const TYPES: Record<string, EntryType> = {
@@ -183,7 +215,9 @@ export interface TarEntry {
 export async function* readTar(src: AsyncIterable<Uint8Array>, onData?: (chunk: Buffer) => void): AsyncGenerator<TarEntry> {
   const r = new ByteReader(src, onData);
   const globalPax = new Map<string, Buffer>();
+  let globalHeld = 0;
   let pax: Map<string, Buffer> | null = null;
+  let paxHeld = 0;
   let longName: string | null = null;
   let longLink: string | null = null;
   try {
@@ -196,12 +230,12 @@ export async function* readTar(src: AsyncIterable<Uint8Array>, onData?: (chunk: 
       const size = num(h, 124, 12);
       const padded = Math.ceil(size / BLOCK) * BLOCK;
       if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-        if (size > 1 << 24) throw new TarFormatError('extended header too large');
+        if (size > MAX_PAX_BYTES) throw new TarFormatError(`extended header of ${size} bytes exceeds ${MAX_PAX_BYTES}`);
         const data = size > 0 ? await r.readExact(padded) : EMPTY;
         if (data === null) throw new TarFormatError('unexpected end of stream');
         const body = data.subarray(0, size);
-        if (flag === 'x') { pax ??= new Map(); parsePax(body, pax); }
-        else if (flag === 'g') parsePax(body, globalPax);
+        if (flag === 'x') { pax ??= new Map(); paxHeld = parsePax(body, pax, paxHeld, MAX_PAX_BYTES, 'pax'); }
+        else if (flag === 'g') globalHeld = parsePax(body, globalPax, globalHeld, MAX_PAX_BYTES, 'global pax');
         else if (flag === 'L') longName = cstr(body, 0, body.length);
         else longLink = cstr(body, 0, body.length);
         continue;
@@ -233,7 +267,7 @@ export async function* readTar(src: AsyncIterable<Uint8Array>, onData?: (chunk: 
       };
       applyPax(header, merged);
       if (header.type === 'file' && header.name.endsWith('/') && (flag === '\0' || flag === '0')) header.type = 'directory'; // V7
-      pax = null; longName = null; longLink = null;
+      pax = null; paxHeld = 0; longName = null; longLink = null;
       const dataLen = header.type === 'file' ? header.size : 0;
       // Non-file entries may still carry data (rare); it is skipped below.
       let consumed = 0;

@@ -12,7 +12,7 @@
  * POST /networks/prune takes `until`, `label` and `label!` (engine/prune.ts).
  */
 import { InvalidParameterError } from '../errors.js';
-import { boolFilter, checkFilterKeys, matchAny, matchLabels, matchPattern, type FilterArgs } from '../filters.js';
+import { boolFilter, checkFilterKeys, matchAny, matchLabels, compilePattern, type FilterArgs, type PatternMatcher } from '../filters.js';
 import { isPredefined } from './store.js';
 import type { NetworkRecord } from './types.js';
 
@@ -20,8 +20,9 @@ export const NETWORK_LIST_FILTERS = ['dangling', 'driver', 'id', 'label', 'name'
 export const NETWORK_PRUNE_FILTERS = ['until', 'label', 'label!'] as const;
 
 export interface NetworkFilter {
-  names?: readonly string[];
-  ids?: readonly string[];
+  /** `name` and `id` values, checked and compiled (filter-pattern.ts). */
+  names?: readonly PatternMatcher[];
+  ids?: readonly PatternMatcher[];
   drivers?: readonly string[];
   scopes?: readonly string[];
   labels?: readonly string[];
@@ -38,7 +39,8 @@ export function parseNetworkFilters(filters: FilterArgs): NetworkFilter {
   }
   if ((filters.get('dangling')?.length ?? 0) > 1) throw new InvalidParameterError(`got more than one value for filter key "dangling"`);
   return {
-    names: filters.get('name'), ids: filters.get('id'), drivers: filters.get('driver'), scopes: filters.get('scope'),
+    names: filters.get('name')?.map((v) => compilePattern('name', v)),
+    ids: filters.get('id')?.map((v) => compilePattern('id', v)), drivers: filters.get('driver'), scopes: filters.get('scope'),
     labels: filters.get('label'), types: types as NetworkFilter['types'], dangling: boolFilter(filters, 'dangling'),
   };
 }
@@ -46,8 +48,8 @@ export function parseNetworkFilters(filters: FilterArgs): NetworkFilter {
 /** Whether a network is listed; `inUse` says whether containers have endpoints on it (asked only for `dangling`). */
 export function networkMatches(f: NetworkFilter, n: NetworkRecord, inUse: () => boolean): boolean {
   const builtin = isPredefined(n.Name);
-  return matchAny(f.names, (v) => matchPattern(v, n.Name))
-    && matchAny(f.ids, (v) => matchPattern(v, n.Id))
+  return matchAny(f.names, (m) => m(n.Name))
+    && matchAny(f.ids, (m) => m(n.Id))
     && matchAny(f.drivers, (v) => v === n.Driver)
     && matchAny(f.scopes, (v) => v === n.Scope)
     && matchLabels(f.labels, n.Labels)
