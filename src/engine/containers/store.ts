@@ -38,7 +38,11 @@ export class ContainerStore {
     return join(this.root, id);
   }
 
-  /** Load every complete record; folders without a record are leftovers of a crashed create. */
+  /**
+   * Load every complete record. Folders without a record are leftovers of a crashed create: they
+   * are removed here, never through a mount under them (a rootfs or volume left mounted), and
+   * kept for the next start when that mount cannot be detached. Returns the leftovers' ids.
+   */
   async load(): Promise<{ leftovers: string[] }> {
     const leftovers: string[] = [];
     let entries: string[] = [];
@@ -54,6 +58,7 @@ export class ContainerStore {
         this.index(rec);
       } catch {
         leftovers.push(id);
+        await removeTree(join(this.root, id));
       }
     }
     return { leftovers };
