@@ -102,3 +102,17 @@ test('leftover-container-mount: a leftover container folder with mounts under it
     for (const m of await mountsUnder(root)) execFileSync('umount', ['-l', m]);
   }
 }));
+
+test('container-record-corrupt: a damaged config.v2.json is skipped with a warning; the folder is kept', () => tempRoot(async (root) => {
+  const id = 'cd'.repeat(32);
+  await mkdir(join(root, id, 'upper'), { recursive: true });
+  await writeFile(join(root, id, 'upper', 'data'), 'the container\'s files');
+  await writeFile(join(root, id, 'config.v2.json'), '{"Id":"' + id);
+  const store = new ContainerStore(root);
+  let leftovers: string[] = [];
+  const warned = await warningsDuring(async () => { ({ leftovers } = await store.load()); });
+  assert.deepEqual(leftovers, []);
+  assert.deepEqual(store.all(), []);
+  assert.ok(existsSync(join(root, id, 'upper', 'data')), 'never deleted over a damaged record');
+  assert.ok(warned.some((w) => w.includes(id)), warned.join('\n'));
+}));
