@@ -432,9 +432,12 @@ static void write_exit_file(int code, int oom) {
                    oom ? "true" : "false");
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
-  if (write(fd, j, (size_t)n) != n) {}
-  fsync(fd);
-  close(fd);
+  /* A failed write (e.g. disk full) must never be renamed into place: the daemon would read a
+     truncated record. Without the file it records a fallback exit status instead. */
+  int ok = write(fd, j, (size_t)n) == n;
+  if (fsync(fd) != 0) ok = 0;
+  if (close(fd) != 0) ok = 0;
+  if (!ok) { unlink(tmp); return; }
   if (rename(tmp, o_exit) == 0) {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s", o_exit);

@@ -112,3 +112,42 @@ test('readLogs spans rotated files (log.2, log.1, log) in order, tail across fil
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// Hole: a partial write (disk full, crash) left a short record in the middle of container.log,
+// and the reader stopped there, hiding every later line. It must resynchronise and read on.
+test('log-torn-record: a short record in the middle or at the end does not hide later lines', async () => {
+  const dir = await mkdtemp('/tmp/bt-');
+  try {
+    const p = join(dir, 'container.log');
+    const lines = (from: number, to: number): OutputRecord[] =>
+      Array.from({ length: to - from }, (_, i) => rec('stdout', `line ${from + i} ${'y'.repeat((from + i) % 300)}\n`, 1000 + from + i));
+    const torn = (r: OutputRecord, keep: number): Buffer => encodeRecord(r).subarray(0, keep);
+    const a = lines(0, 3000); // ~0.5 MiB: the torn record lands past the first read chunk
+    const b = lines(3000, 3005);
+    const c = lines(3005, 3010);
+    const big = rec('stderr', 'z'.repeat(16000) + '\n', 5000);
+    await writeFile(p, Buffer.concat([
+      ...a.map(encodeRecord),
+      torn(big, 16 + 100), // header claims 16001 bytes; only 100 were written
+      ...b.map(encodeRecord),
+      torn(rec('stdout', 'half\n', 6000), 9), // short header
+      Buffer.from([0xb7, 0x01, 0, 0, 0xff, 0xff, 0xff, 0x7f]), // garbage length
+      ...c.map(encodeRecord),
+      torn(rec('stdout', 'lost at the end\n', 7000), 20),
+    ]));
+    const read = async (tail?: number): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const r of readLogs(p, { stdout: true, stderr: true, ...(tail === undefined ? {} : { tail }) })) out.push(r.data.toString());
+      return out;
+    };
+    const want = [...a, ...b, ...c].map((r) => r.data.toString());
+    assert.deepEqual(await read(), want);
+    assert.deepEqual(await read(7), want.slice(-7)); // tail across the torn records
+    assert.deepEqual(await read(100000), want);
+    // the shim goes on appending after the torn end: those lines are read too
+    await appendFile(p, encodeRecord(rec('stdout', 'after\n', 8000)));
+    assert.deepEqual((await read()).slice(-2), [want.at(-1), 'after\n']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -114,8 +114,7 @@ export class ContainerService {
   /** Load records and reconcile them with what is really running (after a restart or a crash). */
   async init(): Promise<void> {
     await mkdir(this.store.root, { recursive: true });
-    const { leftovers } = await this.store.load();
-    for (const id of leftovers) await rm(this.store.dir(id), { recursive: true, force: true });
+    await this.store.load(); // removes leftovers of crashed creates (never through a mount)
     // Networking clears what stopped containers left behind; their records are written here.
     for (const id of await this.network?.init(this.store.all()) ?? []) {
       const rec = this.store.find(id);

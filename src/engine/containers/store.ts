@@ -4,6 +4,8 @@ import { runCommand } from '../host/command.js';
 import { fsyncDir, writeJsonAtomic } from '../../util/atomic.js';
 import { mountsUnder } from '../mountinfo.js';
 import { InvalidParameterError, NotFoundError } from '../errors.js';
+import { isPlainObject, parseJsonOrUndefined } from '../corrupt-file.js';
+import { logFailure } from '../log-failure.js';
 import type { ContainerRecord } from './types.js';
 
 const TRASH_PREFIX = '.removed-';
@@ -38,7 +40,11 @@ export class ContainerStore {
     return join(this.root, id);
   }
 
-  /** Load every complete record; folders without a record are leftovers of a crashed create. */
+  /**
+   * Load every complete record. Folders without a record are leftovers of a crashed create: they
+   * are removed here, never through a mount under them (a rootfs or volume left mounted), and
+   * kept for the next start when that mount cannot be detached. Returns the leftovers' ids.
+   */
   async load(): Promise<{ leftovers: string[] }> {
     const leftovers: string[] = [];
     let entries: string[] = [];
@@ -49,12 +55,27 @@ export class ContainerStore {
         continue;
       }
       if (!/^[0-9a-f]{64}$/.test(id)) continue;
+      const file = join(this.root, id, 'config.v2.json');
+      let text: string;
       try {
-        const rec = JSON.parse(await readFile(join(this.root, id, 'config.v2.json'), 'utf8')) as ContainerRecord;
-        this.index(rec);
-      } catch {
-        leftovers.push(id);
+        text = await readFile(file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          leftovers.push(id);
+          await removeTree(join(this.root, id));
+        } else {
+          logFailure(`skipping container ${id}; its folder is kept`)(e);
+        }
+        continue;
       }
+      // The record is written atomically, so a damaged one is not a crashed create: never delete
+      // the container's files over it; skip it and keep the folder for inspection.
+      const rec = parseJsonOrUndefined(text);
+      if (!isPlainObject(rec) || rec['Id'] !== id || typeof rec['Name'] !== 'string') {
+        logFailure(`skipping container ${id}`)(new Error(`${file} is not a valid container record; the folder is kept for inspection`));
+        continue;
+      }
+      this.index(rec as unknown as ContainerRecord);
     }
     return { leftovers };
   }

@@ -6,7 +6,6 @@
  */
 import type { ExecCreateBody } from '../../wire/types.js';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
@@ -14,6 +13,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ContainerRecord } from '../containers/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection } from '../runtime/types.js';
 import { DEFAULT_PATH_ENV, resolveUser } from '../runtime/spec.js';
+import { EXIT_FILE, readExitStatus } from '../runtime/exit-file.js';
 import { parseDetachKeys, sessionDetachKeys } from '../detach-keys.js';
 import { logFailure } from '../log-failure.js';
 
@@ -281,9 +281,10 @@ export class ExecService {
 
     // As dockerd: PATH, HOSTNAME, TERM (with a TTY), the container's Env, then the exec's Env.
     const env: string[] = [];
+    const find = (k: string): number => env.findIndex((e) => e === k || e.startsWith(k + '='));
     const set = (kv: string): void => {
       const k = kv.includes('=') ? kv.slice(0, kv.indexOf('=')) : kv;
-      const i = env.findIndex((e) => e === k || e.startsWith(k + '='));
+      const i = find(k);
       if (i >= 0) env[i] = kv; else env.push(kv);
     };
     const cenv = rec.Config.Env ?? [];
@@ -291,9 +292,11 @@ export class ExecService {
     set(`HOSTNAME=${rec.Config.Hostname}`);
     if (x.tty) set('TERM=xterm');
     for (const e of cenv) set(e);
+    // As moby's ReplaceOrAppendEnvValues: `NAME` without '=' unsets NAME. It is never looked up in
+    // the daemon's own environment (root's variables); the client fills `-e NAME` from its own.
     for (const e of x.env) {
       if (e.includes('=')) set(e);
-      else { const v = process.env[e]; if (v !== undefined) set(`${e}=${v}`); }
+      else { const i = find(e); if (i >= 0) env.splice(i, 1); }
     }
     if (!env.some((e) => e.startsWith('HOME='))) set(`HOME=${user.home}`);
 
@@ -321,16 +324,8 @@ export class ExecService {
   }
 }
 
-async function readExitFile(dir: string): Promise<ExitStatus | undefined> {
-  const f = join(dir, 'exit.json');
-  if (!existsSync(f)) return undefined;
-  try {
-    const j = JSON.parse(await readFile(f, 'utf8')) as Partial<ExitStatus>;
-    return { exitCode: Number(j.exitCode ?? 255), finishedAt: String(j.finishedAt ?? ''), oomKilled: !!j.oomKilled };
-  } catch {
-    // Half-written (the shim died mid-write): no exit known; the caller records its fallback.
-    return undefined;
-  }
+function readExitFile(dir: string): Promise<ExitStatus | undefined> {
+  return readExitStatus(join(dir, EXIT_FILE));
 }
 
 function attrs(rec: ContainerRecord): Record<string, string> {

@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { InvalidParameterError } from '../errors.js';
+import { isPlainObject, parseJsonOrUndefined, setAsideCorrupt } from '../corrupt-file.js';
 import { familiarString, parseNormalizedNamed, referenceString, validateDigest, withDefaultTag } from '../../wire/reference.js';
 import type { ImageRecord, Reference } from './types.js';
 
@@ -73,15 +74,23 @@ export class ReferenceIndex {
   /** Reads the index, keeping only references to images `known` reports. */
   async load(known: (id: string) => boolean): Promise<void> {
     this.refs.clear();
-    let repos: RepositoriesFile = { Repositories: {} };
+    let text: string;
     try {
-      repos = JSON.parse(await readFile(this.file, 'utf8')) as RepositoriesFile;
+      text = await readFile(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
     }
-    for (const byRef of Object.values(repos.Repositories ?? {})) {
+    const repos = parseJsonOrUndefined(text);
+    if (!isPlainObject(repos) || !isPlainObject(repos['Repositories'])) {
+      // Images still load, untagged; the next save writes a fresh index.
+      await setAsideCorrupt(this.file, 'not a valid repositories index');
+      return;
+    }
+    for (const byRef of Object.values(repos['Repositories'])) {
+      if (!isPlainObject(byRef)) continue; // a damaged entry: skip it, keep the rest
       for (const [ref, id] of Object.entries(byRef)) {
-        if (known(id)) this.refs.set(ref, id);
+        if (typeof id === 'string' && known(id)) this.refs.set(ref, id);
       }
     }
   }

@@ -11,6 +11,7 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { InvalidParameterError, NotFoundError } from '../errors.js';
+import { isPlainObject, parseJsonOrUndefined, setAsideCorrupt } from '../corrupt-file.js';
 import type { ContentStore } from '../content/store.js';
 import type { LayerStore } from '../layers/store.js';
 import { familiarString, isFullId, parseNormalizedNamed, withDefaultTag } from '../../wire/reference.js';
@@ -50,6 +51,15 @@ function idHex(id: string): string {
   return id.startsWith('sha256:') ? id.slice(7) : id;
 }
 
+/** An image record as stored, or undefined if the text is not one (empty, torn, wrong id). */
+function parsePersisted(text: string, id: string): PersistedRecord | undefined {
+  const j = parseJsonOrUndefined(text);
+  if (!isPlainObject(j) || j['id'] !== id || !isPlainObject(j['config'])) return undefined;
+  const chain = j['chainIDs'];
+  if (!Array.isArray(chain) || !chain.every((c) => typeof c === 'string')) return undefined;
+  return j as unknown as PersistedRecord;
+}
+
 export class ImageStore {
   readonly dir: string;
   private readonly images = new Map<string, ImageRecord>();
@@ -85,7 +95,9 @@ export class ImageStore {
       if (n.includes('.tmp-')) { await rm(join(this.dir, n), { force: true }); continue; }
       const m = /^([a-f0-9]{64})\.json$/.exec(n);
       if (!m) continue;
-      const rec = JSON.parse(await readFile(join(this.dir, n), 'utf8')) as PersistedRecord;
+      const file = join(this.dir, n);
+      const rec = parsePersisted(await readFile(file, 'utf8'), `sha256:${m[1]}`);
+      if (!rec) { await setAsideCorrupt(file, 'not a valid image record'); continue; }
       if (!rec.chainIDs.every((c) => this.layers.has(c))) {
         // A layer vanished (should not happen: layers are removed after the record). Keep the
         // record out of the index rather than hand out a broken image.

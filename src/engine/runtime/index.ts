@@ -16,6 +16,7 @@ import { NotFoundError, SystemError } from '../errors.js';
 import { connectUnix, openShim, ShimClient } from './shimconn.js';
 import { parseSignal } from './signals.js';
 import { readLogs } from './logfile.js';
+import { EXIT_FILE, readExitStatus } from './exit-file.js';
 import { startExec } from './exec.js';
 import { consoleSizeArgs, reapFailedShim, shimAlive, spawnShim } from './shim-launch.js';
 import { translateStartError } from './start-errors.js';
@@ -30,7 +31,7 @@ export { ShimClient } from './shimconn.js';
 
 
 export const SHIM_SOCKET = 'shim.sock';
-export const EXIT_FILE = 'exit.json';
+export { EXIT_FILE } from './exit-file.js';
 
 export interface RuntimeOptions {
   /** absolute paths of the OCI runtimes; defaults found on PATH */
@@ -195,16 +196,8 @@ export class HostRuntime implements RuntimeApi {
     return shimAlive(shimPid);
   }
 
-  async readExit(dir: string): Promise<ExitStatus | undefined> {
-    let text: string;
-    try {
-      text = await readFile(join(dir, EXIT_FILE), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-    const j = JSON.parse(text) as Partial<ExitStatus>;
-    return { exitCode: Number(j.exitCode ?? 255), finishedAt: String(j.finishedAt ?? ''), oomKilled: !!j.oomKilled };
+  readExit(dir: string): Promise<ExitStatus | undefined> {
+    return readExitStatus(join(dir, EXIT_FILE));
   }
 
   async cleanup(id: string, dir: string, rootfsTarget: string, runtime: 'crun' | 'runc' = 'crun'): Promise<void> {

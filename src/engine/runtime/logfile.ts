@@ -7,7 +7,8 @@
  *     trailer: u32 len (LE), so the file can be read backwards for --tail
  *
  * Forward reads stream the file in large chunks; `tail` reads backwards from the end and never
- * parses more than it needs. A torn record at the end (crash mid-write) is ignored.
+ * parses more than it needs. A torn record (a crash or a failed write mid-record) is skipped and
+ * the reader resynchronises on the next valid record.
  */
 import { existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -32,16 +33,26 @@ export function encodeRecord(rec: OutputRecord): Buffer {
   return b;
 }
 
-/** Decode one record at `off`; undefined if incomplete or malformed. */
-export function decodeRecord(buf: Buffer, off = 0): { rec: OutputRecord; size: number } | undefined {
-  if (buf.length - off < LOG_HEADER) return undefined;
-  if (buf[off] !== LOG_MAGIC) return undefined;
+type Probe = { rec: OutputRecord; size: number } | 'more' | 'bad';
+
+/**
+ * Look at the bytes at `off`: a whole record, 'more' (a valid start that needs more bytes than
+ * `buf` holds) or 'bad' (not a record: a torn write or garbage). Lengths above MAX_RECORD are
+ * never valid (the shim splits there), which also bounds what a reader buffers.
+ */
+function probeRecord(buf: Buffer, off: number): Probe {
+  const have = buf.length - off;
+  if (have < 1) return 'more';
+  if (buf[off] !== LOG_MAGIC) return 'bad';
+  if (have < 2) return 'more';
   const s = buf[off + 1];
-  if (s !== 1 && s !== 2) return undefined;
+  if (s !== 1 && s !== 2) return 'bad';
+  if (have < LOG_HEADER) return 'more';
   const n = buf.readUInt32LE(off + 4);
+  if (n > MAX_RECORD) return 'bad';
   const size = LOG_HEADER + n + LOG_TRAILER;
-  if (buf.length - off < size) return undefined;
-  if (buf.readUInt32LE(off + LOG_HEADER + n) !== n) return undefined;
+  if (have < size) return 'more';
+  if (buf.readUInt32LE(off + LOG_HEADER + n) !== n) return 'bad';
   return {
     rec: {
       stream: s === 1 ? 'stdout' : 'stderr',
@@ -51,6 +62,12 @@ export function decodeRecord(buf: Buffer, off = 0): { rec: OutputRecord; size: n
     },
     size,
   };
+}
+
+/** Decode one record at `off`; undefined if incomplete or malformed. */
+export function decodeRecord(buf: Buffer, off = 0): { rec: OutputRecord; size: number } | undefined {
+  const p = probeRecord(buf, off);
+  return typeof p === 'string' ? undefined : p;
 }
 
 /** Split a chunk the way the shim does (for tests and for Node-side writers). */
@@ -88,25 +105,35 @@ function makeFilter(opts: LogReadOptions): Filter {
 
 const CHUNK = 256 * 1024;
 
+/**
+ * Every record of the file, in order. A torn record (a partial write, e.g. on a full disk, after
+ * which the shim went on writing) is skipped: the reader resynchronises on the next byte that
+ * starts a valid record (magic, stream, bounded length, matching trailer) and reads on, so one bad
+ * write never hides the lines after it.
+ */
 async function* forward(fh: FileHandle, filter: Filter): AsyncGenerator<OutputRecord> {
-  let pending = Buffer.alloc(0);
+  let buf = Buffer.alloc(0);
   let pos = 0;
-  for (;;) {
+  let eof = false;
+  while (!eof) {
     const chunk = Buffer.allocUnsafe(CHUNK);
     const { bytesRead } = await fh.read(chunk, 0, CHUNK, pos);
-    if (bytesRead === 0) return;
     pos += bytesRead;
-    let buf = pending.length ? Buffer.concat([pending, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    eof = bytesRead === 0;
+    if (!eof) buf = buf.length ? Buffer.concat([buf, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
     let off = 0;
-    for (;;) {
-      const d = decodeRecord(buf, off);
-      if (!d) break;
-      off += d.size;
-      if (filter(d.rec)) yield d.rec;
+    while (off < buf.length) {
+      const p = probeRecord(buf, off);
+      if (p === 'more' && !eof) break; // at EOF an unfinished record is torn: resync past it
+      if (typeof p === 'string') {
+        const next = buf.indexOf(LOG_MAGIC, off + 1);
+        off = next < 0 ? buf.length : next;
+        continue;
+      }
+      off += p.size;
+      if (filter(p.rec)) yield p.rec;
     }
-    if (off < buf.length && buf[off] !== LOG_MAGIC) return; // corrupt: stop rather than misparse
-    pending = Buffer.from(buf.subarray(off));
-    buf = pending;
+    buf = Buffer.from(buf.subarray(off)); // at most one unfinished record (< MAX_RECORD + 20 bytes)
   }
 }
 
