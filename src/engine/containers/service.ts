@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
@@ -20,6 +19,7 @@ import { sessionDetachKeys } from '../detach-keys.js';
 import { truncateId } from '../../wire/reference.js';
 import { attachSession, Hubs, type AttachOptions, type AttachSession } from './hub.js';
 import { logFailure } from '../log-failure.js';
+import { mkdirInLayers } from '../host/in-root.js';
 import { restartDelayMs, restartsAfterExit, restartsOnBoot } from './restart-policy.js';
 import { selectContainers, type ContainerListOptions } from './filters.js';
 import type { NetworkManager, SpecNetwork } from '../network/manager.js';
@@ -683,15 +683,17 @@ export class ContainerService {
   }
 }
 
-/** Docker creates a missing WorkingDir; the rootfs is not mounted yet, so make it in the upper layer. */
+/**
+ * Docker creates a missing WorkingDir; the rootfs is not mounted yet, so make it in the upper
+ * layer. The container controls every component (a parent may be a symlink to `/`): the path is
+ * resolved inside the layers and created one lstat-checked directory at a time (host/in-root.ts).
+ */
 async function ensureWorkingDir(rec: ContainerRecord, dir: string): Promise<void> {
   const wd = rec.Config.WorkingDir;
   if (!wd || wd === '/') return;
   const rel = wd.replace(/^\/+/, '');
   if (rel.split('/').includes('..')) throw new InvalidParameterError(`the working directory '${wd}' is invalid`);
-  const layers = [join(dir, 'upper'), ...rec.LowerDirs];
-  if (layers.some((l) => existsSync(join(l, rel)))) return;
-  await mkdir(join(dir, 'upper', rel), { recursive: true, mode: 0o755 });
+  await mkdirInLayers([join(dir, 'upper'), ...rec.LowerDirs], rel);
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {

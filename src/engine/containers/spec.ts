@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSpec } from '../runtime/spec.js';
 import { applyUserMounts } from '../volumes/mounts.js';
@@ -6,10 +5,11 @@ import type { ContainerRecord } from './types.js';
 
 /**
  * The container record → OCI runtime spec. The rootfs is mounted by the shim after this runs,
- * so names in `User` are resolved from the topmost layer that has /etc/passwd.
+ * so names in `User` are resolved from the layers' merged /etc/passwd (host/in-root.ts).
  */
 export async function specForContainer(rec: ContainerRecord, paths: { rootfs: string; dir: string; network?: 'host' | 'none' | { path: string } }): Promise<object> {
-  const etcRoot = [join(paths.dir, 'upper'), ...rec.LowerDirs].find((d) => existsSync(join(d, 'etc/passwd'))) ?? paths.rootfs;
+  // The layers as the kernel will merge them (upper first), resolved in-root: never a host path.
+  const etcRoot = [join(paths.dir, 'upper'), ...rec.LowerDirs];
   const spec = await buildSpec({
     id: rec.Id,
     args: [rec.Path, ...rec.Args],

@@ -15,6 +15,7 @@ import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection } from '../ru
 import { DEFAULT_PATH_ENV, resolveUser } from '../runtime/spec.js';
 import { EXIT_FILE, readExitStatus } from '../runtime/exit-file.js';
 import { parseDetachKeys, sessionDetachKeys } from '../detach-keys.js';
+import { readEtcFile } from '../host/in-root.js';
 import { logFailure } from '../log-failure.js';
 
 /** The body of POST /containers/{id}/exec. */
@@ -276,8 +277,8 @@ export class ExecService {
     } catch { /* no config.json: defaults below */ }
     const rootfs = join(dir, 'rootfs');
     // An image without /etc/passwd or /etc/group: numeric users only, as dockerd.
-    const etc = async (name: string): Promise<string | undefined> => readFile(join(rootfs, 'etc', name), 'utf8').catch(() => undefined);
-    const user = resolveUser(x.user, await etc('passwd'), await etc('group'));
+    // Read in-root, regular files only, capped: the container controls these paths (host/in-root.ts).
+    const user = resolveUser(x.user, await readEtcFile(rootfs, 'passwd'), await readEtcFile(rootfs, 'group'));
 
     // As dockerd: PATH, HOSTNAME, TERM (with a TTY), the container's Env, then the exec's Env.
     const env: string[] = [];

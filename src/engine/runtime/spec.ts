@@ -10,8 +10,8 @@
  * /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup mounts, namespaces mount network
  * uts pid ipc, the default device cgroup allowlist, noNewPrivileges false, oomScoreAdj 0.
  */
-import { lstat, readFile, readlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { readEtcFile } from '../host/in-root.js';
 import { SystemError, InvalidParameterError } from '../errors.js';
 
 export const DEFAULT_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -353,33 +353,8 @@ export function generateSpec(input: SpecInput, ctx: SpecContext): Record<string,
   };
 }
 
-/**
- * Resolve `rel` inside `root` as if `root` were `/` (symlinks, absolute or relative, never leave
- * it), like moby's securejoin. Returns the host path.
- */
-export async function resolveInRoot(root: string, rel: string): Promise<string> {
-  let parts = posix.normalize('/' + rel).split('/').filter(Boolean);
-  const done: string[] = [];
-  let hops = 0;
-  while (parts.length) {
-    const name = parts.shift()!;
-    if (name === '.') continue;
-    if (name === '..') { done.pop(); continue; }
-    const host = join(root, ...done, name);
-    let st;
-    try { st = await lstat(host); } catch { done.push(name); continue; }
-    if (!st.isSymbolicLink()) { done.push(name); continue; }
-    if (++hops > 40) throw new SystemError(`too many levels of symbolic links resolving ${rel} in the container`);
-    const target = await readlink(host);
-    if (target.startsWith('/')) done.length = 0;
-    parts = [...target.split('/').filter(Boolean), ...parts];
-  }
-  return join(root, ...done);
-}
-
-async function readOpt(root: string, rel: string): Promise<string | undefined> {
-  try { return await readFile(await resolveInRoot(root, rel), 'utf8'); } catch { return undefined; }
-}
+// Paths inside the rootfs are resolved in-root and only regular files are read (host/in-root.ts).
+export { resolveInRoot } from '../host/in-root.js';
 
 let hardLimitsCache: Record<string, number> | undefined;
 export async function daemonHardLimits(): Promise<Record<string, number>> {
@@ -391,12 +366,12 @@ export async function daemonHardLimits(): Promise<Record<string, number>> {
  * Build the spec reading the rootfs's passwd/group (only when the user is given by name or a
  * numeric uid needs its home/groups) and the daemon's hard limits.
  * Note: the rootfs path should be mounted when this runs if the user must be resolved by name;
- * pass `etcDir` to read passwd/group from elsewhere (e.g. the image's merged layer dirs).
+ * pass `etcRoot` to read passwd/group from elsewhere (e.g. the container's layers, upper first).
  */
-export async function buildSpec(input: SpecInput, etcRoot: string = input.rootfsPath): Promise<Record<string, unknown>> {
+export async function buildSpec(input: SpecInput, etcRoot: string | string[] = input.rootfsPath): Promise<Record<string, unknown>> {
   const [passwd, group, hardLimits] = await Promise.all([
-    readOpt(etcRoot, 'etc/passwd'),
-    readOpt(etcRoot, 'etc/group'),
+    readEtcFile(etcRoot, 'passwd'),
+    readEtcFile(etcRoot, 'group'),
     daemonHardLimits(),
   ]);
   return generateSpec(input, { passwd, group, hardLimits });
