@@ -12,6 +12,27 @@ import { registerExecRoutes } from './routes/exec.js';
 import { registerNetworkRoutes } from './routes/networks.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 
+/** A hijacked request's body is exec start's small JSON: more is refused before it is read. */
+const MAX_HIJACK_BODY = 1 << 20;
+
+/**
+ * The next chunk of a paused socket, leaving it paused again at once: stdin bytes (and the
+ * client's half-close) that follow the body must wait for the handler's own listeners, not stream
+ * past into the void. A connection that ends first is a 400, not a handler waiting forever.
+ */
+function nextChunk(socket: Duplex): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const done = () => { socket.off('data', onData); socket.off('error', onError); socket.off('end', onEnd); };
+    const onData = (c: Buffer) => { done(); socket.pause(); resolve(c); };
+    const onError = (e: Error) => { done(); reject(e); };
+    const onEnd = () => { done(); reject(new InvalidParameterError('the connection ended before the request body')); };
+    socket.on('data', onData);
+    socket.once('error', onError);
+    socket.once('end', onEnd);
+    socket.resume();
+  });
+}
+
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
 /** Headers every response carries, as dockerd sends them. */
@@ -115,20 +136,11 @@ async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessag
     if (!found || found === 'method' || !found.route.hijack) throw new NotFoundError('page not found');
     // The request body (exec start's JSON) arrives in `head` and after it: take Content-Length bytes.
     const length = Number(req.headers['content-length'] ?? 0);
-    let buffered = head;
-    while (buffered.length < length) {
-      const chunk = await new Promise<Buffer>((resolve, reject) => {
-        socket.once('data', (c: Buffer) => {
-          // Back to paused at once: stdin bytes (and the client's half-close) that follow the
-          // body must wait for the handler's own listeners, not stream past into the void.
-          socket.pause();
-          resolve(c);
-        });
-        socket.once('error', reject);
-        socket.resume();
-      });
-      buffered = Buffer.concat([buffered, chunk]);
+    if (!Number.isSafeInteger(length) || length < 0 || length > MAX_HIJACK_BODY) {
+      throw new InvalidParameterError(`invalid Content-Length ${req.headers['content-length']}: a hijacked request's body is at most ${MAX_HIJACK_BODY} bytes`);
     }
+    let buffered = head;
+    while (buffered.length < length) buffered = Buffer.concat([buffered, await nextChunk(socket)]);
     const body = buffered.subarray(0, length);
     const rest = buffered.subarray(length);
     ctx = {

@@ -60,3 +60,37 @@ test('stdin right behind a separately sent body reaches the process, and so does
     assert.equal(inspect.json.ExitCode, 0);
   }
 });
+
+/** Send raw bytes on a new connection; resolve with what came back when it closes (or at the deadline). */
+async function raw(request: string, opts: { end?: boolean; waitMs?: number } = {}): Promise<{ text: string; closed: boolean }> {
+  const sock = connect(d.socket);
+  let out = '';
+  const closed = new Promise<boolean>((res) => {
+    sock.on('data', (c) => { out += c.toString('latin1'); });
+    sock.on('close', () => res(true));
+    sock.on('error', () => undefined);
+  });
+  sock.write(request);
+  if (opts.end) sock.end();
+  const ok = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), opts.waitMs ?? 5000))]);
+  sock.destroy();
+  return { text: out, closed: ok };
+}
+
+test('hijack-body-unbounded: a huge Content-Length on a hijacked request is refused before anything is read', async () => {
+  const { json } = await api('POST', `/containers/${container}/exec`, { AttachStdout: true, Cmd: ['true'] });
+  const r = await raw(`POST /v1.45/exec/${json.Id}/start HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n`
+    + `Content-Length: 10000000000\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n{"Detach":false`);
+  assert.ok(r.closed, 'the daemon kept the connection waiting for ten gigabytes');
+  assert.match(r.text, /^HTTP\/1\.1 400 /);
+  assert.match(r.text, /a hijacked request's body is at most 1048576 bytes/);
+});
+
+test('hijack-body-truncated: a connection that ends inside the body gets a 400, and the daemon goes on', async () => {
+  const { json } = await api('POST', `/containers/${container}/exec`, { AttachStdout: true, Cmd: ['true'] });
+  const r = await raw(`POST /v1.45/exec/${json.Id}/start HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\n`
+    + `Content-Length: 100\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n{"Detach":`, { end: true });
+  assert.ok(r.closed, 'the connection was never closed');
+  assert.match(r.text, /^HTTP\/1\.1 400 /);
+  assert.equal((await api('GET', '/version')).status, 200);
+});

@@ -88,8 +88,12 @@ export function nameservers(resolvConf: string): string[] {
 export type Lookup = (name: string) => string[] | undefined;
 
 /** One server per network: `lookup` answers container names (undefined: not ours, forward). */
+/** Relayed queries in flight per server (each holds a UDP socket until an upstream answers). */
+export const MAX_RELAYS = 64;
+
 export class DnsServer {
   private sock?: Socket;
+  private relays = 0;
 
   constructor(private readonly address: string, private readonly lookup: Lookup, private readonly upstream: () => string[]) {}
 
@@ -122,7 +126,10 @@ export class DnsServer {
       this.sock?.send(reply, port, address);
       return;
     }
-    const reply = await forward(msg, this.upstream()).catch(() => undefined);
+    // Each relay holds a socket for up to 2 s per upstream: past MAX_RELAYS at once, SERVFAIL at once.
+    if (this.relays >= MAX_RELAYS) { this.sock?.send(buildResponse(q, [], 2), port, address); return; }
+    this.relays++;
+    const reply = await forward(msg, this.upstream()).catch(() => undefined).finally(() => { this.relays--; });
     this.sock?.send(reply ?? buildResponse(q, [], 2), port, address);
   }
 }
