@@ -116,6 +116,8 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
   const tlsVerify = flags.tlsVerify ?? (file.tlsverify === true);
   const hosts = flags.hosts ?? list(file.hosts) ?? DEFAULTS.hosts;
   for (const host of hosts) checkHost(host, tlsVerify);
+  // Honour or refuse: without TLS support the flag could only be accepted and ignored.
+  if (tlsVerify) throw new UsageError('--tlsverify: TLS is not supported by berthd yet; use a unix:// socket');
   return {
     hosts,
     dataRoot: flags.dataRoot ?? (file['data-root'] as string | undefined) ?? DEFAULTS.dataRoot,

@@ -57,3 +57,7 @@ test('interface names: Linux rules, stricter on characters', () => {
   assert.match(interfaceNameProblem('..')!, /"\."/);
   assert.match(interfaceNameProblem('a\tb')!, /only letters/);
 });
+
+test('tlsverify-ignored: --tlsverify with only unix sockets is refused, not accepted and ignored', () => {
+  assert.throws(() => load(['--tlsverify', '-H', 'unix:///tmp/x.sock']), (e: unknown) => e instanceof UsageError && /not supported/.test(e.message));
+});

@@ -9,15 +9,15 @@
 import { constants, type Stats } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readlink, realpath, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getAttribute, setAttribute } from '@napi-rs/xattr';
+import { setAttribute } from '@napi-rs/xattr';
 import { SystemError } from '../errors.js';
+import { isOpaque, isWhiteout, OVERLAY_OPAQUE_XATTR } from './overlay.js';
 
 /** Linux's MAXSYMLINKS. */
 export const MAX_LINKS = 40;
 /** What the daemon reads of a container's /etc/passwd or /etc/group at most. */
 export const ETC_FILE_CAP = 1 << 20;
 
-const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 /** The merged entry a path names: where it lives and what it is (`st` undefined when absent). */
 export interface InRootEntry {
@@ -34,21 +34,8 @@ export interface InRootEntry {
 
 interface Dir { path: string[]; layers: number[] }
 
-function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
-}
-
 async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
   try { return await lstat(p); } catch { return undefined; }
-}
-
-async function isOpaque(p: string): Promise<boolean> {
-  try {
-    const v = await getAttribute(p, OPAQUE_XATTR);
-    return v !== null && v.toString() === 'y';
-  } catch {
-    return false; // no xattr support or none set: not opaque
-  }
 }
 
 /** Look `name` up in the merged directory `dir`, as overlayfs does. */
@@ -202,7 +189,7 @@ export async function mkdirInLayers(layers: string[], rel: string): Promise<void
     const like = below?.st?.isDirectory() && below.path.join('/') === sub.join('/') ? below.st : undefined;
     if (st) await unlink(host);
     await mkdir(host, { mode: 0o755 });
-    if (st) await setAttribute(host, OPAQUE_XATTR, 'y');
+    if (st) await setAttribute(host, OVERLAY_OPAQUE_XATTR, 'y');
     if (like) {
       await lchown(host, like.uid, like.gid);
       await chmod(host, like.mode & 0o7777); // a directory we just made: chmod cannot be redirected

@@ -25,11 +25,12 @@ import { bytesSize } from '../../util/units.js';
 import { mknod, mkWhiteout } from './mknod.js';
 import { entryComponents, SafeDirs, UnsafeLayerError } from './safe-path.js';
 import { readTar, type TarHeader } from './tar-reader.js';
+import { OVERLAY_OPAQUE_XATTR } from '../host/overlay.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
 export const WHITEOUT_OPAQUE = '.wh..wh..opq';
-export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
+export { OVERLAY_OPAQUE_XATTR };
 
 export interface ExtractResult {
   /** sha256 of the whole uncompressed stream. */

@@ -19,7 +19,8 @@ import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getAttribute, listAttributes } from '@napi-rs/xattr';
-import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './apply.js';
+import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './apply.js';
+import { isOpaque, isWhiteout } from '../host/overlay.js';
 import { dataPadding, encodeHeader, END_OF_ARCHIVE, type WriteHeader } from './tar-writer.js';
 
 export interface DiffOptions {
@@ -57,19 +58,6 @@ async function readXattrs(path: string, st: Stats): Promise<Map<string, Buffer> 
     } catch { /* vanished meanwhile */ }
   }
   return out.size ? out : undefined;
-}
-
-async function isOpaque(path: string): Promise<boolean> {
-  try {
-    const v = await getAttribute(path, OVERLAY_OPAQUE_XATTR);
-    return v !== null && v.toString() === 'y';
-  } catch {
-    return false;
-  }
-}
-
-function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
 }
 
 // glibc's gnu_dev_major/minor, on a number that may pass 2^32
