@@ -117,10 +117,11 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
 
 /** `tail=`: a count of records; empty or `all`: every record. */
 export function tailParam(q: URLSearchParams): number | undefined {
+  // dockerd reads a negative or unparsable tail as "all" (SDKs send tail=-1 for that).
   const raw = q.get('tail');
-  if (raw === null || raw === '' || raw === 'all') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidParameterError(`invalid value for "tail": "${raw}"`);
+  if (raw === null) return undefined;
+  const n = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0) return undefined;
   return n;
 }
 

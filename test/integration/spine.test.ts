@@ -212,6 +212,12 @@ describe('containers', () => {
     assert.ok(all.length > 50 && all.length < 500, `kept ${all.length} lines`);
     assert.equal(all.at(-1), 'line 500');
     assert.equal((await d.docker(['logs', '--tail', '2', id])).stdout, 'line 499\nline 500\n');
+    // SDKs send tail=-1 for "all"; dockerd reads a negative or unparsable tail as all.
+    for (const tail of ['-1', 'x']) {
+      const r = await d.docker(['logs', '--tail', tail, id]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split('\n').length, all.length, `--tail ${tail}`);
+    }
     await d.berth(['rm', id]);
   });
 
