@@ -1,3 +1,4 @@
+import { mergeHealthcheck, validateHealth, type HealthConfig } from './health.js';
 import { InvalidParameterError } from '../errors.js';
 import type { ImageRecord } from '../images/types.js';
 import { rfc3339NanoFromNs, nowNs, ZERO_TIME } from '../../util/time.js';
@@ -122,6 +123,9 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);
   }
 
+  validateHealth(body.Healthcheck as HealthConfig | undefined, hc.HealthOnFailure);
+  const healthcheck = mergeHealthcheck(body.Healthcheck as HealthConfig | undefined, img.Healthcheck as HealthConfig | undefined);
+
   const config: ContainerConfig = {
     Hostname: body.Hostname || ctx.id.slice(0, 12),
     Domainname: body.Domainname ?? '',
@@ -144,6 +148,7 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     StopSignal: body.StopSignal || img.StopSignal || undefined,
     StopTimeout: body.StopTimeout,
   };
+  if (healthcheck) config.Healthcheck = healthcheck;
   if (config.ExposedPorts && Object.keys(config.ExposedPorts).length === 0) delete config.ExposedPorts;
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw new InvalidParameterError(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);

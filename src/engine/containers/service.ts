@@ -78,6 +78,12 @@ export interface ContainerServiceOptions {
   mounts?: ContainerMounts;
 }
 
+/** The healthcheck monitor (health.ts), set by the engine. */
+export interface HealthHooks {
+  started(rec: ContainerRecord, restored?: boolean): void;
+  stopped(id: string): void;
+}
+
 export class ContainerService {
   readonly store: ContainerStore;
   private readonly hubs = new Hubs();
@@ -90,6 +96,7 @@ export class ContainerService {
   private readonly hostResolvConf: string;
   private readonly onRemoved?: (rec: ContainerRecord) => Promise<void>;
   mounts?: ContainerMounts;
+  health?: HealthHooks;
 
   constructor(opts: ContainerServiceOptions) {
     this.store = new ContainerStore(opts.root);
@@ -139,6 +146,7 @@ export class ContainerService {
       try {
         const conn = await this.runtime.connect(dir);
         this.wire(rec, conn);
+        if (rec.State.Status === 'running') this.health?.started(rec, true);
         // The container may have ended between our crash and this connect.
         const exit = await this.runtime.readExit(dir);
         if (exit && this.hubs.peek(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
@@ -316,6 +324,7 @@ export class ContainerService {
       StartedAt: started.result.startedAt, Error: '', ExitCode: 0, OOMKilled: false,
     };
     rec.StoppedByUser = false;
+    this.health?.started(rec);
     this.wire(rec, started.conn);
     await this.store.save(rec);
     this.events.publish('container', 'start', rec.Id, this.attrs(rec));
@@ -356,6 +365,7 @@ export class ContainerService {
   private async onExit(id: string, status: ExitStatus, error = ''): Promise<void> {
     const rec = this.store.find(id);
     if (!rec || !this.isRunning(rec) && rec.State.Status !== 'restarting') return;
+    this.health?.stopped(id);
     const hub = this.hubs.of(id);
     const conn = hub.disconnect();
     rec.State = {
@@ -473,6 +483,7 @@ export class ContainerService {
     if (rec.State.Status === 'restarting') throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`);
     if (!this.isRunning(rec)) throw new ConflictError(`container ${rec.Id} is not running`);
     await this.runtime.pause(rec.Id);
+    this.health?.stopped(rec.Id); // as dockerd: no probes while paused
     rec.State.Status = 'paused';
     await this.store.save(rec);
     this.events.publish('container', 'pause', rec.Id, this.attrs(rec));
@@ -483,6 +494,7 @@ export class ContainerService {
     if (rec.State.Status !== 'paused') throw new ConflictError(`Container ${rec.Id} is not paused`);
     await this.runtime.resume(rec.Id);
     rec.State.Status = 'running';
+    this.health?.started(rec, true);
     await this.store.save(rec);
     this.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
   }
