@@ -1,3 +1,4 @@
+import { logConfigOf, validateLogConfig } from './log-config.js';
 import { mergeHealthcheck, validateHealth, type HealthConfig } from './health.js';
 import { InvalidParameterError } from '../errors.js';
 import type { ImageRecord } from '../images/types.js';
@@ -118,6 +119,8 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     Runtime: hc.Runtime || 'crun',
     ShmSize: hc.ShmSize || 64 * 1024 * 1024,
   };
+  validateLogConfig(hostConfig);
+  hostConfig.LogConfig = logConfigOf(hostConfig); // inspect shows the driver in effect, as dockerd
   logRotation(hostConfig); // validates --log-opt now rather than at start
   if (hostConfig.Runtime !== 'crun' && hostConfig.Runtime !== 'runc') {
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);

@@ -1,3 +1,4 @@
+import { assertReadableLogs, logDriver } from './log-config.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -301,7 +302,7 @@ export class ContainerService {
       started = await this.runtime.start({
         id: rec.Id, dir, spec,
         rootfs: { lowerDirs: rec.LowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target: rootfs },
-        logPath: join(dir, 'container.log'),
+        logPath: logDriver(rec.HostConfig) === 'none' ? '' : join(dir, 'container.log'), // '': the shim keeps no log
         logMaxSize: rotation.maxSize,
         logMaxFiles: rotation.maxFiles,
         openStdin: rec.Config.OpenStdin,
@@ -625,6 +626,7 @@ export class ContainerService {
   logs(ref: string, req: LogsRequest): { tty: boolean; records: AsyncGenerator<OutputRecord> } {
     if (!req.stdout && !req.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const rec = this.store.get(ref);
+    assertReadableLogs(rec.HostConfig);
     // Docker timestamps; "0" is no bound, as dockerd reads it.
     const seconds = (v: string | undefined) => (v && v !== '0' ? parseTimestamp(v) / 1000 : undefined);
     const opts: LogReadOptions = { stdout: req.stdout, stderr: req.stderr, tail: req.tail, since: seconds(req.since), until: seconds(req.until) };
