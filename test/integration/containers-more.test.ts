@@ -60,7 +60,7 @@ for (const cli of CLIS) {
     });
 
     test('attach --no-stdin: output until the exit', async () => {
-      await runDetached(['-i', '--name', `${cli}-ns`, 'busybox', 'sh', '-c', 'sleep 1; echo done; exit 4']);
+      await runDetached(['-i', '--name', `${cli}-ns`, 'busybox', 'sh', '-c', 'sleep 3; echo done; exit 4']);
       const r = await x(['attach', '--no-stdin', `${cli}-ns`], { input: 'ignored\n' });
       assert.equal(r.code, 4, r.stderr);
       assert.equal(r.stdout, 'done\n');

@@ -1,3 +1,4 @@
+import { validateRestartPolicy } from './restart-policy.js';
 import { logConfigOf, validateLogConfig } from './log-config.js';
 import { mergeHealthcheck, validateHealth, type HealthConfig } from './health.js';
 import { InvalidParameterError } from '../errors.js';
@@ -70,8 +71,6 @@ export function validateCreateBody(body: unknown): asserts body is CreateBody {
   if (!b.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
 }
 
-const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
-
 /**
  * Build a container record from a create request and its image, with Docker's merge rules:
  * user values win; the image supplies Env entries the user did not set, Cmd/Entrypoint when the
@@ -105,7 +104,7 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
 
   const hc = body.HostConfig ?? {};
   const restart = (hc.RestartPolicy ?? { Name: '', MaximumRetryCount: 0 }) as HostConfig['RestartPolicy'];
-  if (!RESTART_POLICIES.has(restart.Name ?? '')) throw new InvalidParameterError(`invalid restart policy '${restart.Name}'`);
+  validateRestartPolicy(restart);
   if (hc.AutoRemove && restart.Name && restart.Name !== 'no') {
     throw new InvalidParameterError('can\'t create \'AutoRemove\' container with restart policy');
   }

@@ -63,8 +63,9 @@ export function selectContainers(records: readonly ContainerRecord[], opts: Cont
   return out;
 }
 
+/** dockerd's `Running`: true while paused and while restarting too. */
 function isUp(rec: ContainerRecord): boolean {
-  return rec.State.Status === 'running' || rec.State.Status === 'paused';
+  return rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting';
 }
 
 /** `before`/`since` name one container (the last value wins, as dockerd's WalkValues). */

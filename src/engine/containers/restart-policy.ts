@@ -2,14 +2,39 @@
  * Restart policies (`--restart always|unless-stopped|on-failure[:N]`), as dockerd applies them:
  * after an exit with a growing delay, and when the daemon starts. A user's stop cancels them.
  */
-import type { ContainerRecord } from './types.js';
+import { InvalidParameterError } from '../../wire/errors.js';
+import type { ContainerRecord, RestartPolicy } from './types.js';
 
-/** At daemon start: `always`, and `unless-stopped` unless the user stopped it. */
+/** dockerd's checks of a restart policy (create and update), with its messages. */
+export function validateRestartPolicy(p: Partial<RestartPolicy> | null | undefined): void {
+  const name = p?.Name ?? '';
+  const count = p?.MaximumRetryCount ?? 0;
+  if (typeof name !== 'string') throw new InvalidParameterError('invalid JSON: field RestartPolicy.Name must be a string');
+  if (!Number.isInteger(count)) throw new InvalidParameterError('invalid JSON: field RestartPolicy.MaximumRetryCount must be an integer');
+  switch (name) {
+    case 'always': case 'unless-stopped': case 'no':
+      if (count !== 0) throw new InvalidParameterError(`maximum retry count cannot be used with restart policy '${name}'`);
+      return;
+    case 'on-failure':
+      if (count < 0) throw new InvalidParameterError('maximum retry count cannot be negative');
+      return;
+    case '':
+      return;
+    default:
+      throw new InvalidParameterError(`invalid restart policy '${name}'`);
+  }
+}
+
+/**
+ * At daemon start: `always`; `unless-stopped` unless the user stopped it; `on-failure` after a
+ * failure the user did not cause, within its count (a container caught in its back-off too).
+ */
 export function restartsOnBoot(rec: ContainerRecord): boolean {
-  const p = rec.HostConfig.RestartPolicy?.Name;
-  if (p === 'always') return true;
-  if (p === 'unless-stopped') return !rec.StoppedByUser;
-  return false;
+  const p = rec.HostConfig.RestartPolicy;
+  if (p?.Name === 'always') return true;
+  if (rec.StoppedByUser) return false;
+  if (p?.Name === 'unless-stopped') return true;
+  return p?.Name === 'on-failure' && rec.State.ExitCode !== 0 && (!p.MaximumRetryCount || rec.RestartCount < p.MaximumRetryCount);
 }
 
 /** After an exit the user did not ask for: `on-failure` only on a non-zero code, up to its count. */

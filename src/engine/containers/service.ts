@@ -90,6 +90,8 @@ export class ContainerService {
   private readonly hubs = new Hubs();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly exiting = new Map<string, Promise<void>>();
+  /** Pending restarts of containers in their back-off ("restarting"). */
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly images: ImageLookup;
   private readonly runtime: RuntimeApi;
   private readonly events: EventBus;
@@ -129,8 +131,12 @@ export class ContainerService {
       if (rec) await this.store.save(rec).catch(() => undefined); // rewritten at its next start or exit anyway
     }
     for (const rec of this.store.all()) {
-      if (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting') {
+      if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
         await this.reattach(rec);
+      } else if (rec.State.Status === 'restarting') {
+        // Caught in its back-off when the daemon went: it had exited; the boot rule below decides.
+        rec.State.Status = 'exited';
+        await this.store.save(rec);
       }
     }
     // Restart policies that survive a daemon restart, as Docker does.
@@ -386,12 +392,17 @@ export class ContainerService {
       return;
     }
     if (restartsAfterExit(rec)) {
+      // As dockerd: "restarting" during the back-off; stop, kill or rm -f cancel it.
       rec.RestartCount++;
-      const delay = restartDelayMs(rec.RestartCount);
-      setTimeout(() => {
+      rec.State.Status = 'restarting';
+      await this.store.save(rec);
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(id);
         const cur = this.store.find(id);
-        if (cur && !cur.StoppedByUser) this.start(id).catch(logFailure(`restarting ${id} (restart policy)`));
-      }, delay).unref();
+        if (cur && cur.State.Status === 'restarting' && !cur.StoppedByUser) this.start(id).catch(logFailure(`restarting ${id} (restart policy)`));
+      }, restartDelayMs(rec.RestartCount));
+      timer.unref();
+      this.restartTimers.set(id, timer);
     }
   }
 
@@ -399,10 +410,18 @@ export class ContainerService {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.store.get(ref);
+    // A restart under way finishes first (its start clears StoppedByUser), then the mark below
+    // keeps any later exit from restarting it; an exit being recorded settles before we look.
+    await this.startInProgress(rec);
     if (!rec.StoppedByUser) {
       // Also cancels a pending restart of an exited container with a restart policy.
       rec.StoppedByUser = true;
       await this.store.save(rec);
+    }
+    await this.exiting.get(rec.Id);
+    if (await this.cancelRestart(rec)) {
+      this.events.publish('container', 'stop', rec.Id, this.attrs(rec));
+      return;
     }
     if (!this.isRunning(rec)) throw new NotModifiedError();
     const signal = opts.signal || rec.Config.StopSignal || 'SIGTERM';
@@ -422,6 +441,13 @@ export class ContainerService {
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const rec = this.store.get(ref);
+    if (rec.State.Status === 'restarting') {
+      // Nothing runs during the back-off: the kill cancels the restart, as dockerd.
+      await this.startInProgress(rec);
+      rec.StoppedByUser = true;
+      await this.exiting.get(rec.Id);
+      if (await this.cancelRestart(rec)) return;
+    }
     if (!this.isRunning(rec)) {
       throw new ConflictError(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
     }
@@ -437,6 +463,21 @@ export class ContainerService {
     if (this.isRunning(rec)) await this.stop(rec.Id, opts);
     await this.start(rec.Id);
     this.events.publish('container', 'restart', rec.Id, this.attrs(rec));
+  }
+
+  /** A restart policy's start under way finishes (or fails) before a stop, kill or rm acts. */
+  private async startInProgress(rec: ContainerRecord): Promise<void> {
+    await this.starting.get(rec.Id)?.catch(() => undefined); // its failure is the restart's own
+  }
+
+  /** A container in its restart back-off: the pending restart is dropped and it stays exited. */
+  private async cancelRestart(rec: ContainerRecord): Promise<boolean> {
+    if (rec.State.Status !== 'restarting') return false;
+    clearTimeout(this.restartTimers.get(rec.Id));
+    this.restartTimers.delete(rec.Id);
+    rec.State.Status = 'exited';
+    await this.store.save(rec);
+    return true;
   }
 
   private nextExit(id: string): Promise<ExitStatus> {
@@ -587,6 +628,15 @@ export class ContainerService {
     const rec = this.store.get(ref);
     // The state may already say "exited" while the exit is still being recorded and torn down.
     await this.exiting.get(rec.Id);
+    if (rec.State.Status === 'restarting') {
+      if (!opts.force) {
+        throw new ConflictError(`cannot remove container "${ref}": container is restarting: stop the container before removing or force remove`);
+      }
+      await this.startInProgress(rec);
+      rec.StoppedByUser = true;
+      await this.exiting.get(rec.Id);
+      await this.cancelRestart(rec);
+    }
     if (this.isRunning(rec)) {
       if (!opts.force) {
         throw new ConflictError(`cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
