@@ -259,6 +259,35 @@ test('--dns on a user-defined network: resolv.conf names the embedded DNS, which
   }
 });
 
+test('--mac-address, EndpointsConfig checks, network create options and names as dockerd', async () => {
+  for (const [cli, mac] of [['docker', '02:42:ac:11:ff:01'], ['berth', '02:42:ac:11:ff:02']] as const) {
+    await ok(d[cli](['run', '-d', '--name', `mac-${cli}`, '--mac-address', mac, 'busybox', 'sleep', '60']));
+    assert.match(await ok(d.docker(['exec', `mac-${cli}`, 'ip', 'link', 'show', 'eth0'])), new RegExp(`link/ether ${mac} `));
+    assert.equal(await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.MacAddress}}', `mac-${cli}`])), mac);
+    await ok(d.docker(['rm', '-f', `mac-${cli}`]));
+  }
+  const api = async (path: string, body: object): Promise<[string, string]> => {
+    const r = await run('curl', ['-s', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'Content-Type: application/json', '-d', JSON.stringify(body),
+      '--unix-socket', d.socket, `http://d/v1.45${path}`]);
+    const lines = r.stdout.trim().split('\n');
+    return [lines.at(-1)!, lines[0]];
+  };
+  // A network named in EndpointsConfig that does not exist is a 404, as dockerd.
+  let [code, text] = await api('/containers/create', { Image: 'busybox', NetworkingConfig: { EndpointsConfig: { 'bt-nowhere': {} } } });
+  assert.deepEqual([code, JSON.parse(text).message], ['404', 'network bt-nowhere not found']);
+  [code, text] = await api('/containers/create', { Image: 'busybox', HostConfig: { NetworkMode: 'bridge' }, NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: 'zz:00' } } } });
+  assert.deepEqual([code, JSON.parse(text).message], ['400', 'invalid MAC address: zz:00']);
+  // Names with spaces, IPAM without a config; options Berth does not apply are refused by name.
+  await ok(d.docker(['network', 'create', 'bt my net']));
+  assert.match(await ok(d.berth(['run', '--rm', '--network', 'bt my net', 'busybox', 'ip', '-4', 'addr', 'show', 'eth0'])), /inet \d+\.\d+\.\d+\.\d+\//);
+  await ok(d.docker(['network', 'rm', 'bt my net']));
+  const mtu = await d.docker(['network', 'create', '-o', 'com.docker.network.driver.mtu=1400', 'bt-net-mtu']);
+  assert.notEqual(mtu.code, 0);
+  assert.match(mtu.stderr, /network option com\.docker\.network\.driver\.mtu is not supported by Berth/);
+  [code, text] = await api('/networks/create', { Name: 'bt-net-ipam', IPAM: { Driver: 'fancy' } });
+  assert.deepEqual([code, JSON.parse(text).message], ['404', 'plugin "fancy" not found']);
+});
+
 test('daemon restart keeps a running container\'s address, published port and reachability', async () => {
   await ok(d.docker(['run', '-d', '--name', 'keep', '-p', '0:8080', 'busybox', 'sh', '-c', HTTPD]));
   const ip = await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'keep']));

@@ -35,6 +35,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'label-file', type: 'list', usage: 'Read in a line delimited file of labels' },
   { name: 'log-driver', type: 'string', usage: 'Logging driver for the container' },
   { name: 'log-opt', type: 'list', usage: 'Log driver options' },
+  { name: 'mac-address', type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'memory', short: 'm', type: 'string', typeName: 'bytes', usage: 'Memory limit' },
   { name: 'mount', type: 'list', typeName: 'mount', usage: 'Attach a filesystem mount to the container' },
   { name: 'name', type: 'string', usage: 'Assign a name to the container' },
@@ -291,6 +292,7 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
   const endpoint: Record<string, unknown> = {};
   if ((f['network-alias'] as string[]).length) endpoint.Aliases = f['network-alias'];
   if (f.ip) endpoint.IPAMConfig = { IPv4Address: f.ip };
+  if (f['mac-address']) endpoint.MacAddress = f['mac-address'];
   const netCfg =
     network !== 'default' || Object.keys(endpoint).length ? { EndpointsConfig: { [network]: endpoint } } : { EndpointsConfig: {} };
 

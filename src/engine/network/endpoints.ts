@@ -3,7 +3,8 @@
  * request asks for, the one its default route and published ports go through, and forgetting the
  * live fields when the container stops. Pure functions over the records; no host changes.
  */
-import { InvalidParameterError } from '../errors.js';
+import { isIPv4 } from 'node:net';
+import { InvalidParameterError, NotFoundError } from '../errors.js';
 import type { NetworkStore } from './store.js';
 import type { ContainerNetworkSettings, EndpointConfig, EndpointSettings, NetworkedContainer, NetworkRecord } from './types.js';
 
@@ -49,14 +50,46 @@ export function endpointsAtCreate(rec: NetworkedContainer, networks: NetworkStor
   if (cfg?.IPAMConfig?.IPv4Address && (net.Name === 'bridge' || net.Driver !== 'bridge')) {
     throw new InvalidParameterError('user specified IP address is supported only when connecting to networks with user configured subnets');
   }
-  ns.Networks[net.Name] = emptyEndpoint(net.Id, cfg);
+  const legacyMac = (rec.Config as { MacAddress?: string }).MacAddress;
+  if (legacyMac) checkEndpointConfig({ MacAddress: legacyMac });
+  ns.Networks[net.Name] = emptyEndpoint(net.Id, checkEndpointConfig(cfg));
   for (const [name, c] of Object.entries(endpoints)) {
+    if (name === mode || name === net.Name || name === net.Id) continue;
     const other = networks.find(name);
-    if (!other || other.Id === net.Id) continue;
+    if (!other) throw new NotFoundError(`network ${name} not found`);
+    if (other.Id === net.Id) continue;
+    checkEndpointConfig(c);
     if (other.Driver !== 'bridge' || net.Driver !== 'bridge') throw new InvalidParameterError('Container cannot be connected to network endpoints');
     ns.Networks[other.Name] = emptyEndpoint(other.Id, c);
   }
   return ns;
+}
+
+/** dockerd's checks of one endpoint's settings; what Berth cannot apply is refused by name. */
+export function checkEndpointConfig(c: EndpointConfig | undefined): EndpointConfig | undefined {
+  if (!c) return c;
+  const v4 = c.IPAMConfig?.IPv4Address;
+  if (v4 && !isIPv4(v4)) throw new InvalidParameterError(`invalid IPv4 address: ${v4}`);
+  if (c.IPAMConfig?.IPv6Address) throw new InvalidParameterError('IPv6 addresses are not supported by Berth (no IPv6 networks yet)');
+  if (c.IPAMConfig?.LinkLocalIPs?.length) throw new InvalidParameterError('link-local addresses are not supported by Berth');
+  if (c.MacAddress && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(c.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${c.MacAddress}`);
+  if (c.Links?.length) throw new InvalidParameterError('endpoint Links are not supported by Berth');
+  if (c.DriverOpts && Object.keys(c.DriverOpts).length) throw new InvalidParameterError('endpoint DriverOpts are not supported by Berth');
+  return c;
+}
+
+/**
+ * The MAC address the client asked for on network `n` (its EndpointsConfig entry, or the older
+ * Config.MacAddress for the container's first network), normalised; undefined: derive one.
+ */
+export function requestedMac(rec: NetworkedContainer, n: NetworkRecord): string | undefined {
+  const endpoints = ((rec.NetworkingConfig as { EndpointsConfig?: Record<string, EndpointConfig> } | undefined)?.EndpointsConfig) ?? {};
+  const mode = networkMode(rec);
+  // The network NetworkMode names comes first in NetworkSettings.Networks (endpointsAtCreate).
+  const isPrimary = Object.keys(rec.NetworkSettings?.Networks ?? {})[0] === n.Name;
+  const cfg = endpoints[n.Name] ?? endpoints[n.Id] ?? (isPrimary ? endpoints[mode] : undefined);
+  const mac = cfg?.MacAddress || (isPrimary ? (rec.Config as { MacAddress?: string }).MacAddress : undefined);
+  return mac ? mac.toLowerCase().replaceAll('-', ':') : undefined;
 }
 
 /** The bridge endpoint the container's default route (and its published ports) go through. */

@@ -9,7 +9,7 @@ import type { Chains } from './chains.js';
 import type { Bridges } from './bridges.js';
 import { interfaceNameProblem, type NetworkConfig } from './config.js';
 import type { DnsServers } from './dns-servers.js';
-import { emptyEndpoint, emptySettings, endpointOn, networkMode, sharesOrLacksNetwork } from './endpoints.js';
+import { checkEndpointConfig, emptyEndpoint, emptySettings, endpointOn, networkMode, sharesOrLacksNetwork } from './endpoints.js';
 import { hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js';
 import { Ipam } from './ipam.js';
 import { cidrString, overlaps, parseCidr } from './ipv4.js';
@@ -32,6 +32,9 @@ export interface AttachedContainers {
 
 const CANNOT_ATTACH = 'container cannot be disconnected from host network or connected to host network';
 
+/** Bridge driver options Berth applies; any other is refused by name rather than ignored. */
+const HONOURED_OPTIONS = ['com.docker.network.bridge.name'];
+
 export class Networks {
   constructor(
     private readonly store: NetworkStore,
@@ -47,11 +50,18 @@ export class Networks {
   async create(body: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
     const name = body.Name ?? '';
     if (!name) throw new InvalidParameterError('network name is empty');
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new InvalidParameterError(`invalid network name "${name}"`);
+    // dockerd takes any name (spaces too); only control characters are turned away here.
+    if (/[\x00-\x1f\x7f]/.test(name)) throw new InvalidParameterError(`invalid network name ${JSON.stringify(name)}`);
     const driver = body.Driver || 'bridge';
     if (isPredefined(name)) throw new BerthError('FORBIDDEN', `${name} is a pre-defined network and cannot be created`);
     if (driver !== 'bridge') throw new NotFoundError(`plugin "${driver}" not found`);
     if (body.EnableIPv6) throw new InvalidParameterError('IPv6 networks are not supported by berth yet');
+    for (const key of Object.keys(body.Options ?? {})) {
+      if (!HONOURED_OPTIONS.includes(key)) throw new InvalidParameterError(`network option ${key} is not supported by Berth`);
+    }
+    const ipamDriver = body.IPAM?.Driver || 'default';
+    if (ipamDriver !== 'default') throw new NotFoundError(`plugin "${ipamDriver}" not found`);
+    if (Object.keys(body.IPAM?.Options ?? {}).length) throw new InvalidParameterError('IPAM options are not supported by Berth');
     return this.serial.run(async () => {
       if (this.store.all().some((n) => n.Name === name)) throw new ConflictError(`network with name ${name} already exists`);
       const cfgs = body.IPAM?.Config ?? [];
@@ -169,6 +179,8 @@ export class Networks {
     const n = this.store.get(netRef);
     if (n.Driver !== 'bridge' || sharesOrLacksNetwork(networkMode(rec))) throw new BerthError('FORBIDDEN', CANNOT_ATTACH);
     if (n.Name === 'bridge' && cfg.Aliases?.length) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
+    checkEndpointConfig(cfg);
+    if (cfg.MacAddress) throw new InvalidParameterError('a MAC address on network connect is not supported by Berth (set it at create)');
     await this.serial.run(async () => {
       rec.NetworkSettings ??= emptySettings();
       if (endpointOn(rec, n)) throw new BerthError('FORBIDDEN', `endpoint with name ${rec.Name} already exists in network ${n.Name}`);

@@ -12,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, ConflictError, NotFoundError, SystemError } from '../errors.js';
 import type { Chains } from './chains.js';
-import { clearLive, emptySettings, networkMode, primaryEndpoint, sharesOrLacksNetwork } from './endpoints.js';
+import { clearLive, emptySettings, networkMode, primaryEndpoint, requestedMac, sharesOrLacksNetwork } from './endpoints.js';
 import { ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js';
 import { Ipam } from './ipam.js';
 import { ipToInt, macForIp } from './ipv4.js';
@@ -125,7 +125,7 @@ export class Sandboxes {
     const ipam = new Ipam(net.ipam!);
     const ip = ipam.allocate(rec.Id, ep.IPAMConfig?.IPv4Address || undefined);
     const veth = vethName(rec.Id, net.Id);
-    const mac = macForIp(ipToInt(ip));
+    const mac = requestedMac(rec, net) ?? macForIp(ipToInt(ip));
     Object.assign(ep, {
       NetworkID: net.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: net.ipam!.gateway, IPAddress: ip,
       IPPrefixLen: ipam.prefix, MacAddress: mac,

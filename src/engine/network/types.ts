@@ -28,7 +28,7 @@ export interface NetworkRecord {
 }
 
 export interface EndpointSettings {
-  IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null;
   Links: string[] | null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -75,7 +75,14 @@ export interface NetworkedContainer {
 }
 
 /** `docker network connect`'s endpoint options. */
-export interface EndpointConfig { Aliases?: string[] | null; IPAMConfig?: EndpointSettings['IPAMConfig'] }
+export interface EndpointConfig {
+  Aliases?: string[] | null;
+  IPAMConfig?: EndpointSettings['IPAMConfig'];
+  /** API ≥ 1.44: the endpoint's MAC address (else Config.MacAddress for the primary network). */
+  MacAddress?: string;
+  Links?: string[] | null;
+  DriverOpts?: Record<string, string> | null;
+}
 
 /** A running container's active endpoint on a network (inspect's `Containers`, `dangling`). */
 export interface NetworkAttachment { containerId: string; name: string; endpoint: EndpointSettings }
