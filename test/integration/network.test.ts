@@ -288,6 +288,43 @@ test('--mac-address, EndpointsConfig checks, network create options and names as
   assert.deepEqual([code, JSON.parse(text).message], ['404', 'plugin "fancy" not found']);
 });
 
+test('--link name:alias on the default bridge: hosts record and dockerd\'s variables; rm --link; refusals', async () => {
+  await ok(d.docker(['run', '-d', '--name', 'lnk-db', '--expose', '5432', '--expose', '7000-7001/udp', '-e', 'SECRET_MODE=on', 'busybox', 'sleep', '120']));
+  const ip = await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'lnk-db']));
+  const host = await ok(d.docker(['inspect', '-f', '{{.Config.Hostname}}', 'lnk-db']));
+  for (const cli of ['docker', 'berth'] as const) {
+    const out = await ok(d[cli](['run', '--rm', '--name', `lnk-web-${cli}`, '--link', 'lnk-db:db', 'busybox', 'sh', '-c', 'env | sort; echo ---; cat /etc/hosts']));
+    const [env, hosts] = out.split('---\n');
+    for (const line of [`DB_PORT=tcp://${ip}:5432`, `DB_PORT_5432_TCP=tcp://${ip}:5432`, `DB_PORT_5432_TCP_ADDR=${ip}`, 'DB_PORT_5432_TCP_PORT=5432',
+      'DB_PORT_5432_TCP_PROTO=tcp', `DB_PORT_7000_UDP_START=udp://${ip}:7000`, 'DB_PORT_7000_UDP_PORT_END=7001', `DB_NAME=/lnk-web-${cli}/db`, 'DB_ENV_SECRET_MODE=on']) {
+      assert.ok(env.split('\n').includes(line), `${cli}: ${line} missing in\n${env}`);
+    }
+    assert.ok(!env.includes('DB_ENV_PATH='), env);
+    assert.ok(hosts.split('\n').includes(`${ip}\tdb ${host} lnk-db`), hosts);
+  }
+  // Stored as dockerd stores it; docker rm --link forgets it.
+  await ok(d.docker(['create', '--name', 'lnk-app', '--link', 'lnk-db:db', 'busybox', 'true']));
+  assert.equal(await ok(d.docker(['inspect', '-f', '{{json .HostConfig.Links}}', 'lnk-app'])), '["/lnk-db:/lnk-app/db"]');
+  await ok(d.docker(['rm', '--link', '/lnk-app/db']));
+  assert.equal(await ok(d.docker(['inspect', '-f', '{{json .HostConfig.Links}}', 'lnk-app'])), 'null');
+  assert.equal((await d.docker(['inspect', 'lnk-db'])).code, 0, 'rm --link removed the container');
+  // A stopped child cannot be linked at start; links elsewhere than the default bridge are refused.
+  await ok(d.docker(['create', '--name', 'lnk-late', '--link', 'lnk-db:db', 'busybox', 'true']));
+  await ok(d.docker(['stop', '-t', '0', 'lnk-db']));
+  const late = await d.docker(['start', 'lnk-late']);
+  assert.notEqual(late.code, 0);
+  assert.match(late.stderr, /Cannot link to a non running container: \/lnk-db AS \/lnk-late\/db/);
+  const missing = await d.docker(['create', '--link', 'lnk-nobody:x', 'busybox']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /No such container: lnk-nobody/);
+  await ok(d.docker(['network', 'create', 'bt-net-lnk']));
+  const userNet = await d.berth(['create', '--network', 'bt-net-lnk', '--link', 'lnk-db:db', 'busybox']);
+  assert.notEqual(userNet.code, 0);
+  assert.match(userNet.stderr, /legacy links \(--link\) are supported by Berth on the default bridge network only/);
+  await ok(d.docker(['rm', '-f', 'lnk-db', 'lnk-app', 'lnk-late']));
+  await ok(d.docker(['network', 'rm', 'bt-net-lnk']));
+});
+
 test('daemon restart keeps a running container\'s address, published port and reachability', async () => {
   await ok(d.docker(['run', '-d', '--name', 'keep', '-p', '0:8080', 'busybox', 'sh', '-c', HTTPD]));
   const ip = await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'keep']));

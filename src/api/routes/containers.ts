@@ -1,5 +1,5 @@
 /** The /containers endpoints: lifecycle, list and inspect, logs, attach, and rename, pause, top, stats, prune. */
-import { InvalidParameterError } from '../../wire/errors.js';
+import { InvalidParameterError, NotFoundError } from '../../wire/errors.js';
 import type { CreateBody } from '../../engine/containers/create.js';
 import { rfc3339NanoFromNs } from '../../util/time.js';
 import { boolParam, filtersParam, intParam, sendJson, tailParam, writeChunk, type HijackContext, type Router } from '../router.js';
@@ -77,7 +77,15 @@ export function registerContainerRoutes(router: Router): void {
   });
 
   router.add('DELETE', '/containers/{id}', async (ctx) => {
-    await ctx.engine.containers.remove(ctx.params[0], { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+    if (boolParam(ctx.query, 'link')) await ctx.engine.containers.removeLink(ctx.params[0]);
+    else await ctx.engine.containers.remove(ctx.params[0], { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+    ctx.res.writeHead(204).end();
+  });
+
+  // `docker rm --link /parent/alias`: a link name holds a slash.
+  router.add('DELETE', '/containers/{name*}', async (ctx) => {
+    if (!boolParam(ctx.query, 'link')) throw new NotFoundError(`No such container: ${ctx.params[0]}`);
+    await ctx.engine.containers.removeLink(ctx.params[0]);
     ctx.res.writeHead(204).end();
   });
 

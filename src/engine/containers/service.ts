@@ -1,3 +1,4 @@
+import { withoutLink } from '../network/links.js';
 import { assertReadableLogs, logDriver } from './log-config.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -296,7 +297,7 @@ export class ContainerService {
     const network = await this.network?.setup(rec, dir);
     let spec;
     try {
-      spec = await this.buildSpec(rec, { rootfs, dir, network });
+      spec = await this.buildSpec(withLinkEnv(rec, this.network?.linkEnv(rec) ?? []), { rootfs, dir, network });
     } catch (e) {
       await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
       throw e;
@@ -463,6 +464,23 @@ export class ContainerService {
     if (this.isRunning(rec)) await this.stop(rec.Id, opts);
     await this.start(rec.Id);
     this.events.publish('container', 'restart', rec.Id, this.attrs(rec));
+  }
+
+  /**
+   * `docker rm --link /parent/alias` (DELETE /containers/{name}?link=1): the parent forgets that
+   * link; the parent's running process keeps what it was started with, as in dockerd.
+   */
+  async removeLink(name: string): Promise<void> {
+    const full = name.startsWith('/') ? name : `/${name}`;
+    const cut = full.lastIndexOf('/');
+    const parentName = full.slice(0, cut);
+    const alias = full.slice(cut + 1);
+    if (!parentName) throw new ConflictError('Conflict, cannot remove the default link name of the container');
+    const parent = this.store.find(parentName.slice(1)) ?? (() => { throw new NotFoundError(`Cannot get parent ${parentName} for link name ${full}`); })();
+    const kept = withoutLink(parent.HostConfig.Links as string[] | null | undefined, alias);
+    if (!kept) throw new NotFoundError(`No such container: ${full}`);
+    parent.HostConfig.Links = kept.length ? kept : null;
+    await this.store.save(parent);
   }
 
   /** A restart policy's start under way finishes (or fails) before a stop, kill or rm acts. */
@@ -770,3 +788,9 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
   }
 }
 
+/** The record as the spec sees it: --link variables first, the container's own Env overriding them (dockerd's order). */
+function withLinkEnv(rec: ContainerRecord, env: string[]): ContainerRecord {
+  if (env.length === 0) return rec;
+  const own = new Set(rec.Config.Env.map((e) => e.split('=')[0]));
+  return { ...rec, Config: { ...rec.Config, Env: [...env.filter((e) => !own.has(e.split('=')[0])), ...rec.Config.Env] } };
+}

@@ -20,6 +20,7 @@ import type { NetworkConfig } from './config.js';
 import { DnsServers } from './dns-servers.js';
 import { clearLive, endpointsAtCreate, networkMode } from './endpoints.js';
 import { validateEtcOptions } from './etc-files.js';
+import { linkEnv, normalizeLinks, type LinkLookup } from './links.js';
 import { NETWORK_PRUNE_FILTERS, networkMatches, parseNetworkFilters } from './filters.js';
 import { NO_FILTERS, type FilterArgs } from '../filters.js';
 import { parsePruneFilters, pruneMatches } from '../prune.js';
@@ -120,11 +121,16 @@ export class NetworkManager {
     const mode = networkMode(rec);
     if (mode.startsWith('container:')) this.containers.get(mode.slice('container:'.length));
     validateEtcOptions(rec.HostConfig);
+    const links = normalizeLinks(rec, (rec.HostConfig as { Links?: unknown }).Links, this.containers as unknown as LinkLookup);
+    (rec.HostConfig as { Links?: string[] | null }).Links = links;
     rec.NetworkSettings = endpointsAtCreate(rec, this.store);
   }
 
   /** Before the runtime starts the container; returns what the OCI spec's network namespace should be. */
   setup(rec: NetworkedContainer, dir: string): Promise<SpecNetwork> { return this.sandboxes.setup(rec, dir); }
+
+  /** --link environment variables for the container's process (its children must be running). */
+  linkEnv(rec: NetworkedContainer): string[] { return linkEnv(rec, this.containers as unknown as LinkLookup); }
 
   /** After the container stopped (or failed to start): rules, proxies, veths, namespace, addresses. */
   release(rec: NetworkedContainer): Promise<void> { return this.sandboxes.release(rec); }

@@ -19,6 +19,7 @@ import { ipToInt, macForIp } from './ipv4.js';
 import { mappingsOf, portMap, portRequests, type PortMapping } from './ports.js';
 import { openProxy, type Proxy } from './proxy.js';
 import { extraHostRecords, readHostResolvConf, renderHosts, renderResolvConf } from './etc-files.js';
+import { linkHosts, type LinkLookup } from './links.js';
 import { hasEmbeddedDns, type NetworkStore } from './store.js';
 import type { EndpointSettings, NetworkedContainer, NetworkRecord } from './types.js';
 
@@ -143,6 +144,7 @@ export class Sandboxes {
    */
   private async writeEtc(rec: NetworkedContainer, dir: string, eps: Array<[EndpointSettings, NetworkRecord]>, resolvers?: 'host'): Promise<void> {
     const extra = extraHostRecords(rec.HostConfig.ExtraHosts, this.networks.hostGateway());
+    if (eps.length) extra.push(...linkHosts(rec, this.containers as unknown as LinkLookup));
     await writeFile(join(dir, 'hosts'), renderHosts(rec.Config, eps.map(([ep]) => ep.IPAddress), extra));
     const dnsNet = eps.find(([, n]) => hasEmbeddedDns(n))?.[1];
     const use = resolvers ?? (dnsNet ? { embeddedDns: dnsNet.ipam!.gateway } : 'private');
