@@ -81,7 +81,7 @@ function daemonEntry(): string[] {
 async function waitForSocket(socket: string, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}: ${await readFile(logFile, 'utf8').catch(() => '')}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`berthd exited with ${child.exitCode ?? child.signalCode}: ${await readFile(logFile, 'utf8').catch(() => '')}`);
     if (existsSync(socket)) {
       const r = await run('curl', ['-s', '--unix-socket', socket, 'http://d/_ping']).catch(() => undefined);
       if (r?.stdout === 'OK') return;

@@ -12,6 +12,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHand
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
+import { Holds } from '../../util/holds.js';
 import { DigestMismatchError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
 
 export { DigestMismatchError };
@@ -28,7 +29,10 @@ export interface ContentStoreApi {
    * atomic rename only if it matches, else throws and leaves nothing behind.
    */
   ingest(src: Readable, expected: { digest: string; size?: number }): Promise<void>;
+  /** Delete a blob; a held one (see hold) is kept. */
   delete(digest: string): Promise<void>;
+  /** Keep blobs from delete() until the returned release is called (a pull in progress). */
+  hold(digests: Iterable<string>): () => void;
 }
 
 const SHA256_RE = /^sha256:([a-f0-9]{64})$/;
@@ -107,6 +111,7 @@ export class IngestWriter {
 export class ContentStore implements ContentStoreApi {
   readonly blobDir: string;
   readonly ingestDir: string;
+  private readonly holds = new Holds();
 
   constructor(readonly root: string) {
     this.blobDir = join(root, 'content', 'blobs', 'sha256');
@@ -199,7 +204,12 @@ export class ContentStore implements ContentStoreApi {
     await w.commit();
   }
 
+  hold(digests: Iterable<string>): () => void {
+    return this.holds.hold(digests);
+  }
+
   async delete(digest: string): Promise<void> {
+    if (this.holds.has(digest)) return;
     try {
       await unlink(this.path(digest));
     } catch (e) {

@@ -179,11 +179,9 @@ export async function pull(ref: Reference, opts: PullOptions, deps: PullDeps, pr
 }
 
 async function fetchAndCommit(r: Resolved, target: Reference, opts: PullOptions, deps: PullDeps, progress: ProgressSink): Promise<ImageRecord> {
-  const { client, top, manifest, config } = r;
-  const m = manifest.json as ImageManifest;
-  const layers = m.layers;
-  const diffIDs = config.rootfs.diff_ids;
-  const chain = chainIDs(diffIDs);
+  const { top, manifest } = r;
+  const layers = (manifest.json as ImageManifest).layers;
+  const chain = chainIDs(r.config.rootfs.diff_ids);
 
   for (const l of layers) {
     if (!SUPPORTED_LAYER_TYPES.has(l.mediaType)) {
@@ -191,6 +189,23 @@ async function fetchAndCommit(r: Resolved, target: Reference, opts: PullOptions,
     }
     if (l.mediaType === MediaTypes.ociLayerZstd && !zstdSupported()) throw zstdUnsupportedError(l.digest);
   }
+
+  // Hold what the image stands on until its record is written: an image removal or a layer GC
+  // running meanwhile must not take a layer or blob this pull found present or just made.
+  const releaseLayers = deps.layers.hold(chain);
+  const releaseBlobs = deps.content.hold([r.configDigest, manifest.digest, top.digest, ...layers.map((l) => l.digest)]);
+  try {
+    return await fetchHeld(r, target, opts, deps, progress, chain);
+  } finally {
+    releaseLayers();
+    releaseBlobs();
+  }
+}
+
+async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps: PullDeps, progress: ProgressSink, chain: string[]): Promise<ImageRecord> {
+  const { client, top, manifest, config } = r;
+  const layers = (manifest.json as ImageManifest).layers;
+  const diffIDs = config.rootfs.diff_ids;
 
   progress({ status: `Pulling from ${target.path}`, id: target.digest ?? target.tag ?? 'latest' });
 
@@ -374,11 +389,10 @@ async function downloadBlob(
   }
   const actual = 'sha256:' + hash.digest('hex');
   if (ingestErr !== undefined || actual !== desc.digest || n !== desc.size) {
-    if (applyP) {
-      const res = await applyP.catch(() => undefined);
-      // A snapshot made from unverified bytes must not stay.
-      if (res) await deps.layers.remove(res.chainID).catch(() => {});
-    }
+    // A snapshot the extraction made stays: its content matched the config's diffID, so it is the
+    // layer the image names whatever the compressed bytes were, and it may be another pull's
+    // (made concurrently and found by our extraction) which an image may already stand on.
+    if (applyP) await applyP.catch(() => undefined);
     if (n > desc.size) throw layerVerificationError(desc.digest);
     if (body.readableEnded) {
       // Every byte arrived: either they are not what the digest says, or storing them failed.

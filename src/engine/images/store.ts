@@ -323,12 +323,15 @@ export class ImageStore {
    * top down, stopping at the first layer an image or `inUse` still references.
    */
   releaseChain(chainIDs: readonly string[], inUse: Iterable<string>): Promise<string[]> {
-    return this.serialize(() => releaseChain(this.layers, chainIDs, layersReferenced(this.list(), inUse)));
+    return this.serialize(() => releaseChain(this.layers, chainIDs, layersReferenced(this.list(), [...inUse, ...this.layers.held()])));
   }
 
-  /** Removes layers no image references and `inUse` does not pin. Returns removed chain IDs. */
+  /**
+   * Removes layers no image references, `inUse` does not pin and no operation in progress (a pull)
+   * holds. Returns removed chain IDs.
+   */
   gcLayers(inUse: Iterable<string> = []): Promise<string[]> {
-    return this.serialize(() => collectLayers(this.layers, layersReferenced(this.list(), inUse)));
+    return this.serialize(() => collectLayers(this.layers, layersReferenced(this.list(), [...inUse, ...this.layers.held()])));
   }
 
   // ---------------------------------------------------------------- views

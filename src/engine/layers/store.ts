@@ -8,6 +8,9 @@
  *
  * A snapshot becomes visible only by the final rename of a complete directory (files synced,
  * meta.json written), so a crash leaves either nothing or a whole layer.
+ *
+ * An operation that stands on layers no image references yet (a pull in progress) holds them:
+ * remove() refuses a held layer, so no image removal or layer GC takes it away meanwhile.
  */
 import { runCommand } from '../host/command.js';
 import { randomBytes } from 'node:crypto';
@@ -15,8 +18,9 @@ import { mkdir, readFile, readdir, rename, rm, symlink, unlink, writeFile, open 
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
+import { Holds } from '../../util/holds.js';
 import { PRIVATE_DIR_MODE } from '../data-root.js';
-import { DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
+import { ConflictError, DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
 import { extractLayer, type ExtractOptions } from './apply.js';
 import { chainID as computeChainID } from './chain.js';
 
@@ -45,9 +49,22 @@ export interface LayerStoreApi {
    * (LayerTooLargeError). Idempotent: an existing chainID is reused (the stream is drained).
    */
   apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<{ chainID: string; diffID: string; size: number }>;
-  /** Remove a snapshot nobody references any more. */
+  /** Remove a snapshot nobody references any more (LayerHeldError while an operation holds it). */
   remove(chainID: string): Promise<void>;
   size(chainID: string): number;
+  /**
+   * Hold layers (present or still to come) until the returned release is called: remove() refuses
+   * them meanwhile. Holds count, so two operations may hold the same layer.
+   */
+  hold(chainIDs: Iterable<string>): () => void;
+}
+
+/** remove() of a layer an operation in progress (a pull) holds. */
+export class LayerHeldError extends ConflictError {
+  constructor(chainID: string) {
+    super(`layer ${chainID} is in use by an operation in progress`);
+    this.name = 'LayerHeldError';
+  }
 }
 
 /** Thrown when the extracted stream's sha256 differs from the expected diffID. */
@@ -82,6 +99,7 @@ export class LayerStore implements LayerStoreApi {
   readonly dir: string;
   readonly linkDir: string;
   private readonly layers = new Map<string, LayerMeta>();
+  private readonly holds = new Holds();
 
   constructor(readonly root: string) {
     this.dir = join(root, 'layers');
@@ -130,6 +148,15 @@ export class LayerStore implements LayerStoreApi {
 
   list(): LayerMeta[] {
     return [...this.layers.values()];
+  }
+
+  hold(chainIDs: Iterable<string>): () => void {
+    return this.holds.hold(chainIDs);
+  }
+
+  /** The layers operations hold now (with their ancestors kept by whoever keeps them). */
+  held(): string[] {
+    return this.holds.keys();
   }
 
   /** <root>/layers/<hex>/diff */
@@ -229,6 +256,7 @@ export class LayerStore implements LayerStoreApi {
   async remove(chainID: string): Promise<void> {
     const m = this.layers.get(chainID);
     if (!m) return;
+    if (this.holds.has(chainID)) throw new LayerHeldError(chainID);
     for (const other of this.layers.values()) {
       if (other.parent === chainID) throw new InvalidParameterError(`layer ${chainID} has child layer ${other.chainID}`);
     }

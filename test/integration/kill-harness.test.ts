@@ -1,0 +1,78 @@
+/**
+ * The kill -9 harness (issue 8): at least 100 SIGKILLs of berthd at random moments while pulls,
+ * pushes, commits, creates, starts, stops, removals, volume writes, tags and log reads run, or
+ * while it starts up; after each restart everything acknowledged is whole and nothing is
+ * half-visible (test/helpers/kill-harness.ts has the checks). Seeded: the seed is printed, and
+ * BERTH_KILL_SEED=<n> reruns the same sequence of operations and kill delays (the moments they
+ * land on still depend on the machine's timing). BERTH_KILLS=<n> asks for more kills.
+ */
+import { after, test } from 'node:test';
+import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
+import { harnessSeed, isConnectionError, seededRandom } from '../helpers/kill-api.js';
+import { KillHarness } from '../helpers/kill-harness.js';
+
+const MIN_KILLS = Math.max(100, Number(process.env.BERTH_KILLS ?? 0) || 0);
+
+let d: (TestDaemon & { registryHost: string }) | undefined;
+
+after(async () => {
+  await d?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { timeout: 1_800_000 }, async (t) => {
+  const seed = harnessSeed('BERTH_KILL_SEED');
+  const banner = `kill harness seed ${seed} (rerun with BERTH_KILL_SEED=${seed})`;
+  console.log(banner);
+  t.diagnostic(banner);
+  const random = seededRandom(seed);
+  // Every berthd start would load these certificates (~0.2 s each, 100+ starts); the daemon
+  // only talks to the loopback registry.
+  delete process.env.NODE_EXTRA_CA_CERTS;
+  // No bridge: each start of berthd and of a container skips the host network set-up (their
+  // recovery after a crash is crash.test.ts's and network.test.ts's); the harness is about the data.
+  d = await startDaemonWithMirror({ images: ['hello-world', 'busybox', 'layered'], extraArgs: ['--bridge', 'none'] });
+  const h = new KillHarness(d, random);
+  const started = Date.now();
+  let restartMs = 0;
+  try {
+    await h.setup();
+    while (h.kills < MIN_KILLS) {
+      h.round++;
+      const ops = Array.from({ length: 1 + Math.floor(random() * 3) }, () => h.randomOp());
+      for (const op of ops) op.catch(() => {}); // judged below, once the kill is done
+      await sleep(random() * 700);
+      await d.kill('SIGKILL');
+      h.kills++;
+      for (const r of await Promise.allSettled(ops)) {
+        if (r.status === 'rejected' && !isConnectionError(r.reason)) throw r.reason;
+      }
+      if (random() < 0.2) {
+        // Killed again while it starts up (reconciling what the last kill left).
+        const up = d.restart();
+        up.catch(() => {});
+        await sleep(random() * 600);
+        await d.kill('SIGKILL');
+        h.kills++;
+        h.startupKills++;
+        await up.catch(() => {});
+      }
+      const t0 = Date.now();
+      await d.restart();
+      restartMs += Date.now() - t0;
+      await h.check();
+      if (h.round % 10 === 0) await h.runImages(3);
+    }
+    await h.runImages();
+    await h.finish();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const report = `${banner}, round ${h.round}, kill ${h.kills}: ${msg}\n${e instanceof Error ? e.stack : ''}\nacknowledged (last entries):\n${h.tail()}\n--- berthd log (end):\n${(await d.log()).slice(-4000)}`;
+    console.error(report);
+    throw new Error(report);
+  }
+  const summary = `${h.kills} kills (${h.startupKills} during start-up) in ${h.round} rounds, ${h.ledger.length} acknowledged operations, ${Math.round((Date.now() - started) / 1000)} s (${Math.round(restartMs / 1000)} s waiting for berthd to come up)`;
+  console.log(summary);
+  t.diagnostic(summary);
+});
