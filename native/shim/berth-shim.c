@@ -60,6 +60,9 @@
  *     0x05 EXIT                  payload = JSON (same as the exit file)
  *     0x06 HELLO                 payload = JSON {"shimPid":N,"state":"created|starting|running|exited",
  *                                 "pid":N,"startedAt":"..."}; sent first on every connection
+ *     0x07 LOG_ERROR             payload = text for the daemon's log: the first log record the shim
+ *                                 could not write (disk full), then when writing resumed (and how
+ *                                 many records were dropped)
  *   client -> shim
  *     0x10 GO                    start the container (first GO wins; later ones are ignored)
  *     0x11 STDIN                 payload = bytes for the container's stdin
@@ -113,6 +116,7 @@
 #define F_START_ERROR 0x04
 #define F_EXIT 0x05
 #define F_HELLO 0x06
+#define F_LOG_ERROR 0x07
 #define F_GO 0x10
 #define F_STDIN 0x11
 #define F_STDIN_CLOSE 0x12
@@ -345,8 +349,17 @@ static void emit_record(int stream, int partial, const char *d, size_t n) {
     struct iovec iov[3] = {{h, 16}, {(void *)d, n}, {tr, 4}};
     ssize_t w;
     do { w = writev(logfd, iov, 3); } while (w < 0 && errno == EINTR);
-    if (w == (ssize_t)(20 + n)) log_size += w;
-    else {
+    if (w == (ssize_t)(20 + n)) {
+      log_size += w;
+      if (dropped_records) {
+        char m[256];
+        int l = snprintf(m, sizeof m, "container %s: log writes resumed, %llu records were dropped", o_id,
+                         (unsigned long long)dropped_records);
+        broadcast(F_LOG_ERROR, 0, m, (size_t)l, NULL, 0);
+        dropped_records = 0;
+      }
+    } else {
+      int err = w < 0 ? errno : ENOSPC; /* a short write: the disk filled up */
       /* Disk full (or another write error): the record is dropped, as dockerd's json-file logger
          drops a message it cannot write, and the container goes on. A short write is cut off again
          so the file never holds a torn record (O_APPEND: the offset is the file's end). */
@@ -354,7 +367,16 @@ static void emit_record(int stream, int partial, const char *d, size_t n) {
         off_t end = lseek(logfd, 0, SEEK_CUR);
         if (end >= w && ftruncate(logfd, end - w) != 0) log_size += w;
       }
-      dropped_records++;
+      if (dropped_records++ == 0) {
+        /* as dockerd logs "Failed to log msg …": once per spell of failures, to the daemon's log */
+        char m[4600], why[128];
+        snprintf(why, sizeof why, "%s", strerror(err));
+        if (why[0] >= 'A' && why[0] <= 'Z') why[0] = (char)(why[0] - 'A' + 'a'); /* Go's words: "no space left on device" */
+        int l = snprintf(m, sizeof m, "container %s: failed to log msg for logger json-file: write %s: %s; records are dropped until it can write",
+                         o_id, o_log, why);
+        if (l > (int)sizeof m - 1) l = (int)sizeof m - 1;
+        broadcast(F_LOG_ERROR, 0, m, (size_t)l, NULL, 0);
+      }
     }
   }
   unsigned char ts[8];
@@ -451,9 +473,9 @@ static int read_oom(void) {
 }
 
 /*
- * The exit file's space is taken when the shim starts (EXIT_RESERVE bytes written to <exit>.tmp and
- * synced), so that recording the exit only overwrites blocks it already owns and then shrinks the
- * file: a disk that filled up while the container ran still gets its exit status.
+ * The exit file's space is taken when the shim starts (EXIT_RESERVE bytes written to <exit>.tmp),
+ * so that recording the exit only overwrites blocks it already owns and then shrinks the file: a
+ * disk that filled up while the container ran still gets its exit status.
  */
 #define EXIT_RESERVE 512
 
@@ -463,7 +485,8 @@ static void reserve_exit_file(void) {
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   memset(pad, ' ', sizeof pad);
-  if (write(fd, pad, sizeof pad) != (ssize_t)sizeof pad || fsync(fd) != 0) { close(fd); unlink(tmp); return; }
+  /* no fsync: written blocks are the file's (tmpfs pages, ext4's delayed-allocation reservation) */
+  if (write(fd, pad, sizeof pad) != (ssize_t)sizeof pad) { close(fd); unlink(tmp); return; }
   exit_tmp_fd = fd;
 }
 
