@@ -27,7 +27,8 @@
  *
  *   On the init's exit: drain stdout/stderr (until EOF, at most 2 s), read OOM kills from the
  *   memory cgroup, run "<runtime> delete --force <id>", umount2(target, MNT_DETACH), write the exit
- *   file atomically (tmp + fsync + rename + fsync dir) as
+ *   file atomically (tmp + fsync + rename + fsync dir; the tmp file's space is reserved when the
+ *   shim starts, so a disk that filled up meanwhile still gets the status) as
  *       {"exitCode":N,"finishedAt":"RFC3339Nano","oomKilled":false}
  *   (exitCode = code, or 128+signal), send EXIT to every client, flush (at most 2 s), remove the
  *   socket, exit.  Cleanup happens BEFORE the exit is announced, so a daemon that restarts the
@@ -59,6 +60,9 @@
  *     0x05 EXIT                  payload = JSON (same as the exit file)
  *     0x06 HELLO                 payload = JSON {"shimPid":N,"state":"created|starting|running|exited",
  *                                 "pid":N,"startedAt":"..."}; sent first on every connection
+ *     0x07 LOG_ERROR             payload = text for the daemon's log: the first log record the shim
+ *                                 could not write (disk full), then when writing resumed (and how
+ *                                 many records were dropped)
  *   client -> shim
  *     0x10 GO                    start the container (first GO wins; later ones are ignored)
  *     0x11 STDIN                 payload = bytes for the container's stdin
@@ -76,7 +80,8 @@
  *   Output is split into records at '\n' (the newline stays in the payload); a record is at most
  *   16 KiB; whatever is read without a newline becomes a partial record at once (no buffering,
  *   so prompts reach attached clients immediately).  A write error (disk full) drops the record
- *   and counts it; the container never blocks on the log.
+ *   and counts it, and a short write is cut off again (ftruncate), so no torn record stays in the
+ *   file; the container never blocks on the log.  Attached clients still get every record.
  *   Rotation (--log-max-size BYTES, --log-max-files K, default 5): before a record would push LOG
  *   past the size, LOG.(K-2)…LOG.1 shift up, LOG becomes LOG.1 and a new LOG starts (K = 1:
  *   truncate).  Records never straddle files.
@@ -111,6 +116,7 @@
 #define F_START_ERROR 0x04
 #define F_EXIT 0x05
 #define F_HELLO 0x06
+#define F_LOG_ERROR 0x07
 #define F_GO 0x10
 #define F_STDIN 0x11
 #define F_STDIN_CLOSE 0x12
@@ -170,6 +176,19 @@ static pid_t runtime_pid = -1, init_pid = -1;
 static int init_status;
 static char started_at[64], finished_at[64];
 static uint64_t dropped_records;
+static int exit_tmp_fd = -1; /* the exit file's reserved space (reserve_exit_file) */
+
+static void exit_tmp_path(char *out, size_t n) { snprintf(out, n, "%s.tmp", o_exit); }
+
+/* leaving without an exit status: the reservation goes */
+static void drop_exit_reservation(void) {
+  if (exit_tmp_fd < 0) return;
+  char tmp[4200];
+  exit_tmp_path(tmp, sizeof tmp);
+  close(exit_tmp_fd);
+  exit_tmp_fd = -1;
+  unlink(tmp);
+}
 
 /* statuses of children reaped before we knew the init's pid */
 static struct { pid_t pid; int status; } early[64];
@@ -330,8 +349,35 @@ static void emit_record(int stream, int partial, const char *d, size_t n) {
     struct iovec iov[3] = {{h, 16}, {(void *)d, n}, {tr, 4}};
     ssize_t w;
     do { w = writev(logfd, iov, 3); } while (w < 0 && errno == EINTR);
-    if (w > 0) log_size += w;
-    if (w != (ssize_t)(20 + n)) dropped_records++;
+    if (w == (ssize_t)(20 + n)) {
+      log_size += w;
+      if (dropped_records) {
+        char m[256];
+        int l = snprintf(m, sizeof m, "container %s: log writes resumed, %llu records were dropped", o_id,
+                         (unsigned long long)dropped_records);
+        broadcast(F_LOG_ERROR, 0, m, (size_t)l, NULL, 0);
+        dropped_records = 0;
+      }
+    } else {
+      int err = w < 0 ? errno : ENOSPC; /* a short write: the disk filled up */
+      /* Disk full (or another write error): the record is dropped, as dockerd's json-file logger
+         drops a message it cannot write, and the container goes on. A short write is cut off again
+         so the file never holds a torn record (O_APPEND: the offset is the file's end). */
+      if (w > 0) {
+        off_t end = lseek(logfd, 0, SEEK_CUR);
+        if (end >= w && ftruncate(logfd, end - w) != 0) log_size += w;
+      }
+      if (dropped_records++ == 0) {
+        /* as dockerd logs "Failed to log msg …": once per spell of failures, to the daemon's log */
+        char m[4600], why[128];
+        snprintf(why, sizeof why, "%s", strerror(err));
+        if (why[0] >= 'A' && why[0] <= 'Z') why[0] = (char)(why[0] - 'A' + 'a'); /* Go's words: "no space left on device" */
+        int l = snprintf(m, sizeof m, "container %s: failed to log msg for logger json-file: write %s: %s; records are dropped until it can write",
+                         o_id, o_log, why);
+        if (l > (int)sizeof m - 1) l = (int)sizeof m - 1;
+        broadcast(F_LOG_ERROR, 0, m, (size_t)l, NULL, 0);
+      }
+    }
   }
   unsigned char ts[8];
   put64(ts, t);
@@ -381,6 +427,7 @@ static void die_sync(const char *fmt, ...) {
   if (write(1, line, (size_t)l) < 0) {}
   if (mounted && o_target) umount2(o_target, MNT_DETACH);
   if (o_sock) unlink(o_sock);
+  drop_exit_reservation();
   _exit(1);
 }
 
@@ -425,16 +472,36 @@ static int read_oom(void) {
   return 0;
 }
 
+/*
+ * The exit file's space is taken when the shim starts (EXIT_RESERVE bytes written to <exit>.tmp),
+ * so that recording the exit only overwrites blocks it already owns and then shrinks the file: a
+ * disk that filled up while the container ran still gets its exit status.
+ */
+#define EXIT_RESERVE 512
+
+static void reserve_exit_file(void) {
+  char tmp[4200], pad[EXIT_RESERVE];
+  exit_tmp_path(tmp, sizeof tmp);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  memset(pad, ' ', sizeof pad);
+  /* no fsync: written blocks are the file's (tmpfs pages, ext4's delayed-allocation reservation) */
+  if (write(fd, pad, sizeof pad) != (ssize_t)sizeof pad) { close(fd); unlink(tmp); return; }
+  exit_tmp_fd = fd;
+}
+
 static void write_exit_file(int code, int oom) {
   char tmp[4200], j[256];
-  snprintf(tmp, sizeof tmp, "%s.tmp", o_exit);
+  exit_tmp_path(tmp, sizeof tmp);
   int n = snprintf(j, sizeof j, "{\"exitCode\":%d,\"finishedAt\":\"%s\",\"oomKilled\":%s}", code, finished_at,
                    oom ? "true" : "false");
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = exit_tmp_fd;
+  exit_tmp_fd = -1;
+  if (fd < 0) fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   /* A failed write (e.g. disk full) must never be renamed into place: the daemon would read a
      truncated record. Without the file it records a fallback exit status instead. */
-  int ok = write(fd, j, (size_t)n) == n;
+  int ok = pwrite(fd, j, (size_t)n, 0) == n && ftruncate(fd, n) == 0;
   if (fsync(fd) != 0) ok = 0;
   if (close(fd) != 0) ok = 0;
   if (!ok) { unlink(tmp); return; }
@@ -469,6 +536,7 @@ static void flush_clients(int ms) {
 static void finish(int exit_code_of_shim) {
   if (mounted && o_target) { umount2(o_target, MNT_DETACH); mounted = 0; }
   if (o_sock) unlink(o_sock);
+  drop_exit_reservation();
   for (int i = 0; i < nclients; i++) shutdown(clients[i].fd, SHUT_RDWR);
   _exit(exit_code_of_shim);
 }
@@ -821,6 +889,8 @@ int main(int argc, char **argv) {
     struct stat lst;
     if (fstat(logfd, &lst) == 0) log_size = lst.st_size;
   }
+
+  reserve_exit_file();
 
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   char sock_short[128];

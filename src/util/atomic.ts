@@ -1,6 +1,7 @@
 import { open, rename, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { outOfSpaceError } from './errno.js';
 
 /**
  * Write a file atomically: temp file in the same directory, fsync, rename, fsync the directory.
@@ -10,14 +11,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'w', 0o600);
+  const fh = await open(tmp, 'w', 0o600).catch((e) => Promise.reject(outOfSpaceError(e, tmp)));
   try {
     await fh.writeFile(data);
     await fh.sync();
   } catch (e) {
+    // Never renamed into place: the old content stays (a full disk leaves no empty record).
     await fh.close();
     await rm(tmp, { force: true });
-    throw e;
+    throw outOfSpaceError(e, tmp);
   }
   await fh.close();
   await rename(tmp, path);

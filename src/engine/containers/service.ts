@@ -380,7 +380,9 @@ export class ContainerService {
       ...rec.State, Status: 'exited', Pid: 0, ShimPid: 0,
       ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
     };
-    await this.store.save(rec);
+    // A record that cannot be written (a full disk) must not stop the exit from being handled, as
+    // dockerd logs and goes on: the shim's exit file has the status for the next daemon start.
+    await this.store.save(rec).catch(logFailure(`recording the exit of ${id}`));
     await this.network?.release(rec).catch(logFailure(`releasing the network of ${id}`));
     conn?.close();
     await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(logFailure(`cleaning up after ${id}`));

@@ -12,6 +12,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHand
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
+import { outOfSpaceError } from '../../util/errno.js';
 import { Holds } from '../../util/holds.js';
 import { DigestMismatchError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
 
@@ -70,9 +71,13 @@ export class IngestWriter {
     this.hash.update(chunk);
     this.written += chunk.length;
     let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
+    try {
+      while (off < chunk.length) {
+        const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+        off += bytesWritten;
+      }
+    } catch (e) {
+      throw outOfSpaceError(e, this.tmpPath); // dockerd's words on a full disk
     }
   }
 
@@ -90,7 +95,7 @@ export class IngestWriter {
       await this.fh.sync();
     } catch (e) {
       await this.abort();
-      throw e;
+      throw outOfSpaceError(e, this.tmpPath);
     }
     this.closed = true;
     await this.fh.close();

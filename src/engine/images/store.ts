@@ -141,30 +141,47 @@ export class ImageStore {
       }
       const id = await this.content.put(configBytes);
       if (opts.parent !== undefined && !this.images.has(opts.parent)) throw new NotFoundError(`parent image ${opts.parent} does not exist`);
-      let rec = this.images.get(id);
-      if (!rec) {
-        rec = {
-          id,
-          config,
-          chainIDs: [...opts.chainIDs],
-          repoTags: [],
-          repoDigests: [],
-          size: opts.chainIDs.reduce((s, c) => s + this.layers.size(c), 0),
-          loaded: Date.now(),
-        };
-        if (opts.parent) rec.parent = opts.parent;
-        if (opts.blobs?.length) rec.blobs = [...new Set(opts.blobs)];
-        if (opts.layerBlobs) rec.layerBlobs = opts.layerBlobs;
-        await this.saveRecord(rec);
-        this.images.set(id, rec);
-      } else if (opts.blobs?.length) {
-        rec.blobs = [...new Set([...(rec.blobs ?? []), ...opts.blobs])];
-        await this.saveRecord(rec);
-      }
       const tags = opts.repoTag === undefined ? [] : Array.isArray(opts.repoTag) ? opts.repoTag : [opts.repoTag];
       const digests = opts.repoDigest === undefined ? [] : Array.isArray(opts.repoDigest) ? opts.repoDigest : [opts.repoDigest];
       const refs = [...tags.map(tagKey), ...digests.map(digestKey)];
-      if (refs.length) await this.setRefs(refs, id);
+      const refsBefore = refs.map((r) => [r, this.refs.get(r)] as const);
+      let rec = this.images.get(id);
+      const isNew = !rec;
+      try {
+        if (!rec) {
+          rec = {
+            id,
+            config,
+            chainIDs: [...opts.chainIDs],
+            repoTags: [],
+            repoDigests: [],
+            size: opts.chainIDs.reduce((s, c) => s + this.layers.size(c), 0),
+            loaded: Date.now(),
+          };
+          if (opts.parent) rec.parent = opts.parent;
+          if (opts.blobs?.length) rec.blobs = [...new Set(opts.blobs)];
+          if (opts.layerBlobs) rec.layerBlobs = opts.layerBlobs;
+          await this.saveRecord(rec);
+          this.images.set(id, rec);
+        } else if (opts.blobs?.length) {
+          rec.blobs = [...new Set([...(rec.blobs ?? []), ...opts.blobs])];
+          await this.saveRecord(rec);
+        }
+        if (refs.length) await this.setRefs(refs, id);
+      } catch (e) {
+        // A write that failed (a full disk) leaves no half image: neither a new record without
+        // its references (listed as dangling after a restart) nor references only memory holds.
+        for (const [r, prev] of refsBefore) {
+          if (prev === undefined) this.refs.delete(r);
+          else this.refs.set(r, prev);
+        }
+        if (isNew) {
+          this.images.delete(id);
+          await rm(join(this.dir, `${idHex(id)}.json`), { force: true }).catch(() => undefined);
+        }
+        this.refs.applyTo(this.images);
+        throw e;
+      }
       return rec;
     });
   }

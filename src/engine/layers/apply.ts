@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { setAttribute } from '@napi-rs/xattr';
 import { InvalidParameterError, SystemError } from '../errors.js';
 import { bytesSize } from '../../util/units.js';
+import { outOfSpaceError } from '../../util/errno.js';
 import { mknod, mkWhiteout } from './mknod.js';
 import { entryComponents, SafeDirs, UnsafeLayerError } from './safe-path.js';
 import { readTar, type TarHeader } from './tar-reader.js';
@@ -97,6 +98,15 @@ function atimeOf(h: TarHeader): number {
 
 /** Extracts `src` into `dest` (which must exist and be empty or a fresh snapshot). */
 export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>, opts: ExtractOptions = {}): Promise<ExtractResult> {
+  const at = { path: dest }; // the entry being written
+  try {
+    return await extractEntries(dest, src, opts, at);
+  } catch (e) {
+    throw outOfSpaceError(e, at.path); // a full disk in dockerd's words: write <path>: no space left on device
+  }
+}
+
+async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts: ExtractOptions, at: { path: string }): Promise<ExtractResult> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
   const hash = createHash('sha256');
   const dirs = new SafeDirs(dest);
@@ -118,6 +128,7 @@ export async function extractLayer(dest: string, src: AsyncIterable<Uint8Array>,
 
   for await (const { header: h, body } of readTar(src, onData)) {
     const comps = entryComponents(h.name);
+    at.path = join(dest, ...comps);
 
     if (comps.length === 0) {
       // The root of the layer ('./'): take its metadata.

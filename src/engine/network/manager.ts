@@ -16,6 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chains } from './chains.js';
+import { logFailure } from '../log-failure.js';
 import type { NetworkConfig } from './config.js';
 import { DnsServers } from './dns-servers.js';
 import { clearLive, endpointsAtCreate, networkMode } from './endpoints.js';
@@ -92,7 +93,8 @@ export class NetworkManager {
       }
     }
     this.store.keepAddressesOf(liveIds);
-    await this.store.persist();
+    // A full disk must not keep the daemon from starting: memory holds the truth, written at the next change.
+    await this.store.persist().catch(logFailure('saving the networks at start'));
     await this.chains.rebuild(bridges, live.map((r) => this.sandboxes.published(r)).filter((p) => p !== undefined));
     for (const rec of live) await this.sandboxes.reopenProxies(rec);
     for (const n of bridges) {

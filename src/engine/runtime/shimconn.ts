@@ -16,6 +16,7 @@ export const FRAME = {
   START_ERROR: 0x04,
   EXIT: 0x05,
   HELLO: 0x06,
+  LOG_ERROR: 0x07,
   GO: 0x10,
   STDIN: 0x11,
   STDIN_CLOSE: 0x12,
@@ -120,6 +121,10 @@ export class ShimClient extends EventEmitter implements ShimConnection {
         return;
       case FRAME.START_ERROR:
         this.emit('startError', p.toString('utf8'));
+        return;
+      case FRAME.LOG_ERROR:
+        // Log records the shim could not write (a full disk): dockerd logs them, so does berthd.
+        process.emitWarning(`berthd: ${p.toString('utf8')}`);
         return;
       case FRAME.EXIT:
         this.exitStatus = JSON.parse(p.toString('utf8')) as ExitStatus;
