@@ -143,11 +143,11 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
   system: {
     short: 'Manage Berth',
     subs: {
-      ...inModule('system', { info: 'info' }),
+      ...inModule('system', { info: 'info', check: 'check' }),
       ...inModule('events', { events: 'events' }),
       ...inModule('prune', { prune: 'system-prune' }),
     },
-    docs: { events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
+    docs: { check: 'Find and repair damage in the data root and leftovers on the host', events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
   },
 };
 

@@ -15,6 +15,8 @@ import type { VolumeUsage } from './volumes/types.js';
 import type { ContainerRecord } from './containers/types.js';
 import { ContainerMounts } from './volumes/mounts.js';
 import { SystemService } from './system.js';
+import { SystemCheck } from './system-check/index.js';
+import { chainNames } from './network/chains.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -44,6 +46,8 @@ export class Engine {
   network?: NetworkManager;
   readonly volumes: VolumeService;
   readonly system: SystemService;
+  /** `berth system check [--repair]` (system-check/). */
+  readonly check: SystemCheck;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -110,6 +114,20 @@ export class Engine {
       imageCount: () => this.images.records().length,
       indexServerAddress: this.distribution.indexServerAddress,
       bridgeNetworking: () => !!this.network,
+    });
+    this.check = new SystemCheck({
+      root,
+      startedAt: Date.now(),
+      content: this.images.local.content,
+      layers: this.images.local.layers,
+      images: () => this.images.local.images.list(),
+      removeImage: async (id) => { await this.images.remove(id, { force: true, noprune: false }); },
+      containers: () => this.containers.list(),
+      isRunning: (rec) => this.containers.isRunning(rec),
+      containerDir: (id) => this.containers.dir(id),
+      removeContainer: (id) => this.containers.remove(id),
+      bridges: () => (this.network?.all() ?? []).map((n) => n.bridge).filter((b): b is string => !!b),
+      natChain: () => (config.network ? chainNames(config.network.bridge).nat : undefined),
     });
   }
 
