@@ -37,7 +37,7 @@ export interface SystemDiskUsage {
   LayersSize?: number;
   Images?: ImageSummary[] | null;
   Containers?: Array<ContainerSummary & { SizeRw?: number; SizeRootFs?: number }> | null;
-  Volumes?: Array<Volume & { UsageData?: { Size: number; RefCount: number } | null }> | null;
+  Volumes?: Volume[] | null;
   BuildCache?: unknown[] | null;
 }
 

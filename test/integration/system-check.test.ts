@@ -21,6 +21,7 @@ const hex = (n: number) => randomBytes(n).toString('hex');
 // Host objects planted under Berth's names: removed in after() whatever the test did.
 const netns = `berth-${hex(6)}`;
 const veth = `veth${hex(4).slice(0, 7)}`;
+const nsVeth = `veth${hex(4).slice(0, 7)}`;
 const cgroup = join('/sys/fs/cgroup/pids/berth', hex(32));
 
 before(async () => {
@@ -31,6 +32,7 @@ before(async () => {
 after(async () => {
   await run('ip', ['netns', 'del', netns]).catch(() => undefined);
   await run('ip', ['link', 'del', veth]).catch(() => undefined);
+  await run('ip', ['link', 'del', nsVeth]).catch(() => undefined);
   await run('rmdir', [cgroup]).catch(() => undefined);
   for (const c of ['rootless', 'broken']) await run('umount', ['-l', data('containers', await idOf(c).catch(() => 'x'), 'rootfs')]).catch(() => undefined);
   await d?.stop();
@@ -44,6 +46,14 @@ async function idOf(ref: string): Promise<string> {
 
 const twoMinutesAgo = () => new Date(Date.now() - 120_000);
 
+/**
+ * Whether a finding is about this test's daemon. Cgroups are shared by every daemon on the host,
+ * and one that another test's killed daemon left empty is an orphan the check rightly reports:
+ * only the one planted here counts for "clean". Everything else is attributed to this daemon by
+ * the check itself (its data root, its bridge, its chain).
+ */
+const ours = (f: { Kind: string; Object: string }) => f.Kind !== 'cgroup-orphan' || f.Object === cgroup.split('/').at(-1);
+
 interface Report { Repair: boolean; Findings: Array<{ Kind: string; Object: string; Path: string; Problem: string; Repair: string; Repaired?: boolean; Error?: string }>; Remaining: number }
 
 async function checkJson(args: string[] = []): Promise<{ code: number; report: Report }> {
@@ -51,13 +61,20 @@ async function checkJson(args: string[] = []): Promise<{ code: number; report: R
   return { code: r.code, report: JSON.parse(r.stdout) as Report };
 }
 
-test('system-check: a whole data root is clean (exit 0, in words and as JSON)', async () => {
-  const r = await d.berth(['system', 'check']);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.equal(r.stdout, 'no problems found\n');
+/** A check that must be clean as far as this daemon goes, in words and as JSON. */
+async function assertClean(): Promise<void> {
   const j = await checkJson();
-  assert.equal(j.code, 0);
-  assert.deepEqual(j.report, { Repair: false, Findings: [], Remaining: 0 });
+  assert.deepEqual(j.report.Findings.filter(ours), [], JSON.stringify(j.report, null, 1));
+  assert.equal(j.code, j.report.Remaining ? 1 : 0);
+  const r = await d.berth(['system', 'check']);
+  if (j.report.Findings.length === 0) {
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, 'no problems found\n');
+  }
+}
+
+test('system-check: a whole data root is clean (exit 0, in words and as JSON)', async () => {
+  await assertClean();
   const help = await d.berth(['system', 'check', '--help']);
   assert.match(help.stdout, /exit status 0 when clean, 1 while problems remain/);
 });
@@ -95,8 +112,12 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
   await utimes(tmp, twoMinutesAgo(), twoMinutesAgo());
 
   // Host objects named as Berth names them, for containers that do not exist.
+  // A namespace left with its veth (the host side on our bridge), and a veth left alone on it.
   assert.equal((await run('ip', ['netns', 'add', netns])).code, 0);
-  let r = await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', `p${veth.slice(4)}`]);
+  let r = await run('ip', ['link', 'add', nsVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await run('ip', ['link', 'set', nsVeth, 'master', d.bridge])).code, 0);
+  r = await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', `p${veth.slice(4)}`]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await run('ip', ['link', 'set', veth, 'master', d.bridge])).code, 0);
   await mkdir(cgroup);
@@ -115,6 +136,7 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
     ['mount-leftover', data('containers', rootless, 'rootfs')],
     ['netns-orphan', netns],
     ['veth-orphan', veth],
+    ['veth-orphan', nsVeth],
     ['cgroup-orphan', cgroup.split('/').at(-1)!],
     ['temp-leftover', tmp.slice(data().length + 1)],
   ];
@@ -147,6 +169,7 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
   // What the repairs did, as a user would see it.
   assert.equal((await run('ip', ['netns', 'pids', netns])).code !== 0, true, 'namespace deleted');
   assert.notEqual((await run('ip', ['link', 'show', veth])).code, 0, 'veth deleted');
+  assert.notEqual((await run('ip', ['link', 'show', nsVeth])).code, 0, 'the namespace\'s veth deleted');
   assert.equal(existsSync(cgroup), false, 'cgroup removed');
   assert.equal(existsSync(tmp), false, 'temp file removed');
   assert.equal(existsSync(data('layers', loose)), false, 'loose layer removed');
@@ -161,11 +184,7 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
   assert.equal((await d.docker(['run', '--rm', 'busybox', 'echo', 'ok'])).stdout, 'ok\n');
 
   // A second check is clean, in words and as JSON.
-  const again = await d.berth(['system', 'check']);
-  assert.equal(again.code, 0, again.stdout);
-  assert.equal(again.stdout, 'no problems found\n');
-  const j = await checkJson();
-  assert.deepEqual([j.code, j.report.Findings, j.report.Remaining], [0, [], 0]);
+  await assertClean();
   // And the repaired image can be pulled again.
   assert.equal((await d.docker(['pull', 'hello-world'])).code, 0);
   assert.equal((await d.docker(['rm', 'rootless'])).code, 0);
@@ -184,5 +203,5 @@ test('system-check: a running container is never repaired, only reported', async
   assert.match(f.Error ?? '', /running/);
   assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', id])).stdout.trim(), 'true');
   assert.equal((await d.docker(['rm', '-f', id])).code, 0);
-  assert.equal((await d.berth(['system', 'check'])).code, 0);
+  await assertClean();
 });

@@ -2,12 +2,12 @@
  * Cgroups named for containers that do not exist: the runtime puts a container in `/berth/<id>`
  * of every controller (runtime/spec.ts), and a crash between start and `crun delete` leaves them.
  * Every daemon on the host shares `/berth`, so only an empty cgroup (no process) older than a
- * minute whose ID is none of this daemon's containers and no live shim's counts: a younger one
- * may be another daemon's container starting or stopping.
+ * minute whose ID is no container of a live daemon's data root and no live shim's counts
+ * (owners.ts): a younger one may be another daemon's container starting or stopping.
  */
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { liveShims } from './shims.js';
+import { hostOwners } from './owners.js';
 import { GRACE_MS, type CheckSources, type Finding } from './types.js';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -29,14 +29,14 @@ async function berthDirs(): Promise<string[]> {
 
 export async function orphanCgroups(src: CheckSources): Promise<Finding[]> {
   const ours = new Set(src.containers().map((c) => c.Id));
-  const shims = (await liveShims()).cgroups;
+  const owners = await hostOwners();
   const now = Date.now();
   const out: Finding[] = [];
   for (const dir of await berthDirs()) {
     let ids: string[] = [];
     try { ids = await readdir(dir); } catch { continue; }
     for (const id of ids.sort()) {
-      if (!/^[0-9a-f]{64}$/.test(id) || ours.has(id) || shims.has(id)) continue;
+      if (!/^[0-9a-f]{64}$/.test(id) || ours.has(id) || owners.cgroups.has(id) || owners.containers.has(id)) continue;
       const path = join(dir, id);
       try {
         const s = await stat(path);

@@ -1,9 +1,9 @@
 /** Content store check: every blob's bytes must hash to the name it is stored under. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { CheckSources, Finding } from './types.js';
+import type { CheckSources, CheckState, Finding } from './types.js';
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -12,7 +12,7 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /** Blobs whose content does not match their digest (a torn write, a disk error, an edit). */
-export async function corruptBlobs(src: CheckSources): Promise<Finding[]> {
+export async function corruptBlobs(src: CheckSources, state: CheckState): Promise<Finding[]> {
   const dir = src.content.blobDir;
   let names: string[] = [];
   try { names = await readdir(dir); } catch { return []; }
@@ -21,7 +21,12 @@ export async function corruptBlobs(src: CheckSources): Promise<Finding[]> {
     if (!/^[a-f0-9]{64}$/.test(name)) continue; // not a blob: temp-files.ts looks at those
     const path = join(dir, name);
     let actual: string;
-    try { actual = await sha256File(path); } catch { continue; } // removed meanwhile
+    try {
+      const { size, mtimeMs } = await stat(path);
+      const known = state.hashes.get(name);
+      actual = known && known.size === size && known.mtimeMs === mtimeMs ? known.hex : await sha256File(path);
+      state.hashes.set(name, { size, mtimeMs, hex: actual });
+    } catch { continue; } // removed meanwhile
     if (actual === name) continue;
     out.push({
       Kind: 'blob-corrupt',

@@ -34,7 +34,7 @@ export class SystemCheck {
   }
 
   private async runNow(repair: boolean): Promise<CheckReport> {
-    const state: CheckState = { released: new Set() };
+    const state: CheckState = { released: new Set(), hashes: new Map() };
     let found = await this.findAll(state);
     if (!repair) return { Repair: false, Findings: found, Remaining: found.length };
     const all: Finding[] = [];
@@ -76,7 +76,7 @@ export class SystemCheck {
   /** Every check, in the order their repairs should run (dependents before what they depend on). */
   private async findAll(state: CheckState): Promise<Finding[]> {
     const src = this.src;
-    const blobs = await corruptBlobs(src);
+    const blobs = await corruptBlobs(src, state);
     const layers = await wholeLayers(src);
     const whole = new Set(layers.keys());
     return [

@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { mountsUnder } from '../mountinfo.js';
-import { liveShims } from './shims.js';
+import { hostOwners } from './owners.js';
 import { GRACE_MS, type CheckSources, type Finding } from './types.js';
 
 /** mountinfo's octal escapes (\040 for a space…) back to the path. */
@@ -17,7 +17,7 @@ export function unescapeMountPath(p: string): string {
 }
 
 export async function leftoverMounts(src: CheckSources): Promise<Finding[]> {
-  const inUse: string[] = [...(await liveShims()).bundles];
+  const inUse: string[] = [...(await hostOwners()).bundles];
   const records = new Set<string>();
   for (const rec of src.containers()) {
     records.add(src.containerDir(rec.Id));

@@ -1,8 +1,9 @@
 /**
  * Network namespaces named for containers that do not exist (`berth-<id12>`, network/sandbox.ts):
  * what a crash between `ip netns add` and the tear-down leaves. Namespaces are shared by every
- * daemon on the host, so one counts only when no process is in it and it is this daemon's: its
- * veth's host side is on one of our bridges, or it has no veth at all (nobody's).
+ * daemon on the host, so one counts only when no process is in it and it is this daemon's: the
+ * host side of a veth in it is on one of our bridges. One without any veth cannot be told from
+ * another daemon's being set up (or another test's) and is left.
  */
 import { runCommand } from '../host/command.js';
 import type { CheckSources, Finding } from './types.js';
@@ -32,7 +33,7 @@ export async function orphanNamespaces(src: CheckSources): Promise<Finding[]> {
     const pids = await runCommand('ip', ['netns', 'pids', ns]);
     if (pids.code !== 0 || pids.stdout.trim() !== '') continue;
     const peers = (await links(ns)).filter((l) => l.link_index !== undefined).map((l) => hostLinks.get(l.link_index!));
-    const mine = peers.length === 0 || peers.some((p) => p?.master !== undefined && bridges.has(p.master));
+    const mine = peers.some((p) => p?.master !== undefined && bridges.has(p.master));
     if (!mine) continue;
     out.push({
       Kind: 'netns-orphan', Object: ns, Path: `/run/netns/${ns}`,

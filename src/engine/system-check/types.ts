@@ -37,6 +37,8 @@ export interface CheckSources {
 export interface CheckState {
   /** Chain IDs a repair of this run released (no age rule for them: nothing else is making them). */
   released: Set<string>;
+  /** Blob hashes already computed in this run, by name, valid while size and mtime stay the same. */
+  hashes: Map<string, { size: number; mtimeMs: number; hex: string }>;
 }
 
 /**
