@@ -11,6 +11,7 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerExecRoutes } from './routes/exec.js';
 import { registerNetworkRoutes } from './routes/networks.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
+import { registerSystemCheckRoutes } from './routes/system-check.js';
 
 /** A hijacked request's body is exec start's small JSON: more is refused before it is read. */
 const MAX_HIJACK_BODY = 1 << 20;
@@ -51,6 +52,7 @@ export function buildRouter(): Router {
   registerExecRoutes(router);
   registerNetworkRoutes(router);
   registerVolumeRoutes(router);
+  registerSystemCheckRoutes(router);
   return router;
 }
 

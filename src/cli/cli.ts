@@ -6,7 +6,7 @@ import { resolveHost } from '../client/resolve.js';
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
-  | 'image' | 'system' | 'events' | 'prune' | 'network' | 'volume';
+  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -20,6 +20,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   stats: () => import('./commands/stats.js'),
   image: () => import('./commands/image.js'),
   system: () => import('./commands/system.js'),
+  df: () => import('./commands/df.js'),
   events: () => import('./commands/events.js'),
   prune: () => import('./commands/prune.js'),
   network: () => import('./commands/network.js'),
@@ -143,11 +144,12 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
   system: {
     short: 'Manage Berth',
     subs: {
-      ...inModule('system', { info: 'info' }),
+      ...inModule('system', { info: 'info', check: 'check' }),
+      ...inModule('df', { df: 'df' }),
       ...inModule('events', { events: 'events' }),
       ...inModule('prune', { prune: 'system-prune' }),
     },
-    docs: { events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
+    docs: { check: 'Find and repair damage in the data root and leftovers on the host', df: 'Show Berth disk usage', events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
   },
 };
 

@@ -25,10 +25,21 @@ export { ApiError, ConnectionError, DEFAULT_API_VERSION, DEFAULT_HOST };
 export type { HijackedStream, JSONMessage, Query };
 
 import type { ContainerSummary, ContainerCreateBody, ContainerCreateResponse, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats, ContainerConfig } from '../wire/types.js';
+import type { SystemCheckReport } from '../wire/types.js';
+export type { SystemCheckFinding, SystemCheckReport } from '../wire/types.js';
 import type { ExecCreateBody, ExecInspect, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
 
 export type { ExecCreateBody, ExecInspect, IPAMConfig, Mount, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkSummary, PortBinding, PortMap, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse } from '../wire/types.js';
 export type { Labels, Port, ContainerSummary, ContainerConfig, HostConfig, ContainerCreateBody, ContainerCreateResponse, ContainerState, ContainerInspect, ImageHistoryItem, ImageSummary, ImageInspect, ImageDeleteItem, WaitResponse, VersionResponse, PingResponse, SystemInfo, EventMessage, Filters, ContainerStats } from '../wire/types.js';
+
+/** GET /system/df as the daemon answers it. */
+export interface SystemDiskUsage {
+  LayersSize?: number;
+  Images?: ImageSummary[] | null;
+  Containers?: Array<ContainerSummary & { SizeRw?: number; SizeRootFs?: number }> | null;
+  Volumes?: Volume[] | null;
+  BuildCache?: unknown[] | null;
+}
 
 /* ------------------------------------------------------------- options */
 
@@ -177,6 +188,14 @@ export class EngineClient {
   }
   info(): Promise<SystemInfo> {
     return this.json('GET', '/info');
+  }
+  /** GET /system/df (verbose or not, the daemon answers the same document) */
+  systemDf(): Promise<SystemDiskUsage> {
+    return this.json('GET', '/system/df');
+  }
+  /** POST /berth/system/check: Berth's own route (`berth system check [--repair]`). */
+  systemCheck(opts: { repair?: boolean } = {}): Promise<SystemCheckReport> {
+    return this.json('POST', '/berth/system/check', { query: { repair: opts.repair ? '1' : undefined } });
   }
 
   /* containers */

@@ -16,6 +16,8 @@ import type { ContainerRecord } from './containers/types.js';
 import { ContainerMounts } from './volumes/mounts.js';
 import { SystemService } from './system.js';
 import { HealthMonitor, runProbe } from './containers/health.js';
+import { SystemCheck } from './system-check/index.js';
+import { chainNames } from './network/chains.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -46,6 +48,8 @@ export class Engine {
   readonly volumes: VolumeService;
   readonly system: SystemService;
   readonly health: HealthMonitor;
+  /** `berth system check [--repair]` (system-check/). */
+  readonly check: SystemCheck;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -124,6 +128,20 @@ export class Engine {
       imageCount: () => this.images.records().length,
       indexServerAddress: this.distribution.indexServerAddress,
       bridgeNetworking: () => !!this.network,
+    });
+    this.check = new SystemCheck({
+      root,
+      startedAt: Date.now(),
+      content: this.images.local.content,
+      layers: this.images.local.layers,
+      images: () => this.images.local.images.list(),
+      removeImage: async (id) => { await this.images.remove(id, { force: true, noprune: false }); },
+      containers: () => this.containers.list(),
+      isRunning: (rec) => this.containers.isRunning(rec),
+      containerDir: (id) => this.containers.dir(id),
+      removeContainer: (id) => this.containers.remove(id),
+      bridges: () => (this.network?.all() ?? []).map((n) => n.bridge).filter((b): b is string => !!b),
+      natChain: () => (config.network ? chainNames(config.network.bridge).nat : undefined),
     });
   }
 

@@ -118,7 +118,7 @@ function engineId(root: string): string {
   } catch {
     const id = randomUUID();
     try {
-      writeFileSync(file, id);
+      writeFileSync(file, id, { mode: 0o600 }); // as dockerd's engine-id (data-root.ts narrows an older one)
     } catch { /* read-only root: a fresh id each start */ }
     return id;
   }

@@ -386,3 +386,36 @@ export interface JSONMessage {
   error?: string;
   aux?: unknown;
 }
+
+// ---- Berth's own: POST /berth/system/check (engine/system-check) ----
+
+export type SystemCheckKind =
+  | 'blob-corrupt' | 'layer-unreferenced' | 'image-missing-layer' | 'image-missing-config'
+  | 'container-missing-rootfs' | 'container-missing-layer' | 'mount-leftover' | 'netns-orphan'
+  | 'veth-orphan' | 'cgroup-orphan' | 'iptables-rule-stale' | 'temp-leftover';
+
+/** One problem `berth system check` found. */
+export interface SystemCheckFinding {
+  Kind: SystemCheckKind;
+  /** The object: a digest, chain ID, image or container ID, interface or namespace name, rule. */
+  Object: string;
+  /** Where it is (a path under the data root, a host path, or the iptables table and chain). */
+  Path: string;
+  /** What is wrong, in plain words. */
+  Problem: string;
+  /** What --repair does about it (or why it leaves it). */
+  Repair: string;
+  /** After a --repair run: whether the problem is gone. */
+  Repaired?: boolean;
+  /** Why a repair could not be done. */
+  Error?: string;
+}
+
+export interface SystemCheckReport {
+  /** Whether --repair was asked for. */
+  Repair: boolean;
+  /** Everything found (with --repair: in every pass, each with its outcome). */
+  Findings: SystemCheckFinding[];
+  /** Problems still there at the end (`berth system check` exits 1 when there are any). */
+  Remaining: number;
+}

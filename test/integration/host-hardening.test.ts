@@ -2,7 +2,8 @@
  * The data root, the API socket and the bridge option as an attacker on the host would try them
  * (issue 8): tests named after the hole each one closes.
  * - data-root-private: secrets in a container's spec and record are root-only; layers and
- *   containers cannot be entered by other users; an older, open data root is closed at start.
+ *   containers cannot be entered by other users, nor images, content, network and events be read
+ *   (0700), volumes only traversed (0701); an older, open data root is closed at start.
  * - socket-mode: the socket is root:berth (root:root without the group) 0660.
  * - bridge-name-injection / bridge-adopt-foreign: berthd refuses to start on a bridge name that
  *   would inject into ip/iptables input, or on a host interface it did not create.
@@ -30,6 +31,9 @@ after(() => d?.stop());
 
 const mode = async (path: string) => (await stat(path)).mode & 0o7777;
 
+/** The stores no container reaches, owner only as dockerd's image/ and network/; volumes/ as dockerd's. */
+const STORE_MODES: Array<[string, number]> = [['images', 0o700], ['content', 0o700], ['network', 0o700], ['events', 0o700], ['volumes', 0o701]];
+
 async function berthGid(): Promise<number | undefined> {
   const r = await run('getent', ['group', 'berth']);
   return r.code === 0 ? Number(r.stdout.split(':')[2]) : undefined;
@@ -46,7 +50,9 @@ test('data-root-private: folders 0711/0710, a container\'s config.json and recor
   assert.equal(await mode(join(dataRoot, 'layers')), 0o710);
   assert.equal(await mode(join(dir, 'config.json')), 0o600);
   assert.equal(await mode(join(dir, 'config.v2.json')), 0o600);
-  for (const p of [dataRoot, join(dataRoot, 'containers'), join(dataRoot, 'layers')]) {
+  for (const [name, m] of STORE_MODES) assert.equal(await mode(join(dataRoot, name)), m, name);
+  assert.equal(await mode(join(dataRoot, 'engine-id')), 0o600);
+  for (const p of [dataRoot, join(dataRoot, 'containers'), join(dataRoot, 'layers'), ...STORE_MODES.map(([n]) => join(dataRoot, n))]) {
     const s = await stat(p);
     assert.deepEqual([s.uid, s.gid], [0, 0], p);
   }
@@ -56,10 +62,14 @@ test('data-root-private: folders 0711/0710, a container\'s config.json and recor
   await chmod(dataRoot, 0o755);
   await chmod(join(dataRoot, 'containers'), 0o755);
   await chmod(join(dataRoot, 'layers'), 0o755);
+  for (const [name] of STORE_MODES) await chmod(join(dataRoot, name), 0o755);
+  await chmod(join(dataRoot, 'engine-id'), 0o644);
   await d.restart();
   assert.equal(await mode(dataRoot), 0o711);
   assert.equal(await mode(join(dataRoot, 'containers')), 0o710);
   assert.equal(await mode(join(dataRoot, 'layers')), 0o710);
+  for (const [name, m] of STORE_MODES) assert.equal(await mode(join(dataRoot, name)), m, `${name} after restart`);
+  assert.equal(await mode(join(dataRoot, 'engine-id')), 0o600);
   assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', id])).stdout.trim(), 'true');
   // An old 0644 config.json is narrowed when the container starts again.
   await chmod(join(dir, 'config.json'), 0o644);

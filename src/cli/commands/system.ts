@@ -1,10 +1,11 @@
-// System commands: version, info.
+// System commands: version, info, check (Berth's own), df.
 import type { CommandDef, Ctx } from '../context.js';
 import { CLI_VERSION, GIT_COMMIT, StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { renderTemplate } from '../format/template.js';
 import { bytesSize } from '../../util/units.js';
 import { errorText, INSPECT_FORMAT_FLAG } from './common.js';
+import type { SystemCheckFinding } from '../../client/index.js';
 
 /** docker/cli reformatDate: RFC3339 build times are shown in time.ANSIC ("Thu May  7 21:09:36 2026"). */
 function reformatDate(s: string): string {
@@ -226,7 +227,43 @@ async function runInfo(ctx: Ctx, p: ParsedFlags): Promise<number> {
   return 0;
 }
 
+/** One line per finding: what, where, what --repair does (or did). */
+function checkLine(f: SystemCheckFinding, repair: boolean): string {
+  const head = `${f.Kind}: ${f.Problem} (${f.Path})`;
+  if (!repair) return `${head}; --repair will ${f.Repair}`;
+  return f.Repaired ? `repaired ${head}: ${f.Repair}` : `NOT repaired ${head}: ${f.Error ?? 'unknown reason'}`;
+}
+
+async function runCheck(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const format = (p.flags.format as string) ?? '';
+  if (format && format !== 'json') throw new StatusError(1, `invalid --format ${JSON.stringify(format)}: only "json" is supported`);
+  const client = await ctx.client();
+  const repair = !!p.flags.repair;
+  const report = await client.systemCheck({ repair });
+  if (format === 'json') {
+    ctx.out.write(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    for (const f of report.Findings) ctx.out.write(checkLine(f, repair) + '\n');
+    const n = report.Remaining;
+    if (repair) ctx.out.write(n ? `${n} problem(s) remain\n` : report.Findings.length ? 'all problems repaired\n' : 'no problems found\n');
+    else ctx.out.write(n ? `${n} problem(s) found; run with --repair to fix them\n` : 'no problems found\n');
+  }
+  return report.Remaining ? 1 : 0;
+}
+
 export const commands: Record<string, CommandDef> = {
+  check: {
+    spec: {
+      use: '[OPTIONS]',
+      short: 'Check the data root and the host for what a crash or a careless rm left, and repair it; exit status 0 when clean, 1 while problems remain',
+      flags: [
+        { name: 'repair', type: 'bool', usage: 'Fix what is safe to fix (never a running container\'s state)' },
+        { name: 'format', type: 'string', usage: 'Format the output: "json" for a JSON document' },
+      ],
+      maxArgs: 0,
+    },
+    run: runCheck,
+  },
   version: {
     spec: {
       use: '[OPTIONS]',
