@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Engine } from '../engine/engine.js';
 import { InvalidParameterError, NotFoundError } from '../wire/errors.js';
@@ -76,13 +78,25 @@ function resolvePath(rawUrl: string): { path: string; version: string; query: UR
   return { path, version, query: url.searchParams };
 }
 
-export function createApiServer(engine: Engine, router = buildRouter()): Server {
-  const server = createServer({ keepAlive: true }, (req, res) => {
+export interface ApiServerOptions {
+  /**
+   * Serve HTTPS with mutual TLS: a client must present a certificate that chains to `ca`, or the
+   * handshake fails before any request is read (dockerd's --tlsverify).
+   */
+  tls?: Pick<SecureContextOptions, 'ca' | 'cert' | 'key'>;
+}
+
+export function createApiServer(engine: Engine, router = buildRouter(), opts: ApiServerOptions = {}): Server {
+  const onRequest: RequestListener = (req, res) => {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
     void handle(engine, router, req, res);
-  });
-  // Hijacked streams: the client half-closes its side when its stdin ends; we keep writing.
-  server.on('connection', (socket) => { (socket as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true; });
+  };
+  const server: Server = opts.tls
+    ? createTlsServer({ ...opts.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', keepAlive: true }, onRequest)
+    : createServer({ keepAlive: true }, onRequest);
+  // Hijacked streams: the client half-closes its side when its stdin ends; we keep writing. Over
+  // TLS the HTTP side sees the TLS socket, made at 'secureConnection'.
+  server.on(opts.tls ? 'secureConnection' : 'connection', (socket) => { (socket as unknown as { allowHalfOpen: boolean }).allowHalfOpen = true; });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void handleUpgrade(engine, router, req, socket, head);
   });

@@ -1,7 +1,9 @@
 // The berth CLI's dispatch: global flags, then the command's module, imported lazily, then its run.
 import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type FlagSpec, type ParsedFlags } from './flags.js';
 import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
+import { join } from 'node:path';
 import { resolveHost } from '../client/resolve.js';
+import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
@@ -153,18 +155,26 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
   },
 };
 
-/**
- * docker's global options, less the TLS ones (--tls, --tlsverify, --tlscacert, --tlscert, --tlskey):
- * berthd serves no TLS, so they are not offered rather than accepted and ignored.
- */
+/** docker's global options. The TLS ones apply to tcp:// hosts (src/client/tls.ts). */
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'config', type: 'string', usage: 'Location of client config files' },
   { name: 'context', short: 'c', type: 'string', usage: 'Name of the context to use to connect to the daemon' },
   { name: 'debug', short: 'D', type: 'bool', usage: 'Enable debug mode' },
   { name: 'host', short: 'H', type: 'list', usage: 'Daemon socket to connect to' },
   { name: 'log-level', short: 'l', type: 'string', def: 'info', usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")' },
+  { name: 'tls', type: 'bool', usage: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlscacert', type: 'string', def: join(defaultCertPath(), 'ca.pem'), usage: 'Trust certs signed only by this CA' },
+  { name: 'tlscert', type: 'string', def: join(defaultCertPath(), 'cert.pem'), usage: 'Path to TLS certificate file' },
+  { name: 'tlskey', type: 'string', def: join(defaultCertPath(), 'key.pem'), usage: 'Path to TLS key file' },
+  { name: 'tlsverify', type: 'bool', usage: 'Use TLS and verify the remote' },
   { name: 'version', short: 'v', type: 'bool', usage: 'Print version information and quit' },
 ];
+
+/** The TLS flags a user gave (unset ones come from the environment, as docker/cli's). */
+function tlsFlags(g: ParsedFlags): TlsFlags {
+  const given = <T>(name: string): T | undefined => (g.changed.has(name) ? g.flags[name] as T : undefined);
+  return { tls: given('tls'), tlsverify: given('tlsverify'), tlscacert: given('tlscacert'), tlscert: given('tlscert'), tlskey: given('tlskey') };
+}
 
 function topHelp(): string {
   const cmds: Array<[string, string]> = [
@@ -287,7 +297,9 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     err,
     client: async () => {
       const { EngineClient } = await import('../client/index.js');
-      return new EngineClient({ host: ctx.host });
+      const { loadClientTls, tlsSettings } = await import('../client/tls.js');
+      const tls = tlsSettings(tlsFlags(g));
+      return new EngineClient({ host: ctx.host, tls: tls && loadClientTls(tls) });
     },
   };
   let args = g.args;

@@ -30,7 +30,7 @@ export function hijack(ep: Endpoint, host: string, method: string, path: string,
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
-    const req = httpRequest({ ...ep, host: ep.hostname ?? 'localhost', method, path, headers, createConnection: connectFn(ep) });
+    const req = httpRequest({ socketPath: ep.socketPath, port: ep.port, host: ep.hostname ?? 'localhost', method, path, headers, createConnection: connectFn(ep) });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') reject(new ConnectionError(host, err));
       else reject(err);

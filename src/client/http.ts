@@ -1,7 +1,9 @@
 // Minimal HTTP transport for the Docker Engine API over a unix socket (or TCP).
 // No work at module load; node:http is imported by the caller's module graph only.
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { ClientTls } from './tls.js';
 
 export { MAX_API_VERSION as DEFAULT_API_VERSION } from '../wire/api-version.js';
 export { DEFAULT_HOST } from './resolve.js';
@@ -32,6 +34,8 @@ export interface Endpoint {
   socketPath?: string;
   hostname?: string;
   port?: number;
+  /** TLS on a tcp:// endpoint (docker/cli's --tls/--tlsverify); unix sockets are plain. */
+  tls?: ClientTls;
 }
 
 export function parseHost(host: string): Endpoint {
@@ -44,11 +48,20 @@ export function parseHost(host: string): Endpoint {
 
 /**
  * Connect directly (no http.Agent): one connection per request, and none of the Agent's
- * per-request work (servername/isIP checks cost ~3 ms at start-up).
+ * per-request work (servername/isIP checks cost ~3 ms at start-up). Over TLS the daemon's
+ * certificate is checked against the CA and the host name (unless only --tls was asked for), and
+ * ours is presented.
  */
 export function connectFn(ep: Endpoint): () => Socket {
-  return () =>
-    ep.socketPath !== undefined ? netConnect({ path: ep.socketPath }) : netConnect({ host: ep.hostname ?? 'localhost', port: ep.port ?? 2375 });
+  if (ep.socketPath !== undefined) return () => netConnect({ path: ep.socketPath! });
+  const host = ep.hostname ?? 'localhost';
+  const port = ep.port ?? 2375;
+  const tls = ep.tls;
+  if (!tls) return () => netConnect({ host, port });
+  return () => tlsConnect({
+    host, port, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify,
+    servername: isIP(host) ? undefined : host, minVersion: 'TLSv1.2',
+  });
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null | string[]>;
@@ -123,7 +136,8 @@ export function send(ep: Endpoint, host: string, opts: RequestOptions, extra?: (
       if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const req = httpRequest({
-      ...ep,
+      socketPath: ep.socketPath,
+      port: ep.port,
       host: ep.hostname ?? 'localhost',
       method: opts.method,
       path: opts.path,

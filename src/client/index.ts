@@ -18,6 +18,7 @@ import {
 import { hijack, type HijackedStream } from './hijack.js';
 import { iterateJSON, type JSONMessage } from './jsonstream.js';
 import { resolveHost } from './resolve.js';
+import type { ClientTls } from './tls.js';
 
 export { resolveHost };
 
@@ -58,6 +59,8 @@ export interface ClientOptions {
   host?: string;
   /** API version to prefix paths with (default 1.50). Lowered automatically if the daemon says it is too new. */
   version?: string;
+  /** TLS for a tcp:// host (files already read: see client/tls.ts). */
+  tls?: ClientTls;
 }
 
 export interface LogsOptions {
@@ -107,6 +110,7 @@ export class EngineClient {
   constructor(opts: ClientOptions = {}) {
     this.host = opts.host ?? resolveHost();
     this.endpoint = parseHost(this.host);
+    if (opts.tls && this.endpoint.socketPath === undefined) this.endpoint.tls = opts.tls;
     this.apiVersion = opts.version ?? DEFAULT_API_VERSION;
     this.clientVersion = this.apiVersion;
   }

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../engine/network/manager.js';
 import { interfaceNameProblem } from '../engine/network/config.js';
 
@@ -11,8 +13,15 @@ export interface DaemonConfig {
   registryMirrors: string[];
   insecureRegistries: string[];
   debug: boolean;
-  /** `--tlsverify`: a TCP listener would need mutual TLS (not supported yet: TCP hosts are refused). */
-  tlsVerify: boolean;
+  /** `--tls`: serve TLS on tcp:// hosts (implied by --tlsverify). */
+  tls?: boolean;
+  /** `--tlsverify`: require and verify client certificates (mutual TLS); on whenever TLS is, unless set false. */
+  tlsVerify?: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** The TLS files of tcp:// listeners, set when TLS is on (always mutual: see tlsSettings). */
+  tlsFiles?: TlsFiles;
   /** Bridge networking; undefined with `--bridge none`. */
   network?: NetworkConfig;
   bridge?: string;
@@ -28,8 +37,19 @@ export const DEFAULTS: DaemonConfig = {
   registryMirrors: [],
   insecureRegistries: [],
   debug: false,
-  tlsVerify: false,
 };
+
+/** Files of a TLS listener: the CA that client certificates must chain to, the server's pair. */
+export interface TlsFiles { caFile: string; certFile: string; keyFile: string }
+
+/**
+ * dockerd's defaults for the TLS files: $DOCKER_CERT_PATH, else $DOCKER_CONFIG, else ~/.docker,
+ * holding ca.pem, cert.pem and key.pem; DOCKER_TLS_VERIFY (non-empty) turns verification on.
+ */
+export function tlsDefaults(env: NodeJS.ProcessEnv = process.env): { dir: string; verify: boolean } {
+  const dir = env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || join(homedir(), '.docker');
+  return { dir, verify: !!env.DOCKER_TLS_VERIFY };
+}
 
 const USAGE = `Usage:	berthd [OPTIONS]
 
@@ -46,7 +66,11 @@ Options:
       --insecure-registry list    Registries reached over plain HTTP
   -p, --pidfile string            Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --registry-mirror list      Preferred registry mirror for Docker Hub images
-      --tlsverify                 Use TLS and verify the remote (required for tcp:// hosts; not supported yet)
+      --tls                       Use TLS; implied by --tlsverify
+      --tlscacert string          Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string            Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string             Path to TLS key file (default "~/.docker/key.pem")
+      --tlsverify                 Use TLS and verify the remote (tcp:// hosts require it)
 `;
 
 export class UsageError extends Error {}
@@ -81,7 +105,11 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
       case '--registry-mirror': (flags.registryMirrors ??= []).push(next()); break;
       case '--insecure-registry': (flags.insecureRegistries ??= []).push(next()); break;
       case '-D': case '--debug': flags.debug = true; break;
-      case '--tlsverify': flags.tlsVerify = value === undefined ? true : value !== 'false'; break;
+      case '--tls': flags.tls = parseBool(arg, value); break;
+      case '--tlsverify': flags.tlsVerify = parseBool(arg, value); break;
+      case '--tlscacert': flags.tlsCaCert = next(); break;
+      case '--tlscert': flags.tlsCert = next(); break;
+      case '--tlskey': flags.tlsKey = next(); break;
       default: throw new UsageError(`unknown flag: ${arg}\nSee 'berthd --help'.`);
     }
   }
@@ -89,6 +117,14 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
 }
 
 export function usage(): string { return USAGE; }
+
+/** A boolean flag: bare, or `--flag=true|false` (pflag's ParseBool spellings). */
+function parseBool(flag: string, value: string | undefined): boolean {
+  if (value === undefined) return true;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw new UsageError(`invalid argument "${value}" for "${flag}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+}
 
 /** `base=10.10.0.0/16,size=24` (the flag) or {base, size} (daemon.json). */
 export function parsePool(v: unknown): { base: string; size: number } {
@@ -113,11 +149,9 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
     }
   }
   const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined);
-  const tlsVerify = flags.tlsVerify ?? (file.tlsverify === true);
   const hosts = flags.hosts ?? list(file.hosts) ?? DEFAULTS.hosts;
-  for (const host of hosts) checkHost(host, tlsVerify);
-  // Honour or refuse: without TLS support the flag could only be accepted and ignored.
-  if (tlsVerify) throw new UsageError('--tlsverify: TLS is not supported by berthd yet; use a unix:// socket');
+  const tlsFiles = tlsSettings(flags, file, configFile);
+  for (const host of hosts) checkHost(host, tlsFiles !== undefined);
   return {
     hosts,
     dataRoot: flags.dataRoot ?? (file['data-root'] as string | undefined) ?? DEFAULTS.dataRoot,
@@ -126,7 +160,7 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
     registryMirrors: flags.registryMirrors ?? list(file['registry-mirrors']) ?? [],
     insecureRegistries: flags.insecureRegistries ?? list(file['insecure-registries']) ?? [],
     debug: flags.debug ?? (file.debug === true),
-    tlsVerify,
+    tlsFiles,
     network: networkConfig(flags, file),
   };
 }
@@ -147,23 +181,69 @@ function networkConfig(flags: Partial<DaemonConfig>, file: Record<string, unknow
 }
 
 /**
- * A TCP listener gives root on this machine to whoever reaches the port: dockerd only warns when
- * it has no `--tlsverify`; we refuse it, and since mutual TLS is not implemented yet we refuse
- * `--tlsverify` TCP hosts too, saying so.
+ * TLS as dockerd reads it: on with `--tls` or any `--tlsverify` (or DOCKER_TLS_VERIFY), and then
+ * verifying clients unless `--tlsverify=false` says otherwise; flags before daemon.json's `tls`,
+ * `tlsverify`, `tlscacert`, `tlscert`, `tlskey`. dockerd serves TLS without client verification
+ * with a warning; berthd refuses it: a listener that checks no client certificate gives root on
+ * this machine to whoever reaches the port, exactly as plain TCP does.
  */
-function checkHost(host: string, tlsVerify: boolean): void {
-  if (!host.startsWith('tcp://')) {
+function tlsSettings(flags: Partial<DaemonConfig>, file: Record<string, unknown>, configFile: string): TlsFiles | undefined {
+  const bool = (key: string): boolean | undefined => {
+    const v = file[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'boolean') throw new UsageError(`invalid ${key} in ${configFile}: not a boolean`);
+    return v;
+  };
+  const str = (key: string): string | undefined => {
+    const v = file[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !v) throw new UsageError(`invalid ${key} in ${configFile}: not a path`);
+    return v;
+  };
+  const defaults = tlsDefaults();
+  const verifySet = flags.tlsVerify ?? bool('tlsverify');
+  const verify = verifySet ?? defaults.verify;
+  const on = (flags.tls ?? bool('tls') ?? false) || verifySet !== undefined || verify;
+  if (!on) return undefined;
+  if (verifySet === false) {
+    throw new UsageError('refusing --tlsverify=false: TLS without client certificate verification gives root access on this machine to everyone who can reach the port; berthd serves tcp:// only with mutual TLS (--tlsverify, --tlscacert, --tlscert, --tlskey)');
+  }
+  return {
+    caFile: flags.tlsCaCert ?? str('tlscacert') ?? join(defaults.dir, 'ca.pem'),
+    certFile: flags.tlsCert ?? str('tlscert') ?? join(defaults.dir, 'cert.pem'),
+    keyFile: flags.tlsKey ?? str('tlskey') ?? join(defaults.dir, 'key.pem'),
+  };
+}
+
+/**
+ * A TCP listener gives root on this machine to whoever reaches the port: dockerd warns (and from
+ * v27 refuses unless told `--tls=false`); berthd refuses any tcp:// host without mutual TLS.
+ */
+function checkHost(host: string, mutualTls: boolean): void {
+  const tcp = tcpAddress(host);
+  if (!tcp) {
     socketPath(host);
     return;
   }
-  if (!tlsVerify) {
-    throw new UsageError(`refusing to listen on ${host} without --tlsverify: binding to an IP address without TLS client verification gives root access on this machine to everyone who can reach it on the network`);
+  if (!mutualTls) {
+    throw new UsageError(`refusing to listen on ${host} without --tlsverify: binding to an IP address without TLS client verification gives root access on this machine to everyone who can reach it on the network (and to scripts run in a browser); use --tlsverify with --tlscacert, --tlscert and --tlskey, or a unix:// socket`);
   }
-  throw new UsageError(`cannot listen on ${host}: TCP hosts require mutual TLS (--tlsverify), which berthd does not support yet; use a unix:// socket`);
+}
+
+/** `tcp://host:port` (or dockerd's bare `host:port`): host and port; undefined for other schemes. Port 2375 and host 127.0.0.1 by default, as dockerd's. */
+export function tcpAddress(host: string): { host: string; port: number } | undefined {
+  let rest: string;
+  if (host.startsWith('tcp://')) rest = host.slice('tcp://'.length);
+  else if (!host.includes('://') && !host.startsWith('/')) rest = host;
+  else return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:/[\]]*)(?::(\d{1,5}))?\/?$/.exec(rest);
+  const port = m?.[2] === undefined ? 2375 : Number(m[2]);
+  if (!m || port < 1 || port > 65535) throw new UsageError(`invalid bind address format: ${host}`);
+  return { host: m[1].replace(/^\[|\]$/g, '') || '127.0.0.1', port };
 }
 
 export function socketPath(host: string): string {
   if (host.startsWith('unix://')) return host.slice('unix://'.length);
   if (host.startsWith('/')) return host;
-  throw new UsageError(`unsupported host ${host}: only unix:// sockets for now`);
+  throw new UsageError(`unsupported host ${host}: only unix:// and tcp:// hosts`);
 }

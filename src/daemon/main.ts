@@ -1,62 +1,17 @@
-import { chmod, chown, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { createApiServer } from '../api/server.js';
 import { ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../api/version.js';
 import { Engine } from '../engine/engine.js';
 import { isBerthError } from '../engine/errors.js';
-import { runCommand } from '../engine/host/command.js';
 import { ensureHostReady } from '../engine/runtime/index.js';
-import { loadConfig, parseDaemonArgs, socketPath, usage, UsageError } from './config.js';
+import { loadConfig, parseDaemonArgs, socketPath, tcpAddress, usage, UsageError } from './config.js';
+import { listenUnix } from './listen-unix.js';
+import { listenTcp, loadServerTls } from './listen-tcp.js';
 
 function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString()} berthd: ${msg}\n`);
-}
-
-/** Is some process already serving this socket? */
-function socketInUse(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** The socket's group, as dockerd's `docker`: made by scripts/install.sh (`groupadd -f berth`). */
-const SOCKET_GROUP = 'berth';
-
-/** The GID of a group by name (through NSS, as getgrnam), or undefined when there is none. */
-async function groupId(name: string): Promise<number | undefined> {
-  const r = await runCommand('getent', ['group', name]).catch(() => undefined);
-  const gid = Number(r?.code === 0 ? r.stdout.split(':')[2] : NaN);
-  return Number.isInteger(gid) ? gid : undefined;
-}
-
-/**
- * Listen on a unix socket that is root:berth 0660 (root:root without the group) from the moment
- * anyone can reach it: bind inside a fresh 0700 folder next to the final path, set owner and mode
- * there, then rename it into place (a bound socket keeps working under its new name).
- */
-async function listen(server: Server, path: string): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  if (await socketInUse(path)) throw new Error(`another daemon is already listening on ${path}`);
-  const gid = await groupId(SOCKET_GROUP);
-  if (gid === undefined) log(`group ${SOCKET_GROUP} not found: ${path} is root:root 0660 (scripts/install.sh creates the group)`);
-  const privateDir = await mkdtemp(join(dir, `.${basename(path)}.`));
-  const tmp = join(privateDir, 's');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(tmp, () => { server.off('error', reject); resolve(); });
-    });
-    await chown(tmp, 0, gid ?? 0);
-    await chmod(tmp, 0o660);
-    await rename(tmp, path); // replaces a stale socket atomically
-  } finally {
-    await rm(privateDir, { recursive: true, force: true });
-  }
 }
 
 async function main(): Promise<void> {
@@ -72,6 +27,8 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(parsed.flags);
+  // The TLS files are read (and checked) before anything else starts, as dockerd does.
+  const tls = config.tlsFiles ? loadServerTls(config.tlsFiles) : undefined;
   if (process.getuid?.() !== 0) {
     log('berthd needs to run as root');
     process.exit(1);
@@ -86,16 +43,26 @@ async function main(): Promise<void> {
     apiVersion: MAX_API_VERSION,
     minApiVersion: MIN_API_VERSION,
   });
-  const sockets = config.hosts.map(socketPath);
+  const sockets: string[] = [];
   const servers: Server[] = [];
-  for (const path of sockets) {
-    const server = createApiServer(engine);
-    await listen(server, path);
-    servers.push(server);
+  for (const host of config.hosts) {
+    const tcp = tcpAddress(host);
+    if (tcp) {
+      // config.ts lets a tcp:// host through only with mutual TLS.
+      const server = createApiServer(engine, undefined, { tls: tls! });
+      await listenTcp(server, tcp);
+      servers.push(server);
+    } else {
+      const path = socketPath(host);
+      const server = createApiServer(engine);
+      await listenUnix(server, path, log);
+      servers.push(server);
+      sockets.push(path);
+    }
   }
   await mkdir(dirname(config.pidFile), { recursive: true });
   await writeFile(config.pidFile, `${process.pid}\n`);
-  log(`API listening on ${sockets.join(', ')} (data root ${config.dataRoot})`);
+  log(`API listening on ${config.hosts.join(', ')}${tls ? ' (tcp with mutual TLS)' : ''} (data root ${config.dataRoot})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -27,8 +27,9 @@ const CASES: Array<{ args: string[]; code: number; stderr: RegExp; stdout?: stri
   { args: ['--log-level', 'bad', 'version'], code: 1, stderr: /^Unable to parse logging level: bad\n$/ },
   { args: ['-c', 'foo', 'ps'], code: 1, stderr: /^Failed to initialize: unable to resolve berth endpoint: context "foo": context not found\n$/ },
   { args: ['-H', NO_DAEMON, '-c', 'default', 'ps'], code: 1, stderr: /^conflicting options: cannot specify both --host and --context\n$/ },
-  // berthd serves no TLS: the TLS options are not offered (pflag's unknown flag, exit 125)
-  { args: ['--tlsverify', 'ps'], code: 125, stderr: /^unknown flag: --tlsverify\n/ },
+  // the TLS options as docker/cli's: a CA file that cannot be read is named
+  { args: ['--tlsverify', '--tlscacert', '/nonexistent/ca.pem', '-H', 'tcp://127.0.0.1:9', 'ps'], code: 1, stderr: /^could not read CA certificate "\/nonexistent\/ca\.pem"/ },
+  { args: ['--tlsverify=maybe', 'ps'], code: 125, stderr: /invalid argument "maybe" for "--tlsverify"/ },
   // docker create has no --detach-keys (run has)
   { args: ['create', '--detach-keys', 'x', 'busybox'], code: 125, stderr: /^unknown flag: --detach-keys\n/ },
   // references are checked by the CLI, as docker/cli does, and reported as it reports them

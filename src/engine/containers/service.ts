@@ -454,11 +454,15 @@ export class ContainerService {
     if (!this.isRunning(rec)) {
       throw new ConflictError(`cannot kill container: ${ref}: container ${rec.Id} is not running`);
     }
-    this.runtime.kill(rec.State.Pid, signal);
     const sig = parseSignal(signal);
+    // As dockerd's Kill: after SIGKILL the call returns once the exit is recorded (bounded), so
+    // the state a client reads next is not "running"; other signals return at once.
+    const exited = sig === 9 ? this.nextExit(rec.Id) : undefined;
+    this.runtime.kill(rec.State.Pid, signal);
     if (sig === 9 || sig === parseSignal(rec.Config.StopSignal || 'SIGTERM')) await this.thawForSignal(rec);
     rec.StoppedByUser = true;
-    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(parseSignal(signal)) });
+    this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(sig) });
+    if (exited) await withTimeout(exited, KILL_EXIT_WAIT_MS);
   }
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -779,6 +783,9 @@ async function ensureWorkingDir(rec: ContainerRecord, dir: string): Promise<void
   if (rel.split('/').includes('..')) throw new InvalidParameterError(`the working directory '${wd}' is invalid`);
   await mkdirInLayers([join(dir, 'upper'), ...rec.LowerDirs], rel);
 }
+
+/** How long kill with SIGKILL waits for the exit to be recorded (dockerd's Kill waits 10 s). */
+const KILL_EXIT_WAIT_MS = 10_000;
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -170,9 +170,11 @@ export class ImageService {
       throw new InvalidParameterError('tag requires a repository name');
     }
     const parent = this.local.resolve(rec.ImageID);
-    // As dockerd: a running container is frozen while its upper dir is read (unless pause=0).
-    const paused = opts.pause !== false && rec.State.Status === 'running';
-    if (paused) await this.containers.pause(rec.Id);
+    // As dockerd: a running container is frozen while its upper dir is read (unless pause=0). A
+    // container that exits meanwhile cannot be frozen: as dockerd, the pause failing does not fail
+    // the commit; the stopped container's changes are committed.
+    const paused = opts.pause !== false && rec.State.Status === 'running'
+      && await this.containers.pause(rec.Id).then(() => true, () => false);
     let img: ImageRecord;
     try {
       img = await commitContainer(this.local.deps(), rec, this.containers.upperDir(rec.Id), parent, {
