@@ -458,9 +458,10 @@ export class ContainerService {
     // As dockerd's Kill: after SIGKILL the call returns once the exit is recorded (bounded), so
     // the state a client reads next is not "running"; other signals return at once.
     const exited = sig === 9 ? this.nextExit(rec.Id) : undefined;
+    // Marked before the signal: the exit it causes must not trigger the restart policy.
+    rec.StoppedByUser = true;
     this.runtime.kill(rec.State.Pid, signal);
     if (sig === 9 || sig === parseSignal(rec.Config.StopSignal || 'SIGTERM')) await this.thawForSignal(rec);
-    rec.StoppedByUser = true;
     this.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(sig) });
     if (exited) await withTimeout(exited, KILL_EXIT_WAIT_MS);
   }
