@@ -6,7 +6,7 @@ import { resolveHost } from '../client/resolve.js';
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
-  | 'image' | 'system' | 'events' | 'prune' | 'network' | 'volume';
+  | 'image' | 'system' | 'events' | 'prune' | 'network' | 'volume' | 'update';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -24,6 +24,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   prune: () => import('./commands/prune.js'),
   network: () => import('./commands/network.js'),
   volume: () => import('./commands/volume.js'),
+  update: () => import('./commands/update.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -47,6 +48,7 @@ const TOP: Record<string, Target> = {
   ...inModule('system', { version: 'version', info: 'info' }),
   ...inModule('container-state', { attach: 'attach', rename: 'rename', pause: 'pause', unpause: 'unpause', top: 'top' }),
   ...inModule('stats', { stats: 'stats' }),
+  ...inModule('update', { update: 'update' }),
   ...inModule('events', { events: 'events' }),
   ...inModule('network', { port: 'port' }),
 };
@@ -65,6 +67,7 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('ps', { ls: 'ps', list: 'ps', ps: 'ps' }),
       ...inModule('container-state', { attach: 'attach', pause: 'pause', unpause: 'unpause', rename: 'rename', top: 'top' }),
       ...inModule('stats', { stats: 'stats' }),
+      ...inModule('update', { update: 'update' }),
       ...inModule('prune', { prune: 'container-prune' }),
     },
     docs: {
@@ -88,6 +91,7 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       stats: 'Display a live stream of container(s) resource usage statistics',
       top: 'Display the running processes of a container',
       unpause: 'Unpause all processes within one or more containers',
+      update: 'Update configuration of one or more containers',
     },
   },
   image: {
