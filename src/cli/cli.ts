@@ -193,6 +193,7 @@ function topHelp(): string {
     ['start', 'Start one or more stopped containers'],
     ['stop', 'Stop one or more running containers'],
     ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
+    ['update', 'Update configuration of one or more containers'],
     ['wait', 'Block until one or more containers stop, then print their exit codes'],
   ];
   const list = (xs: Array<[string, string]>, w: number) => xs.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
