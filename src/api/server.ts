@@ -9,6 +9,7 @@ import { parseJson, readBody, Router, type HijackContext, type RequestContext } 
 import { compareVersions, ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerContainerRoutes } from './routes/containers.js';
+import { registerContainerUpdateRoute } from './routes/container-update.js';
 import { registerImageRoutes } from './routes/images.js';
 import { registerExecRoutes } from './routes/exec.js';
 import { registerNetworkRoutes } from './routes/networks.js';
@@ -50,6 +51,7 @@ export function buildRouter(): Router {
   const router = new Router();
   registerSystemRoutes(router);
   registerContainerRoutes(router);
+  registerContainerUpdateRoute(router);
   registerImageRoutes(router);
   registerExecRoutes(router);
   registerNetworkRoutes(router);

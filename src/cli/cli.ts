@@ -8,7 +8,7 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
-  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume';
+  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -27,6 +27,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   prune: () => import('./commands/prune.js'),
   network: () => import('./commands/network.js'),
   volume: () => import('./commands/volume.js'),
+  update: () => import('./commands/update.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -50,6 +51,7 @@ const TOP: Record<string, Target> = {
   ...inModule('system', { version: 'version', info: 'info' }),
   ...inModule('container-state', { attach: 'attach', rename: 'rename', pause: 'pause', unpause: 'unpause', top: 'top' }),
   ...inModule('stats', { stats: 'stats' }),
+  ...inModule('update', { update: 'update' }),
   ...inModule('events', { events: 'events' }),
   ...inModule('network', { port: 'port' }),
 };
@@ -68,6 +70,7 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('ps', { ls: 'ps', list: 'ps', ps: 'ps' }),
       ...inModule('container-state', { attach: 'attach', pause: 'pause', unpause: 'unpause', rename: 'rename', top: 'top' }),
       ...inModule('stats', { stats: 'stats' }),
+      ...inModule('update', { update: 'update' }),
       ...inModule('prune', { prune: 'container-prune' }),
     },
     docs: {
@@ -91,6 +94,7 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       stats: 'Display a live stream of container(s) resource usage statistics',
       top: 'Display the running processes of a container',
       unpause: 'Unpause all processes within one or more containers',
+      update: 'Update configuration of one or more containers',
     },
   },
   image: {
@@ -201,6 +205,7 @@ function topHelp(): string {
     ['start', 'Start one or more stopped containers'],
     ['stop', 'Stop one or more running containers'],
     ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
+    ['update', 'Update configuration of one or more containers'],
     ['wait', 'Block until one or more containers stop, then print their exit codes'],
   ];
   const list = (xs: Array<[string, string]>, w: number) => xs.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');

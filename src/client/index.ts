@@ -326,6 +326,10 @@ export class EngineClient {
   containerPause(id: string): Promise<number> {
     return this.empty('POST', `/containers/${encodeURIComponent(id)}/pause`);
   }
+  /** POST /containers/{id}/update: resources and restart policy; dockerd's warnings come back. */
+  containerUpdate(id: string, body: Record<string, unknown>): Promise<{ Warnings: string[] | null }> {
+    return this.json('POST', `/containers/${encodeURIComponent(id)}/update`, { body });
+  }
   containerUnpause(id: string): Promise<number> {
     return this.empty('POST', `/containers/${encodeURIComponent(id)}/unpause`);
   }

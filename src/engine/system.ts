@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerRecord } from './containers/types.js';
+import { hostCgroups, type CgroupFacts } from './runtime/resources.js';
 
 export interface SystemConfig {
   dataRoot: string;
@@ -40,6 +41,8 @@ export interface SystemFacts {
   /** Whether containers get bridge networking (else a loopback-only namespace). */
   bridgeNetworking: boolean;
   host: HostFacts;
+  /** What the host's cgroups enforce (probed at daemon start): /info's CgroupVersion and limit booleans. */
+  cgroups: CgroupFacts;
 }
 
 export interface SystemSources {
@@ -57,6 +60,7 @@ export class SystemService {
     const { dataRoot, registryMirrors, engineVersion, apiVersion, minApiVersion } = config;
     this.config = { dataRoot, registryMirrors, engineVersion, apiVersion, minApiVersion };
     this.id = engineId(dataRoot);
+    hostCgroups(); // probed once, at daemon start
   }
 
   /** The version facts alone: cheap, no store is read. */
@@ -76,6 +80,7 @@ export class SystemService {
       indexServerAddress: this.sources.indexServerAddress,
       bridgeNetworking: this.sources.bridgeNetworking(),
       host: hostFacts(),
+      cgroups: hostCgroups(),
     };
   }
 }

@@ -163,7 +163,7 @@ for (const cli of CLIS) {
       assert.equal(r.code, 0, r.stderr);
       const [head, row] = r.stdout.trim().split('\n');
       assert.match(head!, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/);
-      assert.match(row!, new RegExp(`^${id.slice(0, 12)}\\s+${cli}-st\\s+\\d+\\.\\d\\d%\\s+[\\d.]+[KMG]?i?B / [\\d.]+[KMG]?i?B\\s+\\d+\\.\\d\\d%\\s+0B / 0B\\s+\\S+ / \\S+\\s+1$`));
+      assert.match(row!, new RegExp(`^${id.slice(0, 12)}\\s+${cli}-st\\s+\\d+\\.\\d\\d%\\s+[\\d.]+[KMG]?i?B / [\\d.]+[KMG]?i?B\\s+\\d+\\.\\d\\d%\\s+\\S+ / \\S+\\s+\\S+ / \\S+\\s+1$`));
       const f = await x(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}} {{.Container}}', `${cli}-st`]);
       assert.equal(f.stdout, `${cli}-st 1 ${cli}-st\n`);
       // without arguments: every running container

@@ -40,7 +40,7 @@ export function versionView({ config: c, host }: { config: SystemConfig; host: H
 
 /** GET /info: only what is enforced is advertised. */
 export function infoView(f: SystemFacts): SystemInfo {
-  const { host } = f;
+  const { host, cgroups: cg } = f;
   return {
     ID: f.id,
     Containers: f.containers.total,
@@ -51,16 +51,17 @@ export function infoView(f: SystemFacts): SystemInfo {
     Driver: 'overlay2',
     DriverStatus: [['Backing Filesystem', 'overlayfs snapshots'], ['Supports d_type', 'true']],
     Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
-    MemoryLimit: true, SwapLimit: false, KernelMemory: false, KernelMemoryTCP: false,
-    CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
+    // what the host's cgroups enforce (engine/runtime/resources.ts); kernel memory is refused
+    MemoryLimit: cg.memoryLimit, SwapLimit: cg.swapLimit, KernelMemory: false, KernelMemoryTCP: false,
+    CpuCfsPeriod: cg.cpuCfs, CpuCfsQuota: cg.cpuCfs, CPUShares: cg.cpuShares, CPUSet: cg.cpuset, PidsLimit: cg.pidsLimit,
     IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false,
-    Debug: false, NFd: 0, OomKillDisable: true, NGoroutines: 0,
+    Debug: false, NFd: 0, OomKillDisable: cg.oomKillDisable, NGoroutines: 0,
     SystemTime: new Date().toISOString(),
     // Our own record store, reported as json-file: clients (docker-py's run) read logs only from
     // drivers they know, and ours answers /logs exactly as json-file does.
     LoggingDriver: 'json-file',
     CgroupDriver: 'cgroupfs',
-    CgroupVersion: '1',
+    CgroupVersion: cg.version,
     NEventsListener: 0,
     KernelVersion: host.kernelVersion,
     OperatingSystem: host.operatingSystem,

@@ -7,14 +7,16 @@ import { DETACH_KEYS_FLAG } from './attach-io.js';
 import { HEALTH_FLAGS, healthFromFlags } from './health-flags.js';
 import { runStyleError } from './common.js';
 import { MountFlagError, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
+import { CREATE_RESOURCE_FLAGS, RESOURCE_FLAGS, ramInBytes, resourcesFromFlags } from './resource-flags.js';
 
 export const CREATE_FLAGS: FlagSpec[] = [
+  ...RESOURCE_FLAGS,
+  ...CREATE_RESOURCE_FLAGS,
   { name: 'add-host', type: 'list', usage: 'Add a custom host-to-IP mapping (host:ip)' },
   { name: 'attach', short: 'a', type: 'list', usage: 'Attach to STDIN, STDOUT or STDERR' },
   { name: 'cap-add', type: 'list', usage: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', usage: 'Drop Linux capabilities' },
   { name: 'cgroupns', type: 'string', usage: 'Cgroup namespace to use (host|private)' },
-  { name: 'cpus', type: 'float', typeName: 'decimal', usage: 'Number of CPUs' },
   { name: 'device', type: 'list', usage: 'Add a host device to the container' },
   { name: 'dns', type: 'list', usage: 'Set custom DNS servers' },
   { name: 'dns-option', type: 'list', usage: 'Set DNS options' },
@@ -37,13 +39,11 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'log-driver', type: 'string', usage: 'Logging driver for the container' },
   { name: 'log-opt', type: 'list', usage: 'Log driver options' },
   { name: 'mac-address', type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
-  { name: 'memory', short: 'm', type: 'string', typeName: 'bytes', usage: 'Memory limit' },
   { name: 'mount', type: 'list', typeName: 'mount', usage: 'Attach a filesystem mount to the container' },
   { name: 'name', type: 'string', usage: 'Assign a name to the container' },
   { name: 'network', type: 'string', typeName: 'network', usage: 'Connect a container to a network' },
   { name: 'network-alias', type: 'list', usage: 'Add network-scoped alias for the container' },
   { name: 'pid', type: 'string', usage: 'PID namespace to use' },
-  { name: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
   { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
   { name: 'privileged', type: 'bool', usage: 'Give extended privileges to this container' },
   { name: 'publish', short: 'p', type: 'list', usage: "Publish a container's port(s) to the host" },
@@ -107,12 +107,6 @@ export async function readLinesFile(path: string): Promise<string[]> {
     .filter((l) => l && !l.startsWith('#'));
 }
 
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-function ramInBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(s.trim());
-  if (!m) throw new StatusError(125, `invalid size: '${s}'`);
-  return Math.round(Number(m[1]) * BYTE_UNITS[m[2].toLowerCase()]);
-}
 
 function parsePorts(list: string[]): { exposed: Record<string, object>; bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> } {
   const exposed: Record<string, object> = {};
@@ -280,10 +274,8 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
   const health = healthFromFlags(f);
   if (health.HealthOnFailure) hostConfig.HealthOnFailure = health.HealthOnFailure;
   if (f.init) hostConfig.Init = true;
-  if (f.memory) hostConfig.Memory = ramInBytes(f.memory as string);
+  Object.assign(hostConfig, resourcesFromFlags(p));
   if (f['shm-size']) hostConfig.ShmSize = ramInBytes(f['shm-size'] as string);
-  if (f.cpus) hostConfig.NanoCpus = Math.round((f.cpus as number) * 1e9);
-  if (p.changed.has('pids-limit')) hostConfig.PidsLimit = f['pids-limit'];
   if ((f.device as string[]).length)
     hostConfig.Devices = (f.device as string[]).map((d) => {
       const [on, inC, perm] = d.split(':');

@@ -28,6 +28,8 @@ import type { NetworkManager, SpecNetwork } from '../network/manager.js';
 import type { EndpointConfig } from '../network/types.js';
 import { readHostResolvConf, renderHosts, renderResolvConf } from '../network/etc-files.js';
 import type { ContainerMounts } from '../volumes/mounts.js';
+import { adaptResources, checkResources, hostCgroups } from '../runtime/resources.js';
+import { planUpdate, type UpdateBody } from './update.js';
 
 /** What the container service needs from the image side. */
 export interface ImageLookup {
@@ -240,8 +242,11 @@ export class ContainerService {
     }
     const dir = this.store.dir(id);
     let created: ContainerRecord | undefined;
+    const warnings: string[] = [];
     try {
       const rec = normalizeCreate(body, { id, name, image, lowerDirs: this.images.lowerDirs(image) });
+      warnings.push(...checkResources(rec.HostConfig, hostCgroups()));
+      adaptResources(rec.HostConfig);
       this.network?.onCreate(rec);
       await mkdir(join(dir, 'upper'), { recursive: true });
       await mkdir(join(dir, 'work'), { recursive: true });
@@ -252,7 +257,7 @@ export class ContainerService {
       await this.store.save(rec);
       this.mounts?.created(rec);
       this.events.publish('container', 'create', id, this.attrs(rec));
-      return { Id: id, Warnings: [] };
+      return { Id: id, Warnings: warnings };
     } catch (e) {
       this.store.releaseName(name, id);
       if (created) await this.mounts?.removed(created, true).catch(logFailure(`undoing the mounts of ${id} after a failed create`));
@@ -387,6 +392,7 @@ export class ContainerService {
     conn?.close();
     await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(logFailure(`cleaning up after ${id}`));
     await this.mounts?.afterStop(rec).catch(logFailure(`unmounting the volumes of ${id}`));
+    if (status.oomKilled) this.events.publish('container', 'oom', id, this.attrs(rec));
     this.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(status.exitCode) });
     hub.exited(status);
     if (rec.HostConfig.AutoRemove) {
@@ -537,11 +543,32 @@ export class ContainerService {
     return statsStream({
       id: rec.Id, stream: opts.stream, oneShot: opts.oneShot,
       name: () => rec.Name,
+      // the host's own interfaces are not the container's: no `networks` with --network host, as dockerd
+      pid: () => (rec.HostConfig.NetworkMode === 'host' ? 0 : rec.State.Pid),
       running: () => rec.State.Status === 'running' || rec.State.Status === 'paused',
       exists: () => this.store.find(rec.Id) === rec,
     });
   }
 
+
+  /** docker update: see update.ts. Running (or paused) containers get the new limits at once. */
+  async update(ref: string, body: UpdateBody): Promise<{ Warnings: string[] }> {
+    const rec = this.store.get(ref);
+    if (rec.State.Status === 'removing') throw new ConflictError(`Cannot update container ${rec.Id}: container is marked for removal and cannot be "update"`);
+    const plan = planUpdate(rec.Id, rec.HostConfig, body, hostCgroups());
+    const before = rec.HostConfig;
+    rec.HostConfig = plan.hostConfig;
+    try {
+      await this.store.save(rec);
+      if (this.isRunning(rec) && Object.keys(plan.live).length) await this.runtime.update(rec.Id, this.store.dir(rec.Id), plan.live);
+    } catch (e) {
+      rec.HostConfig = before;
+      await this.store.save(rec).catch(logFailure(`restoring the record of ${rec.Id} after a failed update`));
+      throw new SystemError(`Cannot update container ${rec.Id}: ${(e as Error).message}`, e);
+    }
+    this.events.publish('container', 'update', rec.Id, this.attrs(rec));
+    return { Warnings: plan.warnings };
+  }
 
   /** docker pause: freeze every process of the container (crun pause, the freezer cgroup). */
   async pause(ref: string): Promise<void> {

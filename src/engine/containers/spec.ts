@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { buildSpec } from '../runtime/spec.js';
+import { ociResources } from '../runtime/resources.js';
 import { applyUserMounts } from '../volumes/mounts.js';
 import type { ContainerRecord } from './types.js';
 
@@ -27,6 +28,7 @@ export async function specForContainer(rec: ContainerRecord, paths: { rootfs: st
       { source: join(paths.dir, 'hosts'), destination: '/etc/hosts' },
     ],
     shmSize: rec.HostConfig.ShmSize,
+    resources: ociResources(rec.HostConfig),
     network: paths.network ?? (rec.HostConfig.NetworkMode === 'host' ? 'host' : 'private'),
   }, etcRoot);
   applyUserMounts(spec, rec.MountPoints);

@@ -8,7 +8,7 @@
  */
 import { hostCommand } from '../host/command.js';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, rmdir, readdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, readdir, writeFile } from 'node:fs/promises';
 import { writePrivateFile } from '../data-root.js';
 import { isMountPoint as isMounted } from '../mountinfo.js';
 import { dirname, join, relative } from 'node:path';
@@ -237,12 +237,31 @@ export class HostRuntime implements RuntimeApi {
   pause(id: string): Promise<void> { return this.freezer('pause', id); }
   resume(id: string): Promise<void> { return this.freezer('resume', id); }
 
-  /** `crun pause|resume <id>` with whichever runtime knows the container. */
-  private async freezer(action: 'pause' | 'resume', id: string): Promise<void> {
+  /** `crun update --resources <file>`: the file sits in the container's folder and is removed after. */
+  async update(id: string, dir: string, resources: object): Promise<void> {
+    const { pids, ...rest } = resources as { pids?: { limit: number } };
+    if (pids && pids.limit <= 0) {
+      // crun writes -1 as is, which pids.max refuses: unlimited is "max", written here (v1, else v2)
+      const parent = (this.opts.cgroupParent ?? '/berth').replace(/^\/?/, '');
+      const v1 = join('/sys/fs/cgroup/pids', parent, id, 'pids.max');
+      await writeFile(existsSync(v1) ? v1 : join('/sys/fs/cgroup', parent, id, 'pids.max'), 'max');
+      resources = rest;
+    }
+    const file = join(dir, 'resources.json');
+    await writePrivateFile(file, JSON.stringify(resources));
+    try {
+      await this.freezer('update', id, ['--resources', file]);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** `crun pause|resume|update <id>` with whichever runtime knows the container. */
+  private async freezer(action: 'pause' | 'resume' | 'update', id: string, extra: string[] = []): Promise<void> {
     const name: 'crun' | 'runc' = !existsSync(join(this.defaultStateDir('crun'), id)) && existsSync(join(this.defaultStateDir('runc'), id)) ? 'runc' : 'crun';
     const root = this.runtimeRoot(name);
     try {
-      await hostCommand(this.runtimeBin(name), [...(root ? ['--root', root] : []), action, id]);
+      await hostCommand(this.runtimeBin(name), [...(root ? ['--root', root] : []), action, ...extra, id]);
     } catch (e) {
       const msg = String((e as { stderr?: string }).stderr || (e as Error).message).trim().split('\n').pop() ?? '';
       throw new SystemError(`cannot ${action} container ${id}: ${msg.replace(/^(crun|runc): /, '')}`, e);

@@ -128,4 +128,6 @@ export interface RuntimeApi {
   pause(id: string): Promise<void>;
   /** Thaw a paused container (`crun resume`). */
   resume(id: string): Promise<void>;
+  /** Change a running container's cgroup limits (`crun update --resources`, OCI linux.resources). */
+  update(id: string, dir: string, resources: object): Promise<void>;
 }
