@@ -133,7 +133,7 @@ for (const cli of ['berth', 'docker'] as const) {
       assert.equal(rec.HostConfig.RestartPolicy.Name, 'always');
       const bad = await d[cli](['update', '--restart', 'always:3', id]);
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /maximum retry count cannot be used with restart policy 'always'/);
+      assert.match(bad.stderr, /invalid restart policy: maximum retry count can only be used with 'on-failure'/);
       await ok(cli, ['rm', '-f', id]);
     });
   });
@@ -220,8 +220,8 @@ describe('refused and checked options', () => {
       [{ Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/x', CgroupPermissions: 'rwm' }] }, /Devices/],
       [{ KernelMemory: 8 * MiB }, /KernelMemory/],
       [{ OomKillDisable: true }, /OomKillDisable/],
-      [{ RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } }, /maximum retry count cannot be used with restart policy 'always'/],
-      [{ RestartPolicy: { Name: 'sometimes' } }, /invalid restart policy 'sometimes'/],
+      [{ RestartPolicy: { Name: 'always', MaximumRetryCount: 2 } }, /invalid restart policy: maximum retry count can only be used with 'on-failure'/],
+      [{ RestartPolicy: { Name: 'sometimes' } }, /invalid restart policy: unknown policy 'sometimes'/],
       [{ Memory: 1024 }, /Minimum memory limit allowed is 6MB/],
     ] as Array<[Record<string, unknown>, RegExp]>) {
       const r = await api('POST', `/containers/${id}/update`, body);

@@ -74,9 +74,10 @@ test('stop and kill cancel a pending restart; rm without -f is refused while res
 });
 
 test('restart policies are validated as dockerd', async () => {
-  for (const [policy, msg] of [[{ Name: 'always', MaximumRetryCount: 3 }, "maximum retry count cannot be used with restart policy 'always'"],
-    [{ Name: 'on-failure', MaximumRetryCount: -1 }, 'maximum retry count cannot be negative'],
-    [{ Name: 'sometimes', MaximumRetryCount: 0 }, "invalid restart policy 'sometimes'"]] as const) {
+  for (const [policy, msg] of [[{ Name: 'always', MaximumRetryCount: 3 }, "invalid restart policy: maximum retry count can only be used with 'on-failure'"],
+    [{ Name: 'no', MaximumRetryCount: -1 }, "invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative"],
+    [{ Name: 'on-failure', MaximumRetryCount: -1 }, 'invalid restart policy: maximum retry count cannot be negative'],
+    [{ Name: 'sometimes', MaximumRetryCount: 0 }, "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"]] as const) {
     const r = await run('curl', ['-s', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'Content-Type: application/json',
       '-d', JSON.stringify({ Image: 'busybox', HostConfig: { RestartPolicy: policy } }), '--unix-socket', d.socket, 'http://d/v1.45/containers/create']);
     const lines = r.stdout.trim().split('\n');
@@ -85,7 +86,7 @@ test('restart policies are validated as dockerd', async () => {
   }
   const bad = await d.berth(['run', '--restart', 'unless-stopped:2', 'busybox']);
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /maximum retry count cannot be used with restart policy 'unless-stopped'/);
+  assert.match(bad.stderr, /invalid restart policy: maximum retry count can only be used with 'on-failure'/);
 });
 
 test('a container in its back-off when the daemon goes down is restarted when it comes back', async () => {

@@ -13,15 +13,17 @@ export function validateRestartPolicy(p: Partial<RestartPolicy> | null | undefin
   if (!Number.isInteger(count)) throw new InvalidParameterError('invalid JSON: field RestartPolicy.MaximumRetryCount must be an integer');
   switch (name) {
     case 'always': case 'unless-stopped': case 'no':
-      if (count !== 0) throw new InvalidParameterError(`maximum retry count cannot be used with restart policy '${name}'`);
+      if (count !== 0) {
+        throw new InvalidParameterError(`invalid restart policy: maximum retry count can only be used with 'on-failure'${count < 0 ? ' and cannot be negative' : ''}`);
+      }
       return;
     case 'on-failure':
-      if (count < 0) throw new InvalidParameterError('maximum retry count cannot be negative');
+      if (count < 0) throw new InvalidParameterError('invalid restart policy: maximum retry count cannot be negative');
       return;
     case '':
-      return;
+      return; // as dockerd: an empty name takes any count, for older clients
     default:
-      throw new InvalidParameterError(`invalid restart policy '${name}'`);
+      throw new InvalidParameterError(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
   }
 }
 

@@ -5,6 +5,7 @@
  * (409), and the restart policy validated and replaced. A running or paused container gets the
  * requested limits written to its cgroups at once; a stopped one gets them at its next start.
  */
+import { validateRestartPolicy } from './restart-policy.js';
 import { ConflictError, InvalidParameterError } from '../errors.js';
 import { checkResources, ociResources, UPDATABLE_RESOURCE_FIELDS, type CgroupFacts } from '../runtime/resources.js';
 import type { HostConfig, RestartPolicy } from './types.js';
@@ -21,21 +22,6 @@ const NOT_UPDATABLE = ['MemorySwappiness', 'OomKillDisable', 'Devices', 'DeviceC
 /** Fields merged as dockerd's UpdateContainer does: a non-zero value replaces the record's. */
 const MERGED = ['BlkioWeight', 'CpuShares', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems',
   'Memory', 'MemorySwap', 'MemoryReservation'];
-
-const RESTART_NAMES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
-
-/** dockerd's validateRestartPolicy. */
-export function validateRestartPolicy(p: Partial<RestartPolicy>): void {
-  const name = p.Name ?? '';
-  const max = p.MaximumRetryCount ?? 0;
-  if (!Number.isInteger(max)) throw new InvalidParameterError('invalid JSON: field MaximumRetryCount must be an integer');
-  if (!RESTART_NAMES.has(name)) throw new InvalidParameterError(`invalid restart policy '${name}'`);
-  if (name === 'on-failure') {
-    if (max < 0) throw new InvalidParameterError('invalid restart policy: maximum retry count cannot be negative');
-  } else if (max !== 0) {
-    throw new InvalidParameterError(`maximum retry count cannot be used with restart policy '${name}'`);
-  }
-}
 
 export interface UpdatePlan {
   /** the record's HostConfig after the update */
