@@ -15,6 +15,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'cgroupns', type: 'string', usage: 'Cgroup namespace to use (host|private)' },
   { name: 'cpus', type: 'float', typeName: 'decimal', usage: 'Number of CPUs' },
   { name: 'device', type: 'list', usage: 'Add a host device to the container' },
+  { name: 'device-cgroup-rule', type: 'list', usage: 'Add a rule to the cgroup allowed devices list' },
   { name: 'dns', type: 'list', usage: 'Set custom DNS servers' },
   { name: 'dns-option', type: 'list', usage: 'Set DNS options' },
   { name: 'dns-search', type: 'list', usage: 'Set custom DNS search domains' },
@@ -31,13 +32,16 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'ipc', type: 'string', usage: 'IPC mode to use' },
   { name: 'label', short: 'l', type: 'list', usage: 'Set meta data on a container' },
   { name: 'label-file', type: 'list', usage: 'Read in a line delimited file of labels' },
+  { name: 'link', type: 'list', usage: 'Add link to another container' },
   { name: 'log-driver', type: 'string', usage: 'Logging driver for the container' },
   { name: 'log-opt', type: 'list', usage: 'Log driver options' },
+  { name: 'mac-address', type: 'string', usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)' },
   { name: 'memory', short: 'm', type: 'string', typeName: 'bytes', usage: 'Memory limit' },
   { name: 'mount', type: 'list', typeName: 'mount', usage: 'Attach a filesystem mount to the container' },
   { name: 'name', type: 'string', usage: 'Assign a name to the container' },
   { name: 'network', type: 'string', typeName: 'network', usage: 'Connect a container to a network' },
   { name: 'network-alias', type: 'list', usage: 'Add network-scoped alias for the container' },
+  { name: 'oom-score-adj', type: 'int', usage: "Tune host's OOM preferences (-1000 to 1000)" },
   { name: 'pid', type: 'string', usage: 'PID namespace to use' },
   { name: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
   { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
@@ -53,11 +57,13 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'shm-size', type: 'string', typeName: 'bytes', usage: 'Size of /dev/shm' },
   { name: 'stop-signal', type: 'string', usage: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', usage: 'Timeout (in seconds) to stop a container' },
+  { name: 'sysctl', type: 'list', typeName: 'map', usage: 'Sysctl options (default map[])' },
   { name: 'tmpfs', type: 'list', usage: 'Mount a tmpfs directory' },
   { name: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
   { name: 'ulimit', type: 'list', typeName: 'ulimit', usage: 'Ulimit options (default [])' },
   { name: 'user', short: 'u', type: 'string', usage: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'userns', type: 'string', usage: 'User namespace to use' },
+  { name: 'uts', type: 'string', usage: 'UTS namespace to use' },
   { name: 'volume', short: 'v', type: 'list', usage: 'Bind mount a volume' },
   { name: 'volumes-from', type: 'list', usage: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
@@ -162,6 +168,35 @@ export interface CreateResult {
   image: string;
 }
 
+/**
+ * `--security-opt` as docker/cli sends it: `seccomp=<file>` becomes `seccomp=<the file's JSON>`,
+ * `systempaths=unconfined` becomes empty MaskedPaths and ReadonlyPaths.
+ */
+async function securityOpts(list: string[]): Promise<{ opts: string[]; unconfinedPaths: boolean }> {
+  const { readFile } = await import('node:fs/promises');
+  const opts: string[] = [];
+  let unconfinedPaths = false;
+  for (const opt of list) {
+    if (opt === 'systempaths=unconfined') { unconfinedPaths = true; continue; }
+    const sep = opt.includes('=') ? '=' : opt.includes(':') ? ':' : '';
+    const k = sep ? opt.slice(0, opt.indexOf(sep)) : opt;
+    const v = sep ? opt.slice(opt.indexOf(sep) + 1) : '';
+    if (k !== 'seccomp' || v === 'unconfined' || v === '') { opts.push(opt); continue; }
+    let text: string;
+    try {
+      text = await readFile(v, 'utf8');
+    } catch (e) {
+      throw new FlagValueError(`opening seccomp profile (${v}) failed: ${(e as Error).message}`);
+    }
+    try {
+      opts.push(`seccomp=${JSON.stringify(JSON.parse(text))}`);
+    } catch (e) {
+      throw new FlagValueError(`compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`);
+    }
+  }
+  return { opts, unconfinedPaths };
+}
+
 /** The create request that run/create flags make; a bad value is reported run-style (exit 125). */
 export async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<CreateResult> {
   try {
@@ -243,6 +278,12 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     }
   });
   const network = (f.network as string) || 'default';
+  const sec = await securityOpts(f['security-opt'] as string[]);
+  const sysctls: Record<string, string> = {};
+  for (const kv of f.sysctl as string[]) {
+    const i = kv.indexOf('=');
+    sysctls[i >= 0 ? kv.slice(0, i) : kv] = i >= 0 ? kv.slice(i + 1) : '';
+  }
   const hostConfig: Record<string, unknown> = {
     Binds: binds.length ? binds : null,
     ContainerIDFile: '',
@@ -266,13 +307,19 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     Privileged: f.privileged as boolean,
     PublishAllPorts: f['publish-all'] as boolean,
     ReadonlyRootfs: f['read-only'] as boolean,
-    SecurityOpt: (f['security-opt'] as string[]).length ? f['security-opt'] : null,
+    SecurityOpt: sec.opts.length ? sec.opts : null,
+    Links: (f.link as string[]).length ? f.link : null,
+    OomScoreAdj: f['oom-score-adj'] as number,
+    UTSMode: (f.uts as string) || '',
+    DeviceCgroupRules: (f['device-cgroup-rule'] as string[]).length ? f['device-cgroup-rule'] : null,
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
     UsernsMode: (f.userns as string) || '',
     Mounts: mounts.length ? mounts : undefined,
     Ulimits: ulimits.length ? ulimits : undefined,
   };
   if (f.init) hostConfig.Init = true;
+  if (Object.keys(sysctls).length) hostConfig.Sysctls = sysctls;
+  if (sec.unconfinedPaths) { hostConfig.MaskedPaths = []; hostConfig.ReadonlyPaths = []; }
   if (f.memory) hostConfig.Memory = ramInBytes(f.memory as string);
   if (f['shm-size']) hostConfig.ShmSize = ramInBytes(f['shm-size'] as string);
   if (f.cpus) hostConfig.NanoCpus = Math.round((f.cpus as number) * 1e9);
@@ -312,6 +359,7 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     NetworkingConfig: netCfg,
   };
   if (f['stop-signal']) body.StopSignal = f['stop-signal'] as string;
+  if (f['mac-address']) body.MacAddress = f['mac-address'] as string;
   if (p.changed.has('stop-timeout')) body.StopTimeout = f['stop-timeout'] as number;
   return { body, name: (f.name as string) || undefined, platform: (f.platform as string) || undefined, image };
 }

@@ -1,4 +1,7 @@
+import { hostname as hostHostname } from 'node:os';
 import { InvalidParameterError } from '../errors.js';
+import { checkCreatePolicy } from './host-config-policy.js';
+import { checkHostOptions } from './host-options.js';
 import type { ImageRecord } from '../images/types.js';
 import { rfc3339NanoFromNs, nowNs, ZERO_TIME } from '../../util/time.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
@@ -66,6 +69,9 @@ export function validateCreateBody(body: unknown): asserts body is CreateBody {
   }
   if (b.StopTimeout !== undefined && b.StopTimeout !== null && !Number.isInteger(b.StopTimeout)) bad('StopTimeout', 'an integer');
   if (!b.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
+  // every option is applied or refused, never accepted and ignored (host-config-policy.ts)
+  checkCreatePolicy(b);
+  checkHostOptions((b.HostConfig ?? {}) as Partial<HostConfig>, b as Partial<ContainerConfig>);
 }
 
 const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
@@ -116,6 +122,9 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
     Runtime: hc.Runtime || 'crun',
     ShmSize: hc.ShmSize || 64 * 1024 * 1024,
+    // dockerd records the daemon's default IPC mode ("private") and the cgroup v1 default ("host")
+    IpcMode: hc.IpcMode || 'private',
+    CgroupnsMode: hc.CgroupnsMode || 'host',
   };
   logRotation(hostConfig); // validates --log-opt now rather than at start
   if (hostConfig.Runtime !== 'crun' && hostConfig.Runtime !== 'runc') {
@@ -123,7 +132,8 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
   }
 
   const config: ContainerConfig = {
-    Hostname: body.Hostname || ctx.id.slice(0, 12),
+    // with the host's UTS namespace the container has the host's name, as dockerd
+    Hostname: body.Hostname || (hc.UTSMode === 'host' ? hostHostname() : ctx.id.slice(0, 12)),
     Domainname: body.Domainname ?? '',
     User: body.User || img.User || '',
     AttachStdin: !!body.AttachStdin,

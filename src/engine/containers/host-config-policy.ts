@@ -1,0 +1,213 @@
+/**
+ * Every field of a create body's Config and HostConfig (Engine API v1.50) and what Berth does with
+ * it: `honoured` (applied as dockerd applies it) or `refused` (a non-default value is a 400 naming
+ * the field). Zero values are always fine: clients send many fields with them (`"Memory":0`,
+ * `"Dns":[]`, `"MemorySwappiness":-1`, `"LogConfig":{"Type":"","Config":{}}` …). Fields not in the
+ * API are ignored, as dockerd's JSON decoder ignores them.
+ *
+ * One line per field, so that whoever implements a refused field flips its line in the same commit.
+ */
+import { InvalidParameterError } from '../errors.js';
+
+export type FieldStatus = 'honoured' | 'refused';
+
+export interface FieldPolicy {
+  readonly status: FieldStatus;
+  /** the docker CLI flag that sets it, for the message and docs/COMPAT.md */
+  readonly flag?: string;
+}
+
+const H = (flag?: string): FieldPolicy => ({ status: 'honoured', ...(flag ? { flag } : {}) });
+const R = (flag?: string): FieldPolicy => ({ status: 'refused', ...(flag ? { flag } : {}) });
+
+/** Config (the top level of the create body). */
+export const CONFIG_FIELDS: Readonly<Record<string, FieldPolicy>> = {
+  Hostname: H('--hostname'),
+  Domainname: H('--domainname'),
+  User: H('--user'),
+  AttachStdin: H('--attach'),
+  AttachStdout: H('--attach'),
+  AttachStderr: H('--attach'),
+  ExposedPorts: H('--expose'),
+  Tty: H('--tty'),
+  OpenStdin: H('--interactive'),
+  StdinOnce: H(),
+  Env: H('--env'),
+  Cmd: H(),
+  Healthcheck: R('--health-cmd'), // `--no-healthcheck` (Test ["NONE"]) is the default here: no probe runs
+  ArgsEscaped: H(), // Windows only; dockerd on Linux ignores it too
+  Image: H(),
+  Volumes: H('--volume'),
+  WorkingDir: H('--workdir'),
+  Entrypoint: H('--entrypoint'),
+  NetworkDisabled: R(),
+  MacAddress: R('--mac-address'),
+  OnBuild: H(), // kept in the record, used by commit, as dockerd
+  Labels: H('--label'),
+  StopSignal: H('--stop-signal'),
+  StopTimeout: H('--stop-timeout'),
+  Shell: H(), // used by builders only, as dockerd
+};
+
+/** HostConfig, apart from the resource limits below. */
+export const HOST_CONFIG_FIELDS: Readonly<Record<string, FieldPolicy>> = {
+  Binds: H('--volume'),
+  ContainerIDFile: H('--cidfile'), // written by the client, ignored by dockerd too
+  LogConfig: H('--log-driver'), // json-file and local (our store behind both); others refused below
+  NetworkMode: H('--network'),
+  PortBindings: H('--publish'),
+  RestartPolicy: H('--restart'),
+  AutoRemove: H('--rm'),
+  VolumeDriver: R('--volume-driver'),
+  VolumesFrom: H('--volumes-from'),
+  Mounts: H('--mount'),
+  ConsoleSize: H(),
+  Annotations: H('--annotation'),
+  CapAdd: H('--cap-add'),
+  CapDrop: H('--cap-drop'),
+  CgroupnsMode: H('--cgroupns'),
+  Dns: R('--dns'),
+  DnsOptions: R('--dns-option'),
+  DnsSearch: R('--dns-search'),
+  ExtraHosts: R('--add-host'),
+  GroupAdd: H('--group-add'),
+  IpcMode: H('--ipc'),
+  Cgroup: R(),
+  Links: R('--link'),
+  OomScoreAdj: H('--oom-score-adj'),
+  PidMode: H('--pid'),
+  Privileged: H('--privileged'),
+  PublishAllPorts: H('--publish-all'),
+  ReadonlyRootfs: H('--read-only'),
+  SecurityOpt: H('--security-opt'),
+  StorageOpt: R('--storage-opt'),
+  Tmpfs: H('--tmpfs'),
+  UTSMode: H('--uts'),
+  UsernsMode: R('--userns'), // "host" is the default: no daemon-wide remapping here
+  ShmSize: H('--shm-size'),
+  Sysctls: H('--sysctl'),
+  Runtime: H('--runtime'),
+  Isolation: R('--isolation'), // "default" only, as dockerd on Linux
+  MaskedPaths: H('--security-opt systempaths=unconfined'),
+  ReadonlyPaths: H('--security-opt systempaths=unconfined'),
+  Init: H('--init'),
+  // Resources not in the group below
+  CgroupParent: R('--cgroup-parent'),
+  BlkioWeightDevice: R('--blkio-weight-device'),
+  BlkioDeviceReadBps: R('--device-read-bps'),
+  BlkioDeviceWriteBps: R('--device-write-bps'),
+  BlkioDeviceReadIOps: R('--device-read-iops'),
+  BlkioDeviceWriteIOps: R('--device-write-iops'),
+  CpuRealtimePeriod: R('--cpu-rt-period'),
+  CpuRealtimeRuntime: R('--cpu-rt-runtime'),
+  Devices: H('--device'),
+  DeviceCgroupRules: H('--device-cgroup-rule'),
+  DeviceRequests: R('--gpus'),
+  KernelMemory: R('--kernel-memory'),
+  KernelMemoryTCP: R(),
+  MemorySwappiness: R('--memory-swappiness'),
+  Ulimits: H('--ulimit'),
+  CpuCount: R('--cpu-count'),
+  CpuPercent: R('--cpu-percent'),
+  IOMaximumIOps: R('--io-maxiops'),
+  IOMaximumBandwidth: R('--io-maxbandwidth'),
+};
+
+/**
+ * The resource limits the "resources" work applies (runtime/resources.ts): flip each line to H()
+ * when it lands. Until then a non-default value is refused.
+ */
+export const RESOURCE_FIELDS: Readonly<Record<string, FieldPolicy>> = {
+  Memory: R('--memory'),
+  MemorySwap: R('--memory-swap'),
+  MemoryReservation: R('--memory-reservation'),
+  OomKillDisable: R('--oom-kill-disable'),
+  NanoCpus: R('--cpus'),
+  CpuShares: R('--cpu-shares'),
+  CpuQuota: R('--cpu-quota'),
+  CpuPeriod: R('--cpu-period'),
+  CpusetCpus: R('--cpuset-cpus'),
+  CpusetMems: R('--cpuset-mems'),
+  PidsLimit: R('--pids-limit'),
+  BlkioWeight: R('--blkio-weight'),
+};
+
+/** Values that mean "not set" beyond the JSON zero values. */
+const DEFAULT_VALUES: Readonly<Record<string, readonly unknown[]>> = {
+  MemorySwappiness: [-1],
+  MemorySwap: [-1],
+  PidsLimit: [-1],
+  UsernsMode: ['host'],
+  Isolation: ['default'],
+  VolumeDriver: ['local'],
+};
+
+/** JSON zero value: null, false, 0, "", [], {}, or an object of zero values ([0,0], {Type:"",Config:{}}). */
+export function isZeroValue(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return true;
+  if (Array.isArray(v)) return v.every(isZeroValue);
+  if (typeof v === 'object') return Object.values(v as object).every(isZeroValue);
+  return false;
+}
+
+/** Healthcheck: no test, or `NONE` (--no-healthcheck): nothing runs either way. */
+function isDefault(section: 'Config' | 'HostConfig', field: string, v: unknown): boolean {
+  if (isZeroValue(v)) return true;
+  if (section === 'HostConfig' && DEFAULT_VALUES[field]?.includes(v)) return true;
+  if (section === 'Config' && field === 'Healthcheck') {
+    const t = (v as { Test?: unknown }).Test;
+    return !Array.isArray(t) || t.length === 0 || t[0] === 'NONE';
+  }
+  return false;
+}
+
+export function hostConfigPolicy(): Record<string, FieldPolicy> {
+  return { ...HOST_CONFIG_FIELDS, ...RESOURCE_FIELDS };
+}
+
+export function notSupported(section: string, field: string, flag?: string): InvalidParameterError {
+  return new InvalidParameterError(`not supported by Berth: ${section}.${field}${flag ? ` (${flag})` : ''}`);
+}
+
+/** Log drivers dockerd knows; the ones Berth has are json-file and local (one store behind both). */
+const DOCKERD_LOG_DRIVERS = ['json-file', 'local', 'none', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries'];
+const BERTH_LOG_DRIVERS = ['', 'json-file', 'local'];
+const BERTH_LOG_OPTS = ['max-size', 'max-file'];
+
+function checkLogConfig(v: unknown): void {
+  const lc = (v ?? {}) as { Type?: string; Config?: Record<string, string> | null };
+  const type = lc.Type ?? '';
+  if (!BERTH_LOG_DRIVERS.includes(type)) {
+    if (!DOCKERD_LOG_DRIVERS.includes(type)) throw new InvalidParameterError(`logger: no log driver named '${type}' is registered`);
+    throw notSupported('HostConfig', 'LogConfig.Type', `--log-driver ${type}`);
+  }
+  for (const k of Object.keys(lc.Config ?? {})) {
+    if (!BERTH_LOG_OPTS.includes(k)) throw notSupported('HostConfig', `LogConfig.Config.${k}`, `--log-opt ${k}`);
+  }
+}
+
+/**
+ * Refuse every refused field that carries a non-default value, naming it. The honoured fields'
+ * values are checked where they are applied (create.ts, host-options.ts).
+ */
+export function checkCreatePolicy(body: Record<string, unknown>): void {
+  for (const [field, p] of Object.entries(CONFIG_FIELDS)) {
+    if (p.status === 'refused' && !isDefault('Config', field, body[field])) throw notSupported('Config', field, p.flag);
+  }
+  // API >= 1.44 clients send --mac-address per endpoint
+  const eps = (body.NetworkingConfig as { EndpointsConfig?: Record<string, { MacAddress?: unknown } | null> } | null | undefined)?.EndpointsConfig;
+  for (const ep of Object.values(eps ?? {})) {
+    if (ep && !isZeroValue(ep.MacAddress)) throw notSupported('NetworkingConfig', 'EndpointsConfig.MacAddress', '--mac-address');
+  }
+  const hc = body.HostConfig;
+  if (!hc || typeof hc !== 'object') return;
+  checkHostConfigPolicy(hc as Record<string, unknown>);
+}
+
+/** The HostConfig part (also what POST /containers/{id}/update will check). */
+export function checkHostConfigPolicy(hc: Record<string, unknown>): void {
+  for (const [field, p] of Object.entries(hostConfigPolicy())) {
+    if (p.status === 'refused' && !isDefault('HostConfig', field, hc[field])) throw notSupported('HostConfig', field, p.flag);
+  }
+  checkLogConfig(hc.LogConfig);
+}
