@@ -15,6 +15,7 @@ import type { VolumeUsage } from './volumes/types.js';
 import type { ContainerRecord } from './containers/types.js';
 import { ContainerMounts } from './volumes/mounts.js';
 import { SystemService } from './system.js';
+import { HealthMonitor, runProbe } from './containers/health.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -44,6 +45,7 @@ export class Engine {
   network?: NetworkManager;
   readonly volumes: VolumeService;
   readonly system: SystemService;
+  readonly health: HealthMonitor;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -105,6 +107,18 @@ export class Engine {
       runtime: this.runtime,
       events: this.events,
     });
+    this.containers.health = this.health = new HealthMonitor({
+      find: (id) => this.containers.store.find(id),
+      save: (rec) => this.containers.store.save(rec),
+      publish: (rec, action) => this.events.publish('container', action, rec.Id, { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name }),
+      probe: (rec, argv, timeoutNs) => runProbe(this.exec, rec.Id, argv, timeoutNs),
+      act: async (rec, action) => {
+        if (action === 'restart') await this.containers.restart(rec.Id);
+        else if (action === 'stop') await this.containers.stop(rec.Id);
+        // kill: SIGKILL as the runtime sends it, not `docker kill`, so the restart policy still applies.
+        else this.runtime.kill(rec.State.Pid, 'SIGKILL');
+      },
+    });
     this.system = new SystemService(config, {
       containers: () => this.containers.list(),
       imageCount: () => this.images.records().length,
@@ -123,6 +137,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.health.close();
     this.containers.detachAll();
     this.network?.close();
     this.exec.detachAll();

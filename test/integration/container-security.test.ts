@@ -251,9 +251,7 @@ for (const cli of ['berth', 'docker'] as const) {
 
   describe(`${cli}: refused options name the field`, () => {
     for (const [flag, field] of [
-      [['--dns', '1.1.1.1'], 'HostConfig.Dns'],
-      [['--add-host', 'a:1.2.3.4'], 'HostConfig.ExtraHosts'],
-      [['--log-driver', 'syslog'], 'HostConfig.LogConfig.Type'],
+      [['--link', 'other:alias'], 'HostConfig.Links'],
       [['--mac-address', '92:d0:c6:0a:29:33'], 'Config.MacAddress|NetworkingConfig.EndpointsConfig.MacAddress'], // by API version
       ...(cli === 'berth' ? [[['--userns', 'private'], 'HostConfig.UsernsMode'] as const] : []), // docker refuses it itself
     ] as const) {

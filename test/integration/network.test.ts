@@ -201,6 +201,64 @@ test('--network none and host; container:<name> shares the namespace', async () 
   await ok(d.docker(['rm', '-f', 'nsowner']));
 });
 
+test('--dns, --dns-search, --dns-option, --add-host (host-gateway too) shape resolv.conf and /etc/hosts; bad values are 400s', async () => {
+  const gw = d.bip.split('/')[0];
+  for (const cli of ['docker', 'berth'] as const) {
+    const out = await ok(d[cli](['run', '--rm', '--dns', '10.9.9.9', '--dns-search', 'corp.test', '--dns-option', 'ndots:3',
+      '--add-host', 'db.local:10.1.2.3', '--add-host', 'gw.local:host-gateway', '--hostname', 'box',
+      'busybox', 'sh', '-c', 'cat /etc/resolv.conf; echo ---; cat /etc/hosts']));
+    const [resolv, hosts] = out.split('---\n');
+    assert.equal(resolv, 'search corp.test\nnameserver 10.9.9.9\noptions ndots:3\n', cli);
+    // dockerd's order: localhost lines, the --add-host records, then the container's own name.
+    const lines = hosts.trim().split('\n');
+    const db = lines.indexOf('10.1.2.3\tdb.local');
+    assert.ok(db > 0, hosts);
+    assert.equal(lines[db + 1], `${gw}\tgw.local`);
+    assert.match(lines.at(-1)!, /^\d+\.\d+\.\d+\.\d+\tbox$/);
+  }
+  // --dns-search . means no search line at all.
+  assert.equal(await ok(d.docker(['run', '--rm', '--dns', '10.9.9.9', '--dns-search', '.', 'busybox', 'cat', '/etc/resolv.conf'])), 'nameserver 10.9.9.9');
+  // The docker CLI checks --add-host itself; the API checks what any client sends.
+  for (const [field, value, msg] of [['ExtraHosts', 'db:not-an-ip', 'invalid IP address in add-host: \\"not-an-ip\\"'],
+    ['ExtraHosts', 'nocolon', 'bad format for add-host'], ['Dns', 'ten.nine', 'invalid IP address in Dns']] as const) {
+    const body = JSON.stringify({ Image: 'busybox', HostConfig: { [field]: [value] } });
+    const r = await run('curl', ['-s', '-w', '\n%{http_code}', '-X', 'POST', '-H', 'Content-Type: application/json', '-d', body,
+      '--unix-socket', d.socket, 'http://d/v1.45/containers/create']);
+    const lines = r.stdout.trim().split('\n');
+    const [text, code] = [lines[0], lines.at(-1)];
+    assert.equal(code, '400', text);
+    assert.ok(text.includes(msg), text);
+  }
+});
+
+test('--dns on a user-defined network: resolv.conf names the embedded DNS, which relays other names to the container\'s servers', async () => {
+  const { createSocket } = await import('node:dgram');
+  const { buildResponse, parseQuery } = await import('../../src/engine/network/dns.js');
+  // A resolver of the test's own on a loopback address, answering one name.
+  const upstream = createSocket('udp4');
+  upstream.on('message', (msg, from) => {
+    const q = parseQuery(msg);
+    const hit = q.question.name.replace(/\.$/, '') === 'upstream.test';
+    upstream.send(buildResponse(q, hit ? ['10.20.30.40'] : [], hit ? 0 : 3), from.port, from.address);
+  });
+  await new Promise<void>((res) => upstream.bind(53, '127.0.0.77', res));
+  try {
+    await ok(d.docker(['network', 'create', 'bt-net-c']));
+    const gw = await ok(d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bt-net-c']));
+    const out = await ok(d.berth(['run', '--rm', '--network', 'bt-net-c', '--dns', '127.0.0.77', 'busybox', 'sh', '-c',
+      'cat /etc/resolv.conf; nslookup upstream.test']));
+    assert.match(out, new RegExp(`^nameserver ${gw.replace(/\./g, '\\.')}$`, 'm'));
+    assert.ok(!out.includes('nameserver 127.0.0.77'), out);
+    assert.match(out, /Address: 10\.20\.30\.40/);
+    // Another container on the network without --dns does not use that resolver.
+    const other = await d.docker(['run', '--rm', '--network', 'bt-net-c', 'busybox', 'nslookup', 'upstream.test']);
+    assert.ok(!other.stdout.includes('10.20.30.40'), other.stdout);
+  } finally {
+    upstream.close();
+    await d.docker(['network', 'rm', 'bt-net-c']).catch(() => undefined);
+  }
+});
+
 test('daemon restart keeps a running container\'s address, published port and reachability', async () => {
   await ok(d.docker(['run', '-d', '--name', 'keep', '-p', '0:8080', 'busybox', 'sh', '-c', HTTPD]));
   const ip = await ok(d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'keep']));

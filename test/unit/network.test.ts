@@ -11,7 +11,7 @@ import { buildResponse, encodeName, nameservers, parseQuery, TYPE_A, TYPE_AAAA }
 import { writeJsonAtomic } from '../../src/util/atomic.js';
 import { networkMatches, parseNetworkFilters } from '../../src/engine/network/filters.js';
 import { newNetworkRecord } from '../../src/engine/network/store.js';
-import { renderHosts, renderResolvConf } from '../../src/engine/network/etc-files.js';
+import { extraHostRecords, parseExtraHost, renderHosts, renderResolvConf } from '../../src/engine/network/etc-files.js';
 import type { NetworkRecord } from '../../src/engine/network/types.js';
 
 test('ipv4 helpers', () => {
@@ -186,4 +186,24 @@ test('/etc/hosts and resolv.conf: one renderer for create (host resolvers) and s
   assert.equal(renderResolvConf(host, 'private'), 'search corp.example\nnameserver 10.9.9.9\noptions edns0\n');
   assert.equal(renderResolvConf('nameserver 127.0.0.53\n', 'private'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
   assert.equal(renderResolvConf(host, { embeddedDns: '172.18.0.1' }), 'search corp.example\nnameserver 172.18.0.1\noptions edns0\noptions ndots:0\n');
+  // --dns, --dns-search, --dns-option replace the host's; on a user network the embedded DNS stays.
+  const custom = { Dns: ['10.1.1.1'], DnsSearch: ['a.test', 'b.test'], DnsOptions: ['ndots:2', 'rotate'] };
+  assert.equal(renderResolvConf(host, 'private', custom), 'search a.test b.test\nnameserver 10.1.1.1\noptions ndots:2 rotate\n');
+  assert.equal(renderResolvConf(host, 'host', { Dns: ['10.1.1.1'] }), 'search corp.example\nnameserver 10.1.1.1\noptions edns0\n');
+  assert.equal(renderResolvConf(host, { embeddedDns: '172.18.0.1' }, custom), 'search a.test b.test\nnameserver 172.18.0.1\noptions ndots:2 rotate\n');
+  assert.equal(renderResolvConf(host, 'private', { DnsSearch: ['.'] }), 'nameserver 10.9.9.9\noptions edns0\n');
+});
+
+test('--add-host: name:ip or name=ip, IPv6 bracketed or not, host-gateway; records before the container\'s own', () => {
+  assert.deepEqual(parseExtraHost('db:10.0.0.9'), { name: 'db', ip: '10.0.0.9' });
+  assert.deepEqual(parseExtraHost('db=10.0.0.9'), { name: 'db', ip: '10.0.0.9' });
+  assert.deepEqual(parseExtraHost('v6:[::1]'), { name: 'v6', ip: '::1' });
+  assert.deepEqual(parseExtraHost('v6:fe80::1'), { name: 'v6', ip: 'fe80::1' });
+  assert.throws(() => parseExtraHost('db'), /bad format for add-host: "db"/);
+  assert.throws(() => parseExtraHost(':10.0.0.1'), /bad format for add-host/);
+  assert.throws(() => parseExtraHost('db:10.0.0'), /invalid IP address in add-host: "10.0.0"/);
+  assert.deepEqual(extraHostRecords(['gw:host-gateway'], '172.31.0.1'), [{ name: 'gw', ip: '172.31.0.1' }]);
+  assert.throws(() => extraHostRecords(['gw:host-gateway'], undefined), /unable to derive the IP value for host-gateway/);
+  const hosts = renderHosts({ Hostname: 'web', Domainname: '' }, ['10.0.0.2'], [{ name: 'db', ip: '10.0.0.9' }]);
+  assert.ok(hosts.endsWith('ff02::2\tip6-allrouters\n10.0.0.9\tdb\n10.0.0.2\tweb\n'), hosts);
 });

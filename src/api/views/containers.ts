@@ -9,7 +9,11 @@ import { publicMounts } from './mounts.js';
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const s = rec.State;
   switch (s.Status) {
-    case 'running': return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+    case 'running': {
+      const up = `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+      if (!s.Health) return up;
+      return `${up} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
+    }
     case 'paused': return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
     case 'restarting': return `Restarting (${s.ExitCode}) ${humanDuration(now - Date.parse(s.FinishedAt))} ago`;
     case 'removing': return 'Removal In Progress';
@@ -79,6 +83,7 @@ export function containerInspect({ record: rec, dir, execIds }: ContainerDetails
       Error: s.Error,
       StartedAt: s.StartedAt,
       FinishedAt: s.FinishedAt,
+      ...(s.Health ? { Health: s.Health } : {}),
     },
     Image: rec.ImageID,
     ResolvConfPath: `${dir}/resolv.conf`,

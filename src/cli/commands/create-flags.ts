@@ -4,6 +4,7 @@ import type { ContainerCreateBody } from '../../client/index.js';
 import { PROG, StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { DETACH_KEYS_FLAG } from './attach-io.js';
+import { HEALTH_FLAGS, healthFromFlags } from './health-flags.js';
 import { runStyleError } from './common.js';
 import { MountFlagError, parseMountFlag, splitVolumeFlags } from './mount-flag.js';
 
@@ -25,6 +26,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
   { name: 'expose', type: 'list', usage: 'Expose a port or a range of ports' },
   { name: 'group-add', type: 'list', usage: 'Add additional groups to join' },
+  ...HEALTH_FLAGS,
   { name: 'hostname', short: 'h', type: 'string', usage: 'Container host name' },
   { name: 'init', type: 'bool', usage: 'Run an init inside the container that forwards signals and reaps processes' },
   { name: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },
@@ -317,6 +319,8 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     Mounts: mounts.length ? mounts : undefined,
     Ulimits: ulimits.length ? ulimits : undefined,
   };
+  const health = healthFromFlags(f);
+  if (health.HealthOnFailure) hostConfig.HealthOnFailure = health.HealthOnFailure;
   if (f.init) hostConfig.Init = true;
   if (Object.keys(sysctls).length) hostConfig.Sysctls = sysctls;
   if (sec.unconfinedPaths) { hostConfig.MaskedPaths = []; hostConfig.ReadonlyPaths = []; }
@@ -358,6 +362,7 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     HostConfig: hostConfig,
     NetworkingConfig: netCfg,
   };
+  if (health.Healthcheck) body.Healthcheck = health.Healthcheck;
   if (f['stop-signal']) body.StopSignal = f['stop-signal'] as string;
   if (f['mac-address']) body.MacAddress = f['mac-address'] as string;
   if (p.changed.has('stop-timeout')) body.StopTimeout = f['stop-timeout'] as number;

@@ -1,4 +1,6 @@
 import { hostname as hostHostname } from 'node:os';
+import { logConfigOf, validateLogConfig } from './log-config.js';
+import { mergeHealthcheck, validateHealth, type HealthConfig } from './health.js';
 import { InvalidParameterError } from '../errors.js';
 import { checkCreatePolicy } from './host-config-policy.js';
 import { checkHostOptions } from './host-options.js';
@@ -126,10 +128,15 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     IpcMode: hc.IpcMode || 'private',
     CgroupnsMode: hc.CgroupnsMode || 'host',
   };
+  validateLogConfig(hostConfig);
+  hostConfig.LogConfig = logConfigOf(hostConfig); // inspect shows the driver in effect, as dockerd
   logRotation(hostConfig); // validates --log-opt now rather than at start
   if (hostConfig.Runtime !== 'crun' && hostConfig.Runtime !== 'runc') {
     throw new InvalidParameterError(`unknown or invalid runtime name: ${hostConfig.Runtime}`);
   }
+
+  validateHealth(body.Healthcheck as HealthConfig | undefined, hc.HealthOnFailure);
+  const healthcheck = mergeHealthcheck(body.Healthcheck as HealthConfig | undefined, img.Healthcheck as HealthConfig | undefined);
 
   const config: ContainerConfig = {
     // with the host's UTS namespace the container has the host's name, as dockerd
@@ -154,6 +161,7 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     StopSignal: body.StopSignal || img.StopSignal || undefined,
     StopTimeout: body.StopTimeout,
   };
+  if (healthcheck) config.Healthcheck = healthcheck;
   if (config.ExposedPorts && Object.keys(config.ExposedPorts).length === 0) delete config.ExposedPorts;
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw new InvalidParameterError(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);

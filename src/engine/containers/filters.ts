@@ -105,8 +105,8 @@ function compileFilters(f: FilterArgs, lookups: ListLookups): (rec: ContainerRec
       && matchAny(f.get('isolation'), (v) => v === (String(rec.HostConfig.Isolation ?? '') || 'default'))
       && (exited.length === 0 || (!isUp(rec) && hasRun(rec) && exited.includes(rec.State.ExitCode)))
       && matchAny(f.get('status'), (v) => v === rec.State.Status)
-      // No health checks run here: every container's health is "none".
-      && matchAny(f.get('health'), (v) => v === 'none')
+      // A container without a healthcheck (or never started with one) is "none".
+      && matchAny(f.get('health'), (v) => v === (rec.State.Health?.Status ?? 'none'))
       // Swarm tasks do not exist here.
       && matchAny(f.get('is-task'), (v) => v === 'false')
       && (!ancestors?.length || imageIds.has(rec.ImageID))

@@ -34,7 +34,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldPolicy>> = {
   StdinOnce: H(),
   Env: H('--env'),
   Cmd: H(),
-  Healthcheck: R('--health-cmd'), // `--no-healthcheck` (Test ["NONE"]) is the default here: no probe runs
+  Healthcheck: H('--health-cmd'),
   ArgsEscaped: H(), // Windows only; dockerd on Linux ignores it too
   Image: H(),
   Volumes: H('--volume'),
@@ -53,7 +53,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldPolicy>> = {
 export const HOST_CONFIG_FIELDS: Readonly<Record<string, FieldPolicy>> = {
   Binds: H('--volume'),
   ContainerIDFile: H('--cidfile'), // written by the client, ignored by dockerd too
-  LogConfig: H('--log-driver'), // json-file and local (our store behind both); others refused below
+  LogConfig: H('--log-driver'), // json-file, local (one store behind both), none; log-config.ts refuses the rest
   NetworkMode: H('--network'),
   PortBindings: H('--publish'),
   RestartPolicy: H('--restart'),
@@ -66,10 +66,10 @@ export const HOST_CONFIG_FIELDS: Readonly<Record<string, FieldPolicy>> = {
   CapAdd: H('--cap-add'),
   CapDrop: H('--cap-drop'),
   CgroupnsMode: H('--cgroupns'),
-  Dns: R('--dns'),
-  DnsOptions: R('--dns-option'),
-  DnsSearch: R('--dns-search'),
-  ExtraHosts: R('--add-host'),
+  Dns: H('--dns'),
+  DnsOptions: H('--dns-option'),
+  DnsSearch: H('--dns-search'),
+  ExtraHosts: H('--add-host'),
   GroupAdd: H('--group-add'),
   IpcMode: H('--ipc'),
   Cgroup: R(),
@@ -91,6 +91,7 @@ export const HOST_CONFIG_FIELDS: Readonly<Record<string, FieldPolicy>> = {
   MaskedPaths: H('--security-opt systempaths=unconfined'),
   ReadonlyPaths: H('--security-opt systempaths=unconfined'),
   Init: H('--init'),
+  HealthOnFailure: H('--health-on-failure'), // Berth's own (Docker has no such option)
   // Resources not in the group below
   CgroupParent: R('--cgroup-parent'),
   BlkioWeightDevice: R('--blkio-weight-device'),
@@ -150,15 +151,9 @@ export function isZeroValue(v: unknown): boolean {
   return false;
 }
 
-/** Healthcheck: no test, or `NONE` (--no-healthcheck): nothing runs either way. */
 function isDefault(section: 'Config' | 'HostConfig', field: string, v: unknown): boolean {
   if (isZeroValue(v)) return true;
-  if (section === 'HostConfig' && DEFAULT_VALUES[field]?.includes(v)) return true;
-  if (section === 'Config' && field === 'Healthcheck') {
-    const t = (v as { Test?: unknown }).Test;
-    return !Array.isArray(t) || t.length === 0 || t[0] === 'NONE';
-  }
-  return false;
+  return section === 'HostConfig' && DEFAULT_VALUES[field]?.includes(v) === true;
 }
 
 export function hostConfigPolicy(): Record<string, FieldPolicy> {
@@ -169,26 +164,9 @@ export function notSupported(section: string, field: string, flag?: string): Inv
   return new InvalidParameterError(`not supported by Berth: ${section}.${field}${flag ? ` (${flag})` : ''}`);
 }
 
-/** Log drivers dockerd knows; the ones Berth has are json-file and local (one store behind both). */
-const DOCKERD_LOG_DRIVERS = ['json-file', 'local', 'none', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries'];
-const BERTH_LOG_DRIVERS = ['', 'json-file', 'local'];
-const BERTH_LOG_OPTS = ['max-size', 'max-file'];
-
-function checkLogConfig(v: unknown): void {
-  const lc = (v ?? {}) as { Type?: string; Config?: Record<string, string> | null };
-  const type = lc.Type ?? '';
-  if (!BERTH_LOG_DRIVERS.includes(type)) {
-    if (!DOCKERD_LOG_DRIVERS.includes(type)) throw new InvalidParameterError(`logger: no log driver named '${type}' is registered`);
-    throw notSupported('HostConfig', 'LogConfig.Type', `--log-driver ${type}`);
-  }
-  for (const k of Object.keys(lc.Config ?? {})) {
-    if (!BERTH_LOG_OPTS.includes(k)) throw notSupported('HostConfig', `LogConfig.Config.${k}`, `--log-opt ${k}`);
-  }
-}
-
 /**
  * Refuse every refused field that carries a non-default value, naming it. The honoured fields'
- * values are checked where they are applied (create.ts, host-options.ts).
+ * values are checked where they are applied (create.ts, host-options.ts, log-config.ts, health.ts…).
  */
 export function checkCreatePolicy(body: Record<string, unknown>): void {
   for (const [field, p] of Object.entries(CONFIG_FIELDS)) {
@@ -209,5 +187,4 @@ export function checkHostConfigPolicy(hc: Record<string, unknown>): void {
   for (const [field, p] of Object.entries(hostConfigPolicy())) {
     if (p.status === 'refused' && !isDefault('HostConfig', field, hc[field])) throw notSupported('HostConfig', field, p.flag);
   }
-  checkLogConfig(hc.LogConfig);
 }

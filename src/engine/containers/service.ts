@@ -1,3 +1,4 @@
+import { assertReadableLogs, logDriver } from './log-config.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -78,6 +79,12 @@ export interface ContainerServiceOptions {
   mounts?: ContainerMounts;
 }
 
+/** The healthcheck monitor (health.ts), set by the engine. */
+export interface HealthHooks {
+  started(rec: ContainerRecord, restored?: boolean): void;
+  stopped(id: string): void;
+}
+
 export class ContainerService {
   readonly store: ContainerStore;
   private readonly hubs = new Hubs();
@@ -90,6 +97,7 @@ export class ContainerService {
   private readonly hostResolvConf: string;
   private readonly onRemoved?: (rec: ContainerRecord) => Promise<void>;
   mounts?: ContainerMounts;
+  health?: HealthHooks;
 
   constructor(opts: ContainerServiceOptions) {
     this.store = new ContainerStore(opts.root);
@@ -139,6 +147,7 @@ export class ContainerService {
       try {
         const conn = await this.runtime.connect(dir);
         this.wire(rec, conn);
+        if (rec.State.Status === 'running') this.health?.started(rec, true);
         // The container may have ended between our crash and this connect.
         const exit = await this.runtime.readExit(dir);
         if (exit && this.hubs.peek(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
@@ -295,7 +304,7 @@ export class ContainerService {
       started = await this.runtime.start({
         id: rec.Id, dir, spec,
         rootfs: { lowerDirs: rec.LowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), target: rootfs },
-        logPath: join(dir, 'container.log'),
+        logPath: logDriver(rec.HostConfig) === 'none' ? '' : join(dir, 'container.log'), // '': the shim keeps no log
         logMaxSize: rotation.maxSize,
         logMaxFiles: rotation.maxFiles,
         openStdin: rec.Config.OpenStdin,
@@ -318,6 +327,7 @@ export class ContainerService {
       StartedAt: started.result.startedAt, Error: '', ExitCode: 0, OOMKilled: false,
     };
     rec.StoppedByUser = false;
+    this.health?.started(rec);
     this.wire(rec, started.conn);
     await this.store.save(rec);
     this.events.publish('container', 'start', rec.Id, this.attrs(rec));
@@ -358,6 +368,7 @@ export class ContainerService {
   private async onExit(id: string, status: ExitStatus, error = ''): Promise<void> {
     const rec = this.store.find(id);
     if (!rec || !this.isRunning(rec) && rec.State.Status !== 'restarting') return;
+    this.health?.stopped(id);
     const hub = this.hubs.of(id);
     const conn = hub.disconnect();
     rec.State = {
@@ -475,6 +486,7 @@ export class ContainerService {
     if (rec.State.Status === 'restarting') throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`);
     if (!this.isRunning(rec)) throw new ConflictError(`container ${rec.Id} is not running`);
     await this.runtime.pause(rec.Id);
+    this.health?.stopped(rec.Id); // as dockerd: no probes while paused
     rec.State.Status = 'paused';
     await this.store.save(rec);
     this.events.publish('container', 'pause', rec.Id, this.attrs(rec));
@@ -485,6 +497,7 @@ export class ContainerService {
     if (rec.State.Status !== 'paused') throw new ConflictError(`Container ${rec.Id} is not paused`);
     await this.runtime.resume(rec.Id);
     rec.State.Status = 'running';
+    this.health?.started(rec, true);
     await this.store.save(rec);
     this.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
   }
@@ -615,6 +628,7 @@ export class ContainerService {
   logs(ref: string, req: LogsRequest): { tty: boolean; records: AsyncGenerator<OutputRecord> } {
     if (!req.stdout && !req.stderr) throw new InvalidParameterError('Bad parameters: you must choose at least one stream');
     const rec = this.store.get(ref);
+    assertReadableLogs(rec.HostConfig);
     // Docker timestamps; "0" is no bound, as dockerd reads it.
     const seconds = (v: string | undefined) => (v && v !== '0' ? parseTimestamp(v) / 1000 : undefined);
     const opts: LogReadOptions = { stdout: req.stdout, stderr: req.stderr, tail: req.tail, since: seconds(req.since), until: seconds(req.until) };

@@ -55,6 +55,8 @@ export interface ContainerState {
   OOMKilled: boolean;
   StartedAt: string;
   FinishedAt: string;
+  /** With a healthcheck, from the first start on (health.ts). */
+  Health?: import('./health.js').HealthState;
 }
 
 export interface ContainerRecord {

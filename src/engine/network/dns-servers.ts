@@ -4,6 +4,7 @@
  * container's name, aliases, short ID and hostname on that network.
  */
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { DnsServer, nameservers } from './dns.js';
 import { endpointOn } from './endpoints.js';
 import type { NetworkedContainer, NetworkRecord } from './types.js';
@@ -21,10 +22,7 @@ export class DnsServers {
 
   async start(n: NetworkRecord): Promise<void> {
     if (this.servers.has(n.Id)) return;
-    const server = new DnsServer(n.ipam!.gateway, (name) => this.resolve(n, name), () => {
-      // No resolv.conf on the host: nothing to relay to, so other names get SERVFAIL.
-      try { return nameservers(readFileSync('/etc/resolv.conf', 'utf8')); } catch { return []; }
-    });
+    const server = new DnsServer(n.ipam!.gateway, (name) => this.resolve(n, name), (from) => this.upstream(n, from));
     await server.start();
     this.servers.set(n.Id, server);
   }
@@ -38,6 +36,15 @@ export class DnsServers {
   close(): void {
     for (const s of this.servers.values()) s.close();
     this.servers.clear();
+  }
+
+  /** Where to relay a query from `from`: that container's --dns servers (IPv4 ones), else the host's. */
+  upstream(n: NetworkRecord, from: string): string[] {
+    const asker = this.containers.all().find((rec) => endpointOn(rec, n)?.[1].IPAddress === from);
+    const own = (asker?.HostConfig.Dns ?? []).filter((ip) => isIPv4(ip));
+    if (own.length) return own;
+    // No resolv.conf on the host: nothing to relay to, so other names get SERVFAIL.
+    try { return nameservers(readFileSync('/etc/resolv.conf', 'utf8')); } catch { return []; }
   }
 
   /** Addresses on network `n` for a container name, alias or short ID; undefined when not ours. */

@@ -87,15 +87,18 @@ export function nameservers(resolvConf: string): string[] {
 
 export type Lookup = (name: string) => string[] | undefined;
 
-/** One server per network: `lookup` answers container names (undefined: not ours, forward). */
 /** Relayed queries in flight per server (each holds a UDP socket until an upstream answers). */
 export const MAX_RELAYS = 64;
 
+/**
+ * One server per network: `lookup` answers container names (undefined: not ours, forward);
+ * `upstream` gives the resolvers to relay to for a query from a container's address.
+ */
 export class DnsServer {
   private sock?: Socket;
   private relays = 0;
 
-  constructor(private readonly address: string, private readonly lookup: Lookup, private readonly upstream: () => string[]) {}
+  constructor(private readonly address: string, private readonly lookup: Lookup, private readonly upstream: (from: string) => string[]) {}
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -129,7 +132,7 @@ export class DnsServer {
     // Each relay holds a socket for up to 2 s per upstream: past MAX_RELAYS at once, SERVFAIL at once.
     if (this.relays >= MAX_RELAYS) { this.sock?.send(buildResponse(q, [], 2), port, address); return; }
     this.relays++;
-    const reply = await forward(msg, this.upstream()).catch(() => undefined).finally(() => { this.relays--; });
+    const reply = await forward(msg, this.upstream(address)).catch(() => undefined).finally(() => { this.relays--; });
     this.sock?.send(reply ?? buildResponse(q, [], 2), port, address);
   }
 }

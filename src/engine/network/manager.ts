@@ -19,6 +19,7 @@ import { Chains } from './chains.js';
 import type { NetworkConfig } from './config.js';
 import { DnsServers } from './dns-servers.js';
 import { clearLive, endpointsAtCreate, networkMode } from './endpoints.js';
+import { validateEtcOptions } from './etc-files.js';
 import { NETWORK_PRUNE_FILTERS, networkMatches, parseNetworkFilters } from './filters.js';
 import { NO_FILTERS, type FilterArgs } from '../filters.js';
 import { parsePruneFilters, pruneMatches } from '../prune.js';
@@ -118,6 +119,7 @@ export class NetworkManager {
   onCreate(rec: NetworkedContainer): void {
     const mode = networkMode(rec);
     if (mode.startsWith('container:')) this.containers.get(mode.slice('container:'.length));
+    validateEtcOptions(rec.HostConfig);
     rec.NetworkSettings = endpointsAtCreate(rec, this.store);
   }
 

@@ -18,7 +18,7 @@ import { Ipam } from './ipam.js';
 import { ipToInt, macForIp } from './ipv4.js';
 import { mappingsOf, portMap, portRequests, type PortMapping } from './ports.js';
 import { openProxy, type Proxy } from './proxy.js';
-import { readHostResolvConf, renderHosts, renderResolvConf } from './etc-files.js';
+import { extraHostRecords, readHostResolvConf, renderHosts, renderResolvConf } from './etc-files.js';
 import { hasEmbeddedDns, type NetworkStore } from './store.js';
 import type { EndpointSettings, NetworkedContainer, NetworkRecord } from './types.js';
 
@@ -58,8 +58,10 @@ export class Sandboxes {
   async setup(rec: NetworkedContainer, dir: string): Promise<SpecNetwork> {
     const mode = networkMode(rec);
     rec.NetworkSettings ??= emptySettings();
-    if (mode === 'host') return 'host';
-    if (mode === 'none') return 'none';
+    if (mode === 'host' || mode === 'none') {
+      await this.writeEtc(rec, dir, [], 'host');
+      return mode;
+    }
     if (mode.startsWith('container:')) {
       const other = this.containers.get(mode.slice('container:'.length));
       if (!this.containers.isRunning(other.Id)) throw new ConflictError(`cannot join network of a non running container: ${other.Id}`);
@@ -135,12 +137,16 @@ export class Sandboxes {
     };
   }
 
-  /** /etc/hosts with the container's addresses; resolv.conf pointing at our DNS on user-defined networks. */
-  private async writeEtc(rec: NetworkedContainer, dir: string, eps: Array<[EndpointSettings, NetworkRecord]>): Promise<void> {
-    await writeFile(join(dir, 'hosts'), renderHosts(rec.Config, eps.map(([ep]) => ep.IPAddress)));
+  /**
+   * /etc/hosts with --add-host records and the container's addresses; resolv.conf pointing at our
+   * DNS on user-defined networks, else the host's resolvers or --dns ones.
+   */
+  private async writeEtc(rec: NetworkedContainer, dir: string, eps: Array<[EndpointSettings, NetworkRecord]>, resolvers?: 'host'): Promise<void> {
+    const extra = extraHostRecords(rec.HostConfig.ExtraHosts, this.networks.hostGateway());
+    await writeFile(join(dir, 'hosts'), renderHosts(rec.Config, eps.map(([ep]) => ep.IPAddress), extra));
     const dnsNet = eps.find(([, n]) => hasEmbeddedDns(n))?.[1];
-    const use = dnsNet ? { embeddedDns: dnsNet.ipam!.gateway } : 'private';
-    await writeFile(join(dir, 'resolv.conf'), renderResolvConf(await readHostResolvConf(), use));
+    const use = resolvers ?? (dnsNet ? { embeddedDns: dnsNet.ipam!.gateway } : 'private');
+    await writeFile(join(dir, 'resolv.conf'), renderResolvConf(await readHostResolvConf(), use, rec.HostConfig));
   }
 
   /** -p/-P: open the proxies (they pick and hold the host ports), then the DNAT rules in one restore. */

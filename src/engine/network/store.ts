@@ -99,6 +99,11 @@ export class NetworkStore {
   }
 
   /** The network of an endpoint: by its NetworkID, else by the name it is kept under. */
+  /** `host-gateway` in --add-host: the default bridge's address (none with `--bridge none`). */
+  hostGateway(): string | undefined {
+    return this.all().find((n) => n.Name === 'bridge' && n.Driver === 'bridge')?.ipam?.gateway;
+  }
+
   ofEndpoint(networkId: string, name: string): NetworkRecord | undefined {
     return this.networks.find((n) => n.Id === networkId) ?? this.find(name);
   }

@@ -3,6 +3,7 @@
  * network side never imports the container side: `NetworkedContainer` is what it reads and fills of
  * a container record, and containers/types.ts's ContainerRecord has that shape.
  */
+import type { EtcOptions } from './etc-files.js';
 import type { IpamState } from './ipam.js';
 
 /** A network as kept in networks.json: the API's shape (without its containers) plus private fields. */
@@ -66,7 +67,7 @@ export interface NetworkedContainer {
   /** Without the leading slash. */
   Name: string;
   Config: { Hostname: string; Domainname: string; ExposedPorts?: Record<string, object> };
-  HostConfig: { NetworkMode: string; PortBindings?: unknown; PublishAllPorts?: unknown };
+  HostConfig: { NetworkMode: string; PortBindings?: unknown; PublishAllPorts?: unknown } & EtcOptions;
   /** The create request's NetworkingConfig ({ EndpointsConfig }), as the client sent it. */
   NetworkingConfig?: unknown;
   NetworkSettings?: ContainerNetworkSettings;
