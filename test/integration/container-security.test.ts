@@ -63,6 +63,10 @@ for (const cli of ['berth', 'docker'] as const) {
       assert.equal(status(r.stdout, 'CapBnd'), DEFAULT_CAPEFF);
       assert.equal(status(r.stdout, 'Seccomp'), '2');
       assert.equal(status(r.stdout, 'NoNewPrivs'), '0');
+      if (cli === 'docker') {
+        const info = await d.docker(['info', '--format', '{{json .SecurityOptions}} {{.InitBinary}}']);
+        assert.equal(info.stdout.trim(), '["name=seccomp,profile=default"] docker-init');
+      }
     });
 
     test('--cap-drop ALL leaves none; --cap-add NET_ADMIN adds bit 12; cap_ prefix and case as dockerd', async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import { logConfigOf, validateLogConfig } from './log-config.js';
 import { mergeHealthcheck, validateHealth, type HealthConfig } from './health.js';
@@ -38,6 +39,8 @@ export function logRotation(hc: Partial<HostConfig>): { maxSize: number; maxFile
   }
   return { maxSize, maxFiles };
 }
+
+const CGROUP_V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 const STRING_FIELDS = ['Image', 'Hostname', 'Domainname', 'User', 'WorkingDir', 'StopSignal'] as const;
 const BOOL_FIELDS = ['AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'NetworkDisabled'] as const;
@@ -124,9 +127,10 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
     Runtime: hc.Runtime || 'crun',
     ShmSize: hc.ShmSize || 64 * 1024 * 1024,
-    // dockerd records the daemon's default IPC mode ("private") and the cgroup v1 default ("host")
+    // dockerd records the daemon's default IPC mode ("private") and cgroup namespace mode
+    // ("host" on cgroup v1, "private" on v2)
     IpcMode: hc.IpcMode || 'private',
-    CgroupnsMode: hc.CgroupnsMode || 'host',
+    CgroupnsMode: hc.CgroupnsMode || (CGROUP_V2 ? 'private' : 'host'),
   };
   validateLogConfig(hostConfig);
   hostConfig.LogConfig = logConfigOf(hostConfig); // inspect shows the driver in effect, as dockerd
