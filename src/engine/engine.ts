@@ -78,7 +78,7 @@ export class Engine {
       },
       runtime: this.runtime,
       events: this.events,
-      buildSpec: specForContainer,
+      buildSpec: (rec, paths) => specForContainer(rec, paths, (ref) => this.containers.get(ref)),
       network: () => this.network,
       execIds: (id) => this.exec.idsFor(id),
       // A container of a force-deleted image held its layers; free them when it goes.

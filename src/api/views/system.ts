@@ -87,9 +87,10 @@ export function infoView(f: SystemFacts): SystemInfo {
     Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
     LiveRestoreEnabled: true,
     Isolation: '',
-    InitBinary: '',
+    InitBinary: 'docker-init',
     ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' }, InitCommit: { ID: '' },
-    SecurityOptions: [],
+    // the default seccomp profile is on for every container (engine/runtime/seccomp.ts)
+    SecurityOptions: ['name=seccomp,profile=default'],
     Warnings: f.bridgeNetworking ? [] : ['WARNING: no bridge networking: containers get a private network namespace with loopback only'],
   };
 }

@@ -16,8 +16,10 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'attach', short: 'a', type: 'list', usage: 'Attach to STDIN, STDOUT or STDERR' },
   { name: 'cap-add', type: 'list', usage: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', usage: 'Drop Linux capabilities' },
+  { name: 'cgroup-parent', type: 'string', usage: 'Optional parent cgroup for the container (refused by the daemon)' },
   { name: 'cgroupns', type: 'string', usage: 'Cgroup namespace to use (host|private)' },
   { name: 'device', type: 'list', usage: 'Add a host device to the container' },
+  { name: 'device-cgroup-rule', type: 'list', usage: 'Add a rule to the cgroup allowed devices list' },
   { name: 'dns', type: 'list', usage: 'Set custom DNS servers' },
   { name: 'dns-option', type: 'list', usage: 'Set DNS options' },
   { name: 'dns-search', type: 'list', usage: 'Set custom DNS search domains' },
@@ -43,6 +45,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'name', type: 'string', usage: 'Assign a name to the container' },
   { name: 'network', type: 'string', typeName: 'network', usage: 'Connect a container to a network' },
   { name: 'network-alias', type: 'list', usage: 'Add network-scoped alias for the container' },
+  { name: 'oom-score-adj', type: 'int', usage: "Tune host's OOM preferences (-1000 to 1000)" },
   { name: 'pid', type: 'string', usage: 'PID namespace to use' },
   { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
   { name: 'privileged', type: 'bool', usage: 'Give extended privileges to this container' },
@@ -57,11 +60,13 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'shm-size', type: 'string', typeName: 'bytes', usage: 'Size of /dev/shm' },
   { name: 'stop-signal', type: 'string', usage: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'int', usage: 'Timeout (in seconds) to stop a container' },
+  { name: 'sysctl', type: 'list', typeName: 'map', usage: 'Sysctl options (default map[])' },
   { name: 'tmpfs', type: 'list', usage: 'Mount a tmpfs directory' },
   { name: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
   { name: 'ulimit', type: 'list', typeName: 'ulimit', usage: 'Ulimit options (default [])' },
   { name: 'user', short: 'u', type: 'string', usage: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'userns', type: 'string', usage: 'User namespace to use' },
+  { name: 'uts', type: 'string', usage: 'UTS namespace to use' },
   { name: 'volume', short: 'v', type: 'list', usage: 'Bind mount a volume' },
   { name: 'volumes-from', type: 'list', usage: 'Mount volumes from the specified container(s)' },
   { name: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
@@ -160,6 +165,35 @@ export interface CreateResult {
   image: string;
 }
 
+/**
+ * `--security-opt` as docker/cli sends it: `seccomp=<file>` becomes `seccomp=<the file's JSON>`,
+ * `systempaths=unconfined` becomes empty MaskedPaths and ReadonlyPaths.
+ */
+async function securityOpts(list: string[]): Promise<{ opts: string[]; unconfinedPaths: boolean }> {
+  const { readFile } = await import('node:fs/promises');
+  const opts: string[] = [];
+  let unconfinedPaths = false;
+  for (const opt of list) {
+    if (opt === 'systempaths=unconfined') { unconfinedPaths = true; continue; }
+    const sep = opt.includes('=') ? '=' : opt.includes(':') ? ':' : '';
+    const k = sep ? opt.slice(0, opt.indexOf(sep)) : opt;
+    const v = sep ? opt.slice(opt.indexOf(sep) + 1) : '';
+    if (k !== 'seccomp' || v === 'unconfined' || v === '') { opts.push(opt); continue; }
+    let text: string;
+    try {
+      text = await readFile(v, 'utf8');
+    } catch (e) {
+      throw new FlagValueError(`opening seccomp profile (${v}) failed: ${(e as Error).message}`);
+    }
+    try {
+      opts.push(`seccomp=${JSON.stringify(JSON.parse(text))}`);
+    } catch (e) {
+      throw new FlagValueError(`compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`);
+    }
+  }
+  return { opts, unconfinedPaths };
+}
+
 /** The create request that run/create flags make; a bad value is reported run-style (exit 125). */
 export async function buildCreate(p: ParsedFlags, isRun: boolean): Promise<CreateResult> {
   try {
@@ -241,6 +275,12 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     }
   });
   const network = (f.network as string) || 'default';
+  const sec = await securityOpts(f['security-opt'] as string[]);
+  const sysctls: Record<string, string> = {};
+  for (const kv of f.sysctl as string[]) {
+    const i = kv.indexOf('=');
+    sysctls[i >= 0 ? kv.slice(0, i) : kv] = i >= 0 ? kv.slice(i + 1) : '';
+  }
   const hostConfig: Record<string, unknown> = {
     Binds: binds.length ? binds : null,
     ContainerIDFile: '',
@@ -254,6 +294,7 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     CapAdd: (f['cap-add'] as string[]).length ? f['cap-add'] : null,
     CapDrop: (f['cap-drop'] as string[]).length ? f['cap-drop'] : null,
     CgroupnsMode: (f.cgroupns as string) || '',
+    CgroupParent: (f['cgroup-parent'] as string) || '',
     Dns: f.dns,
     DnsOptions: f['dns-option'],
     DnsSearch: f['dns-search'],
@@ -265,7 +306,10 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
     Privileged: f.privileged as boolean,
     PublishAllPorts: f['publish-all'] as boolean,
     ReadonlyRootfs: f['read-only'] as boolean,
-    SecurityOpt: (f['security-opt'] as string[]).length ? f['security-opt'] : null,
+    SecurityOpt: sec.opts.length ? sec.opts : null,
+    OomScoreAdj: f['oom-score-adj'] as number,
+    UTSMode: (f.uts as string) || '',
+    DeviceCgroupRules: (f['device-cgroup-rule'] as string[]).length ? f['device-cgroup-rule'] : null,
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
     UsernsMode: (f.userns as string) || '',
     Mounts: mounts.length ? mounts : undefined,
@@ -275,6 +319,8 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
   if (health.HealthOnFailure) hostConfig.HealthOnFailure = health.HealthOnFailure;
   if (f.init) hostConfig.Init = true;
   Object.assign(hostConfig, resourcesFromFlags(p));
+  if (Object.keys(sysctls).length) hostConfig.Sysctls = sysctls;
+  if (sec.unconfinedPaths) { hostConfig.MaskedPaths = []; hostConfig.ReadonlyPaths = []; }
   if (f['shm-size']) hostConfig.ShmSize = ramInBytes(f['shm-size'] as string);
   if ((f.device as string[]).length)
     hostConfig.Devices = (f.device as string[]).map((d) => {
@@ -313,6 +359,7 @@ async function createFromFlags(p: ParsedFlags, isRun: boolean): Promise<CreateRe
   };
   if (health.Healthcheck) body.Healthcheck = health.Healthcheck;
   if (f['stop-signal']) body.StopSignal = f['stop-signal'] as string;
+  if (f['mac-address']) body.MacAddress = f['mac-address'] as string;
   if (p.changed.has('stop-timeout')) body.StopTimeout = f['stop-timeout'] as number;
   return { body, name: (f.name as string) || undefined, platform: (f.platform as string) || undefined, image };
 }

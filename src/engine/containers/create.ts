@@ -1,7 +1,11 @@
 import { validateRestartPolicy } from './restart-policy.js';
+import { existsSync } from 'node:fs';
+import { hostname as hostHostname } from 'node:os';
 import { logConfigOf, validateLogConfig } from './log-config.js';
 import { mergeHealthcheck, validateHealth, type HealthConfig } from './health.js';
 import { InvalidParameterError } from '../errors.js';
+import { checkCreatePolicy } from './host-config-policy.js';
+import { checkHostOptions } from './host-options.js';
 import type { ImageRecord } from '../images/types.js';
 import { rfc3339NanoFromNs, nowNs, ZERO_TIME } from '../../util/time.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
@@ -37,6 +41,8 @@ export function logRotation(hc: Partial<HostConfig>): { maxSize: number; maxFile
   return { maxSize, maxFiles };
 }
 
+const CGROUP_V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+
 const STRING_FIELDS = ['Image', 'Hostname', 'Domainname', 'User', 'WorkingDir', 'StopSignal'] as const;
 const BOOL_FIELDS = ['AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'NetworkDisabled'] as const;
 
@@ -69,6 +75,9 @@ export function validateCreateBody(body: unknown): asserts body is CreateBody {
   }
   if (b.StopTimeout !== undefined && b.StopTimeout !== null && !Number.isInteger(b.StopTimeout)) bad('StopTimeout', 'an integer');
   if (!b.Image) throw new InvalidParameterError('config cannot be empty in order to create a container');
+  // every option is applied or refused, never accepted and ignored (host-config-policy.ts)
+  checkCreatePolicy(b);
+  checkHostOptions((b.HostConfig ?? {}) as Partial<HostConfig>, b as Partial<ContainerConfig>);
 }
 
 /**
@@ -117,6 +126,10 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
     ReadonlyRootfs: !!hc.ReadonlyRootfs,
     Runtime: hc.Runtime || 'crun',
     ShmSize: hc.ShmSize || 64 * 1024 * 1024,
+    // dockerd records the daemon's default IPC mode ("private") and cgroup namespace mode
+    // ("host" on cgroup v1, "private" on v2)
+    IpcMode: hc.IpcMode || 'private',
+    CgroupnsMode: hc.CgroupnsMode || (CGROUP_V2 ? 'private' : 'host'),
   };
   validateLogConfig(hostConfig);
   hostConfig.LogConfig = logConfigOf(hostConfig); // inspect shows the driver in effect, as dockerd
@@ -129,7 +142,8 @@ export function normalizeCreate(body: CreateBody, ctx: { id: string; name: strin
   const healthcheck = mergeHealthcheck(body.Healthcheck as HealthConfig | undefined, img.Healthcheck as HealthConfig | undefined);
 
   const config: ContainerConfig = {
-    Hostname: body.Hostname || ctx.id.slice(0, 12),
+    // with the host's UTS namespace the container has the host's name, as dockerd
+    Hostname: body.Hostname || (hc.UTSMode === 'host' ? hostHostname() : ctx.id.slice(0, 12)),
     Domainname: body.Domainname ?? '',
     User: body.User || img.User || '',
     AttachStdin: !!body.AttachStdin,

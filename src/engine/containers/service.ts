@@ -305,6 +305,8 @@ export class ContainerService {
       spec = await this.buildSpec(withLinkEnv(rec, this.network?.linkEnv(rec) ?? []), { rootfs, dir, network });
     } catch (e) {
       await this.network?.release(rec).catch(logFailure(`releasing the network of ${rec.Id}`));
+      // a container that cannot start is still removed with --rm, or its CLI waits for that forever
+      if (rec.HostConfig.AutoRemove) await this.removeNow(rec, true).catch(logFailure(`removing ${rec.Id} (--rm)`));
       throw e;
     }
     const rotation = logRotation(rec.HostConfig);

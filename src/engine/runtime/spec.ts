@@ -13,14 +13,13 @@
 import { readFile } from 'node:fs/promises';
 import { readEtcFile } from '../host/in-root.js';
 import { SystemError, InvalidParameterError } from '../errors.js';
+import { tweakCapabilities } from './capabilities.js';
+import type { OciDevice } from './devices.js';
+import { defaultSeccompProfile, toOciSeccomp, type SeccompProfile } from './seccomp.js';
 
 export const DEFAULT_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export const DEFAULT_CAPABILITIES: readonly string[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
-];
+export { DEFAULT_CAPABILITIES } from './capabilities.js';
 
 export const MASKED_PATHS: readonly string[] = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
@@ -93,7 +92,36 @@ export interface SpecInput {
   capDrop?: string[];
   oomScoreAdj?: number;
   shmSize?: number;
+  /** --privileged: every capability and host device, no masked/read-only paths, no seccomp, rw /sys */
+  privileged?: boolean;
+  /** the seccomp profile (Docker JSON form); undefined: the default profile; null: unconfined */
+  seccomp?: SeccompProfile | null;
+  noNewPrivileges?: boolean;
+  /** device nodes to create (--device, or the host's for --privileged) with their cgroup access */
+  devices?: Array<OciDevice & { access: string }>;
+  /** extra device cgroup rules (--device-cgroup-rule) */
+  deviceCgroupRules?: Array<{ allow: boolean; type: string; major?: number; minor?: number; access: string }>;
+  /** namespaces other than network: a new one (default), the host's, or one to join by path */
+  pid?: NamespaceChoice;
+  ipc?: NamespaceChoice;
+  uts?: 'private' | 'host';
+  cgroupns?: 'private' | 'host';
+  /** /dev/shm: its own tmpfs (default), none, or a bind of another one (host's, a donor container's) */
+  shm?: 'private' | 'none' | { source: string };
+  /** host path of the init (tini) to run as PID 1 (--init), mounted at /sbin/docker-init */
+  init?: string;
+  /** overrides of the masked and read-only paths (the API's MaskedPaths/ReadonlyPaths) */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  /** --security-opt writable-cgroups=true */
+  writableCgroups?: boolean;
+  annotations?: Record<string, string>;
 }
+
+export type NamespaceChoice = 'private' | 'host' | { path: string };
+
+/** Where dockerd mounts its init in the container. */
+export const INIT_PATH = '/sbin/docker-init';
 
 export interface SpecContext {
   /** contents of the rootfs's /etc/passwd, if any */
@@ -223,11 +251,6 @@ function cap(v: number, hard: number | undefined): number {
   return Math.min(v, hard);
 }
 
-function normCap(c: string): string {
-  const u = c.toUpperCase();
-  return u.startsWith('CAP_') ? u : `CAP_${u}`;
-}
-
 /** Docker's default soft/hard nofile (dockerd's own limit under its systemd unit). */
 const DEFAULT_NOFILE = 1048576;
 
@@ -255,13 +278,9 @@ export function generateSpec(input: SpecInput, ctx: SpecContext): Record<string,
   for (const e of input.env ?? []) add(e);
   if (!seen.has('HOME')) add(`HOME=${user.home}`);
 
-  // capabilities
-  let caps = [...DEFAULT_CAPABILITIES];
-  const drops = (input.capDrop ?? []).map(normCap);
-  const adds = (input.capAdd ?? []).map(normCap);
-  if (drops.includes('CAP_ALL')) caps = [];
-  else caps = caps.filter((c) => !drops.includes(c));
-  for (const c of adds) if (c !== 'CAP_ALL' && !caps.includes(c)) caps.push(c);
+  // capabilities, as moby's TweakCapabilities
+  const caps = tweakCapabilities(input.capAdd, input.capDrop, !!input.privileged);
+  const privileged = !!input.privileged;
 
   // rlimits, capped to the daemon's hard limits
   const rl = new Map<string, { soft: number; hard: number }>();
@@ -279,11 +298,14 @@ export function generateSpec(input: SpecInput, ctx: SpecContext): Record<string,
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [privileged || input.writableCgroups ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shm}`] },
   ];
+  const shmMode = input.shm ?? 'private';
+  if (shmMode === 'private') mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shm}`] });
+  else if (shmMode !== 'none') mounts.push({ destination: '/dev/shm', type: 'bind', source: shmMode.source, options: ['rbind', 'nosuid', 'noexec', 'nodev'] });
+  if (input.init) mounts.push({ destination: INIT_PATH, type: 'bind', source: input.init, options: ['bind', 'ro'] });
   for (const b of input.binds ?? []) {
     const opts = ['rbind', b.propagation ?? 'rprivate'];
     if (b.readonly) opts.push('ro');
@@ -295,7 +317,14 @@ export function generateSpec(input: SpecInput, ctx: SpecContext): Record<string,
   const namespaces: Array<{ type: string; path?: string }> = [{ type: 'mount' }];
   if (net === 'private' || net === 'none') namespaces.push({ type: 'network' });
   else if (typeof net === 'object') namespaces.push({ type: 'network', path: net.path });
-  namespaces.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
+  const ns = (type: string, choice: NamespaceChoice | undefined): void => {
+    if (choice === 'host') return;
+    namespaces.push(choice && choice !== 'private' ? { type, path: choice.path } : { type });
+  };
+  ns('uts', input.uts);
+  ns('pid', input.pid);
+  ns('ipc', input.ipc);
+  if (input.cgroupns === 'private') namespaces.push({ type: 'cgroup' });
 
   const sysctl: Record<string, string> = {};
   if (net !== 'host') {
@@ -305,7 +334,7 @@ export function generateSpec(input: SpecInput, ctx: SpecContext): Record<string,
   }
   Object.assign(sysctl, input.sysctls ?? {});
 
-  const devices = [
+  const devices: Array<{ allow: boolean; type?: string; major?: number; minor?: number; access: string }> = [
     { allow: false, access: 'rwm' },
     { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' }, // /dev/zero
     { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }, // /dev/null
@@ -322,33 +351,43 @@ export function generateSpec(input: SpecInput, ctx: SpecContext): Record<string,
     { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
     { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // tun
   ];
+  if (privileged) devices.splice(0, devices.length, { allow: true, access: 'rwm' });
+  for (const d of input.devices ?? []) devices.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access });
+  devices.push(...(input.deviceCgroupRules ?? []));
+  const linuxDevices = (input.devices ?? []).map(({ access: _a, ...d }) => d);
 
   const parent = (input.cgroupParent ?? '/berth').replace(/\/+$/, '');
+  // the default profile, or the given one, evaluated for this container's capabilities
+  const seccomp = privileged || input.seccomp === null ? undefined : toOciSeccomp(input.seccomp ?? defaultSeccompProfile(), caps);
   const process: Record<string, unknown> = {
     terminal: !!input.tty,
     user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
-    args: input.args,
+    args: input.init ? [INIT_PATH, '--', ...input.args] : input.args,
     env,
     cwd: input.cwd && input.cwd !== '' ? input.cwd : '/',
     capabilities: { bounding: caps, effective: caps, permitted: caps },
     rlimits,
-    noNewPrivileges: false,
+    noNewPrivileges: !!input.noNewPrivileges,
     oomScoreAdj: input.oomScoreAdj ?? 0,
   };
   return {
     ociVersion: '1.0.2',
     process,
     root: { path: input.rootfsPath, readonly: !!input.readonlyRootfs },
-    hostname,
-    ...(input.domainname ? { domainname: input.domainname } : {}),
+    // with the host's UTS namespace the runtime may not set names
+    ...(input.uts === 'host' ? {} : { hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
     mounts,
+    ...(input.annotations && Object.keys(input.annotations).length ? { annotations: { ...input.annotations } } : {}),
     linux: {
       sysctl,
+      // the resource limits (memory, cpu, pids…) come in through input.resources
       resources: { devices, ...(input.resources ?? {}) },
       cgroupsPath: `${parent.startsWith('/') ? parent : '/' + parent}/${input.id}`,
       namespaces,
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      ...(linuxDevices.length ? { devices: linuxDevices } : {}),
+      maskedPaths: privileged ? [] : [...(input.maskedPaths ?? MASKED_PATHS)],
+      readonlyPaths: privileged ? [] : [...(input.readonlyPaths ?? READONLY_PATHS)],
+      ...(seccomp ? { seccomp } : {}),
     },
   };
 }
