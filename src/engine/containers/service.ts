@@ -287,7 +287,6 @@ export class ContainerService {
       throw e;
     }
     const rotation = logRotation(rec.HostConfig);
-    this.hubs.of(rec.Id).reset();
     let started;
     try {
       started = await this.runtime.start({
