@@ -25,6 +25,9 @@ const common = {
   external: ['@napi-rs/*', '*.node'],
 };
 
+/** `env -S` splits the line, so node gets `--` before the script path (see buildEntry). */
+const SHEBANG = '#!/usr/bin/env -S node --';
+
 // bundled CommonJS dependencies (daemon side) need a require() in ESM output
 const requireBanner = {
   js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
@@ -46,10 +49,13 @@ async function buildEntry(name, entry, outName, chunkDir, extra = {}) {
     ...extra,
   });
   const out = join(outdir, `${outName}.mjs`);
-  // prepend the shebang (esbuild keeps a shebang only from the entry source)
+  // Prepend the shebang (esbuild keeps a shebang only from the entry source). `node --` ends
+  // node's own options: Node 20 otherwise takes an `--env-file` anywhere on the command line
+  // (`berth exec --env-file f …`) as its own, loads it into the CLI's environment or dies.
   const { readFile } = await import('node:fs/promises');
   let text = await readFile(out, 'utf8');
-  if (!text.startsWith('#!')) text = '#!/usr/bin/env node\n' + text;
+  if (text.startsWith('#!')) text = text.slice(text.indexOf('\n') + 1);
+  text = `${SHEBANG}\n` + text;
   await writeFile(out, text);
   await chmod(out, 0o755);
   const s = await stat(out);

@@ -13,7 +13,9 @@ export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 /** The live side of an attach or an exec. */
 export interface StreamSession {
   output: AsyncIterable<OutputRecord>;
-  writeStdin(data: Buffer): void;
+  /** False: the process is not taking stdin as fast; the client is paused until stdinWritable(). */
+  writeStdin(data: Buffer): boolean;
+  stdinWritable(): Promise<void>;
   /** The client half-closed: close the process's stdin; output keeps flowing. */
   endStdin(): void;
   detach(): void;
@@ -63,18 +65,30 @@ export async function pumpSession(ctx: HijackContext, session: StreamSession, op
 }): Promise<void> {
   const socket = ctx.socket;
   let gone = false;
+  let waiting = false;
   socket.on('close', () => { gone = true; session.detach(); });
   if (opts.stdin) {
     const detach = detachScanner(session.detachKeys);
+    // Backpressure: while the process's stdin is full the client is not read (its writes block
+    // in its own kernel buffers), instead of its bytes piling up in the daemon.
+    const write = (data: Buffer): void => {
+      if (session.writeStdin(data) || waiting) return;
+      waiting = true;
+      socket.pause();
+      void session.stdinWritable().then(() => {
+        waiting = false;
+        if (!gone) socket.resume();
+      });
+    };
     const feed = (chunk: Buffer): void => {
       const at = detach.scan(chunk);
       if (at >= 0) {
-        if (at > 0) session.writeStdin(chunk.subarray(0, at));
+        if (at > 0) write(chunk.subarray(0, at));
         session.detach();
         socket.end();
         return;
       }
-      session.writeStdin(chunk);
+      write(chunk);
     };
     if (ctx.head.length) feed(ctx.head);
     socket.on('data', feed);
@@ -83,7 +97,7 @@ export async function pumpSession(ctx: HijackContext, session: StreamSession, op
     socket.on('data', () => undefined); // keep reading, so the client's half-close is seen
   }
   // The server may have paused the socket after reading the request body (see server.ts).
-  socket.resume();
+  if (!waiting) socket.resume();
   for await (const r of session.output) {
     if (gone) break;
     const data = opts.framed ? frame(r.stream === 'stdout' ? STDOUT : STDERR, r.data) : r.data;

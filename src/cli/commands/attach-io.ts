@@ -1,5 +1,6 @@
 // The terminal side of an attached container or exec: demultiplexed output, stdin forwarding,
 // signal proxying and TTY resizing (docker/cli's hijack.go, signals.go, tty.go).
+import { spawnSync } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { EngineClient, HijackedStream } from '../../client/index.js';
 import { StdDemuxer } from '../../util/stdcopy.js';
@@ -37,12 +38,23 @@ export function pipeOutput(stream: HijackedStream | { output: Readable }, ctx: C
   });
 }
 
+/**
+ * The local terminal in raw mode as docker/cli sets it (term.MakeRaw, cfmakeraw): no echo, no
+ * line editing, no signals from keys, and no output processing. Node's setRawMode keeps OPOST and
+ * ONLCR on, so the container's `\r\n` reached the screen as `\r\r\n`; stty finishes the job on
+ * the same terminal (our stdin). setRawMode(false) later restores the state saved before.
+ */
+function setRawTerminal(): void {
+  process.stdin.setRawMode(true);
+  spawnSync('stty', ['raw', '-echo'], { stdio: [process.stdin, 'ignore', 'ignore'] });
+}
+
 /** Send our stdin to the container (raw mode with a TTY); returns the function that stops it. */
 export function forwardStdin(stream: HijackedStream, tty: boolean): () => void {
   const stdin = process.stdin;
   let raw = false;
   if (tty && stdin.isTTY) {
-    stdin.setRawMode(true);
+    setRawTerminal();
     raw = true;
   }
   const onData = (c: Buffer) => stream.input?.write(c);

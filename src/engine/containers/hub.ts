@@ -3,9 +3,19 @@
  * fan out from here to attach sessions, `logs -f` followers and waiters, whether they came before
  * start (`docker run` attaches first) or after. Stdin written before the shim is connected waits
  * here until it is.
+ *
+ * Memory is bounded per reader and for stdin: a live reader that falls MAX_QUEUED_BYTES behind is
+ * dropped (its stream ends; the container never waits on a client and the log file keeps every
+ * line), and a stdin writer is told to wait (writeStdin() false, then stdinWritable()) while the
+ * shim or, before start, this hub holds as much as it takes.
  */
 import { EventEmitter } from 'node:events';
 import type { ExitStatus, OutputRecord, ShimConnection } from '../runtime/types.js';
+
+/** Output queued for one live reader past which it is dropped (a client that stopped reading). */
+export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** Stdin held before the container runs, past which its writers wait. */
+export const MAX_PENDING_STDIN = 1024 * 1024;
 
 /** The streams a reader wants. */
 export interface StreamSelection { stdout: boolean; stderr: boolean }
@@ -14,28 +24,30 @@ export interface StreamSelection { stdout: boolean; stderr: boolean }
 export interface Subscription {
   records: AsyncIterable<OutputRecord>;
   stop(): void;
+  /** True once the reader fell MAX_QUEUED_BYTES behind and was cut off. */
+  readonly dropped: boolean;
 }
 
 export class OutputHub {
   private readonly emitter = new EventEmitter();
   private connection?: ShimConnection;
   private pendingStdin: Buffer[] = [];
+  private pendingBytes = 0;
   private stdinClosed = false;
 
   constructor() { this.emitter.setMaxListeners(0); }
 
   get conn(): ShimConnection | undefined { return this.connection; }
 
-  /** A new run: stdin may be written and closed again. */
-  reset(): void { this.stdinClosed = false; }
-
   /** Take the shim's output from now on; stdin that came early goes to it first. */
   connect(conn: ShimConnection): void {
     this.connection = conn;
     for (const chunk of this.pendingStdin) conn.writeStdin(chunk);
     this.pendingStdin = [];
+    this.pendingBytes = 0;
     if (this.stdinClosed) conn.closeStdin();
     conn.on('output', (r: OutputRecord) => this.emitter.emit('output', r));
+    this.emitter.emit('connected');
   }
 
   /** Forget the connection (it closed, or the container exited); returns what it was. */
@@ -45,18 +57,45 @@ export class OutputHub {
     return conn;
   }
 
-  writeStdin(data: Buffer): void {
-    if (this.connection) this.connection.writeStdin(data);
-    else this.pendingStdin.push(data);
+  /** False: wait for stdinWritable() before writing more. */
+  writeStdin(data: Buffer): boolean {
+    if (this.connection) return this.connection.writeStdin(data);
+    this.pendingStdin.push(data);
+    this.pendingBytes += data.length;
+    return this.pendingBytes < MAX_PENDING_STDIN;
   }
 
+  /** Resolves when stdin takes more: the shim drained, or the early stdin went to a new run. */
+  stdinWritable(): Promise<void> {
+    if (this.connection) return this.connection.stdinWritable();
+    if (this.pendingBytes < MAX_PENDING_STDIN) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.emitter.off('connected', done);
+        this.emitter.off('removed', done);
+        resolve();
+      };
+      this.emitter.on('connected', done);
+      this.emitter.on('removed', done);
+    });
+  }
+
+  /**
+   * The attached client's stdin ended. Kept for the coming run when the container has not started
+   * yet (`echo hi | docker run -i` often closes before the start), so the end always reaches it.
+   */
   closeStdin(): void {
     this.stdinClosed = true;
     this.connection?.closeStdin();
   }
 
-  /** The container exited: followers end, waiters wake. */
-  exited(status: ExitStatus): void { this.emitter.emit('exit', status); }
+  /** The container exited: followers end, waiters wake; the next run starts with a fresh stdin. */
+  exited(status: ExitStatus): void {
+    this.stdinClosed = false;
+    this.pendingStdin = [];
+    this.pendingBytes = 0;
+    this.emitter.emit('exit', status);
+  }
 
   /** The container is gone: everyone still listening ends. */
   removed(): void { this.emitter.emit('removed'); }
@@ -69,15 +108,26 @@ export class OutputHub {
     return new Promise((resolve) => this.emitter.once('removed', () => resolve()));
   }
 
-  /** A queue of live records, ending at exit or removal. */
-  subscribe(filter: StreamSelection): Subscription {
+  /** A queue of live records, ending at exit or removal, or when the reader falls too far behind. */
+  subscribe(filter: StreamSelection, maxQueued = MAX_QUEUED_BYTES): Subscription {
     const emitter = this.emitter;
     const queue: OutputRecord[] = [];
+    let queued = 0;
     let ended = false;
+    let dropped = false;
     let wake: (() => void) | undefined;
     const onOutput = (r: OutputRecord) => {
       if ((r.stream === 'stdout' && !filter.stdout) || (r.stream === 'stderr' && !filter.stderr)) return;
       queue.push(r);
+      queued += r.data.length;
+      if (queued > maxQueued) {
+        // A slow reader: cut it off rather than hold the container's output for it.
+        dropped = true;
+        queue.length = 0;
+        queued = 0;
+        stop();
+        return;
+      }
       wake?.();
     };
     const onEnd = () => { ended = true; wake?.(); };
@@ -93,7 +143,11 @@ export class OutputHub {
     async function* records(): AsyncGenerator<OutputRecord> {
       try {
         for (;;) {
-          while (queue.length) yield queue.shift()!;
+          while (queue.length) {
+            const r = queue.shift()!;
+            queued -= r.data.length;
+            yield r;
+          }
           if (ended) return;
           await new Promise<void>((r) => { wake = r; });
           wake = undefined;
@@ -102,7 +156,7 @@ export class OutputHub {
         stop();
       }
     }
-    return { records: records(), stop };
+    return { records: records(), stop, get dropped() { return dropped; } };
   }
 }
 
@@ -147,7 +201,9 @@ export interface AttachSession {
   tty: boolean;
   /** Records to send, in order; the iterator ends when the container stops (or at once without stream). */
   output: AsyncIterable<OutputRecord>;
-  writeStdin(data: Buffer): void;
+  /** False: wait for stdinWritable() (pause the client) before writing more. */
+  writeStdin(data: Buffer): boolean;
+  stdinWritable(): Promise<void>;
   /** The client closed its stdin (half-close). */
   endStdin(): void;
   detach(): void;
@@ -177,7 +233,8 @@ export function attachSession(hub: OutputHub, container: { tty: boolean; openStd
     tty: container.tty,
     detachKeys,
     output: output(),
-    writeStdin(data: Buffer) { if (stdin) hub.writeStdin(data); },
+    writeStdin(data: Buffer) { return stdin ? hub.writeStdin(data) : true; },
+    stdinWritable: () => (stdin ? hub.stdinWritable() : Promise.resolve()),
     endStdin() { if (stdin && container.stdinOnce) hub.closeStdin(); },
     detach() { live?.stop(); },
   };

@@ -310,7 +310,6 @@ export class ContainerService {
       throw e;
     }
     const rotation = logRotation(rec.HostConfig);
-    this.hubs.of(rec.Id).reset();
     let started;
     try {
       started = await this.runtime.start({

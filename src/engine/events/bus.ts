@@ -24,8 +24,12 @@ export interface EventStreamOptions {
   signal?: AbortSignal;
 }
 
-/** A subscriber that falls this many events behind is dropped: memory stays bounded per client. */
-const MAX_QUEUED = 65_536;
+/**
+ * A /events subscriber whose unsent events reach this size (as JSON) is dropped, its stream
+ * ended: a client that stops reading costs at most this much (the route awaits each write's
+ * drain, so nothing piles up beyond this queue and the socket's buffers).
+ */
+export const MAX_QUEUED_EVENT_BYTES = 1024 * 1024;
 
 /**
  * The event bus behind GET /events. Events are appended to a JSON-lines file so that
@@ -51,7 +55,7 @@ export class EventBus {
     const line = JSON.stringify(ev) + '\n';
     // A failed append loses that line from the history only (a full disk): the live event still goes out.
     this.writing = this.writing.then(() => this.append(line)).catch(() => undefined);
-    this.emitter.emit('event', ev);
+    this.emitter.emit('event', ev, line.length);
   }
 
   private async append(line: string): Promise<void> {
@@ -78,16 +82,28 @@ export class EventBus {
     const inWindow = (e: EngineEvent) => (sinceMs === undefined || e.timeNano / 1e6 >= sinceMs) && (untilMs === undefined || e.timeNano / 1e6 <= untilMs);
     const bus = this;
     async function* events(): AsyncGenerator<EngineEvent> {
-      const queue: EngineEvent[] = [];
+      const queue: Array<{ e: EngineEvent; size: number }> = [];
+      let queued = 0;
       let ended = false;
       let wake: (() => void) | undefined;
       const end = () => { ended = true; wake?.(); };
       // Subscribed in the same tick as the replay is queued behind the writes: every event is
       // either in the file read or in the queue, never in both.
-      const off = bus.subscribe((e) => {
-        if (queue.length >= MAX_QUEUED) end();
-        else { queue.push(e); wake?.(); }
-      });
+      const onEvent = (e: EngineEvent, size: number) => {
+        // Only what this client asked for is queued (and counted).
+        if (ended || !match(e)) return;
+        queued += size;
+        if (queued > MAX_QUEUED_EVENT_BYTES) {
+          queue.length = 0;
+          queued = 0;
+          end();
+          return;
+        }
+        queue.push({ e, size });
+        wake?.();
+      };
+      bus.emitter.on('event', onEvent);
+      const off = () => bus.emitter.off('event', onEvent);
       const past = sinceMs !== undefined || untilMs !== undefined ? bus.readAfterWrites() : Promise.resolve([]);
       opts.signal?.addEventListener('abort', end);
       if (opts.signal?.aborted) end();
@@ -99,7 +115,8 @@ export class EventBus {
         }
         for (;;) {
           while (queue.length) {
-            const e = queue.shift()!;
+            const { e, size } = queue.shift()!;
+            queued -= size;
             if (untilMs !== undefined && e.timeNano / 1e6 > untilMs) return;
             if (inWindow(e) && match(e)) yield e;
           }

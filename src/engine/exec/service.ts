@@ -17,6 +17,7 @@ import { EXIT_FILE, readExitStatus } from '../runtime/exit-file.js';
 import { parseDetachKeys, sessionDetachKeys } from '../detach-keys.js';
 import { readEtcFile } from '../host/in-root.js';
 import { logFailure } from '../log-failure.js';
+import { MAX_QUEUED_BYTES } from '../containers/hub.js';
 
 /** The body of POST /containers/{id}/exec. */
 export type { ExecCreateBody };
@@ -38,7 +39,9 @@ export interface ContainerAccess {
 export interface ExecSession {
   /** Output records in order; ends when the process has exited. */
   output: AsyncIterable<OutputRecord>;
-  writeStdin(data: Buffer): void;
+  /** False: wait for stdinWritable() (pause the client) before writing more. */
+  writeStdin(data: Buffer): boolean;
+  stdinWritable(): Promise<void>;
   /** The client half-closed: the process's stdin is closed. */
   endStdin(): void;
   /** The client went away: stop queueing output (the process goes on). */
@@ -195,8 +198,10 @@ export class ExecService {
     this.deps.events.publish('container', `exec_start: ${[x.entrypoint, ...x.args].join(' ')}`, rec.Id,
       { ...attrs(rec), execID: x.id });
 
-    // Output is queued from the first record on, so an attached client misses nothing.
+    // Output is queued from the first record on, so an attached client misses nothing; a client
+    // that falls MAX_QUEUED_BYTES behind is cut off (the process goes on), as a slow attach is.
     const queue: OutputRecord[] = [];
+    let queued = 0;
     let ended = false;
     let listening = !opts.detach;
     let wake: (() => void) | undefined;
@@ -224,6 +229,12 @@ export class ExecService {
       if (!listening) return;
       if ((r.stream === 'stdout' && !x.openStdout) || (r.stream === 'stderr' && !x.openStderr)) return;
       queue.push(r);
+      queued += r.data.length;
+      if (queued > MAX_QUEUED_BYTES) {
+        listening = false;
+        queue.length = 0;
+        queued = 0;
+      }
       wake?.();
     });
     let done = false;
@@ -251,7 +262,11 @@ export class ExecService {
 
     async function* output(): AsyncGenerator<OutputRecord> {
       for (;;) {
-        while (queue.length) yield queue.shift()!;
+        while (queue.length && listening) {
+          const r = queue.shift()!;
+          queued -= r.data.length;
+          yield r;
+        }
         if (ended || !listening) return;
         await new Promise<void>((r) => { wake = r; });
         wake = undefined;
@@ -261,9 +276,10 @@ export class ExecService {
       output: output(),
       exited,
       detachKeys: sessionDetachKeys(x.detachKeys, x.tty),
-      writeStdin(data: Buffer) { if (x.openStdin && x.running) conn.writeStdin(data); },
+      writeStdin(data: Buffer) { return x.openStdin && x.running ? conn.writeStdin(data) : true; },
+      stdinWritable: () => conn.stdinWritable(),
       endStdin() { if (x.openStdin && x.running) conn.closeStdin(); },
-      detach() { listening = false; queue.length = 0; wake?.(); },
+      detach() { listening = false; queue.length = 0; queued = 0; wake?.(); },
     };
   }
 

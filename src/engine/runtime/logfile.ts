@@ -6,8 +6,9 @@
  *              | u32 len (LE) | u64 timeNs (LE)
  *     trailer: u32 len (LE), so the file can be read backwards for --tail
  *
- * Forward reads stream the file in large chunks; `tail` reads backwards from the end and never
- * parses more than it needs. A torn record (a crash or a failed write mid-record) is skipped and
+ * Forward reads stream the file in large chunks; `tail` walks backwards from the end over the
+ * headers only to find where the last N records begin, then streams forward from there, so its
+ * memory does not grow with N. A torn record (a crash or a failed write mid-record) is skipped and
  * the reader resynchronises on the next valid record.
  */
 import { existsSync } from 'node:fs';
@@ -106,18 +107,21 @@ function makeFilter(opts: LogReadOptions): Filter {
 const CHUNK = 256 * 1024;
 
 /**
- * Every record of the file, in order. A torn record (a partial write, e.g. on a full disk, after
- * which the shim went on writing) is skipped: the reader resynchronises on the next byte that
- * starts a valid record (magic, stream, bounded length, matching trailer) and reads on, so one bad
- * write never hides the lines after it.
+ * Every record of the file from `from` up to `to` (EOF when undefined), in order, with its
+ * offset. A torn record (a partial write, e.g. on a full disk, after which the shim went on
+ * writing) is skipped: the reader resynchronises on the next byte that starts a valid record
+ * (magic, stream, bounded length, matching trailer) and reads on, so one bad write never hides the
+ * lines after it. Memory: one chunk and at most one unfinished record.
  */
-async function* forward(fh: FileHandle, filter: Filter): AsyncGenerator<OutputRecord> {
+async function* scan(fh: FileHandle, from = 0, to?: number): AsyncGenerator<{ rec: OutputRecord; off: number }> {
   let buf = Buffer.alloc(0);
-  let pos = 0;
+  let bufStart = from; // file offset of buf[0]
+  let pos = from;
   let eof = false;
   while (!eof) {
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    const { bytesRead } = await fh.read(chunk, 0, CHUNK, pos);
+    const want = to === undefined ? CHUNK : Math.min(CHUNK, to - pos);
+    const chunk = Buffer.allocUnsafe(Math.max(0, want));
+    const { bytesRead } = want > 0 ? await fh.read(chunk, 0, want, pos) : { bytesRead: 0 };
     pos += bytesRead;
     eof = bytesRead === 0;
     if (!eof) buf = buf.length ? Buffer.concat([buf, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
@@ -130,50 +134,95 @@ async function* forward(fh: FileHandle, filter: Filter): AsyncGenerator<OutputRe
         off = next < 0 ? buf.length : next;
         continue;
       }
+      yield { rec: p.rec, off: bufStart + off };
       off += p.size;
-      if (filter(p.rec)) yield p.rec;
     }
     buf = Buffer.from(buf.subarray(off)); // at most one unfinished record (< MAX_RECORD + 20 bytes)
+    bufStart += off;
   }
 }
 
-/**
- * The last `n` matching records, read backwards from the end of the file (trailer lengths).
- * Returns undefined if the backward walk hits something malformed (caller falls back to forward).
+async function* forward(fh: FileHandle, filter: Filter, from = 0, to?: number): AsyncGenerator<OutputRecord> {
+  for await (const { rec } of scan(fh, from, to)) if (filter(rec)) yield rec;
+}
+
+/** Where the last `n` matching lines of a file begin, and how many there are (at most n). */
+interface TailStart { from: number; found: number }
+
+/*
+ * `tail` counts lines, as dockerd does: the shim writes what it reads at once, so one line can be
+ * several records (partial ones, then the one with the newline). A line is a run of partial
+ * records and the record that ends it; an unfinished last line counts as one.
  */
-async function tailRecords(fh: FileHandle, size: number, n: number, filter: Filter): Promise<OutputRecord[] | undefined> {
-  const out: OutputRecord[] = [];
-  let end = size; // end of the not-yet-consumed region
-  let win = Buffer.alloc(0); // bytes [winStart, end)
+
+/**
+ * Walk back from `size` over the trailers, counting the lines that pass the filter, until `n`
+ * are found: only headers are looked at and the window read stays a few chunks, whatever n is.
+ * Undefined if the walk meets something malformed (a torn record): the caller then counts forward.
+ */
+async function tailStartBackward(fh: FileHandle, size: number, n: number, filter: Filter): Promise<TailStart | undefined> {
+  let found = 0;
+  let seen = false;
+  let end = size; // start of the records walked so far
+  let from = size;
+  let win = Buffer.alloc(0); // bytes [winStart, winStart + win.length)
   let winStart = end;
-  const ensure = async (from: number): Promise<boolean> => {
-    if (from < 0) return false;
-    if (from >= winStart) return true;
-    const start = Math.max(0, Math.min(from, winStart - CHUNK));
+  const ensure = async (at: number): Promise<boolean> => {
+    if (at < 0) return false;
+    if (at >= winStart) return true;
+    const start = Math.max(0, Math.min(at, winStart - CHUNK));
     const len = winStart - start;
     const b = Buffer.allocUnsafe(len);
     const { bytesRead } = await fh.read(b, 0, len, start);
     if (bytesRead !== len) return false;
-    win = Buffer.concat([b, win]);
+    // keep only what is still ahead of the walk: the window stays bounded
+    win = Buffer.concat([b, win.subarray(0, Math.min(win.length, end - winStart))]);
     winStart = start;
     return true;
   };
-  // skip a torn record at the end: the walk validates every record, so just try from the end
-  while (end > 0 && out.length < n) {
+  while (end > 0) {
     if (!(await ensure(end - LOG_TRAILER))) return undefined;
     const len = win.readUInt32LE(end - LOG_TRAILER - winStart);
+    if (len > MAX_RECORD) return undefined;
     const start = end - LOG_TRAILER - len - LOG_HEADER;
     if (!(await ensure(start))) return undefined;
-    const d = decodeRecord(win, start - winStart);
-    if (!d || d.size !== end - start) return undefined;
-    if (filter(d.rec)) out.push(d.rec);
+    const o = start - winStart;
+    const stream = win[o + 1];
+    if (win[o] !== LOG_MAGIC || (stream !== 1 && stream !== 2) || win.readUInt32LE(o + 4) !== len) return undefined;
+    const head: OutputRecord = { stream: stream === 1 ? 'stdout' : 'stderr', partial: (win[o + 2]! & 1) === 1, timeNs: win.readBigUInt64LE(o + 8), data: EMPTY };
+    if (filter(head)) {
+      // Walking backwards, a line ends at a complete record (or at the unfinished last one).
+      if (!head.partial || !seen) {
+        if (found === n) break;
+        found++;
+      }
+      seen = true;
+      from = start;
+    }
     end = start;
-    // keep the window bounded
-    if (end - winStart < win.length / 2 && win.length > 4 * CHUNK) {
-      win = Buffer.from(win.subarray(0, end - winStart));
+  }
+  return { from, found };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The same as tailStartBackward for a file with torn records: two forward passes, counting only. */
+async function tailStartForward(fh: FileHandle, size: number, n: number, filter: Filter): Promise<TailStart> {
+  // A matching record starts a line when the matching one before it ended one.
+  async function* lineStarts(): AsyncGenerator<number> {
+    let ended = true;
+    for await (const { rec, off } of scan(fh, 0, size)) {
+      if (!filter(rec)) continue;
+      if (ended) yield off;
+      ended = !rec.partial;
     }
   }
-  return out.reverse();
+  let total = 0;
+  for await (const _ of lineStarts()) total++;
+  if (total <= n) return { from: 0, found: total };
+  let skip = total - n;
+  for await (const off of lineStarts()) if (skip-- === 0) return { from: off, found: n };
+  return { from: size, found: 0 };
 }
 
 /** The log's files, oldest first: LOG.N … LOG.1, LOG (rotated ones that exist). */
@@ -193,42 +242,41 @@ async function openOpt(p: string): Promise<FileHandle | undefined> {
   }
 }
 
-async function tailOne(fh: FileHandle, n: number, filter: Filter): Promise<OutputRecord[]> {
-  const { size } = await fh.stat();
-  const recs = await tailRecords(fh, size, n, filter);
-  if (recs) return recs;
-  // malformed end (e.g. a torn record): forward scan keeping the last n
-  const ring: OutputRecord[] = [];
-  for await (const r of forward(fh, filter)) {
-    ring.push(r);
-    if (ring.length > 2 * n + 1024) ring.splice(0, ring.length - n);
-  }
-  return ring.slice(Math.max(0, ring.length - n));
-}
-
 /**
  * Read records from a container log (and its rotated files), oldest first. Missing file = no
- * records. `tail` counts records that pass the stream/since/until filters; it reads backwards.
+ * records. `tail` counts lines that pass the stream/since/until filters; it reads backwards.
  */
 export async function* readLogs(logPath: string, opts: LogReadOptions): AsyncGenerator<OutputRecord> {
   const filter = makeFilter(opts);
   const files = logFiles(logPath);
   if (opts.tail !== undefined && opts.tail >= 0) {
     if (opts.tail === 0) return;
-    const parts: OutputRecord[][] = [];
+    // Find where the tail begins (newest file first, counting only), then stream from there:
+    // memory stays a few chunks however large --tail is. The files are read up to the sizes seen
+    // here, so records written meanwhile do not stretch the tail (a follower gets them live).
+    const plan: Array<{ file: string; from: number; to: number }> = [];
     let need = opts.tail;
     for (let i = files.length - 1; i >= 0 && need > 0; i--) {
       const fh = await openOpt(files[i]!);
       if (!fh) continue;
       try {
-        const recs = await tailOne(fh, need, filter);
-        parts.unshift(recs);
-        need -= recs.length;
+        const { size } = await fh.stat();
+        const t = (await tailStartBackward(fh, size, need, filter)) ?? (await tailStartForward(fh, size, need, filter));
+        plan.unshift({ file: files[i]!, from: t.from, to: size });
+        need -= t.found;
       } finally {
         await fh.close();
       }
     }
-    for (const p of parts) yield* p;
+    for (const p of plan) {
+      const fh = await openOpt(p.file);
+      if (!fh) continue;
+      try {
+        yield* forward(fh, filter, p.from, p.to);
+      } finally {
+        await fh.close();
+      }
+    }
     return;
   }
   for (const f of files) {

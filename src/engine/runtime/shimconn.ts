@@ -135,18 +135,36 @@ export class ShimClient extends EventEmitter implements ShimConnection {
     }
   }
 
-  private send(frame: Buffer): void {
-    if (this.closed || this.sock.destroyed) return;
-    this.sock.write(frame);
+  /** Whether the socket takes more without queueing in our memory. */
+  private send(frame: Buffer): boolean {
+    if (this.closed || this.sock.destroyed) return true;
+    return this.sock.write(frame);
   }
 
   go(): void { this.send(encodeFrame(FRAME.GO)); }
 
-  writeStdin(data: Buffer): void {
+  /**
+   * Backpressure: the shim stops reading its clients while the container's stdin holds 1 MiB
+   * unwritten, so the socket fills and write() says so; the caller then waits for
+   * stdinWritable() (and pauses its own source) instead of queueing here without a bound.
+   */
+  writeStdin(data: Buffer): boolean {
     // frames are capped at 1 MiB by the shim
+    let ok = true;
     for (let off = 0; off < data.length; off += 512 * 1024) {
-      this.send(encodeFrame(FRAME.STDIN, data.subarray(off, off + 512 * 1024)));
+      ok = this.send(encodeFrame(FRAME.STDIN, data.subarray(off, off + 512 * 1024)));
     }
+    return ok;
+  }
+
+  stdinWritable(): Promise<void> {
+    const sock = this.sock;
+    if (this.closed || sock.destroyed || !sock.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { sock.off('drain', done); sock.off('close', done); resolve(); };
+      sock.on('drain', done);
+      sock.on('close', done);
+    });
   }
 
   closeStdin(): void { this.send(encodeFrame(FRAME.STDIN_CLOSE)); }

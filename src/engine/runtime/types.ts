@@ -81,7 +81,10 @@ export interface OutputRecord {
  *  'close'  ()                    when the connection ends (shim gone)
  */
 export interface ShimConnection extends EventEmitter {
-  writeStdin(data: Buffer): void;
+  /** False when the shim is not taking stdin as fast: wait for stdinWritable() before more. */
+  writeStdin(data: Buffer): boolean;
+  /** Resolves when stdin may be written again (or the connection is gone). */
+  stdinWritable(): Promise<void>;
   closeStdin(): void;
   resize(height: number, width: number): void;
   close(): void;
