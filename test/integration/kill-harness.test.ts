@@ -7,6 +7,9 @@
  * land on still depend on the machine's timing). BERTH_KILLS=<n> asks for more kills.
  */
 import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 import { harnessSeed, isConnectionError, seededRandom } from '../helpers/kill-api.js';
 import { KillHarness } from '../helpers/kill-harness.js';
@@ -50,8 +53,12 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
       }
       if (random() < 0.2) {
         // Killed again while it starts up (reconciling what the last kill left).
+        const before: number = d.pid;
         const up = d.restart();
         up.catch(() => {});
+        // Only once the new berthd exists: a kill before the spawn would hit the dead one, and
+        // the next restart would start a second daemon beside an orphaned first.
+        while (d.pid === before) await sleep(1);
         await sleep(random() * 600);
         await d.kill('SIGKILL');
         h.kills++;
@@ -61,6 +68,8 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
       const t0 = Date.now();
       await d.restart();
       restartMs += Date.now() - t0;
+      // The daemon answering is the one just started (no survivor of a kill that missed).
+      assert.equal(Number(readFileSync(join(d.root, 'berthd.pid'), 'utf8')), d.pid, 'berthd answering is not the one just started');
       await h.check();
       if (h.round % 10 === 0) await h.runImages(3);
     }
