@@ -108,3 +108,25 @@ test('leftover-container-mount: a leftover container folder with a mount under i
     for (const m of await mountsUnder(leftover)) execFileSync('umount', ['-l', m]);
   }
 });
+
+test('runtime-leftover-blocks-start: a runtime container left by a start cut short does not make the next start a 500', async () => {
+  // Found by the kill -9 harness (BERTH_KILL_SEED=7): the daemon died between crun creating the
+  // container and recording the start, and every later start failed "container … already exists".
+  const id = (await d.docker(['create', '--network', 'none', 'busybox', 'echo', 'second start'])).stdout.trim();
+  try {
+    assert.equal((await d.docker(['start', '-a', id])).code, 0); // writes the bundle's config.json
+    const bundle = data('containers', id);
+    // The rootfs is unmounted after the exit; crun create only needs to find the command in it.
+    await mkdir(join(bundle, 'rootfs', 'bin'), { recursive: true });
+    await writeFile(join(bundle, 'rootfs', 'bin', 'echo'), '', { mode: 0o755 });
+    // Its init holds the stdio it was given until started: give it none, so crun returns.
+    const made = await run('sh', ['-c', `crun create --bundle '${bundle}' ${id} </dev/null >/dev/null 2>&1`]);
+    assert.equal(made.code, 0, made.stderr);
+    const r = await d.docker(['start', '-a', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'second start\n');
+  } finally {
+    await d.docker(['rm', '-f', id]);
+    await run('crun', ['delete', '--force', id]);
+  }
+});

@@ -310,6 +310,11 @@ export class ContainerService {
       throw e;
     }
     const rotation = logRotation(rec.HostConfig);
+    // A start (or an exit) that a daemon crash cut short can leave the runtime's container behind;
+    // nothing of it runs (the container is not running by its record), so it goes before this run.
+    if (this.runtime.leftover?.(rec.Id)) {
+      await this.runtime.cleanup(rec.Id, dir, rootfs).catch(logFailure(`removing the runtime's leftover of ${rec.Id}`));
+    }
     let started;
     try {
       started = await this.runtime.start({

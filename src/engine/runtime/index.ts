@@ -200,6 +200,10 @@ export class HostRuntime implements RuntimeApi {
     return readExitStatus(join(dir, EXIT_FILE));
   }
 
+  leftover(id: string): boolean {
+    return existsSync(join(this.defaultStateDir('crun'), id)) || existsSync(join(this.defaultStateDir('runc'), id));
+  }
+
   async cleanup(id: string, dir: string, rootfsTarget: string, runtime: 'crun' | 'runc' = 'crun'): Promise<void> {
     // runtime state: only spawn the runtime when it still knows the container
     const stateDirs = [join(this.defaultStateDir('crun'), id), join(this.defaultStateDir('runc'), id)];

@@ -125,6 +125,8 @@ export interface RuntimeApi {
   readExit(dir: string): Promise<ExitStatus | undefined>;
   /** After exit: delete runtime state, unmount rootfs. Idempotent. */
   cleanup(id: string, dir: string, rootfsTarget: string): Promise<void>;
+  /** The OCI runtime still holds state for this ID (a start or an exit cut short by a crash). */
+  leftover?(id: string): boolean;
   /** Read logged records (for `logs`), optionally filtered. */
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord>;
   /** Freeze every process of a running container (`crun pause`, the freezer cgroup). */
