@@ -256,7 +256,7 @@ for (const cli of ['berth', 'docker'] as const) {
   describe(`${cli}: refused options name the field`, () => {
     for (const [flag, field] of [
       [['--cgroup-parent', 'elsewhere'], 'HostConfig.CgroupParent'],
-      ...(cli === 'docker' ? [[['--kernel-memory', '64m'], 'HostConfig.KernelMemory'] as const] : []),
+      ...(cli === 'docker' ? [[['--device-read-bps', '/dev/null:1mb'], 'HostConfig.BlkioDeviceReadBps'] as const] : []),
       ...(cli === 'berth' ? [[['--userns', 'private'], 'HostConfig.UsernsMode'] as const] : []), // docker refuses it itself
     ] as const) {
       test(`${flag.join(' ')} → 400 naming ${field}`, async () => {
