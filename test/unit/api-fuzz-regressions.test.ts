@@ -17,6 +17,7 @@ import { statusOf } from '../../src/api/errors.js';
 import { ContainerStore } from '../../src/engine/containers/store.js';
 import type { ContainerRecord } from '../../src/engine/containers/types.js';
 import { processGone } from '../../src/engine/host/process.js';
+import { validateVolumeName } from '../../src/engine/volumes/names.js';
 
 function status(fn: () => unknown): number {
   try { fn(); } catch (e) { return statusOf(e); }
@@ -111,4 +112,9 @@ test('fuzz-pause-exec-after-exit: a process that is gone (or a zombie) is told a
   assert.equal(processGone(process.pid), false);
   assert.equal(processGone(0), true);
   assert.equal(processGone(2 ** 22 + 12345), true);
+});
+
+test('fuzz-volume-name-too-long: a 4,097-character volume name is a 400 (was a 500 ENAMETOOLONG from mkdir)', () => {
+  assert.equal(status(() => validateVolumeName('x'.repeat(4097))), 400);
+  assert.doesNotThrow(() => validateVolumeName('x'.repeat(255)));
 });
