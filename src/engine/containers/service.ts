@@ -269,6 +269,8 @@ export class ContainerService {
       await run;
     } catch (e) {
       // Removed while starting (its folder went from under the start): gone, not a daemon failure.
+      // Not with --rm: a failed start removes the container itself, and its error is the answer.
+      if (rec.HostConfig.AutoRemove) throw e;
       if (!this.store.find(rec.Id)) throw new NotFoundError(`No such container: ${rec.Id}`);
       if (rec.State.Status === 'removing') throw new ConflictError('container is marked for removal and cannot be started');
       throw e;
