@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { InvalidParameterError } from '../wire/errors.js';
+import { unescape } from './target.js';
 import type { Engine } from '../engine/engine.js';
 
 /** What a handler gets for one request. */
@@ -32,6 +33,8 @@ export type HijackHandler = (ctx: HijackContext) => Promise<void> | void;
 
 interface Route {
   method: string;
+  /** The template as registered (`/containers/{id}/json`), for listings. */
+  path: string;
   pattern: RegExp;
   handler?: Handler;
   hijack?: HijackHandler;
@@ -42,15 +45,21 @@ export class Router {
 
   /** `path` uses `{x}` for one segment and `{x*}` for a rest that may contain slashes (image names). */
   add(method: string, path: string, handler: Handler): this {
-    this.routes.push({ method, pattern: compile(path), handler });
+    this.routes.push({ method, path, pattern: compile(path), handler });
     return this;
   }
 
   hijack(method: string, path: string, handler: HijackHandler): this {
-    this.routes.push({ method, pattern: compile(path), hijack: handler });
+    this.routes.push({ method, path, pattern: compile(path), hijack: handler });
     return this;
   }
 
+  /** Every registered route: method, template and whether it hijacks the connection. */
+  list(): Array<{ method: string; path: string; hijack: boolean }> {
+    return this.routes.map((r) => ({ method: r.method, path: r.path, hijack: !!r.hijack }));
+  }
+
+  /** `path` still percent-escaped: parameters are decoded after the match (a bad escape is a 400). */
   match(method: string, path: string): { route: Route; params: string[] } | 'method' | undefined {
     let pathMatched = false;
     for (const route of this.routes) {
@@ -58,7 +67,7 @@ export class Router {
       if (!m) continue;
       pathMatched = true;
       if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
-        return { route, params: m.slice(1).map((p) => decodeURIComponent(p)) };
+        return { route, params: m.slice(1).map(unescape) };
       }
     }
     return pathMatched ? 'method' : undefined;
@@ -86,13 +95,40 @@ export function readBody(req: IncomingMessage, limit = 32 * 1024 * 1024): Promis
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    // A client that leaves mid-body: its request was bad, not the daemon (no one reads the answer).
+    const cut = () => reject(new InvalidParameterError('the connection ended before the request body'));
+    req.on('aborted', cut);
+    req.on('error', cut);
   });
+}
+
+/**
+ * Nesting allowed in a request body. Go's decoder stops at 10,000; V8's recursive JSON.stringify
+ * (records, events, logs of the body) overflows its stack well before that, so the bound is lower.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** The deepest nesting of arrays and objects in a JSON text (strings skipped). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max) max = depth; }
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 export function parseJson<T>(buf: Buffer): T | undefined {
   const text = buf.toString('utf8').trim();
   if (!text) return undefined;
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new InvalidParameterError(`invalid JSON: exceeded max depth (${MAX_JSON_DEPTH})`);
   try {
     return JSON.parse(text) as T;
   } catch (e) {

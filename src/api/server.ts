@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { InvalidParameterError, NotFoundError } from '../wire/errors.js';
 import { hijackErrorResponse, logServerError, requestLine, sendError, statusOf } from './errors.js';
 import { parseJson, readBody, Router, type HijackContext, type RequestContext } from './router.js';
+import { splitTarget } from './target.js';
 import { compareVersions, ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from './version.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerContainerRoutes } from './routes/containers.js';
@@ -62,8 +63,8 @@ export function buildRouter(): Router {
 
 /** Split `/v1.45/containers/json` into version and path; check the version range. */
 function resolvePath(rawUrl: string): { path: string; version: string; query: URLSearchParams } {
-  const url = new URL(rawUrl, 'http://berth');
-  let path = url.pathname;
+  const url = splitTarget(rawUrl);
+  let path = url.path;
   let version = MAX_API_VERSION;
   const m = VERSION_PREFIX.exec(path);
   if (m) {
@@ -77,7 +78,7 @@ function resolvePath(rawUrl: string): { path: string; version: string; query: UR
     }
   }
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  return { path, version, query: url.searchParams };
+  return { path, version, query: url.query };
 }
 
 export interface ApiServerOptions {
@@ -102,6 +103,7 @@ export function createApiServer(engine: Engine, router = buildRouter(), opts: Ap
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void handleUpgrade(engine, router, req, socket, head);
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 30_000;
   server.headersTimeout = 60_000;
   server.requestTimeout = 0;
@@ -173,6 +175,23 @@ async function handleUpgrade(engine: Engine, router: Router, req: IncomingMessag
     // Read (and drop) whatever the client still sends, so that its close is seen and the socket freed.
     socket.resume();
   }
+}
+
+/**
+ * A request the HTTP parser refused (bad method, NUL or space in the target, broken chunking,
+ * Content-Length with Transfer-Encoding, headers past the limit): a 4xx with a JSON message like
+ * every other rejection, instead of Node's bare status line.
+ */
+function answerClientError(err: Error & { code?: string; reason?: string }, socket: Duplex): void {
+  const inFlight = (socket as unknown as { _httpMessage?: unknown })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight) { socket.destroy(); return; }
+  const [status, text, message] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'request header fields too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT'
+      ? [408, 'Request Timeout', 'request timeout']
+      : [400, 'Bad Request', `malformed HTTP request: ${err.reason ?? err.message}`];
+  const body = JSON.stringify({ message }) + '\n';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** An error after the response head went out on a hijacked stream: log a 5xx, end the stream. */

@@ -6,12 +6,15 @@ import { boolParam, filtersParam, intParam, sendJson, tailParam, writeChunk, typ
 import { frame, STDERR, STDOUT } from '../../util/stdcopy.js';
 import { pumpSession, streamContentType, writeHijackHead } from '../hijack.js';
 import { containerInspect, containerSummary } from '../views/containers.js';
+import { checkBody } from '../body.js';
+import { CONTAINER_CREATE } from '../schemas.js';
 import { logServerError, messageOf, requestLine, statusOf } from '../errors.js';
 
 export function registerContainerRoutes(router: Router): void {
   router.add('POST', '/containers/create', async (ctx) => {
     const body = await ctx.json<CreateBody>();
     if (!body) throw new InvalidParameterError('config cannot be empty in order to create a container');
+    if (typeof body === 'object' && !Array.isArray(body)) checkBody(body, CONTAINER_CREATE);
     const name = ctx.query.get('name') ?? undefined;
     const result = await ctx.engine.containers.create(body, name || undefined);
     sendJson(ctx.res, 201, result);

@@ -4,6 +4,8 @@ import { frame, STDOUT } from '../../util/stdcopy.js';
 import { intParam, sendJson, type HijackContext, type Router } from '../router.js';
 import { versionAtLeast } from '../version.js';
 import { messageOf } from '../errors.js';
+import { checkBody } from '../body.js';
+import { EXEC_CREATE, EXEC_START } from '../schemas.js';
 import { pumpSession, streamContentType, writeHijackHead } from '../hijack.js';
 
 interface ExecStartBody { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null }
@@ -12,6 +14,7 @@ export function registerExecRoutes(router: Router): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
     const body = await ctx.json<ExecCreateBody>();
     if (!body || typeof body !== 'object') throw new InvalidParameterError('No exec command specified');
+    checkBody(body, EXEC_CREATE);
     if (!versionAtLeast(ctx.version, '1.42')) delete body.ConsoleSize;
     const id = ctx.engine.exec.create(ctx.params[0], body);
     sendJson(ctx.res, 201, { Id: id });
@@ -31,7 +34,7 @@ export function registerExecRoutes(router: Router): void {
 
 async function execStart(ctx: HijackContext): Promise<void> {
   const id = ctx.params[0];
-  const body = (await ctx.json<ExecStartBody>()) ?? {};
+  const body = checkBody(await ctx.json(), EXEC_START) as ExecStartBody;
   const exec = ctx.engine.exec;
   // Errors up to here are plain HTTP errors (404 no such exec, 409 container not running).
   const info = exec.check(id);

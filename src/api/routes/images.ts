@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { InvalidParameterError, NotImplementedError } from '../../engine/errors.js';
+import { InvalidParameterError } from '../../engine/errors.js';
 import type { AuthConfig, JSONMessage, ProgressSink } from '../../engine/images/types.js';
+import { checkBody } from '../body.js';
+import { CONTAINER_CONFIG } from '../schemas.js';
 import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
 import { imageHistory, imageInspect, imageSummary } from '../views/images.js';
 
@@ -18,7 +20,8 @@ export function registerImageRoutes(router: Router): void {
     const q = ctx.query;
     const fromImage = q.get('fromImage');
     if (!fromImage) {
-      if (q.get('fromSrc')) throw new NotImplementedError('import (fromSrc) is not implemented yet');
+      // Refused as the option it is (a 400 naming it), not a 5xx: import is not implemented.
+      if (q.get('fromSrc')) throw new InvalidParameterError('fromSrc (image import) is not supported by this daemon');
       throw new InvalidParameterError('fromImage or fromSrc is required');
     }
     const tag = q.get('tag') ?? '';
@@ -59,6 +62,7 @@ export function registerImageRoutes(router: Router): void {
     if (config !== undefined && config !== null && (typeof config !== 'object' || Array.isArray(config))) {
       throw new InvalidParameterError('invalid JSON: the body must be a container Config object');
     }
+    checkBody(config, CONTAINER_CONFIG);
     const id = await ctx.engine.images.commit(container, {
       repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
       comment: q.get('comment') || undefined, author: q.get('author') || undefined,

@@ -5,6 +5,8 @@ import type { NetworkCreateRequest } from '../../engine/network/networks.js';
 import type { EndpointConfig } from '../../engine/network/types.js';
 import type { NetworkPruneResponse } from '../../wire/types.js';
 import { networkResource, networkSummary } from '../views/networks.js';
+import { checkBody } from '../body.js';
+import { NETWORK_CONNECT, NETWORK_CREATE, NETWORK_DISCONNECT } from '../schemas.js';
 import { filtersParam, sendJson, type RequestContext, type Router } from '../router.js';
 
 function manager(ctx: RequestContext): NetworkManager {
@@ -23,6 +25,7 @@ export function registerNetworkRoutes(router: Router): void {
   router.add('POST', '/networks/create', async (ctx) => {
     const body = await ctx.json<NetworkCreateRequest>();
     if (!body || typeof body !== 'object') throw new InvalidParameterError('invalid JSON: the request body must be an object');
+    checkBody(body, NETWORK_CREATE);
     sendJson(ctx.res, 201, await manager(ctx).create(body));
   });
 
@@ -44,15 +47,15 @@ export function registerNetworkRoutes(router: Router): void {
   });
 
   router.add('POST', '/networks/{id}/connect', async (ctx) => {
-    const body = await ctx.json<{ Container?: string; EndpointConfig?: EndpointConfig | null }>();
-    if (!body?.Container) throw new InvalidParameterError('no container specified');
+    const body = checkBody(await ctx.json(), NETWORK_CONNECT) as { Container?: string; EndpointConfig?: EndpointConfig | null };
+    if (!body.Container) throw new InvalidParameterError('no container specified');
     await ctx.engine.containers.connectNetwork(body.Container, ctx.params[0], body.EndpointConfig ?? {});
     ctx.res.writeHead(200).end();
   });
 
   router.add('POST', '/networks/{id}/disconnect', async (ctx) => {
-    const body = await ctx.json<{ Container?: string; Force?: boolean }>();
-    if (!body?.Container) throw new InvalidParameterError('no container specified');
+    const body = checkBody(await ctx.json(), NETWORK_DISCONNECT) as { Container?: string; Force?: boolean };
+    if (!body.Container) throw new InvalidParameterError('no container specified');
     // dockerd's Force deletes a stale endpoint of a container that no longer exists; endpoints live
     // in the container records here, so there is never a stale one to force.
     await ctx.engine.containers.disconnectNetwork(body.Container, ctx.params[0]);

@@ -2,6 +2,8 @@ import { InvalidParameterError } from '../../engine/errors.js';
 import type { CreateVolumeRequest } from '../../engine/volumes/service.js';
 import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
 import { compareVersions } from '../version.js';
+import { checkBody } from '../body.js';
+import { VOLUME_CREATE } from '../schemas.js';
 import { volumeView } from '../views/volumes.js';
 import type { VolumeListResponse } from '../../wire/types.js';
 
@@ -10,13 +12,7 @@ export function registerVolumeRoutes(router: Router): void {
   router.add('POST', '/volumes/create', async (ctx) => {
     const body = (await ctx.json<CreateVolumeRequest>()) ?? {};
     if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterError('invalid JSON: volume create options must be an object');
-    for (const f of ['Name', 'Driver'] as const) {
-      if (body[f] !== undefined && body[f] !== null && typeof body[f] !== 'string') throw new InvalidParameterError(`invalid JSON: field ${f} must be a string`);
-    }
-    for (const f of ['DriverOpts', 'Labels'] as const) {
-      const v = body[f];
-      if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new InvalidParameterError(`invalid JSON: field ${f} must be an object`);
-    }
+    checkBody(body, VOLUME_CREATE);
     sendJson(ctx.res, 201, volumeView(await ctx.engine.volumes.create(body)));
   });
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, NotModifiedError, SystemError, isBerthError } from '../errors.js';
+import { processGone } from '../host/process.js';
 import type { EventBus } from '../events/bus.js';
 import type { ImageRecord } from '../images/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, LogReadOptions } from '../runtime/types.js';
@@ -287,12 +288,22 @@ export class ContainerService {
     this.starting.set(rec.Id, run);
     try {
       await run;
+    } catch (e) {
+      // Removed while starting (its folder went from under the start): gone, not a daemon failure.
+      // Not with --rm: a failed start removes the container itself, and its error is the answer.
+      if (rec.HostConfig.AutoRemove) throw e;
+      if (!this.store.find(rec.Id)) throw new NotFoundError(`No such container: ${rec.Id}`);
+      if (rec.State.Status === 'removing') throw new ConflictError('container is marked for removal and cannot be started');
+      throw e;
     } finally {
       this.starting.delete(rec.Id);
     }
   }
 
   private async startNow(rec: ContainerRecord): Promise<void> {
+    // The last run's exit still being handled (network released, rootfs unmounted): let it finish
+    // first, or it tears down what this start sets up.
+    await this.exiting.get(rec.Id);
     if (this.isRunning(rec)) throw new NotModifiedError();
     if (rec.State.Status === 'removing') throw new ConflictError(`container is marked for removal and cannot be started`);
     const dir = this.store.dir(rec.Id);
@@ -582,7 +593,13 @@ export class ContainerService {
     if (rec.State.Status === 'paused') throw new ConflictError(`container ${rec.Id} is already paused`);
     if (rec.State.Status === 'restarting') throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`);
     if (!this.isRunning(rec)) throw new ConflictError(`container ${rec.Id} is not running`);
-    await this.runtime.pause(rec.Id);
+    try {
+      await this.runtime.pause(rec.Id);
+    } catch (e) {
+      // It exited meanwhile (the runtime no longer knows it): not running, not a daemon failure.
+      if (processGone(rec.State.Pid)) throw new ConflictError(`container ${rec.Id} is not running`);
+      throw e;
+    }
     this.health?.stopped(rec.Id); // as dockerd: no probes while paused
     rec.State.Status = 'paused';
     await this.store.save(rec);
@@ -823,7 +840,8 @@ const KILL_EXIT_WAIT_MS = 10_000;
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+  // Past setTimeout's 32-bit range Node fires at once: such a wait (24 days and more) has no end.
+  const timeout = new Promise<false>((r) => { if (ms <= 2 ** 31 - 1) timer = setTimeout(() => r(false), ms); });
   try {
     return await Promise.race([p.then(() => true as const), timeout]);
   } finally {

@@ -33,6 +33,8 @@ async function removeTree(dir: string): Promise<void> {
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly byName = new Map<string, string>();
+  /** Records deleted from this store (the objects themselves: a late save of one is refused). */
+  private readonly removed = new WeakSet<ContainerRecord>();
 
   constructor(readonly root: string) {}
 
@@ -86,7 +88,20 @@ export class ContainerStore {
   }
 
   async save(rec: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(join(this.dir(rec.Id), 'config.v2.json'), rec);
+    // A stop, rename or exit racing an rm must not bring the container back: the write would
+    // recreate its folder (a ghost record on disk) and the index entry. It is gone: a 404.
+    const gone = () => new NotFoundError(`No such container: ${rec.Id}`);
+    if (this.removed.has(rec)) throw gone();
+    try {
+      await writeJsonAtomic(join(this.dir(rec.Id), 'config.v2.json'), rec);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && this.removed.has(rec)) throw gone();
+      throw e;
+    }
+    if (this.removed.has(rec)) {
+      await rm(this.dir(rec.Id), { recursive: true, force: true });
+      throw gone();
+    }
     this.index(rec);
   }
 
@@ -115,6 +130,7 @@ export class ContainerStore {
    * half-deleted container that still has its record), then the files go in the background.
    */
   async delete(rec: ContainerRecord): Promise<void> {
+    this.removed.add(rec);
     this.byId.delete(rec.Id);
     this.releaseName(rec.Name, rec.Id);
     const trash = join(this.root, `${TRASH_PREFIX}${rec.Id}`);

@@ -79,7 +79,8 @@ export async function top(id: string, psArgs: string): Promise<{ Titles: string[
     out = await hostCommand('ps', [...args, `-q${pids.join(',')}`]);
   } catch {
     const r = await runCommand('ps', args);
-    if (r.code !== 0) throw new SystemError(`ps: ${r.stderr.split('\n')[0] || `exit status ${r.code}`}`);
+    // ps refusing the client's ps_args is bad input (400), not a daemon failure.
+    if (r.code !== 0) throw new InvalidParameterError(`ps: ${r.stderr.split('\n')[0] || `exit status ${r.code}`}`);
     out = r.stdout;
   }
   return parsePsOutput(out, pids);

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
+import { processGone } from '../host/process.js';
 import type { EventBus } from '../events/bus.js';
 import type { ContainerRecord } from '../containers/types.js';
 import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection } from '../runtime/types.js';
@@ -218,6 +219,8 @@ export class ExecService {
       x.running = false;
       x.exitCode = 126;
       x.onExit.splice(0);
+      // The container exited between the check above and the runtime's exec: a 409, as dockerd.
+      if (processGone(rec.State.Pid)) throw new ConflictError(`container ${rec.Id} is not running`);
       throw e instanceof Error ? e : new SystemError(String(e));
     }
     x.pid = started.result.pid;
