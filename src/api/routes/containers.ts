@@ -85,12 +85,16 @@ export function registerContainerRoutes(router: Router): void {
     ctx.res.writeHead(204).end();
   });
 
-  // `docker rm --link /parent/alias`: a link name holds a slash.
-  router.add('DELETE', '/containers/{name*}', async (ctx) => {
-    if (!boolParam(ctx.query, 'link')) throw new NotFoundError(`No such container: ${ctx.params[0]}`);
-    await ctx.engine.containers.removeLink(ctx.params[0]);
-    ctx.res.writeHead(204).end();
-  });
+  // `docker rm --link /parent/alias`: a link name holds a slash (the docker CLI sends it after
+  // the path's own slash, hence the double one).
+  for (const path of ['/containers//{parent}/{alias}', '/containers/{parent}/{alias}']) {
+    router.add('DELETE', path, async (ctx) => {
+      const name = `/${ctx.params[0]}/${ctx.params[1]}`;
+      if (!boolParam(ctx.query, 'link')) throw new NotFoundError(`No such container: ${name}`);
+      await ctx.engine.containers.removeLink(name);
+      ctx.res.writeHead(204).end();
+    });
+  }
 
   router.add('GET', '/containers/{id}/logs', async (ctx) => {
     const q = ctx.query;
