@@ -33,8 +33,6 @@ const SWARM_ROUTE = /^GET \/(swarm|nodes|services|tasks|secrets|configs)$/;
  * mount or cwd vanished under it. Reported and counted (printed), not yet fixed; nothing else is
  * excused. Remove an entry once its race is closed.
  */
-const KNOWN_OPEN = /^(POST \/containers\/\{id\}\/(start|restart)|valid POST \/containers\/\{id\}\/start): \{"message":"(berth-shim: mount overlay on \S+\/rootfs: No such file or directory|failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process: chdir to cwd)/;
-const KNOWN_OPEN_LOG = /berthd: 500 on POST \S+\/(start|restart)\S*: BerthError: (berth-shim: mount overlay on \S+\/rootfs: No such file or directory|failed to create task for container: failed to create shim task: OCI runtime create failed: unable to start container process: chdir to cwd)/;
 
 let d: TestDaemon;
 
@@ -72,7 +70,6 @@ interface Tally {
   routes: Map<string, number>;
   /** Bad answers grouped by kind (status, route, message without ids): count and a first example. */
   failures: Map<string, { count: number; example: string }>;
-  knownOpen: number;
 }
 
 function fail(t: Tally, kind: string, example: string): void {
@@ -100,7 +97,6 @@ function check(t: Tally, req: { route: string; method: string; mode: string; byt
   const text = r.body.toString('utf8');
   if (r.status >= 500) {
     if (r.status === 503 && (SWARM_503.test(text) || (req.method === 'HEAD' && SWARM_ROUTE.test(req.route)))) return;
-    if (r.status === 500 && KNOWN_OPEN.test(`${req.route}: ${text}`)) { t.knownOpen++; return; }
     fail(t, `${r.status} ${req.route}: ${text.slice(0, 120)}`, where());
     return;
   }
@@ -128,7 +124,7 @@ test(`api fuzz: ${REQUESTS} generated requests, no crash, no 5xx, every 4xx with
   const rng = new Rng(seed);
   const routes = buildRouter().list();
   const world = new FuzzWorld();
-  const tally: Tally = { total: 0, statuses: new Map(), routes: new Map(), failures: new Map(), knownOpen: 0 };
+  const tally: Tally = { total: 0, statuses: new Map(), routes: new Map(), failures: new Map() };
   const builder = new WorldBuilder(d.socket, new Rng(seed ^ 0x5eed), world, (route, r, bytes) => check(tally, { route, method: 'valid', mode: 'valid', bytes }, r));
   const gen = new RequestGenerator(rng, routes, world);
   const pid = d.pid;
@@ -159,10 +155,9 @@ test(`api fuzz: ${REQUESTS} generated requests, no crash, no 5xx, every 4xx with
   const after = await settledRss(pid);
 
   const log = await d.log();
-  const logged5xx = log.split('\n').filter((l) => /berthd: 5\d\d on /.test(l) && !KNOWN_OPEN_LOG.test(l));
+  const logged5xx = log.split('\n').filter((l) => /berthd: 5\d\d on /.test(l));
   const hist = [...tally.statuses.entries()].sort().map(([s, n]) => `${s}:${n}`).join(' ');
   console.log(`api-fuzz: seed ${seed}, ${tally.total} requests in ${seconds.toFixed(1)} s over ${tally.routes.size} routes; statuses ${hist}`);
-  console.log(`api-fuzz: known open start races (see KNOWN_OPEN) met ${tally.knownOpen} times`);
   console.log(`api-fuzz: RSS baseline ${(baseline / 2 ** 20).toFixed(1)} MiB, after ${(after / 2 ** 20).toFixed(1)} MiB`);
 
   for (const r of routes) {

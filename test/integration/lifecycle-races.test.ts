@@ -124,3 +124,25 @@ for (const via of ['berth', 'docker'] as const) {
     await removeImages(`race/${via}`, ROUNDS);
   });
 }
+
+test('start-races-rm: a start and an rm -f of the same container at once never answer 500', async () => {
+  // Found by the API fuzzer: the rm renamed the folder away while the start mounted the rootfs
+  // in it ("mount overlay on …/rootfs: No such file or directory", or crun's chdir to cwd).
+  const statuses: string[] = [];
+  await rounds(ROUNDS, async () => {
+    const { Id } = await api.containerCreate({ Image: 'busybox', Cmd: ['sleep', '30'] });
+    const call = async (method: string, path: string): Promise<void> => {
+      try {
+        await api.json(method, path);
+        statuses.push('ok');
+      } catch (e) {
+        const status = (e as { status?: number }).status ?? 0;
+        statuses.push(String(status));
+        assert.ok(status > 0 && status < 500, `${method} ${path}: ${(e as Error).message}`);
+      }
+    };
+    await Promise.all([call('POST', `/containers/${Id}/start`), call('DELETE', `/containers/${Id}?force=1`)]);
+    await api.json('DELETE', `/containers/${Id}?force=1`).catch(() => undefined);
+  });
+  assert.equal(statuses.length, ROUNDS * 2);
+});

@@ -96,6 +96,8 @@ export class ContainerService {
   private readonly exiting = new Map<string, Promise<void>>();
   /** Pending restarts of containers in their back-off ("restarting"). */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** Containers an rm is working on: a start that comes meanwhile is refused (its folder is going). */
+  private readonly removals = new Set<string>();
   private readonly images: ImageLookup;
   private readonly runtime: RuntimeApi;
   private readonly events: EventBus;
@@ -301,6 +303,7 @@ export class ContainerService {
   }
 
   private async startNow(rec: ContainerRecord): Promise<void> {
+    if (this.removals.has(rec.Id)) throw new ConflictError('container is marked for removal and cannot be started');
     // The last run's exit still being handled (network released, rootfs unmounted): let it finish
     // first, or it tears down what this start sets up.
     await this.exiting.get(rec.Id);
@@ -701,6 +704,19 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.store.get(ref);
+    // Marked before any wait: a start that comes now is refused; one already under way is let
+    // finish, so its mounts and runtime never race the removal of the folder under them.
+    if (this.removals.has(rec.Id)) throw new ConflictError(`removal of container ${ref} is already in progress`);
+    this.removals.add(rec.Id);
+    try {
+      await this.startInProgress(rec);
+      await this.removeMarked(ref, rec, opts);
+    } finally {
+      this.removals.delete(rec.Id);
+    }
+  }
+
+  private async removeMarked(ref: string, rec: ContainerRecord, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
     // The state may already say "exited" while the exit is still being recorded and torn down.
     await this.exiting.get(rec.Id);
     if (rec.State.Status === 'restarting') {

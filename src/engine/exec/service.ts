@@ -219,8 +219,11 @@ export class ExecService {
       x.running = false;
       x.exitCode = 126;
       x.onExit.splice(0);
-      // The container exited between the check above and the runtime's exec: a 409, as dockerd.
-      if (processGone(rec.State.Pid)) throw new ConflictError(`container ${rec.Id} is not running`);
+      // The container exited, or was paused, between the check above and the runtime's exec: a
+      // 409 with dockerd's words, not a daemon failure.
+      const now = this.deps.containers.find(rec.Id);
+      if (now?.State.Status === 'paused') throw new ConflictError(`Container ${rec.Id} is paused, unpause the container before exec`);
+      if (!now || !this.deps.containers.isRunning(now) || processGone(rec.State.Pid)) throw new ConflictError(`container ${rec.Id} is not running`);
       throw e instanceof Error ? e : new SystemError(String(e));
     }
     x.pid = started.result.pid;
