@@ -193,17 +193,29 @@ for (const cli of ['berth', 'docker'] as const) {
       assert.equal(own.code, 1);
     });
 
-    test('--pid container:<x> joins a running container; --ipc container:<x> is refused (400)', async () => {
+    test('--pid container:<x> and --ipc container:<x> join a running container (its /dev/shm and SysV IPC too)', async () => {
       const donor = `sec-donor-${cli}`;
-      const c = await d[cli](['run', '-d', '--name', donor, '--ipc', 'shareable', 'busybox', 'sh', '-c', 'sleep 300']);
+      const c = await d[cli](['run', '-d', '--name', donor, '--ipc', 'shareable', 'busybox', 'sh', '-c', 'echo from-the-donor > /dev/shm/mark; exec sleep 300']);
       assert.equal(c.code, 0, c.stderr);
       try {
         const r = await runIn(['--pid', `container:${donor}`, 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, 'sleep 300 '); // the donor's PID 1 (sh execs its last command)
-        const ipc = await d[cli](['create', '--ipc', `container:${donor}`, 'busybox']);
-        assert.notEqual(ipc.code, 0);
-        assert.match(ipc.stderr, /not supported by Berth: HostConfig\.IpcMode/);
+        // The donor's /dev/shm and IPC namespace: what it wrote, and the same namespace inode.
+        const nsOf = async (args: string[]) => (await runIn([...args, 'busybox', 'readlink', '/proc/self/ns/ipc'])).stdout.trim();
+        const joined = await runIn(['--ipc', `container:${donor}`, 'busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /dev/shm/mark ] && break; sleep 0.2; done; cat /dev/shm/mark']);
+        assert.equal(joined.code, 0, joined.stderr);
+        assert.equal(joined.stdout, 'from-the-donor\n');
+        const donorNs = (await d.docker(['exec', donor, 'readlink', '/proc/1/ns/ipc'])).stdout.trim();
+        assert.match(donorNs, /^ipc:\[\d+\]$/);
+        assert.equal(await nsOf(['--ipc', `container:${donor}`]), donorNs);
+        assert.notEqual(await nsOf([]), donorNs);
+        // dockerd's rule: only a shareable donor can be joined.
+        await d[cli](['run', '-d', '--name', `${donor}-private`, 'busybox', 'sleep', '300']);
+        const refused = await runIn(['--ipc', `container:${donor}-private`, 'busybox', 'true']);
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.stderr, /non-shareable IPC/);
+        await d[cli](['rm', '-f', `${donor}-private`]);
       } finally {
         await d[cli](['rm', '-f', donor]);
       }

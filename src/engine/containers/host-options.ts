@@ -8,7 +8,6 @@ import { InvalidParameterError } from '../errors.js';
 import { normalizeCapabilities } from '../runtime/capabilities.js';
 import { parseSeccompProfile } from '../runtime/seccomp.js';
 import { parseSignal } from '../runtime/signals.js';
-import { notSupported } from './host-config-policy.js';
 import type { ContainerConfig, HostConfig } from './types.js';
 
 export interface SecurityOptions {
@@ -78,14 +77,6 @@ function nsMode(value: unknown, what: string, allowed: readonly string[], joinab
 
 export const ipcMode = (hc: Partial<HostConfig>) => nsMode(hc.IpcMode, 'IPC', ['', 'private', 'shareable', 'none', 'host'], true);
 
-/**
- * `--ipc container:<x>` would need the donor's /dev/shm reachable from the host (dockerd mounts
- * it under the container's folder); Berth's lives in the donor's mount namespace only. Refused
- * until then rather than half joined (SysV IPC shared, POSIX shm not).
- */
-function refuseIpcJoin(hc: Partial<HostConfig>): void {
-  if (String(hc.IpcMode ?? '').startsWith('container:')) throw notSupported('HostConfig', 'IpcMode', '--ipc container:<name|id>');
-}
 export const pidMode = (hc: Partial<HostConfig>) => nsMode(hc.PidMode, 'PID', ['', 'host'], true);
 export const utsMode = (hc: Partial<HostConfig>) => nsMode(hc.UTSMode, 'UTS', ['', 'host'], false);
 export const cgroupnsMode = (hc: Partial<HostConfig>) => nsMode(hc.CgroupnsMode, 'cgroup namespace', ['', 'host', 'private'], false);
@@ -166,7 +157,6 @@ export function checkHostOptions(hc: Partial<HostConfig>, config: Partial<Contai
   normalizeCapabilities(hc.CapAdd as string[] | undefined);
   normalizeCapabilities(hc.CapDrop as string[] | undefined);
   const ipc = ipcMode(hc);
-  refuseIpcJoin(hc);
   pidMode(hc);
   const uts = utsMode(hc);
   cgroupnsMode(hc);

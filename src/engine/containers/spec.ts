@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { mountShareableShm, SHM_DIR } from '../host/shm.js';
 import { ConflictError } from '../errors.js';
 import { ociResources } from '../runtime/resources.js';
 import { buildSpec, type NamespaceChoice } from '../runtime/spec.js';
@@ -8,7 +9,6 @@ import { applyUserMounts } from '../volumes/mounts.js';
 import {
   cgroupnsMode, deviceCgroupRules, deviceMappings, ipcMode, parseSecurityOpt, pidMode, ulimits, utsMode, type NsMode,
 } from './host-options.js';
-import { notSupported } from './host-config-policy.js';
 import type { ContainerRecord } from './types.js';
 
 /** dockerd's docker-init: Debian's tini, static so it runs in any image. */
@@ -45,10 +45,22 @@ export async function specForContainer(
   const pid = pidMode(hc);
   const pidNs: NamespaceChoice = pid.kind === 'container' ? { path: `/proc/${donorPid(pid, 'PID', lookup)}/ns/pid` } : pid.kind;
   const ipc = ipcMode(hc);
-  if (ipc.kind === 'container') throw notSupported('HostConfig', 'IpcMode', '--ipc container:<name|id>'); // see host-options.ts
-  const ipcNs: NamespaceChoice = ipc.kind;
-  // the host's IPC namespace comes with the host's /dev/shm; `none` has no /dev/shm at all
-  const shm: 'private' | 'none' | { source: string } = ipc.kind === 'host' ? { source: '/dev/shm' } : ipc.raw === 'none' ? 'none' : 'private';
+  let ipcNs: NamespaceChoice = ipc.kind === 'container' ? 'private' : ipc.kind;
+  // the host's IPC namespace comes with the host's /dev/shm; `none` has no /dev/shm at all; a
+  // shareable one's /dev/shm is a tmpfs on the host (in its folder), which a joiner binds too
+  let shm: 'private' | 'none' | { source: string } = ipc.kind === 'host' ? { source: '/dev/shm' } : ipc.raw === 'none' ? 'none' : 'private';
+  if (ipc.raw === 'shareable') {
+    shm = { source: join(paths.dir, SHM_DIR) };
+    await mountShareableShm(shm.source, hc.ShmSize);
+  } else if (ipc.kind === 'container') {
+    const pid = donorPid(ipc, 'IPC namespace', lookup);
+    const donor = lookup!(ipc.ref);
+    if (donor.HostConfig.IpcMode !== 'shareable') {
+      throw new ConflictError(`cannot join IPC of container ${donor.Id}: non-shareable IPC (hint: use IpcMode:shareable for the donor container)`);
+    }
+    ipcNs = { path: `/proc/${pid}/ns/ipc` };
+    shm = { source: join(dirname(paths.dir), donor.Id, SHM_DIR) };
+  }
 
   const devices = [];
   if (privileged) for (const d of await hostDevices()) devices.push({ ...d, access: 'rwm' });

@@ -6,6 +6,7 @@
  * START_ERROR. Everything after that (output, exit, cleanup) is the shim's job; the daemon can
  * die and come back and connect() again at any time.
  */
+import { unmountShareableShm } from '../host/shm.js';
 import { hostCommand } from '../host/command.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, rmdir, readdir, writeFile } from 'node:fs/promises';
@@ -217,6 +218,7 @@ export class HostRuntime implements RuntimeApi {
       await hostCommand(this.runtimeBin(name), a).catch(() => undefined);
     }
     void runtime;
+    await unmountShareableShm(dir).catch(logFailure(`unmounting the shareable /dev/shm of ${id}`));
     if (rootfsTarget && (await isMounted(rootfsTarget))) {
       try {
         await hostCommand('umount', ['-l', rootfsTarget]);
