@@ -1,4 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic.js';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { createApiServer } from '../api/server.js';
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
     apiVersion: MAX_API_VERSION,
     minApiVersion: MIN_API_VERSION,
   });
+  // Written whole (atomically) before the API answers: whoever reaches the socket can trust it.
+  await mkdir(dirname(config.pidFile), { recursive: true });
+  await writeFileAtomic(config.pidFile, `${process.pid}\n`);
   const sockets: string[] = [];
   const servers: Server[] = [];
   for (const host of config.hosts) {
@@ -60,8 +64,6 @@ async function main(): Promise<void> {
       sockets.push(path);
     }
   }
-  await mkdir(dirname(config.pidFile), { recursive: true });
-  await writeFile(config.pidFile, `${process.pid}\n`);
   log(`API listening on ${config.hosts.join(', ')}${tls ? ' (tcp with mutual TLS)' : ''} (data root ${config.dataRoot})`);
 
   let stopping = false;
