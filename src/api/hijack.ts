@@ -2,7 +2,9 @@
  * What attach and exec start share once a connection is hijacked: the response head, stdin with
  * detach keys (TTY only, as dockerd), and output framed or raw with backpressure.
  */
-import type { OutputRecord } from '../engine/runtime/types.js';
+import type { StreamSession } from '../engine/runtime/types.js';
+
+export type { StreamSession };
 import { frame, STDERR, STDOUT } from '../util/stdcopy.js';
 import type { HijackContext } from './router.js';
 import { versionAtLeast } from './version.js';
@@ -10,18 +12,6 @@ import { versionAtLeast } from './version.js';
 export const RAW_STREAM = 'application/vnd.docker.raw-stream';
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
 
-/** The live side of an attach or an exec. */
-export interface StreamSession {
-  output: AsyncIterable<OutputRecord>;
-  /** False: the process is not taking stdin as fast; the client is paused until stdinWritable(). */
-  writeStdin(data: Buffer): boolean;
-  stdinWritable(): Promise<void>;
-  /** The client half-closed: close the process's stdin; output keeps flowing. */
-  endStdin(): void;
-  detach(): void;
-  /** Bytes on stdin that detach the client; empty: none. */
-  detachKeys: readonly number[];
-}
 
 /** Multiplexed framing for API >= 1.42 without a TTY; raw bytes otherwise. */
 export function streamContentType(tty: boolean, version: string): string {

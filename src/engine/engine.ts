@@ -12,7 +12,7 @@ import type { RuntimeApi } from './runtime/types.js';
 import { NetworkManager, type NetworkConfig } from './network/manager.js';
 import { VolumeService } from './volumes/service.js';
 import type { VolumeUsage } from './volumes/types.js';
-import type { ContainerRecord } from './containers/types.js';
+import { containerEventAttributes, type ContainerRecord } from './containers/types.js';
 import { ContainerMounts } from './volumes/mounts.js';
 import { SystemService } from './system.js';
 import { HealthMonitor, runProbe } from './containers/health.js';
@@ -114,7 +114,7 @@ export class Engine {
     this.containers.health = this.health = new HealthMonitor({
       find: (id) => this.containers.store.find(id),
       save: (rec) => this.containers.store.save(rec),
-      publish: (rec, action) => this.events.publish('container', action, rec.Id, { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name }),
+      publish: (rec, action) => this.events.publish('container', action, rec.Id, containerEventAttributes(rec)),
       probe: (rec, argv, timeoutNs) => runProbe(this.exec, rec.Id, argv, timeoutNs),
       act: async (rec, action) => {
         if (action === 'restart') await this.containers.restart(rec.Id);

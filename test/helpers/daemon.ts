@@ -201,3 +201,25 @@ export async function startDaemonWithMirror(opts: { extraArgs?: string[]; images
     throw e;
   }
 }
+
+/**
+ * The usual set-up of a test file: a daemon with a mirror holding `images`, already pulled
+ * (through the docker CLI), and a teardown that removes every container before stopping it.
+ */
+export async function startDaemonWithImages(images: string[]): Promise<TestDaemon & { registryHost: string }> {
+  const d = await startDaemonWithMirror({ images });
+  for (const image of images) {
+    const r = await d.docker(['pull', image]);
+    if (r.code !== 0) {
+      await d.stop();
+      throw new Error(`pull ${image}: ${r.stderr}`);
+    }
+  }
+  return d;
+}
+
+export async function removeContainersAndStop(d: TestDaemon | undefined): Promise<void> {
+  const ids = (await d?.docker(['ps', '-aq']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
+  if (ids.length) await d!.docker(['rm', '-f', ...ids]).catch(() => undefined);
+  await d?.stop();
+}

@@ -7,22 +7,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
+import { run, removeContainersAndStop, startDaemonWithImages, type TestDaemon } from '../helpers/daemon.js';
 
 let d: TestDaemon;
 
 before(async () => {
-  d = await startDaemonWithMirror({ images: ['busybox'] });
-  const r = await d.docker(['pull', 'busybox']);
-  assert.equal(r.code, 0, r.stderr);
+  d = await startDaemonWithImages(['busybox']);
 });
 
-after(async () => {
-  const ids = (await d?.docker(['ps', '-aq']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
-  if (ids.length) await d.docker(['rm', '-f', ...ids]).catch(() => undefined);
-  await d?.docker(['rmi', 'bt-health-img']).catch(() => undefined);
-  await d?.stop();
-});
+after(() => removeContainersAndStop(d)); // the data root, its images too, goes with the daemon
 
 async function ok(p: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
   const r = await p;

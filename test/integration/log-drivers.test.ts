@@ -6,21 +6,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
+import { removeContainersAndStop, startDaemonWithImages, type TestDaemon } from '../helpers/daemon.js';
 
 let d: TestDaemon;
 
 before(async () => {
-  d = await startDaemonWithMirror({ images: ['busybox'] });
-  const r = await d.docker(['pull', 'busybox']);
-  assert.equal(r.code, 0, r.stderr);
+  d = await startDaemonWithImages(['busybox']);
 });
 
-after(async () => {
-  const ids = (await d?.docker(['ps', '-aq']).catch(() => undefined))?.stdout.split('\n').filter(Boolean) ?? [];
-  if (ids.length) await d.docker(['rm', '-f', ...ids]).catch(() => undefined);
-  await d?.stop();
-});
+after(() => removeContainersAndStop(d));
 
 test('json-file (default) and local keep logs; inspect shows the driver in effect', async () => {
   for (const [cli, driver] of [['docker', ''], ['berth', 'local'], ['docker', 'json-file']] as const) {

@@ -10,7 +10,7 @@
  * shim or, before start, this hub holds as much as it takes.
  */
 import { EventEmitter } from 'node:events';
-import type { ExitStatus, OutputRecord, ShimConnection } from '../runtime/types.js';
+import type { ExitStatus, OutputRecord, ShimConnection, StreamSession } from '../runtime/types.js';
 
 /** Output queued for one live reader past which it is dropped (a client that stopped reading). */
 export const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
@@ -196,19 +196,9 @@ export interface AttachOptions {
   detachKeys?: string;
 }
 
-export interface AttachSession {
+export interface AttachSession extends StreamSession {
   /** Whether the container has a TTY (raw output) or not (stdout and stderr framed apart). */
   tty: boolean;
-  /** Records to send, in order; the iterator ends when the container stops (or at once without stream). */
-  output: AsyncIterable<OutputRecord>;
-  /** False: wait for stdinWritable() (pause the client) before writing more. */
-  writeStdin(data: Buffer): boolean;
-  stdinWritable(): Promise<void>;
-  /** The client closed its stdin (half-close). */
-  endStdin(): void;
-  detach(): void;
-  /** Bytes on stdin that detach the client (TTY only, as dockerd). */
-  detachKeys: readonly number[];
 }
 
 /**

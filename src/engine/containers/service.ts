@@ -16,7 +16,7 @@ import { top as psTop } from './top.js';
 import { statsStream } from './stats.js';
 import { ContainerStore } from './store.js';
 import { logRotation, normalizeCreate, validateCreateBody, type CreateBody } from './create.js';
-import type { ContainerRecord } from './types.js';
+import { containerEventAttributes, type ContainerRecord } from './types.js';
 import { parseTimestamp } from '../filters.js';
 import { sessionDetachKeys } from '../detach-keys.js';
 import { truncateId } from '../../wire/reference.js';
@@ -805,7 +805,7 @@ export class ContainerService {
   }
 
   private attrs(rec: ContainerRecord): Record<string, string> {
-    return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name };
+    return containerEventAttributes(rec);
   }
 
   // ---- network attachments: the network side does the host work, this service writes the record ----

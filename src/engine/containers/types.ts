@@ -84,3 +84,8 @@ export interface ContainerRecord {
   /** Chain IDs of the image's layers (bottom first): they stay while the container exists. */
   Layers: string[];
 }
+
+/** The attributes of a container's events (`docker events`): its labels, image and name. */
+export function containerEventAttributes(rec: ContainerRecord): Record<string, string> {
+  return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name };
+}

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { ConflictError, InvalidParameterError, NotFoundError, SystemError } from '../errors.js';
 import { processGone } from '../host/process.js';
 import type { EventBus } from '../events/bus.js';
-import type { ContainerRecord } from '../containers/types.js';
-import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection } from '../runtime/types.js';
+import { containerEventAttributes as attrs, type ContainerRecord } from '../containers/types.js';
+import type { ExitStatus, OutputRecord, RuntimeApi, ShimConnection, StreamSession } from '../runtime/types.js';
 import { DEFAULT_PATH_ENV, resolveUser } from '../runtime/spec.js';
 import { EXIT_FILE, readExitStatus } from '../runtime/exit-file.js';
 import { parseDetachKeys, sessionDetachKeys } from '../detach-keys.js';
@@ -37,18 +37,7 @@ export interface ContainerAccess {
   isRunning(rec: ContainerRecord): boolean;
 }
 
-export interface ExecSession {
-  /** Output records in order; ends when the process has exited. */
-  output: AsyncIterable<OutputRecord>;
-  /** False: wait for stdinWritable() (pause the client) before writing more. */
-  writeStdin(data: Buffer): boolean;
-  stdinWritable(): Promise<void>;
-  /** The client half-closed: the process's stdin is closed. */
-  endStdin(): void;
-  /** The client went away: stop queueing output (the process goes on). */
-  detach(): void;
-  /** Bytes on stdin that detach the client (TTY only, as dockerd). */
-  detachKeys: readonly number[];
+export interface ExecSession extends StreamSession {
   /** Resolves with the exit status. */
   exited: Promise<ExitStatus>;
 }
@@ -351,6 +340,3 @@ function readExitFile(dir: string): Promise<ExitStatus | undefined> {
   return readExitStatus(join(dir, EXIT_FILE));
 }
 
-function attrs(rec: ContainerRecord): Record<string, string> {
-  return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image, name: rec.Name };
-}

@@ -3,6 +3,7 @@
  * the host in the container's folder, bound into the container and into those that join its IPC
  * (`--ipc container:<x>`); unmounted when the container stops (runtime cleanup).
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMountPoint } from '../mountinfo.js';
@@ -20,5 +21,6 @@ export async function mountShareableShm(path: string, sizeBytes: number | undefi
 /** The container folder's shareable /dev/shm, if mounted: unmounted (lazily, as a joiner may hold it). */
 export async function unmountShareableShm(containerDir: string): Promise<void> {
   const path = join(containerDir, SHM_DIR);
-  if (await isMountPoint(path)) await hostCommand('umount', ['-l', path]);
+  // Only shareable containers have the folder: the others skip the mount table read at every exit.
+  if (existsSync(path) && (await isMountPoint(path))) await hostCommand('umount', ['-l', path]);
 }

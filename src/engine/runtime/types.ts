@@ -74,6 +74,21 @@ export interface OutputRecord {
   data: Buffer;
 }
 
+/** The live side of an attach or an exec, as the API pumps it over a hijacked connection. */
+export interface StreamSession {
+  /** Records to send, in order; the iterator ends when the process stops (or the client detaches). */
+  output: AsyncIterable<OutputRecord>;
+  /** False: the process is not taking stdin as fast; pause the client until stdinWritable(). */
+  writeStdin(data: Buffer): boolean;
+  stdinWritable(): Promise<void>;
+  /** The client half-closed: close the process's stdin; output keeps flowing. */
+  endStdin(): void;
+  /** The client went away: stop queueing output (the process goes on). */
+  detach(): void;
+  /** Bytes on stdin that detach the client (TTY only, as dockerd); empty: none. */
+  detachKeys: readonly number[];
+}
+
 /**
  * A live connection to one container's shim. Emits:
  *  'output' (rec: OutputRecord)   as the container writes
