@@ -182,6 +182,19 @@ async function call(method: string, target: string, body?: unknown, extra: Array
   return { status: raw.status, json, raw };
 }
 
+/**
+ * The fuzz run may untag or remove busybox (DELETE /images/…, prune, tag over it): the regression
+ * tests below pull it again once before they use it, so they never depend on the seed.
+ */
+let imagesBack: Promise<void> | undefined;
+function busyboxPresent(): Promise<void> {
+  imagesBack ??= (async () => {
+    const r = await d.docker(['pull', 'busybox']);
+    assert.equal(r.code, 0, r.stderr);
+  })();
+  return imagesBack;
+}
+
 async function logged5xxSince(mark: number): Promise<string[]> {
   return (await d.log()).slice(mark).split('\n').filter((l) => /berthd: 5\d\d on /.test(l));
 }
@@ -212,6 +225,7 @@ test('fuzz-client-error: requests the HTTP parser refuses get a 4xx with a JSON 
 });
 
 test('fuzz-truncated-body: a client that leaves mid-body leaves no 5xx in the daemon log', async () => {
+  await busyboxPresent();
   const mark = (await d.log()).length;
   for (let i = 0; i < 5; i++) {
     const bytes = buildRequest('POST', '/v1.45/containers/create', [['Content-Length', '500']], Buffer.from('{"Image":"busybox"'));
@@ -222,6 +236,7 @@ test('fuzz-truncated-body: a client that leaves mid-body leaves no 5xx in the da
 });
 
 test('fuzz-create-deep-types: a wrong JSON type deep in HostConfig is a 400 naming the field (was a TypeError 500)', async () => {
+  await busyboxPresent();
   const r = await call('POST', '/v1.45/containers/create', { Image: 'busybox', HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': 5 } } } });
   assert.equal(r.status, 400);
   assert.match(r.json.message ?? '', /field HostConfig\.LogConfig\.Config\.max-size must be a string/);
@@ -231,6 +246,7 @@ test('fuzz-create-deep-types: a wrong JSON type deep in HostConfig is a 400 nami
 });
 
 test('fuzz-deep-json: a body nested 20,000 deep is a 400 (was a stack overflow 500 in commit)', async () => {
+  await busyboxPresent();
   const c = await call('POST', '/v1.45/containers/create', { Image: 'busybox', Cmd: ['true'] });
   assert.equal(c.status, 201, JSON.stringify(c.json));
   const deep = '{"Cmd":["sh"],"Unknown":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}';
@@ -241,6 +257,7 @@ test('fuzz-deep-json: a body nested 20,000 deep is a 400 (was a stack overflow 5
 });
 
 test('fuzz-top-ps-args: ps refusing ps_args is a 400, and fromSrc a 400 naming it (were 500 and 501)', async () => {
+  await busyboxPresent();
   const c = await call('POST', '/v1.45/containers/create', { Image: 'busybox', Cmd: ['sleep', '30'] });
   assert.equal((await call('POST', `/v1.45/containers/${c.json.Id}/start`)).status, 204);
   try {
@@ -256,6 +273,7 @@ test('fuzz-top-ps-args: ps refusing ps_args is a 400, and fromSrc a 400 naming i
 });
 
 test('fuzz-stop-timeout-overflow: stop?t= past 24 days waits for the process, not SIGKILL after 1 ms', async () => {
+  await busyboxPresent();
   // busybox sleep as PID 1 ignores SIGTERM: only the timeout's SIGKILL would end it.
   const c = await call('POST', '/v1.45/containers/create', { Image: 'busybox', Cmd: ['sleep', '60'] });
   assert.equal((await call('POST', `/v1.45/containers/${c.json.Id}/start`)).status, 204);
@@ -272,6 +290,7 @@ test('fuzz-stop-timeout-overflow: stop?t= past 24 days waits for the process, no
 });
 
 test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause racing rm, answer 2xx/3xx/4xx only', async () => {
+  await busyboxPresent();
   const mark = (await d.log()).length;
   const statuses = new Set<number>();
   for (let i = 0; i < 6; i++) {
