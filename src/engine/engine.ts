@@ -13,7 +13,9 @@ import { NetworkManager, type NetworkConfig } from './network/manager.js';
 import { VolumeService } from './volumes/service.js';
 import type { VolumeUsage } from './volumes/types.js';
 import { containerEventAttributes, type ContainerRecord } from './containers/types.js';
-import { ContainerMounts } from './volumes/mounts.js';
+import { ContainerMounts, usesVolume } from './volumes/mounts.js';
+import { VolumeArchive } from './volumes/archive.js';
+import { ContainerArchive } from './containers/archive/service.js';
 import { SystemService } from './system.js';
 import { HealthMonitor, runProbe } from './containers/health.js';
 import { SystemCheck } from './system-check/index.js';
@@ -50,6 +52,10 @@ export class Engine {
   readonly health: HealthMonitor;
   /** `berth system check [--repair]` (system-check/). */
   readonly check: SystemCheck;
+  /** docker cp, diff, export (containers/archive/). */
+  readonly archive: ContainerArchive;
+  /** Berth's volume export/import (volumes/archive.ts). */
+  readonly volumeArchive: VolumeArchive;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -85,6 +91,9 @@ export class Engine {
       onRemoved: (rec) => this.images.containerRemoved(rec),
     });
     this.volumes = new VolumeService(join(root, 'volumes'), this.events);
+    this.archive = new ContainerArchive(this.containers, this.events);
+    this.volumeArchive = new VolumeArchive(this.volumes, (name) =>
+      this.containers.list().filter((c) => this.containers.isRunning(c) && usesVolume(c, name)).map((c) => c.Id));
     this.containers.mounts = new ContainerMounts(this.volumes, {
       get: (ref) => this.containers.get(ref),
       list: () => this.containers.list(),

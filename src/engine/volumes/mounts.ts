@@ -273,7 +273,7 @@ export function usesVolume(c: ContainerRecord, name: string): boolean {
 }
 
 /** Mount an overlay (lowerdir list possibly past a page: relative to a common parent, as the shim). */
-async function mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void> {
+export async function mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void> {
   await mkdir(target, { recursive: true });
   await mkdir(work, { recursive: true });
   const abs = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work}`;
