@@ -31,6 +31,8 @@ export interface EngineConfig {
   runtime?: RuntimeApi;
   /** Bridge networking; without it containers get a loopback-only namespace (tests of other parts). */
   network?: NetworkConfig;
+  /** max-image-load-size in bytes (images/transfer). */
+  maxImageLoadSize?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export class Engine {
       distribution: this.distribution,
       events: this.events,
       engineVersion: config.engineVersion,
+      maxImageLoadSize: config.maxImageLoadSize,
       containers: {
         usingImage: (id) => this.containers.usingImage(id).map((c) => ({ id: c.Id, running: this.containers.isRunning(c) })),
         layersInUse: () => new Set(this.containers.list().flatMap((c) => c.Layers ?? [])),
