@@ -8,7 +8,8 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
-  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update';
+  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
+  | 'save' | 'load' | 'import';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -28,6 +29,9 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   network: () => import('./commands/network.js'),
   volume: () => import('./commands/volume.js'),
   update: () => import('./commands/update.js'),
+  save: () => import('./commands/save.js'),
+  load: () => import('./commands/load.js'),
+  import: () => import('./commands/import.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -54,6 +58,9 @@ const TOP: Record<string, Target> = {
   ...inModule('update', { update: 'update' }),
   ...inModule('events', { events: 'events' }),
   ...inModule('network', { port: 'port' }),
+  ...inModule('save', { save: 'save' }),
+  ...inModule('load', { load: 'load' }),
+  ...inModule('import', { import: 'import' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
@@ -102,6 +109,9 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
     subs: {
       ...inModule('image', { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' }),
       ...inModule('prune', { prune: 'image-prune' }),
+      ...inModule('save', { save: 'save' }),
+      ...inModule('load', { load: 'load' }),
+      ...inModule('import', { import: 'import' }),
     },
     docs: {
       history: 'Show the history of an image',
@@ -112,6 +122,9 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       push: 'Upload an image to a registry',
       rm: 'Remove one or more images',
       tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+      save: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+      load: 'Load an image from a tar archive or STDIN',
+      import: 'Import the contents from a tarball to create a filesystem image',
     },
   },
   volume: {
@@ -207,6 +220,9 @@ function topHelp(): string {
     ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
     ['update', 'Update configuration of one or more containers'],
     ['wait', 'Block until one or more containers stop, then print their exit codes'],
+    ['save', 'Save one or more images to a tar archive (streamed to STDOUT by default)'],
+    ['load', 'Load an image from a tar archive or STDIN'],
+    ['import', 'Import the contents from a tarball to create a filesystem image'],
   ];
   const list = (xs: Array<[string, string]>, w: number) => xs.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
   return (

@@ -27,6 +27,8 @@ export interface DaemonConfig {
   bridge?: string;
   bip?: string;
   addressPools?: Array<{ base: string; size: number }>;
+  /** `max-image-load-size` (bytes): cap on a load's or import's decompressed archive. */
+  maxImageLoadSize?: number;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -64,6 +66,7 @@ Options:
   -D, --debug                     Enable debug mode
   -H, --host list                 Daemon socket to listen on (default unix:///run/berth/berth.sock)
       --insecure-registry list    Registries reached over plain HTTP
+      --max-image-load-size bytes Largest archive (decompressed) that load and import accept (default 64g)
   -p, --pidfile string            Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --registry-mirror list      Preferred registry mirror for Docker Hub images
       --tls                       Use TLS; implied by --tlsverify
@@ -110,6 +113,7 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
       case '--tlscacert': flags.tlsCaCert = next(); break;
       case '--tlscert': flags.tlsCert = next(); break;
       case '--tlskey': flags.tlsKey = next(); break;
+      case '--max-image-load-size': flags.maxImageLoadSize = parseByteSize(arg, next()); break;
       default: throw new UsageError(`unknown flag: ${arg}\nSee 'berthd --help'.`);
     }
   }
@@ -162,7 +166,16 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
     debug: flags.debug ?? (file.debug === true),
     tlsFiles,
     network: networkConfig(flags, file),
+    maxImageLoadSize: flags.maxImageLoadSize ?? (file['max-image-load-size'] === undefined ? undefined : parseByteSize('max-image-load-size', file['max-image-load-size'])),
   };
+}
+
+/** A size in bytes: a positive integer, or a number with b, k, m, g, t (powers of 1024), as dockerd's RAMInBytes. */
+export function parseByteSize(what: string, v: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(String(v).trim());
+  const n = m ? Math.floor(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase())) : NaN;
+  if (typeof v === 'boolean' || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid ${what} ${JSON.stringify(v)}: a size in bytes (e.g. 10g) is expected`);
+  return n;
 }
 
 function networkConfig(flags: Partial<DaemonConfig>, file: Record<string, unknown>): NetworkConfig | undefined {

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     registryMirrors: config.registryMirrors,
     insecureRegistries: config.insecureRegistries,
     network: config.network,
+    maxImageLoadSize: config.maxImageLoadSize,
     engineVersion: ENGINE_VERSION,
     apiVersion: MAX_API_VERSION,
     minApiVersion: MIN_API_VERSION,

@@ -33,6 +33,8 @@ export interface EngineConfig {
   runtime?: RuntimeApi;
   /** Bridge networking; without it containers get a loopback-only namespace (tests of other parts). */
   network?: NetworkConfig;
+  /** max-image-load-size in bytes (images/transfer). */
+  maxImageLoadSize?: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export class Engine {
       distribution: this.distribution,
       events: this.events,
       engineVersion: config.engineVersion,
+      maxImageLoadSize: config.maxImageLoadSize,
       containers: {
         usingImage: (id) => this.containers.usingImage(id).map((c) => ({ id: c.Id, running: this.containers.isRunning(c) })),
         layersInUse: () => new Set(this.containers.list().flatMap((c) => c.Layers ?? [])),
