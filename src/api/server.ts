@@ -17,6 +17,7 @@ import { registerNetworkRoutes } from './routes/networks.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { registerSystemCheckRoutes } from './routes/system-check.js';
 import { registerArchiveRoutes } from './routes/archive.js';
+import { registerBuildRoutes } from './routes/build.js';
 
 /** A hijacked request's body is exec start's small JSON: more is refused before it is read. */
 const MAX_HIJACK_BODY = 1 << 20;
@@ -60,6 +61,7 @@ export function buildRouter(): Router {
   registerVolumeRoutes(router);
   registerSystemCheckRoutes(router);
   registerArchiveRoutes(router);
+  registerBuildRoutes(router);
   return router;
 }
 

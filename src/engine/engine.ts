@@ -20,6 +20,7 @@ import { SystemService } from './system.js';
 import { HealthMonitor, runProbe } from './containers/health.js';
 import { SystemCheck } from './system-check/index.js';
 import { chainNames } from './network/chains.js';
+import { Builder } from './build/builder.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -58,6 +59,8 @@ export class Engine {
   readonly archive: ContainerArchive;
   /** Berth's volume export/import (volumes/archive.ts). */
   readonly volumeArchive: VolumeArchive;
+  /** POST /build (build/). */
+  readonly builder: Builder;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -155,6 +158,27 @@ export class Engine {
       bridges: () => (this.network?.all() ?? []).map((n) => n.bridge).filter((b): b is string => !!b),
       natChain: () => (config.network ? chainNames(config.network.bridge).nat : undefined),
     });
+    this.builder = new Builder({
+      dir: join(root, 'build'),
+      engineVersion: config.engineVersion,
+      images: {
+        get: (ref) => this.images.get(ref),
+        pull: (ref, progress, platform) => this.images.pull(ref, { platform }, progress),
+        lowerDirs: (rec) => this.images.lowerDirs(rec),
+        create: (bytes, opts) => this.images.local.create(bytes, opts),
+        tag: (id, ref) => this.images.tag(id, ref),
+        commitDeps: () => this.images.local.deps(),
+      },
+      containers: {
+        create: async (body) => (await this.containers.create(body as never)).Id,
+        attach: (id) => this.containers.attach(id, { stdin: false, stdout: true, stderr: true, logs: false, stream: true }),
+        start: (id) => this.containers.start(id),
+        wait: (id) => this.containers.wait(id, 'not-running'),
+        kill: (id) => this.containers.kill(id),
+        remove: (id) => this.containers.remove(id, { force: true, volumes: true }),
+        upperDir: (id) => join(this.containers.dir(id), 'upper'),
+      },
+    });
   }
 
   static async open(config: EngineConfig): Promise<Engine> {
@@ -163,6 +187,7 @@ export class Engine {
     await engine.images.init();
     await engine.volumes.init();
     await engine.containers.init();
+    await engine.builder.init();
     return engine;
   }
 
@@ -183,7 +208,17 @@ export class Engine {
     const containers = await Promise.all(this.containers.list().map(async (record) => ({
       record, imageName: this.containers.imageName(record), sizes: await this.containers.sizes(record),
     })));
-    return { ...images, Containers: containers, Volumes: await this.volumes.usage() };
+    return { ...images, Containers: containers, Volumes: await this.volumes.usage(), BuildCache: this.builder.usage() };
+  }
+
+  /** POST /build/prune: the build cache and the step images only it held. */
+  pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    return this.builder.prune(async (id) => {
+      const rec = this.images.get(id);
+      if (!rec || rec.repoTags.length || this.images.local.images.children(rec.id).length || this.containers.usingImage(rec.id).length) return false;
+      await this.images.remove(rec.id, { force: false, noprune: true });
+      return true;
+    });
   }
 }
 
@@ -192,4 +227,5 @@ export interface DiskUsage {
   Images: ImageListEntry[];
   Containers: Array<{ record: ContainerRecord; imageName: string; sizes: { SizeRw: number; SizeRootFs: number } }>;
   Volumes: VolumeUsage[];
+  BuildCache: Array<Record<string, unknown>>;
 }
