@@ -69,3 +69,27 @@ await rm(join(dist, 'daemon-chunks'), { recursive: true, force: true });
 await buildEntry('berth', 'src/cli/main.ts', 'berth', 'cli-chunks');
 await buildEntry('berthd', 'src/daemon/main.ts', 'berthd', 'daemon-chunks', { banner: requireBanner });
 if (watch) console.log('build: --watch is not supported; rerun the build');
+
+// The dashboard's web UI (web/, Preact + xterm.js) → dist/dashboard, served by berthd --dashboard.
+// Everything it needs is bundled: the page fetches nothing from elsewhere at run time.
+async function buildDashboard() {
+  const web = join(root, 'web');
+  if (!existsSync(join(web, 'index.html'))) return;
+  const { build: viteBuild } = await import('vite');
+  const outDir = join(dist, 'dashboard');
+  await viteBuild({
+    root: web,
+    configFile: false,
+    logLevel: 'warn',
+    base: '/',
+    oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 1024, reportCompressedSize: false },
+  });
+  let total = 0;
+  const { readdir } = await import('node:fs/promises');
+  for (const e of await readdir(outDir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) total += (await stat(join(e.parentPath ?? e.path, e.name))).size;
+  }
+  console.log(`build: dashboard -> dist/dashboard (${(total / 1024).toFixed(1)} kB)`);
+}
+await buildDashboard();

@@ -9,7 +9,7 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
   | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
-  | 'save' | 'load' | 'import';
+  | 'save' | 'load' | 'import' | 'dashboard';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -32,6 +32,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   save: () => import('./commands/save.js'),
   load: () => import('./commands/load.js'),
   import: () => import('./commands/import.js'),
+  dashboard: () => import('./commands/dashboard.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -61,6 +62,7 @@ const TOP: Record<string, Target> = {
   ...inModule('save', { save: 'save' }),
   ...inModule('load', { load: 'load' }),
   ...inModule('import', { import: 'import' }),
+  ...inModule('dashboard', { dashboard: 'dashboard' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
@@ -210,6 +212,7 @@ function topHelp(): string {
   const other: Array<[string, string]> = [
     ['commit', "Create a new image from a container's changes"],
     ['create', 'Create a new container'],
+    ['dashboard', "Print the link to berthd's web dashboard"],
     ['history', 'Show the history of an image'],
     ['kill', 'Kill one or more running containers'],
     ['restart', 'Restart one or more containers'],

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../engine/network/manager.js';
 import { interfaceNameProblem } from '../engine/network/config.js';
+import { parseDashboardAddress, type DashboardAddress } from './dashboard-address.js';
 
 /** berthd settings: flags override /etc/berth/daemon.json, which overrides defaults. */
 export interface DaemonConfig {
@@ -29,6 +30,8 @@ export interface DaemonConfig {
   addressPools?: Array<{ base: string; size: number }>;
   /** `max-image-load-size` (bytes): cap on a load's or import's decompressed archive. */
   maxImageLoadSize?: number;
+  /** `--dashboard 127.0.0.1:PORT` / daemon.json `dashboard`: serve the web UI there (off when unset). */
+  dashboard?: DashboardAddress;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -62,6 +65,7 @@ Options:
       --bip string                Gateway address and prefix of the default bridge (default "172.31.0.1/16")
       --config-file string        Daemon configuration file (default "/etc/berth/daemon.json")
       --default-address-pool pool Pool for user-defined networks' subnets (base=CIDR,size=N)
+      --dashboard string          Serve the web dashboard on 127.0.0.1:PORT (port 0: any free port)
       --data-root string          Root directory of persistent state (default "/var/lib/berth")
   -D, --debug                     Enable debug mode
   -H, --host list                 Daemon socket to listen on (default unix:///run/berth/berth.sock)
@@ -100,6 +104,7 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
       case '-h': case '--help': help = true; break;
       case '-H': case '--host': (flags.hosts ??= []).push(next()); break;
       case '--data-root': flags.dataRoot = next(); break;
+      case '--dashboard': flags.dashboard = parseDashboardAddress(next()); break;
       case '-b': case '--bridge': flags.bridge = next(); break;
       case '--bip': flags.bip = next(); break;
       case '--default-address-pool': (flags.addressPools ??= []).push(parsePool(next())); break;
@@ -167,6 +172,7 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
     tlsFiles,
     network: networkConfig(flags, file),
     maxImageLoadSize: flags.maxImageLoadSize ?? (file['max-image-load-size'] === undefined ? undefined : parseByteSize('max-image-load-size', file['max-image-load-size'])),
+    dashboard: flags.dashboard ?? (file.dashboard === undefined ? undefined : parseDashboardAddress(file.dashboard)),
   };
 }
 
