@@ -10,9 +10,10 @@ import type { Bridges } from './bridges.js';
 import { interfaceNameProblem, type NetworkConfig } from './config.js';
 import type { DnsServers } from './dns-servers.js';
 import { checkEndpointConfig, emptyEndpoint, emptySettings, endpointOn, networkMode, sharesOrLacksNetwork } from './endpoints.js';
-import { hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js';
+import { ensureBridgeNetfilter, hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js';
 import { Ipam } from './ipam.js';
 import { cidrString, overlaps, parseCidr } from './ipv4.js';
+import { OPT, parseBridgeOptions } from './options.js';
 import type { Sandboxes } from './sandbox.js';
 import { hasEmbeddedDns, isPredefined, newNetworkRecord, type NetworkStore } from './store.js';
 import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkRecord } from './types.js';
@@ -31,9 +32,6 @@ export interface AttachedContainers {
 }
 
 const CANNOT_ATTACH = 'container cannot be disconnected from host network or connected to host network';
-
-/** Bridge driver options Berth applies; any other is refused by name rather than ignored. */
-const HONOURED_OPTIONS = ['com.docker.network.bridge.name'];
 
 export class Networks {
   constructor(
@@ -56,9 +54,7 @@ export class Networks {
     if (isPredefined(name)) throw new BerthError('FORBIDDEN', `${name} is a pre-defined network and cannot be created`);
     if (driver !== 'bridge') throw new NotFoundError(`plugin "${driver}" not found`);
     if (body.EnableIPv6) throw new InvalidParameterError('IPv6 networks are not supported by berth yet');
-    for (const key of Object.keys(body.Options ?? {})) {
-      if (!HONOURED_OPTIONS.includes(key)) throw new InvalidParameterError(`network option ${key} is not supported by Berth`);
-    }
+    const opts = parseBridgeOptions(body.Options);
     const ipamDriver = body.IPAM?.Driver || 'default';
     if (ipamDriver !== 'default') throw new NotFoundError(`plugin "${ipamDriver}" not found`);
     if (Object.keys(body.IPAM?.Options ?? {}).length) throw new InvalidParameterError('IPAM options are not supported by Berth');
@@ -89,10 +85,11 @@ export class Networks {
         Config: [{ Subnet: ipam.state.subnet, Gateway: ipam.state.gateway, ...(ipam.state.ipRange ? { IPRange: ipam.state.ipRange } : {}) }],
       };
       rec.ipam = ipam.state;
-      rec.bridge = rec.Options['com.docker.network.bridge.name'] || `berth-${rec.Id.slice(0, 9)}`;
+      rec.bridge = rec.Options[OPT.name] || `berth-${rec.Id.slice(0, 9)}`;
       const problem = interfaceNameProblem(rec.bridge);
       if (problem) throw new InvalidParameterError(`invalid bridge name ${JSON.stringify(rec.bridge)}: ${problem}`);
       if (this.store.all().some((n) => n.bridge === rec.bridge)) throw new ConflictError(`bridge ${rec.bridge} is used by another network`);
+      if (!opts.icc) await ensureBridgeNetfilter();
       await this.bridges.ensure([rec]);
       try {
         await iptablesRestore(this.chains.bridgeRules(rec, '-A'));
