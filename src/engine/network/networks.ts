@@ -16,7 +16,7 @@ import { cidrString, overlaps, parseCidr } from './ipv4.js';
 import { OPT, parseBridgeOptions } from './options.js';
 import type { Sandboxes } from './sandbox.js';
 import { hasEmbeddedDns, isPredefined, newNetworkRecord, type NetworkStore } from './store.js';
-import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkRecord } from './types.js';
+import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkEventSink, NetworkRecord } from './types.js';
 
 /** POST /networks/create's body. */
 export interface NetworkCreateRequest {
@@ -43,6 +43,7 @@ export class Networks {
     private readonly dns: DnsServers,
     private readonly containers: AttachedContainers,
     private readonly bridges: Bridges,
+    private readonly events: NetworkEventSink,
   ) {}
 
   async create(body: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
@@ -103,6 +104,7 @@ export class Networks {
         await ipBatch([`link del ${rec.bridge}`], { force: true });
         throw e;
       }
+      this.events('create', rec);
       return { Id: rec.Id, Warning: '' };
     });
   }
@@ -152,6 +154,7 @@ export class Networks {
       await ipBatch([`link del ${n.bridge}`], { force: true });
       this.store.delete(n);
       await this.store.persist();
+      this.events('destroy', n);
     });
   }
 
@@ -182,11 +185,14 @@ export class Networks {
       rec.NetworkSettings ??= emptySettings();
       if (endpointOn(rec, n)) throw new BerthError('FORBIDDEN', `endpoint with name ${rec.Name} already exists in network ${n.Name}`);
       const ep = emptyEndpoint(n.Id, cfg);
-      if (this.containers.isRunning(rec.Id) && rec.NetworkSettings.SandboxKey) {
+      const live = this.containers.isRunning(rec.Id) && !!rec.NetworkSettings.SandboxKey;
+      if (live) {
         await this.sandboxes.addEndpoint(rec, n, ep);
         await this.store.persist();
       }
       rec.NetworkSettings.Networks[n.Name] = ep;
+      // dockerd: a stopped container is only configured (its connect event comes at its start)
+      if (live) this.events('connect', n, rec.Id);
     });
   }
 
@@ -202,6 +208,8 @@ export class Networks {
         await this.store.persist();
       }
       delete rec.NetworkSettings!.Networks[entry[0]];
+      // dockerd logs a disconnect whether the container runs or not
+      this.events('disconnect', n, rec.Id);
     });
   }
 }

@@ -22,7 +22,7 @@ import { openProxy, type Proxy } from './proxy.js';
 import { extraHostRecords, readHostResolvConf, renderHosts, renderResolvConf } from './etc-files.js';
 import { linkHosts, type LinkLookup } from './links.js';
 import { hasEmbeddedDns, type NetworkStore } from './store.js';
-import type { EndpointSettings, NetworkedContainer, NetworkRecord } from './types.js';
+import type { EndpointSettings, NetworkedContainer, NetworkEventSink, NetworkRecord } from './types.js';
 
 /** What the OCI spec's network namespace should be. */
 export type SpecNetwork = 'host' | 'none' | { path: string };
@@ -45,12 +45,15 @@ export function vethName(containerId: string, networkId: string): string {
 
 export class Sandboxes {
   private readonly proxies = new Map<string, Proxy[]>();
+  /** Containers on host/none whose connect event went out (their disconnect follows at release). */
+  private readonly joinedShared = new Set<string>();
 
   constructor(
     private readonly networks: NetworkStore,
     private readonly chains: Chains,
     private readonly serial: Serial,
     private readonly containers: SandboxContainers,
+    private readonly events: NetworkEventSink = () => undefined,
   ) {}
 
   /**
@@ -62,6 +65,11 @@ export class Sandboxes {
     rec.NetworkSettings ??= emptySettings();
     if (mode === 'host' || mode === 'none') {
       await this.writeEtc(rec, dir, [], 'host');
+      const net = this.networks.find(mode);
+      if (net) {
+        this.joinedShared.add(rec.Id);
+        this.events('connect', net, rec.Id);
+      }
       return mode;
     }
     if (mode.startsWith('container:')) {
@@ -116,6 +124,7 @@ export class Sandboxes {
       await this.writeEtc(rec, dir, attached);
       await this.publish(rec);
       await this.networks.persist();
+      for (const [, net] of attached) this.events('connect', net, rec.Id);
     } catch (e) {
       await this.teardown(rec).catch(() => undefined); // best effort: the setup's own error is the one to report
       clearLive(rec);
@@ -204,14 +213,23 @@ export class Sandboxes {
 
   /** After the container stopped (or failed to start): rules, proxies, veths, namespace, addresses. */
   async release(rec: NetworkedContainer): Promise<void> {
-    if (sharesOrLacksNetwork(networkMode(rec))) return;
+    const mode = networkMode(rec);
+    if (mode === 'host' || mode === 'none') {
+      const net = this.networks.find(mode);
+      if (this.joinedShared.delete(rec.Id) && net) this.events('disconnect', net, rec.Id);
+    }
+    if (sharesOrLacksNetwork(mode)) return;
     const owned = rec.NetworkSettings?.SandboxKey || this.proxies.has(rec.Id) || this.networks.holdsAddress(rec.Id);
     if (!owned) return;
+    // the networks the container was joined to (live endpoints), for their disconnect events
+    const joined = Object.entries(rec.NetworkSettings?.Networks ?? {}).filter(([, ep]) => ep.EndpointID)
+      .map(([name, ep]) => this.networks.ofEndpoint(ep.NetworkID, name)).filter((n) => n !== undefined);
     await this.serial.run(async () => {
       await this.teardown(rec);
       clearLive(rec);
       await this.networks.persist();
     });
+    for (const n of joined) this.events('disconnect', n, rec.Id);
   }
 
   /** Proxies, DNAT rules, veths, the namespace and the addresses of a container (the caller persists). */
