@@ -114,7 +114,8 @@ export class Engine {
           return rec !== undefined && this.containers.isRunning(rec);
         },
         dir: (id) => this.containers.dir(id),
-      });
+      }, (action, n, containerId) => this.events.publish('network', action, n.Id,
+        { ...(containerId ? { container: containerId } : {}), name: n.Name, type: n.Driver }));
     }
     this.exec = new ExecService({
       containers: {

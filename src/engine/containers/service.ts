@@ -831,8 +831,10 @@ export class ContainerService {
     const rec = this.store.get(ref);
     const detachKeys = sessionDetachKeys(opts.detachKeys, rec.Config.Tty);
     const c = rec.Config;
-    return attachSession(this.hubs.of(rec.Id), { tty: c.Tty, openStdin: c.OpenStdin, stdinOnce: c.StdinOnce }, opts, detachKeys,
+    const session = attachSession(this.hubs.of(rec.Id), { tty: c.Tty, openStdin: c.OpenStdin, stdinOnce: c.StdinOnce }, opts, detachKeys,
       () => this.runtime.readLogs(join(this.store.dir(rec.Id), 'container.log'), { stdout: opts.stdout, stderr: opts.stderr }));
+    this.events.publish('container', 'attach', rec.Id, this.attrs(rec)); // as dockerd, at every attach that goes ahead
+    return session;
   }
 
   private attrs(rec: ContainerRecord): Record<string, string> {
