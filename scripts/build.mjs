@@ -28,7 +28,7 @@ const common = {
 /** `env -S` splits the line, so node gets `--` before the script path (see buildEntry). */
 const SHEBANG = '#!/usr/bin/env -S node --';
 
-// bundled CommonJS dependencies (daemon side) need a require() in ESM output
+// bundled CommonJS dependencies (tar-stream: the daemon, the CLI's cp) need a require() in ESM output
 const requireBanner = {
   js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
 };
@@ -66,7 +66,8 @@ async function buildEntry(name, entry, outName, chunkDir, extra = {}) {
 await mkdir(dist, { recursive: true });
 await rm(join(dist, 'cli-chunks'), { recursive: true, force: true });
 await rm(join(dist, 'daemon-chunks'), { recursive: true, force: true });
-await buildEntry('berth', 'src/cli/main.ts', 'berth', 'cli-chunks');
+// the CLI's cp bundles tar-stream (CommonJS) too
+await buildEntry('berth', 'src/cli/main.ts', 'berth', 'cli-chunks', { banner: requireBanner });
 await buildEntry('berthd', 'src/daemon/main.ts', 'berthd', 'daemon-chunks', { banner: requireBanner });
 if (watch) console.log('build: --watch is not supported; rerun the build');
 

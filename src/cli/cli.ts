@@ -9,7 +9,8 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
   | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
-  | 'save' | 'load' | 'import' | 'dashboard';
+  | 'save' | 'load' | 'import' | 'dashboard'
+  | 'cp' | 'diff-export';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -33,6 +34,8 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   load: () => import('./commands/load.js'),
   import: () => import('./commands/import.js'),
   dashboard: () => import('./commands/dashboard.js'),
+  cp: () => import('./commands/cp.js'),
+  'diff-export': () => import('./commands/diff-export.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -63,6 +66,8 @@ const TOP: Record<string, Target> = {
   ...inModule('load', { load: 'load' }),
   ...inModule('import', { import: 'import' }),
   ...inModule('dashboard', { dashboard: 'dashboard' }),
+  ...inModule('cp', { cp: 'cp' }),
+  ...inModule('diff-export', { diff: 'diff', export: 'export' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
@@ -81,6 +86,8 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('stats', { stats: 'stats' }),
       ...inModule('update', { update: 'update' }),
       ...inModule('prune', { prune: 'container-prune' }),
+      ...inModule('cp', { cp: 'cp' }),
+      ...inModule('diff-export', { diff: 'diff', export: 'export' }),
     },
     docs: {
       commit: "Create a new image from a container's changes",
@@ -104,6 +111,9 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       top: 'Display the running processes of a container',
       unpause: 'Unpause all processes within one or more containers',
       update: 'Update configuration of one or more containers',
+      cp: 'Copy files/folders between a container and the local filesystem',
+      diff: "Inspect changes to files or directories on a container's filesystem",
+      export: "Export a container's filesystem as a tar archive",
     },
   },
   image: {
@@ -133,6 +143,7 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
     short: 'Manage volumes',
     subs: {
       ...inModule('volume', { create: 'create', inspect: 'inspect', ls: 'ls', list: 'ls', rm: 'rm', remove: 'rm' }),
+      ...inModule('volume', { export: 'export', import: 'import' }),
       ...inModule('prune', { prune: 'volume-prune' }),
     },
     docs: {
@@ -141,6 +152,8 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ls: 'List volumes',
       prune: 'Remove unused local volumes',
       rm: 'Remove one or more volumes',
+      export: "Export a volume's content as a tar archive (Berth's own)",
+      import: "Import a tar archive into a volume (Berth's own)",
     },
   },
   network: {
@@ -211,8 +224,11 @@ function topHelp(): string {
   const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
   const other: Array<[string, string]> = [
     ['commit', "Create a new image from a container's changes"],
+    ['cp', 'Copy files/folders between a container and the local filesystem'],
     ['create', 'Create a new container'],
     ['dashboard', "Print the link to berthd's web dashboard"],
+    ['diff', "Inspect changes to files or directories on a container's filesystem"],
+    ['export', "Export a container's filesystem as a tar archive"],
     ['history', 'Show the history of an image'],
     ['kill', 'Kill one or more running containers'],
     ['restart', 'Restart one or more containers'],
