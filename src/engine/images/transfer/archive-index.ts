@@ -66,6 +66,7 @@ export class ArchiveIndex {
     for await (const { header: h, body } of readTar(src)) {
       const name = archivePath(h.name);
       if (name === '') continue;
+      this.checkParents(name);
       switch (h.type) {
         case 'file':
           this.files.set(name, await this.store(name, h.size, body));
@@ -84,6 +85,18 @@ export class ArchiveIndex {
         }
         default:
           break; // directories, devices, fifos: nothing an image is made of
+      }
+    }
+  }
+
+  /** An entry below a link of the archive would be written through it: refused, as dockerd's untar refuses a breakout. */
+  private checkParents(name: string): void {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      const f = this.files.get(prefix);
+      if (f && (f.kind === 'alias' || f.kind === 'outside')) {
+        throw new InvalidArchiveError(`entry ${JSON.stringify(name)} would be written through the link ${JSON.stringify(prefix)}`);
       }
     }
   }

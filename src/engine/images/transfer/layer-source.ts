@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ContentStore } from '../../content/store.js';
+import { sha256Digest } from '../../../util/digest.js';
 import { decompress } from '../../distribution/decompress.js';
 import type { LayerBlob } from '../types.js';
 import { InvalidArchiveError } from './errors.js';
@@ -32,10 +33,15 @@ export async function openLayer(content: ContentStore, src: LayerSource, what: s
   return decompress(await openRaw(content, src), what);
 }
 
-/** Stores the layer as a blob (a memory one is written now) and names its media type. */
-export async function layerBlob(content: ContentStore, src: LayerSource): Promise<LayerBlob> {
+/**
+ * Stores the layer as a blob (a memory one is written now, and its digest added to `added` when
+ * the store did not have it) and names its media type.
+ */
+export async function layerBlob(content: ContentStore, src: LayerSource, added: Set<string>): Promise<LayerBlob> {
   if (src.kind === 'memory') {
+    const existed = await content.has(sha256Digest(src.data));
     const digest = await content.put(src.data);
+    if (!existed) added.add(digest);
     return { mediaType: mediaTypeOf(src.data), digest, size: src.data.length };
   }
   const fh = await open(content.path(src.digest), 'r');

@@ -62,7 +62,7 @@ export async function loadImages(deps: TransferDeps, body: Readable, opts: LoadO
       release = () => { prev(); releaseThis(); };
       await applyLayers(deps, item, chain, layerCap, opts.quiet ? undefined : out);
       const blobs: LayerBlob[] = [];
-      for (const l of item.layers) blobs.push(await layerBlob(deps.content, l));
+      for (const l of item.layers) blobs.push(await layerBlob(deps.content, l, archive.newBlobs));
       prepared.push({ item, chain, blobs });
     }
     const loaded: LoadedImage[] = [];
