@@ -28,7 +28,10 @@
 # root/runroot/registries.conf. All of it is stopped by PID, unmounted and removed on exit.
 # Docker's default bridge is disabled (--bridge none); berthd runs with its own default bridge (a
 # name and /24 of its own), so every berth container gets a netns, a veth and an address: berth
-# pays for networking that docker does not in this comparison.
+# pays for networking that docker does not in this comparison. Both apply their default seccomp
+# profile (dockerd its built-in one, berthd containers-common's, handed to crun precompiled after
+# the first start); the load average is printed with the results, since a loaded machine swamps
+# the differences (compare ratios of alternating runs, not single times).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -43,7 +46,7 @@ while [ $# -gt 0 ]; do
     --docker-crun) DOCKER_CRUN=1; shift ;;
     --json) JSON_OUT=$2; shift 2 ;;
     --keep) export BENCH_KEEP=1; shift ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -180,7 +183,7 @@ echo "Berth run latency bench  ($(date -u +%FT%TZ), $(nproc) CPUs, kernel $(unam
 echo "  docker : CLI $("$DOCKER_CLI" --version | awk '{print $3}' | tr -d ,) -> $(ver dockerd --version), $(ver containerd --version | awk '{print $1, $3}'), $(ver runc --version)"
 echo "  berth  : $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo ?)$(cd "$ROOT" && git diff --quiet HEAD -- src native 2>/dev/null || echo '+dirty') (dist built $(date -u -r "$ROOT/dist/berth.mjs" +%FT%TZ 2>/dev/null || echo never)), node $(node --version), $(ver crun --version)"
 [ -z "$PODMAN_BIN" ] || echo "  podman : $(ver "$PODMAN_BIN" --version)"
-echo "  registry: 127.0.0.1:$PORT (loopback, Docker Hub mirror for all engines)"
+echo "  registry: 127.0.0.1:$PORT (loopback, Docker Hub mirror for all engines); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  networking: berth containers get a veth on berthd's own bridge; docker runs with --bridge none (loopback only); podman with netns=none"
 echo
 for e in docker berth podman; do   # engines not measured at all: one line each

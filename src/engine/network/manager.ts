@@ -25,7 +25,8 @@ import { linkEnv, normalizeLinks, type LinkLookup } from './links.js';
 import { NETWORK_PRUNE_FILTERS, networkMatches, parseNetworkFilters } from './filters.js';
 import { NO_FILTERS, type FilterArgs } from '../filters.js';
 import { parsePruneFilters, pruneMatches } from '../prune.js';
-import { Serial } from './host.js';
+import { ensureBridgeNetfilter, Serial } from './host.js';
+import { bridgeOptions } from './options.js';
 import { Bridges } from './bridges.js';
 import { Networks, type NetworkCreateRequest } from './networks.js';
 import { netnsName, Sandboxes, type SpecNetwork } from './sandbox.js';
@@ -79,6 +80,8 @@ export class NetworkManager {
     this.store.load(this.cfg);
     try { writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n'); } catch { /* read-only /proc: forwarding is the host's business */ }
     const bridges = this.store.all().filter((n) => n.Driver === 'bridge');
+    // enable_icc=false networks need bridged traffic in iptables (off again after a reboot)
+    if (bridges.some((n) => !bridgeOptions(n).icc)) await ensureBridgeNetfilter().catch(logFailure('turning on bridge-nf-call-iptables for enable_icc=false'));
     await this.bridges.ensure(bridges);
     // What stopped containers left (a daemon killed mid-stop, a host that lost power): free it.
     const live = records.filter((r) => (r.State.Status === 'running' || r.State.Status === 'paused') && r.NetworkSettings?.SandboxKey);
