@@ -127,6 +127,16 @@ test('cp to and from a stopped container: its rootfs is mounted for the copy, an
   assert.equal(readFileSync(join(tmp, 'motd-back'), 'utf8'), 'copied while stopped\n');
 });
 
+test('cp -a: files owned by the container\'s user; without it, by the archive\'s owner', async () => {
+  await ok('docker', ['run', '-d', '--name', 'owned', '--user', '1234:4321', 'busybox', 'sleep', '600']);
+  writeFileSync(join(tmp, 'owned.txt'), 'o\n');
+  await ok('berth', ['cp', '-a', join(tmp, 'owned.txt'), 'owned:/tmp/with-a']);
+  await ok('docker', ['cp', '-a', join(tmp, 'owned.txt'), 'owned:/tmp/with-a-docker']);
+  await ok('berth', ['cp', join(tmp, 'owned.txt'), 'owned:/tmp/without-a']);
+  const out = (await ok('docker', ['exec', 'owned', 'stat', '-c', '%u:%g', '/tmp/with-a', '/tmp/with-a-docker', '/tmp/without-a'])).stdout;
+  assert.equal(out, `1234:4321\n1234:4321\n${process.getuid!()}:${process.getgid!()}\n`);
+});
+
 test('read-only volumes and a read-only rootfs refuse cp into them, with dockerd\'s messages', async () => {
   await ok('docker', ['run', '-d', '--name', 'ro1', '--read-only', '-v', 'rovol:/ro:ro', '-v', 'rwvol:/rw', 'busybox', 'sleep', '600']);
   writeFileSync(join(tmp, 'f'), 'f\n');
