@@ -127,6 +127,16 @@ test('cp to and from a stopped container: its rootfs is mounted for the copy, an
   assert.equal(readFileSync(join(tmp, 'motd-back'), 'utf8'), 'copied while stopped\n');
 });
 
+test('cp -a: files owned by the container\'s user; without it, by the archive\'s owner', async () => {
+  await ok('docker', ['run', '-d', '--name', 'owned', '--user', '1234:4321', 'busybox', 'sleep', '600']);
+  writeFileSync(join(tmp, 'owned.txt'), 'o\n');
+  await ok('berth', ['cp', '-a', join(tmp, 'owned.txt'), 'owned:/tmp/with-a']);
+  await ok('docker', ['cp', '-a', join(tmp, 'owned.txt'), 'owned:/tmp/with-a-docker']);
+  await ok('berth', ['cp', join(tmp, 'owned.txt'), 'owned:/tmp/without-a']);
+  const out = (await ok('docker', ['exec', 'owned', 'stat', '-c', '%u:%g', '/tmp/with-a', '/tmp/with-a-docker', '/tmp/without-a'])).stdout;
+  assert.equal(out, `1234:4321\n1234:4321\n${process.getuid!()}:${process.getgid!()}\n`);
+});
+
 test('read-only volumes and a read-only rootfs refuse cp into them, with dockerd\'s messages', async () => {
   await ok('docker', ['run', '-d', '--name', 'ro1', '--read-only', '-v', 'rovol:/ro:ro', '-v', 'rwvol:/rw', 'busybox', 'sleep', '600']);
   writeFileSync(join(tmp, 'f'), 'f\n');
@@ -150,9 +160,10 @@ test('cp-etc-symlink-to-root: a container whose /etc is a symlink to / cannot ma
     assert.equal(planted.status, 200, planted.body.toString());
     await ok('docker', ['start', 'evil']);
     await ok('docker', ['exec', 'evil', 'sh', '-c', 'test -L /etc && test -e /root-file']);
-    // reading through /etc gets the container's /, never the host's /etc
+    // reading through /etc gets the container's /, never the host's (/etc/etc/x is the host's
+    // /etc/x for a daemon that follows the link on the host)
     for (const via of ['berth', 'docker'] as const) {
-      const r = await d[via](['cp', `evil:/etc/berth-cp-marker-${tag}`, join(tmp, `leak-${via}`)]);
+      const r = await d[via](['cp', `evil:/etc/etc/berth-cp-marker-${tag}`, join(tmp, `leak-${via}`)]);
       assert.equal(r.code, 1, `${via} read the host's file: ${r.stdout}`);
       assert.equal(existsSync(join(tmp, `leak-${via}`)), false);
       await ok(via, ['cp', 'evil:/etc/root-file', join(tmp, `root-file-${via}`)]);
@@ -168,7 +179,7 @@ test('cp-etc-symlink-to-root: a container whose /etc is a symlink to / cannot ma
     assert.equal((await ok('docker', ['exec', 'evil', 'cat', `/dropped-${tag}`, `/b-${tag}`])).stdout, 'dropped\ndropped\n');
     // the same when stopped (its rootfs mounted by the daemon)
     await ok('docker', ['stop', '-t', '0', 'evil']);
-    const r = await d.docker(['cp', `evil:/etc/berth-cp-marker-${tag}`, join(tmp, 'leak-stopped')]);
+    const r = await d.docker(['cp', `evil:/etc/etc/berth-cp-marker-${tag}`, join(tmp, 'leak-stopped')]);
     assert.equal(r.code, 1);
     const st = await rawRequest(d.socket, 'GET', `/v1.41/containers/evil/archive?path=${encodeURIComponent('/etc/../../../etc/berth-cp-marker-' + tag)}`);
     assert.equal(st.status, 404);

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidParameterError } from '../../engine/errors.js';
 import { encodePathStat, type ContainerPathStat } from '../../wire/path-stat.js';
 import { logServerError, requestLine, statusOf } from '../errors.js';
@@ -34,6 +34,19 @@ export async function streamTar(ctx: RequestContext, headers: Record<string, str
   }
 }
 
+/**
+ * A request body as a stream of chunks; a client that leaves mid-body made a bad request (a 400,
+ * as router.ts's readBody says it), not a daemon failure.
+ */
+export async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of req) yield chunk as Buffer;
+  } catch {
+    throw new InvalidParameterError('the connection ended before the request body');
+  }
+  if (!req.complete) throw new InvalidParameterError('the connection ended before the request body');
+}
+
 /** dockerd's ArchiveFormValues: `path` is required. */
 function pathParam(ctx: RequestContext): string {
   const path = ctx.query.get('path') ?? '';
@@ -62,7 +75,7 @@ export function registerArchiveRoutes(router: Router): void {
     await ctx.engine.archive.put(ctx.params[0], path, {
       noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
-    }, ctx.req);
+    }, requestBody(ctx.req));
     ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
   });
 

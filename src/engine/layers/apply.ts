@@ -79,7 +79,8 @@ async function lstatOrNull(p: string) {
   }
 }
 
-async function setXattrs(path: string, h: TarHeader): Promise<void> {
+/** Set an entry's xattrs from its pax records (trusted.overlay.* never; unsupported ones skipped). */
+export async function setXattrs(path: string, h: TarHeader): Promise<void> {
   for (const [name, value] of h.xattrs) {
     if (name.startsWith('trusted.overlay.')) continue;
     try {

@@ -17,14 +17,13 @@
  */
 import { constants } from 'node:fs';
 import { lchown, link, lutimes, mkdir, open, readdir, rmdir, symlink, unlink, type FileHandle } from 'node:fs/promises';
-import { setAttribute } from '@napi-rs/xattr';
-import { InvalidParameterError, SystemError } from '../errors.js';
+import { InvalidParameterError } from '../errors.js';
 import { outOfSpaceError } from '../../util/errno.js';
 import { at, closeAll, lstatAt, openDirAt } from './fd-path.js';
 import { mknod } from './mknod.js';
 import { entryComponents, UnsafeLayerError } from './safe-path.js';
-import { readTar, type TarHeader } from './tar-reader.js';
-import { DEFAULT_MAX_LAYER_BYTES, LayerTooLargeError } from './apply.js';
+import { readTar } from './tar-reader.js';
+import { DEFAULT_MAX_LAYER_BYTES, LayerTooLargeError, setXattrs } from './apply.js';
 
 /** An archive entry that would leave the extraction point or write through a link: a 400. */
 export class UnsafeArchiveError extends InvalidParameterError {
@@ -130,19 +129,6 @@ export async function removeAt(dir: FileHandle, name: string): Promise<void> {
     await sub.close();
   }
   await rmdir(at(dir, name));
-}
-
-async function setXattrs(path: string, h: TarHeader): Promise<void> {
-  for (const [name, value] of h.xattrs) {
-    if (name.startsWith('trusted.overlay.')) continue;
-    try {
-      await setAttribute(path, name, value);
-    } catch (e) {
-      const msg = String((e as Error).message ?? e);
-      if (/not supported|ENOTSUP|EOPNOTSUPP|EPERM|not permitted/i.test(msg)) continue; // best effort, as moby's Untar
-      throw new SystemError(`setxattr ${name}: ${msg}`);
-    }
-  }
 }
 
 /** Extract `src` into the open directory `root`. */

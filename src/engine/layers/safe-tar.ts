@@ -23,6 +23,21 @@ export interface TreeTarCounter {
 /** What a walk shares: hardlinks seen, by inode. */
 interface WalkState { links: Map<string, string> }
 
+/** An entry that changed under the walk (removed, or swapped for a link or a file): left out. */
+function changedMeanwhile(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP';
+}
+
+async function orGone<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (changedMeanwhile(e)) return undefined;
+    throw e;
+  }
+}
+
 function baseHeader(st: Stats): Omit<WriteHeader, 'type' | 'name'> {
   return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
 }
@@ -34,7 +49,8 @@ function baseHeader(st: Stats): Omit<WriteHeader, 'type' | 'name'> {
 async function* entry(parent: FileHandle, name: string, entryName: string, st: Stats, state: WalkState): AsyncGenerator<Buffer> {
   const base = baseHeader(st);
   if (st.isDirectory()) {
-    const dir = await openDirAt(parent, name);
+    const dir = await orGone(openDirAt(parent, name));
+    if (!dir) return;
     try {
       const dst = await dir.stat(); // the directory actually opened
       yield encodeHeader({ ...baseHeader(dst), name: entryName.endsWith('/') ? entryName : entryName + '/', type: 'directory', xattrs: await readXattrs(at(dir), dst) });
@@ -54,7 +70,8 @@ async function* entry(parent: FileHandle, name: string, entryName: string, st: S
     state.links.set(key, entryName);
   }
   if (st.isFile()) {
-    const fh = await open(at(parent, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const fh = await orGone(open(at(parent, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY));
+    if (!fh) return;
     try {
       const fst = await fh.stat();
       if (!fst.isFile()) return; // swapped for something else meanwhile: left out
@@ -66,7 +83,8 @@ async function* entry(parent: FileHandle, name: string, entryName: string, st: S
       await fh.close();
     }
   } else if (st.isSymbolicLink()) {
-    yield encodeHeader({ ...base, name: entryName, type: 'symlink', linkname: await readlink(at(parent, name)) });
+    const linkname = await orGone(readlink(at(parent, name)));
+    if (linkname !== undefined) yield encodeHeader({ ...base, name: entryName, type: 'symlink', linkname });
   } else if (st.isCharacterDevice() || st.isBlockDevice()) {
     yield encodeHeader({ ...base, name: entryName, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major(st.rdev), devminor: minor(st.rdev) });
   } else if (st.isFIFO()) {
@@ -77,7 +95,7 @@ async function* entry(parent: FileHandle, name: string, entryName: string, st: S
 
 /** Everything below the open directory `dir`, names prefixed with `prefix` ('' or 'x/'). */
 async function* children(dir: FileHandle, prefix: string, state: WalkState): AsyncGenerator<Buffer> {
-  const names = (await readdir(at(dir))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const names = ((await orGone(readdir(at(dir)))) ?? []).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   for (const n of names) {
     const st = await lstatAt(dir, n);
     if (!st) continue; // removed while we walked

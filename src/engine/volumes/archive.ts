@@ -9,7 +9,8 @@
  * Import refuses a volume a running container uses (409): its files would change under it.
  * Entries replace what the volume holds at the same names; the rest of the volume stays.
  */
-import { ConflictError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { openRoot } from '../layers/fd-path.js';
 import { safeExtract, type SafeExtractResult } from '../layers/safe-extract.js';
 import { contentsTar } from '../layers/safe-tar.js';
@@ -18,6 +19,14 @@ import type { VolumeService } from './service.js';
 
 export class VolumeArchive {
   constructor(private readonly volumes: VolumeService, private readonly runningUsers: (name: string) => string[]) {}
+
+  /** A volume removed while we opened or wrote it: dockerd's 404 for it, not a daemon failure. */
+  private gone(e: unknown, name: string): unknown {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && !this.volumes.has(name)) return new NotFoundError(`get ${name}: no such volume`);
+    if (code === 'ENOENT' && !existsSync(this.volumes.mountpoint(name))) return new NotFoundError(`get ${name}: no such volume`);
+    return e;
+  }
 
   /** The tar of a volume's content; read it to the end (or return()) to release the volume. */
   async export(name: string): Promise<AsyncGenerator<Buffer>> {
@@ -29,7 +38,7 @@ export class VolumeArchive {
       root = await openRoot(path);
     } catch (e) {
       await volumes.release(name).catch(logFailure(`releasing volume ${name}`));
-      throw e;
+      throw this.gone(e, name);
     }
     const dir = root;
     return (async function* (): AsyncGenerator<Buffer> {
@@ -55,6 +64,8 @@ export class VolumeArchive {
       } finally {
         await root.close();
       }
+    } catch (e) {
+      throw this.gone(e, name);
     } finally {
       await this.volumes.release(name).catch(logFailure(`releasing volume ${name}`));
     }

@@ -34,7 +34,8 @@ async function isStub(dir: FileHandle, name: string, rel: string, st: Stats): Pr
   if (st.isFile()) return st.size === 0;
   if (st.isSymbolicLink()) return true;
   if (st.isDirectory()) {
-    const sub = await openDirAt(dir, name);
+    const sub = await openDirAt(dir, name).catch(() => undefined);
+    if (!sub) return false;
     try { return (await readdir(at(sub))).length === 0; } finally { await sub.close(); }
   }
   return false;
@@ -80,8 +81,10 @@ export async function containerChanges(upper: string, lowers: string[]): Promise
       if (kind !== undefined) out.push({ Path: path, Kind: kind });
       let childSubstantial = false;
       if (st.isDirectory() && !isWhiteout(st)) {
-        const sub = await openDirAt(dir, name);
-        try { childSubstantial = await walk(sub, r); } finally { await sub.close(); }
+        const sub = await openDirAt(dir, name).catch(() => undefined); // gone or swapped meanwhile
+        if (sub) {
+          try { childSubstantial = await walk(sub, r); } finally { await sub.close(); }
+        }
       }
       // A directory the runtime only copied up to put its stubs in (etc/ for etc/hosts): not a change.
       if (kind === 0 && st.isDirectory() && below && !childSubstantial && below.mode === st.mode && out.length === mark + 1) {

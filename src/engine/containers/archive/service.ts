@@ -91,7 +91,7 @@ export class ContainerArchive {
       }
     } catch (e) {
       lease.release();
-      throw e;
+      throw this.mapError(e, ref, '/');
     }
     let finished = false;
     return {
@@ -111,6 +111,26 @@ export class ContainerArchive {
         }
       },
     };
+  }
+
+  /**
+   * What the file system said, in dockerd's terms where the cause is the request or a container
+   * that went away meanwhile (removed under the operation), not the daemon.
+   */
+  private mapError(e: unknown, ref: string, path: string): unknown {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENAMETOOLONG') return new InvalidParameterError(`${path}: file name too long`);
+    if (code === 'ELOOP') return new InvalidParameterError(`${path}: too many levels of symbolic links`);
+    if (!(e instanceof NotFoundError) && !this.containers.store.find(this.idOf(ref))) return new NotFoundError(`No such container: ${ref}`);
+    return e;
+  }
+
+  private idOf(ref: string): string {
+    try { return this.containers.get(ref).Id; } catch { return ref; }
+  }
+
+  private checkPath(path: string): void {
+    if (path.includes('\0')) throw new InvalidParameterError(`invalid path ${JSON.stringify(path)}: it contains a NUL byte`);
   }
 
   private notFound(path: string, ref: string): NotFoundError {
@@ -135,11 +155,14 @@ export class ContainerArchive {
 
   /** HEAD /containers/{id}/archive */
   async stat(ref: string, path: string): Promise<ContainerPathStat> {
+    this.checkPath(path);
     const o = await this.open(ref);
     try {
       const { r, stat } = await this.statIn(o, ref, path);
       await r.close();
       return stat;
+    } catch (e) {
+      throw this.mapError(e, ref, path);
     } finally {
       await o.done();
     }
@@ -147,6 +170,7 @@ export class ContainerArchive {
 
   /** GET /containers/{id}/archive: the stat and the tar, entries named from the path's base name. */
   async get(ref: string, path: string): Promise<PathArchive> {
+    this.checkPath(path);
     const o = await this.open(ref);
     let r: Resolved | undefined;
     try {
@@ -167,12 +191,13 @@ export class ContainerArchive {
     } catch (e) {
       await r?.close();
       await o.done();
-      throw e;
+      throw this.mapError(e, ref, path);
     }
   }
 
   /** PUT /containers/{id}/archive: extract `content` into the directory `path`. */
   async put(ref: string, path: string, req: ExtractRequest, content: AsyncIterable<Uint8Array>): Promise<void> {
+    this.checkPath(path);
     const o = await this.open(ref);
     try {
       const r = await resolveInContainer(o.fs, path, true);
@@ -200,6 +225,8 @@ export class ContainerArchive {
         await r.close();
       }
       this.events.publish('container', 'extract-to-dir', o.rec.Id, containerEventAttributes(o.rec));
+    } catch (e) {
+      throw this.mapError(e, ref, path);
     } finally {
       await o.done();
     }
