@@ -9,6 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,7 @@ async function sh(script: string): Promise<{ code: number; stdout: string; stder
 const BERTH = join(process.cwd(), 'dist', 'berth.mjs');
 
 test('save writes the Docker 25+ layout with the source digests; rmi + load brings back the same IDs (berth CLI)', async () => {
+  const since = String(Math.floor(Date.now() / 1000) - 1);
   const before = await inspect('busybox');
   const file = join(dir, 'busybox.tar');
   await ok(['save', '-o', file, 'busybox']);
@@ -83,6 +85,12 @@ test('save writes the Docker 25+ layout with the source digests; rmi + load brin
   assert.equal(after.Id, before.Id);
   assert.deepEqual(after.RootFS.Layers, before.RootFS.Layers);
   assert.equal(await ok(['run', '--rm', 'busybox', 'echo', 'loaded']), 'loaded\n');
+  // The archive's OCI manifest is not kept in the content store; the store is consistent.
+  assert.equal(existsSync(join(d.root, d.dataRoot, 'content', 'blobs', 'sha256', index.manifests[0].digest.slice(7))), false);
+  assert.equal((await d.berth(['system', 'check'], { timeoutMs: 120_000 })).code, 0);
+  const events = await ok(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}}'], 'docker');
+  assert.match(events, new RegExp(`^save ${before.Id}$`, 'm'));
+  assert.match(events, new RegExp(`^load ${before.Id}$`, 'm'));
 
   // Saved again, the archive is the same bytes but for index.json's time.
   const again = join(dir, 'again.tar');

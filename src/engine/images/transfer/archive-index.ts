@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { ContentStore, IngestWriter } from '../../content/store.js';
+import { DigestMismatchError, type ContentStore, type IngestWriter } from '../../content/store.js';
 import { readTar } from '../../layers/tar-reader.js';
 import { InvalidArchiveError } from './errors.js';
 
@@ -43,8 +43,15 @@ export class ArchiveIndex {
   /** Blobs this archive added to the content store (not there before): dropped if the load fails. */
   readonly newBlobs = new Set<string>();
   private memory = 0;
+  /** Holds on every blob the archive names, so a concurrent load's clean-up keeps them. */
+  private readonly holds: Array<() => void> = [];
 
   constructor(private readonly content: ContentStore) {}
+
+  /** Ends the holds (before this load's own clean-up, which may then delete what it added). */
+  releaseBlobs(): void {
+    for (const r of this.holds.splice(0)) r();
+  }
 
   has(name: string): boolean {
     return this.lookup(name) !== undefined;
@@ -110,6 +117,7 @@ export class ArchiveIndex {
       return { kind: 'memory', data: Buffer.concat(chunks) };
     }
     const expected = m ? `sha256:${m[1]}` : undefined;
+    if (expected) this.holds.push(this.content.hold([expected]));
     if (expected && await this.content.has(expected)) {
       // Already stored: verify the archive's copy all the same (it may be someone else's bytes).
       const hash = createHash('sha256');
@@ -117,8 +125,22 @@ export class ArchiveIndex {
       if (`sha256:${hash.digest('hex')}` !== expected) throw new InvalidArchiveError(`${name} does not match its digest`);
       return { kind: 'blob', digest: expected, size };
     }
-    // Hashed here too, so the digest is known before the commit: a mismatch or a blob already
-    // present never replaces what the store has.
+    if (expected) {
+      // The store's writer verifies the named digest: a mismatch is never renamed into place.
+      const w: IngestWriter = await this.content.writer({ digest: expected, size });
+      try {
+        for await (const c of body) await w.write(c);
+        await w.commit();
+      } catch (e) {
+        await w.abort();
+        if (e instanceof DigestMismatchError) throw new InvalidArchiveError(`${name} does not match its digest`);
+        throw e;
+      }
+      this.newBlobs.add(expected);
+      return { kind: 'blob', digest: expected, size };
+    }
+    // Hashed here too, so the digest is known before the commit: a blob already present is
+    // never replaced.
     const hash = createHash('sha256');
     const w: IngestWriter = await this.content.writer({ size });
     try {
@@ -131,10 +153,7 @@ export class ArchiveIndex {
       throw e;
     }
     const digest = `sha256:${hash.digest('hex')}`;
-    if (expected && digest !== expected) {
-      await w.abort();
-      throw new InvalidArchiveError(`${name} does not match its digest (got ${digest})`);
-    }
+    this.holds.push(this.content.hold([digest]));
     if (await this.content.has(digest)) {
       await w.abort();
       return { kind: 'blob', digest, size };

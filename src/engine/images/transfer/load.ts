@@ -83,9 +83,13 @@ export async function loadImages(deps: TransferDeps, body: Readable, opts: LoadO
       loaded.push({ record, tags: item.repoTags });
     }
     release();
+    archive.releaseBlobs();
+    // The archive's own index files (OCI manifests, unused blobs) are not kept.
+    await dropUnreferencedBlobs(deps, archive);
     return loaded;
   } catch (e) {
     release();
+    archive.releaseBlobs();
     await cleanUp(deps, archive, chains, opts.layersInUse);
     throw e;
   }
@@ -126,6 +130,11 @@ async function applyLayers(deps: TransferDeps, item: LoadItem, chain: string[], 
 /** A failed load leaves no layer or blob of its own that nothing references. */
 async function cleanUp(deps: TransferDeps, archive: ArchiveIndex, chains: string[][], inUse: () => Iterable<string>): Promise<void> {
   for (const chain of chains) await deps.images.releaseChain(chain, inUse()).catch(() => undefined);
+  await dropUnreferencedBlobs(deps, archive);
+}
+
+/** Deletes the blobs this archive added that no image lists. */
+async function dropUnreferencedBlobs(deps: TransferDeps, archive: ArchiveIndex): Promise<void> {
   const referenced = new Set<string>();
   for (const rec of deps.images.list()) {
     referenced.add(rec.id);
