@@ -16,6 +16,8 @@ import { registerExecRoutes } from './routes/exec.js';
 import { registerNetworkRoutes } from './routes/networks.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { registerSystemCheckRoutes } from './routes/system-check.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerRegistryRoutes } from './routes/registry.js';
 
 /** A hijacked request's body is exec start's small JSON: more is refused before it is read. */
 const MAX_HIJACK_BODY = 1 << 20;
@@ -58,6 +60,8 @@ export function buildRouter(): Router {
   registerNetworkRoutes(router);
   registerVolumeRoutes(router);
   registerSystemCheckRoutes(router);
+  registerAuthRoutes(router);
+  registerRegistryRoutes(router);
   return router;
 }
 

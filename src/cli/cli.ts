@@ -8,7 +8,8 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
-  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update';
+  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
+  | 'login' | 'search';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -28,6 +29,8 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   network: () => import('./commands/network.js'),
   volume: () => import('./commands/volume.js'),
   update: () => import('./commands/update.js'),
+  login: () => import('./commands/login.js'),
+  search: () => import('./commands/search.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -54,6 +57,8 @@ const TOP: Record<string, Target> = {
   ...inModule('update', { update: 'update' }),
   ...inModule('events', { events: 'events' }),
   ...inModule('network', { port: 'port' }),
+  ...inModule('login', { login: 'login', logout: 'logout' }),
+  ...inModule('search', { search: 'search' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
@@ -192,6 +197,9 @@ function topHelp(): string {
     ['inspect', 'Return low-level information on Berth objects'],
     ['version', 'Show the Berth version information'],
     ['info', 'Display system-wide information'],
+    ['login', 'Authenticate to a registry'],
+    ['logout', 'Log out from a registry'],
+    ['search', 'Search Docker Hub for images'],
   ];
   const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
   const other: Array<[string, string]> = [
