@@ -6,10 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, startDaemon, type RunResult, type TestDaemon } from '../helpers/daemon.js';
+import { projectRoot } from '../../src/util/paths.js';
 import { startBasicAuthRegistry, startTokenAuthRegistry, type AuthRegistry } from '../helpers/token-server.js';
 
 let d: TestDaemon;
@@ -182,4 +184,63 @@ test('config.json keeps what berth does not own (other keys, other registries) a
   assert.equal(hub.code, 1);
   assert.match(hub.stderr, /^Error response from daemon: /);
   assert.deepEqual(Object.keys(JSON.parse(readFileSync(file, 'utf8')).auths), ['other.example:5000']);
+});
+
+/**
+ * Drive a command under `script` (a real terminal): answer each prompt once it is printed, so
+ * nothing is typed ahead of it. Resolves with everything the terminal showed and the exit code.
+ */
+function onTerminal(command: string, answers: Array<[prompt: string, answer: string]>): Promise<{ code: number; screen: string; afterLast: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: d.host } });
+    let screen = '';
+    let next = 0;
+    let lastAt = -1;
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no end on the terminal:\n${screen}`)); }, 120_000);
+    const onOut = (c: Buffer) => {
+      screen += c.toString('utf8');
+      while (next < answers.length && screen.indexOf(answers[next]![0], lastAt + 1) >= 0) {
+        lastAt = screen.indexOf(answers[next]![0], lastAt + 1);
+        child.stdin.write(answers[next]![1]);
+        next++;
+      }
+    };
+    child.stdout.on('data', onOut);
+    child.stderr.on('data', onOut);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, screen, afterLast: screen.slice(lastAt) });
+    });
+  });
+}
+
+test('berth login on a terminal: prompts for the username and, without echo, the password', async () => {
+  const cfg = join(configs, 'tty');
+  const cmd = `${process.execPath} ${join(projectRoot(), 'dist', 'berth.mjs')} --config ${cfg} login ${basic.reg.host}`;
+  const r = await onTerminal(cmd, [['Username: ', `${basic.user}\r`], ['Password: ', `${basic.password}\r`]]);
+  assert.equal(r.code, 0, r.screen);
+  assert.match(r.screen, /Username: /);
+  assert.match(r.screen, /Login Succeeded/);
+  assert.ok(!r.afterLast.includes(basic.password), `the password was echoed:\n${r.screen}`);
+  assert.deepEqual(storedAuths('tty'), { [basic.reg.host]: { auth: Buffer.from(`${basic.user}:${basic.password}`).toString('base64') } });
+});
+
+test('docker-py: login() against both registries, a refusal as an APIError', async () => {
+  for (const reg of [basic, token]) {
+    const script = [
+      'import docker, json',
+      `c = docker.DockerClient(base_url=${JSON.stringify(d.host)})`,
+      `print(json.dumps(c.login(username=${JSON.stringify(reg.user)}, password=${JSON.stringify(reg.password)}, registry=${JSON.stringify(reg.reg.host)}, reauth=True)))`,
+      'try:',
+      `    c.login(username=${JSON.stringify(reg.user)}, password="wrong", registry=${JSON.stringify(reg.reg.host)}, reauth=True)`,
+      '    print("no error")',
+      'except docker.errors.APIError as e:',
+      '    print(e.status_code)',
+    ].join('\n');
+    const r = await run('/usr/bin/python3', ['-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const [first, second] = r.stdout.trim().split('\n');
+    assert.deepEqual(JSON.parse(first!), { Status: 'Login Succeeded', IdentityToken: '' });
+    assert.equal(second, '401');
+  }
 });

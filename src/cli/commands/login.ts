@@ -18,38 +18,65 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** One line from the terminal; `secret`: read in raw mode, not echoed (prompt.DisableInputEcho). */
-async function prompt(ctx: Ctx, question: string, secret: boolean): Promise<string> {
-  ctx.out.write(question);
-  const stdin = process.stdin;
-  if (!secret || !stdin.isTTY) {
-    const { createInterface } = await import('node:readline');
-    const rl = createInterface({ input: stdin, terminal: false });
+/**
+ * Lines typed on the terminal. One reader for every prompt, so what was typed ahead of a prompt
+ * (both answers at once) is kept for the next one.
+ */
+class TerminalInput {
+  private buf = '';
+  private waiting: ((line: string | null) => void) | undefined;
+  private ended = false;
+
+  constructor(private readonly stdin: NodeJS.ReadStream) {
+    stdin.on('data', (d: Buffer) => { this.buf += d.toString('utf8'); this.deliver(); });
+    stdin.on('end', () => { this.ended = true; this.deliver(); });
+  }
+
+  private deliver(): void {
+    if (!this.waiting) return;
+    // Raw mode: Enter is \r; ^C and ^D arrive as bytes, erase as DEL.
+    if (this.buf.includes('\u0003')) return this.answer(null, this.buf.length);
+    const m = /\r\n|\r|\n|\u0004/.exec(this.buf);
+    if (m) return this.answer(this.buf.slice(0, m.index), m.index + m[0].length);
+    if (this.ended) this.answer(this.buf, this.buf.length);
+  }
+
+  private answer(raw: string | null, consumed: number): void {
+    const w = this.waiting!;
+    this.waiting = undefined;
+    this.buf = this.buf.slice(consumed);
+    this.stdin.pause();
+    if (raw === null) return w(null);
+    let line = '';
+    for (const ch of raw) line = ch === '\u007f' || ch === '\b' ? line.slice(0, -1) : line + ch;
+    w(line);
+  }
+
+  /** Ask, then the next line; `secret`: read with echo off (raw mode), as prompt.DisableInputEcho. */
+  async line(secret: boolean, ask: () => void): Promise<string> {
+    const raw = secret && this.stdin.isTTY;
+    // Echo off before the prompt shows: nothing typed in answer to it is echoed.
+    if (raw) this.stdin.setRawMode(true);
     try {
-      return await new Promise<string>((resolve) => rl.once('line', resolve).once('close', () => resolve('')));
+      ask();
+      const line = await new Promise<string | null>((resolve) => {
+        this.waiting = resolve;
+        this.stdin.resume();
+        this.deliver();
+      });
+      if (line === null) throw new StatusError(130);
+      return line;
     } finally {
-      rl.close();
+      if (raw) this.stdin.setRawMode(false);
     }
   }
-  stdin.setRawMode(true);
-  stdin.resume();
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      let line = '';
-      const onData = (chunk: Buffer) => {
-        for (const ch of chunk.toString('utf8')) {
-          if (ch === '\r' || ch === '\n' || ch === '\u0004') { stdin.off('data', onData); resolve(line); return; }
-          if (ch === '\u0003') { stdin.off('data', onData); reject(new StatusError(130)); return; }
-          if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
-          else line += ch;
-        }
-      };
-      stdin.on('data', onData);
-    });
-  } finally {
-    stdin.setRawMode(false);
-    stdin.pause();
-  }
+}
+
+let terminal: TerminalInput | undefined;
+
+async function prompt(ctx: Ctx, question: string, secret: boolean): Promise<string> {
+  terminal ??= new TerminalInput(process.stdin);
+  return terminal.line(secret, () => ctx.out.write(question));
 }
 
 /** command.PromptUserForCredentials: asks for what the flags did not give. */
