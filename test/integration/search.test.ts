@@ -133,3 +133,21 @@ test('GET /distribution/{name}/json: descriptor and platforms as the registry se
   assert.equal(withAuth.status, 200, JSON.stringify(withAuth.body));
   assert.equal((withAuth.body as { Descriptor: { digest: string } }).Descriptor.digest, m.digest);
 });
+
+test('docker-py: images.search() and images.get_registry_data() (GET /distribution/{name}/json)', async () => {
+  const host = reg.open.host;
+  const script = [
+    'import docker, json',
+    `c = docker.DockerClient(base_url=${JSON.stringify(d.host)})`,
+    `print(json.dumps([r["name"] for r in c.images.search(${JSON.stringify(`${host}/hello`)})]))`,
+    `rd = c.images.get_registry_data(${JSON.stringify(`${host}/library/platform-test`)})`,
+    'print(rd.id)',
+    'print(json.dumps([rd.has_platform("linux/amd64"), rd.has_platform("windows/amd64")]))',
+  ].join('\n');
+  const r = await run('/usr/bin/python3', ['-c', script]);
+  assert.equal(r.code, 0, r.stderr);
+  const [names, id, platforms] = r.stdout.trim().split('\n');
+  assert.deepEqual(JSON.parse(names!), [`${host}/library/hello-world`]);
+  assert.equal(id, (await registryManifest(reg.open.url, 'library/platform-test')).digest);
+  assert.deepEqual(JSON.parse(platforms!), [true, false]);
+});
