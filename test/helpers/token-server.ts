@@ -80,7 +80,11 @@ export function startBasicAuthRegistry(opts: { images?: string[]; user?: string;
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
-export function startTokenAuthRegistry(opts: { images?: string[]; user?: string; password?: string } = {}): Promise<AuthRegistry> {
+/**
+ * `refreshTokens`: a login (`offline_token=true`) also gets an OAuth2 refresh token, which the
+ * refresh-token grant (POST) takes instead of the password, as Docker Hub's identity tokens.
+ */
+export function startTokenAuthRegistry(opts: { images?: string[]; user?: string; password?: string; refreshTokens?: boolean } = {}): Promise<AuthRegistry> {
   const user = opts.user ?? 'tester';
   const password = opts.password ?? `pw-${randomBytes(4).toString('hex')}`;
   return withOpenRegistry(opts.images ?? ['busybox'], async (storage) => {
@@ -103,8 +107,42 @@ export function startTokenAuthRegistry(opts: { images?: string[]; user?: string;
       return `${input}.${b64url(sig)}`;
     };
 
+    const refreshTokens = new Map<string, string>();
+    const grant = (res: http.ServerResponse, who: string | undefined, scopes: string[], offline: boolean) => {
+      const access = who
+        ? scopes.flatMap((s) => s.split(' ')).filter(Boolean).map((s) => {
+          const [type, name, actions] = [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1, s.lastIndexOf(':')), s.slice(s.lastIndexOf(':') + 1)];
+          return { type, name, actions: actions.split(',') };
+        })
+        : [];
+      const token = issue(access, who ?? '');
+      const body: Record<string, unknown> = { token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() };
+      if (offline && who && opts.refreshTokens) {
+        const rt = `rt-${randomBytes(12).toString('hex')}`;
+        refreshTokens.set(rt, who);
+        body.refresh_token = rt;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    };
+
     const server = http.createServer((req, res) => {
       const u = new URL(req.url ?? '/', 'http://token');
+      if (req.method === 'POST') {
+        // OAuth2 refresh-token grant: the form's refresh_token stands for the user.
+        let form = '';
+        req.on('data', (c: Buffer) => { form += c.toString('utf8'); });
+        req.on('end', () => {
+          const f = new URLSearchParams(form);
+          const who = f.get('grant_type') === 'refresh_token' ? refreshTokens.get(f.get('refresh_token') ?? '') : undefined;
+          tokenRequests.push({ query: f, user: who });
+          if (!who) {
+            res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: 'invalid refresh token' }));
+            return;
+          }
+          grant(res, who, f.get('scope') ? [f.get('scope')!] : [], f.get('access_type') === 'offline');
+        });
+        return;
+      }
       let who: string | undefined;
       const authz = req.headers.authorization;
       if (authz?.startsWith('Basic ')) {
@@ -118,14 +156,7 @@ export function startTokenAuthRegistry(opts: { images?: string[]; user?: string;
         who = user;
       }
       tokenRequests.push({ query: u.searchParams, user: who });
-      const access = who
-        ? u.searchParams.getAll('scope').flatMap((s) => s.split(' ')).map((s) => {
-          const [type, name, actions] = [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1, s.lastIndexOf(':')), s.slice(s.lastIndexOf(':') + 1)];
-          return { type, name, actions: actions.split(',') };
-        })
-        : [];
-      const token = issue(access, who ?? '');
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+      grant(res, who, u.searchParams.getAll('scope'), u.searchParams.get('offline_token') === 'true');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as AddressInfo).port;

@@ -244,3 +244,35 @@ test('docker-py: login() against both registries, a refusal as an APIError', asy
     assert.equal(second, '401');
   }
 });
+
+test('a token endpoint that gives refresh tokens: login stores the identity token, not the password; pulls use the refresh-token grant (both CLIs)', async () => {
+  const reg = await startTokenAuthRegistry({ refreshTokens: true });
+  try {
+    for (const via of ['berth', 'docker'] as const) {
+      const dir = `refresh-${via}`;
+      const login = await cli(via, dir, ['login', '-u', reg.user, '--password-stdin', reg.reg.host], `${reg.password}\n`);
+      assert.equal(ok(login, 'login'), 'Login Succeeded\n');
+      assert.doesNotMatch(login.stderr, /stored unencrypted/, 'no password stored, no warning');
+      const entry = storedAuths(dir)[reg.reg.host]!;
+      assert.equal(entry.auth, Buffer.from(`${reg.user}:`).toString('base64'));
+      assert.match(entry.identitytoken ?? '', /^rt-[0-9a-f]{24}$/);
+      const name = `${reg.reg.host}/library/busybox`;
+      await d.berth(['rmi', '-f', name]);
+      const before = reg.tokenRequests.length;
+      ok(await cli(via, dir, ['pull', name]), 'pull with the identity token');
+      const grants = reg.tokenRequests.slice(before).filter((t) => t.query.get('grant_type') === 'refresh_token');
+      assert.ok(grants.length >= 1, 'the pull asked with the refresh token');
+      assert.equal(grants[0]!.user, reg.user);
+      assert.equal(grants[0]!.query.get('refresh_token'), entry.identitytoken);
+      assert.equal(grants[0]!.query.get('scope'), 'repository:library/busybox:pull');
+      await d.berth(['rmi', '-f', name]);
+    }
+    // POST /auth with the identity token alone (as a client that stored it) is a login too.
+    const token = storedAuths('refresh-berth')[reg.reg.host]!.identitytoken;
+    const again = await postAuth({ username: reg.user, identitytoken: token, serveraddress: reg.reg.host });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.Status, 'Login Succeeded');
+  } finally {
+    await reg.stop();
+  }
+});

@@ -136,7 +136,7 @@ export async function requestToken(r: TokenRequest): Promise<TokenAnswer> {
   let res;
   if (r.auth?.identitytoken) {
     // OAuth2 refresh-token grant, as Docker does with an identity token.
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: r.auth.identitytoken, client_id: r.offline?.clientId ?? 'berth', service: r.service });
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: r.auth.identitytoken, client_id: r.offline?.clientId ?? 'docker', service: r.service });
     if (r.offline) form.set('access_type', 'offline');
     if (r.scopes.length) form.set('scope', r.scopes.join(' '));
     res = await httpRequest(r.realm, {
