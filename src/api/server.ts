@@ -18,6 +18,8 @@ import { registerVolumeRoutes } from './routes/volumes.js';
 import { registerSystemCheckRoutes } from './routes/system-check.js';
 import { registerArchiveRoutes } from './routes/archive.js';
 import { registerBuildRoutes } from './routes/build.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerRegistryRoutes } from './routes/registry.js';
 
 /** A hijacked request's body is exec start's small JSON: more is refused before it is read. */
 const MAX_HIJACK_BODY = 1 << 20;
@@ -62,6 +64,8 @@ export function buildRouter(): Router {
   registerSystemCheckRoutes(router);
   registerArchiveRoutes(router);
   registerBuildRoutes(router);
+  registerAuthRoutes(router);
+  registerRegistryRoutes(router);
   return router;
 }
 

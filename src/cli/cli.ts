@@ -10,7 +10,8 @@ type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
   | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
   | 'save' | 'load' | 'import' | 'dashboard'
-  | 'cp' | 'diff-export';
+  | 'cp' | 'diff-export'
+  | 'login' | 'search';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -36,6 +37,8 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   dashboard: () => import('./commands/dashboard.js'),
   cp: () => import('./commands/cp.js'),
   'diff-export': () => import('./commands/diff-export.js'),
+  login: () => import('./commands/login.js'),
+  search: () => import('./commands/search.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -68,6 +71,8 @@ const TOP: Record<string, Target> = {
   ...inModule('dashboard', { dashboard: 'dashboard' }),
   ...inModule('cp', { cp: 'cp' }),
   ...inModule('diff-export', { diff: 'diff', export: 'export' }),
+  ...inModule('login', { login: 'login', logout: 'logout' }),
+  ...inModule('search', { search: 'search' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
@@ -220,6 +225,9 @@ function topHelp(): string {
     ['inspect', 'Return low-level information on Berth objects'],
     ['version', 'Show the Berth version information'],
     ['info', 'Display system-wide information'],
+    ['login', 'Authenticate to a registry'],
+    ['logout', 'Log out from a registry'],
+    ['search', 'Search Docker Hub for images'],
   ];
   const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
   const other: Array<[string, string]> = [

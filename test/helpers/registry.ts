@@ -56,7 +56,8 @@ function getStatus(url: string): Promise<number> {
   });
 }
 
-export async function startRegistry(opts: { storage?: string } = {}): Promise<TestRegistry> {
+/** `extraConfig`: more lines of the registry's config.yml (an `auth:` section: test/helpers/token-server.ts). */
+export async function startRegistry(opts: { storage?: string; extraConfig?: string[] } = {}): Promise<TestRegistry> {
   if (!existsSync(REGISTRY_BIN)) throw new Error(`${REGISTRY_BIN} missing: apt-get install docker-registry`);
   const ownStorage = !opts.storage;
   const storage = opts.storage ?? (await mkdtemp(join(tmpdir(), 'berth-registry-')));
@@ -80,6 +81,7 @@ export async function startRegistry(opts: { storage?: string } = {}): Promise<Te
       '      enabled: false',
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      ...(opts.extraConfig ?? []),
       '',
     ].join('\n'));
     const logFd = openSync(join(storage, `registry-${port}.log`), 'a');
@@ -91,7 +93,9 @@ export async function startRegistry(opts: { storage?: string } = {}): Promise<Te
     const deadline = Date.now() + 10_000;
     let up = false;
     while (Date.now() < deadline && !exited) {
-      if ((await getStatus(`${url}/v2/`)) === 200) { up = true; break; }
+      const status = await getStatus(`${url}/v2/`);
+      // 401: a registry with auth is up too.
+      if (status === 200 || status === 401) { up = true; break; }
       await new Promise((r) => setTimeout(r, 50));
     }
     if (!up) {

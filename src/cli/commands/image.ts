@@ -214,7 +214,7 @@ async function runPull(ctx: Ctx, p: ParsedFlags): Promise<number> {
     ctx.out.write(`Pulling all tags from ${referenceString(ref)}\n`);
   }
   const client = await ctx.client();
-  const res = await client.imagePullStream(familiarName(ref), ref.digest ?? ref.tag, { platform: (f.platform as string) || undefined });
+  const res = await client.imagePullStream(familiarName(ref), ref.digest ?? ref.tag, { platform: (f.platform as string) || undefined, registryAuth: await registryAuthFor(ref.domain, ctx.configDir) });
   await renderProgress(res, f.quiet ? undefined : ctx.out);
   ctx.out.write(referenceString(ref) + '\n');
   return 0;
@@ -267,27 +267,10 @@ async function runImageInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
 
 /* ------------------------------------------------------------------ push */
 
-/**
- * X-Registry-Auth for a registry host from the docker CLI's config (--config, else $DOCKER_CONFIG,
- * else ~/.docker: config.json's `auths[host].auth`), as the docker CLI sends it; `e30=` ({}) when none.
- */
+/** X-Registry-Auth for a registry host from the client's config.json (src/client/credentials.ts). */
 async function registryAuthFor(domain: string, configDir: string | undefined): Promise<string> {
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const { homedir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = configDir || process.env.DOCKER_CONFIG || join(homedir(), '.docker');
-    const cfg = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string; identitytoken?: string }> };
-    const key = domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
-    const entry = cfg.auths?.[key] ?? cfg.auths?.[`https://${key}`] ?? cfg.auths?.[`http://${key}`];
-    if (entry?.auth) {
-      const raw = Buffer.from(entry.auth, 'base64').toString('utf8');
-      const i = raw.indexOf(':');
-      const json = JSON.stringify({ username: raw.slice(0, i), password: raw.slice(i + 1), serveraddress: key, ...(entry.identitytoken ? { identitytoken: entry.identitytoken } : {}) });
-      return Buffer.from(json).toString('base64url');
-    }
-  } catch { /* no config: anonymous */ }
-  return 'e30=';
+  const { registryAuthHeader } = await import('../../client/credentials.js');
+  return registryAuthHeader(domain, configDir);
 }
 
 async function runPush(ctx: Ctx, p: ParsedFlags): Promise<number> {

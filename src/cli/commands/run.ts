@@ -20,7 +20,8 @@ function pullableRef(image: string): Reference | undefined {
 }
 
 async function pullForRun(ctx: Ctx, client: EngineClient, ref: Reference, quiet: boolean, platform?: string): Promise<void> {
-  const res = await client.imagePullStream(familiarName(ref), ref.digest ?? ref.tag, { platform });
+  const { registryAuthHeader } = await import('../../client/credentials.js');
+  const res = await client.imagePullStream(familiarName(ref), ref.digest ?? ref.tag, { platform, registryAuth: await registryAuthHeader(ref.domain, ctx.configDir) });
   await renderProgress(res, quiet ? undefined : ctx.err);
 }
 

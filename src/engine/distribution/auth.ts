@@ -3,6 +3,7 @@
  * (https://distribution.github.io/distribution/spec/auth/token/), and Basic auth.
  */
 import type { AuthConfig } from '../images/types.js';
+import { UnauthorizedError } from '../errors.js';
 import { TokenError, parseRegistryErrors, RegistryHttpError } from './errors.js';
 import { httpRequest, readBody } from './http.js';
 
@@ -94,6 +95,97 @@ interface CachedToken {
   expires: number;
 }
 
+export interface TokenAnswer extends CachedToken {
+  /** An OAuth2 refresh token (asked for with offline_token=true): what /auth returns as IdentityToken. */
+  refreshToken?: string;
+}
+
+export interface TokenRequest {
+  realm: string;
+  service: string;
+  scopes: string[];
+  auth?: AuthConfig;
+  insecureTLS?: boolean;
+  timeoutMs?: number;
+  /** Ask for a refresh token (`offline_token=true`, `client_id`), as dockerd's login does. */
+  offline?: { clientId: string };
+}
+
+/**
+ * The message of a refused token request, as docker/distribution's HandleErrorResponse words it:
+ * the registry's error entries, Docker Hub's `{"details": …}`, else `unauthorized: authentication required`.
+ */
+function tokenRefusal(body: Buffer): string {
+  const first = parseRegistryErrors(body)[0];
+  if (first) return RegistryHttpError.entryText(first);
+  try {
+    const v = JSON.parse(body.toString('utf8')) as { details?: unknown };
+    if (typeof v.details === 'string' && v.details) return `unauthorized: ${v.details}`;
+  } catch { /* not JSON */ }
+  return 'unauthorized: authentication required';
+}
+
+/**
+ * One request to a token endpoint (https://distribution.github.io/distribution/spec/auth/token/):
+ * the OAuth2 refresh-token grant with an identity token, else a GET with Basic credentials (or none).
+ * A 401/403 is a TokenError (UNAUTHORIZED) carrying the endpoint's reason.
+ */
+export async function requestToken(r: TokenRequest): Promise<TokenAnswer> {
+  const creds = basicCredentials(r.auth);
+  const http = { insecureTLS: r.insecureTLS, timeoutMs: r.timeoutMs };
+  let res;
+  if (r.auth?.identitytoken) {
+    // OAuth2 refresh-token grant, as Docker does with an identity token.
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: r.auth.identitytoken, client_id: r.offline?.clientId ?? 'docker', service: r.service });
+    if (r.offline) form.set('access_type', 'offline');
+    if (r.scopes.length) form.set('scope', r.scopes.join(' '));
+    res = await httpRequest(r.realm, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: form.toString(),
+      ...http,
+    });
+  } else {
+    const url = new URL(r.realm);
+    if (r.service) url.searchParams.set('service', r.service);
+    for (const s of r.scopes) url.searchParams.append('scope', s);
+    if (creds) url.searchParams.set('account', creds.username);
+    if (r.offline && creds) {
+      url.searchParams.set('offline_token', 'true');
+      url.searchParams.set('client_id', r.offline.clientId);
+    }
+    const headers: Record<string, string> = {};
+    if (creds) headers.Authorization = basicHeader(creds);
+    res = await httpRequest(url.href, { headers, ...http });
+  }
+  const body = await readBody(res.body, 1024 * 1024);
+  if (res.status === 401 || res.status === 403) throw new TokenError(tokenRefusal(body));
+  if (res.status < 200 || res.status >= 300) {
+    throw new TokenError(`token request to ${r.realm} failed: HTTP ${res.status}`);
+  }
+  let v: { token?: string; access_token?: string; refresh_token?: string; expires_in?: number; issued_at?: string };
+  try {
+    v = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new TokenError(`token endpoint ${r.realm} returned invalid JSON`);
+  }
+  const token = v.token || v.access_token;
+  if (!token) throw new TokenError(`token endpoint ${r.realm} returned no token`);
+  const ttl = Math.max(60, Number(v.expires_in) || 60);
+  const issued = v.issued_at ? Date.parse(v.issued_at) : NaN;
+  const start = Number.isFinite(issued) ? Math.min(issued, Date.now()) : Date.now();
+  // Renew a little early.
+  return { token, expires: start + ttl * 1000 - 5000, refreshToken: typeof v.refresh_token === 'string' && v.refresh_token ? v.refresh_token : undefined };
+}
+
+/** distribution's basic handler without credentials (ErrNoBasicAuthCredentials). */
+export class NoBasicCredentialsError extends UnauthorizedError {
+  constructor() {
+    super('no basic auth credentials');
+    this.name = 'NoBasicCredentialsError';
+  }
+}
+
 /**
  * Turns a 401 challenge into an Authorization header value for one registry endpoint, caching
  * tokens per (realm, service, scope) until they expire.
@@ -126,7 +218,8 @@ export class Authenticator {
   private async answer(ch: Challenge, scope: string, fresh: boolean): Promise<string | undefined> {
     if (ch.scheme === 'basic') {
       const c = basicCredentials(this.auth);
-      return c ? basicHeader(c) : undefined;
+      if (!c) throw new NoBasicCredentialsError();
+      return basicHeader(c);
     }
     if (ch.scheme !== 'bearer') return undefined;
     if (this.auth?.registrytoken) return `Bearer ${this.auth.registrytoken}`;
@@ -147,50 +240,7 @@ export class Authenticator {
     return `Bearer ${token.token}`;
   }
 
-  private async fetchToken(realm: string, service: string, scopes: string[]): Promise<CachedToken> {
-    const creds = basicCredentials(this.auth);
-    let res;
-    if (this.auth?.identitytoken) {
-      // OAuth2 refresh-token grant, as Docker does with an identity token.
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.auth.identitytoken, client_id: 'berth', service });
-      if (scopes.length) form.set('scope', scopes.join(' '));
-      res = await httpRequest(realm, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
-        body: form.toString(),
-        insecureTLS: this.opts.insecureTLS,
-        timeoutMs: this.opts.timeoutMs,
-      });
-    } else {
-      const url = new URL(realm);
-      if (service) url.searchParams.set('service', service);
-      for (const s of scopes) url.searchParams.append('scope', s);
-      if (creds) url.searchParams.set('account', creds.username);
-      const headers: Record<string, string> = {};
-      if (creds) headers.Authorization = basicHeader(creds);
-      res = await httpRequest(url.href, { headers, insecureTLS: this.opts.insecureTLS, timeoutMs: this.opts.timeoutMs });
-    }
-    const body = await readBody(res.body, 1024 * 1024);
-    if (res.status === 401 || res.status === 403) {
-      const errs = parseRegistryErrors(body);
-      const first = errs[0];
-      throw new TokenError(first ? RegistryHttpError.entryText(first) : 'unauthorized: incorrect username or password');
-    }
-    if (res.status < 200 || res.status >= 300) {
-      throw new TokenError(`token request to ${realm} failed: HTTP ${res.status}`);
-    }
-    let v: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
-    try {
-      v = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new TokenError(`token endpoint ${realm} returned invalid JSON`);
-    }
-    const token = v.token || v.access_token;
-    if (!token) throw new TokenError(`token endpoint ${realm} returned no token`);
-    const ttl = Math.max(60, Number(v.expires_in) || 60);
-    const issued = v.issued_at ? Date.parse(v.issued_at) : NaN;
-    const start = Number.isFinite(issued) ? Math.min(issued, Date.now()) : Date.now();
-    // Renew a little early.
-    return { token, expires: start + ttl * 1000 - 5000 };
+  private fetchToken(realm: string, service: string, scopes: string[]): Promise<CachedToken> {
+    return requestToken({ realm, service, scopes, auth: this.auth, insecureTLS: this.opts.insecureTLS, timeoutMs: this.opts.timeoutMs });
   }
 }

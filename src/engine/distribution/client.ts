@@ -6,10 +6,10 @@
 import { sha256Digest } from '../../util/digest.js';
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../images/types.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, parseChallenges } from './auth.js';
 import type { Endpoint } from './endpoints.js';
-import { RegistryProtocolError } from '../errors.js';
-import { DigestMismatchError, RegistryHttpError, parseRegistryErrors } from './errors.js';
+import { RegistryProtocolError, UnauthorizedError } from '../errors.js';
+import { DigestMismatchError, RegistryHttpError, parseRegistryErrors, type RegistryErrorEntry } from './errors.js';
 import { discard, httpRequest, readBody, type HttpResponse } from './http.js';
 
 export const MediaTypes = {
@@ -72,6 +72,8 @@ export interface ClientOptions {
   auth?: AuthConfig;
   /** Token scope actions: 'pull' (default) or 'pull,push'. */
   actions?: string;
+  /** A whole token scope instead of the repository's (`registry:catalog:*` for search). */
+  scope?: string;
   timeoutMs?: number;
 }
 
@@ -80,6 +82,7 @@ export class RegistryClient {
   private readonly authn: Authenticator;
   private readonly timeoutMs: number;
   private readonly actions: string;
+  private readonly scopeOverride: string | undefined;
 
   constructor(
     readonly endpoint: Endpoint,
@@ -89,11 +92,12 @@ export class RegistryClient {
   ) {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.actions = opts.actions ?? 'pull';
+    this.scopeOverride = opts.scope;
     this.authn = new Authenticator(opts.auth, { insecureTLS: endpoint.insecureTLS, timeoutMs: this.timeoutMs });
   }
 
   get scope(): string {
-    return `repository:${this.repository}:${this.actions}`;
+    return this.scopeOverride ?? `repository:${this.repository}:${this.actions}`;
   }
 
   url(suffix: string): string {
@@ -116,16 +120,16 @@ export class RegistryClient {
         body: body?.bytes, bodyStream: body?.stream, contentLength: body?.length,
       });
     };
-    let res = await send(await this.authn.headerFor(this.scope));
+    let res = await send(await withUrl(method, url, this.authn.headerFor(this.scope)));
     if (res.status === 401) {
       const challenge = res.headers['www-authenticate'];
       const body = method === 'HEAD' ? Buffer.alloc(0) : await readBody(res.body, 1024 * 1024).catch(() => Buffer.alloc(0));
-      const retry = await this.authn.onUnauthorized(challenge, this.scope);
+      const retry = await withUrl(method, url, this.authn.onUnauthorized(challenge, this.scope));
       if (!retry) throw new RegistryHttpError(401, parseRegistryErrors(body), url, method);
       res = await send(retry);
       if (res.status === 401) {
         const b2 = method === 'HEAD' ? Buffer.alloc(0) : await readBody(res.body, 1024 * 1024).catch(() => Buffer.alloc(0));
-        throw new RegistryHttpError(401, parseRegistryErrors(b2), url, method);
+        throw new RegistryHttpError(401, bearerErrors(res.headers['www-authenticate']) ?? parseRegistryErrors(b2), url, method);
       }
     }
     return res;
@@ -163,6 +167,31 @@ export class RegistryClient {
     const bytes = await readBody(body, limit);
     if (sha256Digest(bytes) !== digest) throw new DigestMismatchError(`image config verification failed for digest ${digest}`);
     return bytes;
+  }
+}
+
+/**
+ * RFC 6750's error in a Bearer challenge, read first as docker/distribution does: a token without
+ * the scope (`insufficient_scope`) is `denied: requested access to the resource is denied`.
+ */
+function bearerErrors(header: string | string[] | undefined): RegistryErrorEntry[] | undefined {
+  const ch = parseChallenges(header).find((c) => c.scheme === 'bearer');
+  const code = ch?.params.error === 'insufficient_scope' ? 'DENIED' : ch?.params.error === 'invalid_token' ? 'UNAUTHORIZED' : undefined;
+  if (!code) return undefined;
+  const fallback = code === 'DENIED' ? 'requested access to the resource is denied' : 'authentication required';
+  return [{ code, message: ch!.params.error_description || fallback }];
+}
+
+/**
+ * A credential failure (token endpoint refusal, no basic credentials) named after the request it
+ * stopped, as Go's url.Error: `Get "http://…/v2/…": unauthorized: incorrect username or password`.
+ */
+async function withUrl<T>(method: string, url: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof UnauthorizedError) throw new UnauthorizedError(`${method.charAt(0)}${method.slice(1).toLowerCase()} "${url}": ${e.message}`);
+    throw e;
   }
 }
 

@@ -90,7 +90,10 @@ export function translatePullError(err: unknown, ref: Reference): Error {
     if (code === 'TOOMANYREQUESTS' || err.status === 429) return new UnavailableError(err.message);
     return new SystemError(err.message, err);
   }
-  // Typed already: a network failure (503), a token refusal (401), a digest mismatch…
+  // Refused or missing credentials fail a pull as dockerd fails it: not as a 401, which clients
+  // take as "log in and retry" (the docker CLI's privilege prompt), but with the registry's reason.
+  if (err instanceof UnauthorizedError) return new SystemError(err.message, err);
+  // Typed already: a network failure (503), a digest mismatch…
   if (err instanceof BerthError) return err;
   return new SystemError(err instanceof Error ? err.message : String(err), err);
 }
