@@ -4,11 +4,16 @@
  * Writes go to <root>/content/ingest/<random>, hashed while written, verified (digest and size),
  * fsynced, then renamed into place (and the directory fsynced). A blob path therefore only ever
  * exists with complete, verified content. init() removes ingests left by a crash.
+ *
+ * Downloads (pull) write to <root>/content/ingest/<hex>.partial instead (`resumable`): a download
+ * cut short (network, daemon killed) leaves it, and the next download of that digest re-hashes
+ * the bytes already there and continues after them (an HTTP Range request). init() keeps
+ * partials younger than PARTIAL_MAX_AGE_MS. One writer per partial at a time.
  */
 import { sha256Digest } from '../../util/digest.js';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { lstat, mkdir, open, readFile, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
@@ -34,7 +39,16 @@ export interface ContentStoreApi {
   delete(digest: string): Promise<void>;
   /** Keep blobs from delete() until the returned release is called (a pull in progress). */
   hold(digests: Iterable<string>): () => void;
+  /**
+   * A download of `expected.digest` that continues a partial one (IngestWriter.resumedFrom bytes
+   * are already there, re-hashed). While another writer has that partial open, a private one.
+   */
+  resumable(expected: { digest: string; size?: number }): Promise<IngestWriter>;
 }
+
+/** Partial downloads older than this are removed at start-up (nobody is going to resume them). */
+export const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+const PARTIAL_RE = /^[a-f0-9]{64}\.partial$/;
 
 const SHA256_RE = /^sha256:([a-f0-9]{64})$/;
 
@@ -49,17 +63,23 @@ function hexOf(digest: string): string {
  * commit() to verify and publish, or abort() to discard. Exactly one of them must be called.
  */
 export class IngestWriter {
-  private readonly hash: Hash = createHash('sha256');
-  private written = 0;
   private closed = false;
+  /** Bytes that were already in a resumed partial when this writer opened. */
+  readonly resumedFrom: number;
 
   constructor(
     private readonly store: ContentStore,
     private readonly fh: FileHandle,
     readonly tmpPath: string,
     private readonly expected: { digest?: string; size?: number },
-  ) {}
+    private readonly hash: Hash = createHash('sha256'),
+    private written = 0,
+    private readonly onClose: () => void = () => {},
+  ) {
+    this.resumedFrom = written;
+  }
 
+  /** Bytes written so far (including those of a resumed partial). */
   get offset(): number { return this.written; }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -69,11 +89,12 @@ export class IngestWriter {
       throw DigestMismatchError.of(String(this.expected.size), `more than ${this.expected.size} bytes`, 'size');
     }
     this.hash.update(chunk);
+    const at = this.written;
     this.written += chunk.length;
     let off = 0;
     try {
       while (off < chunk.length) {
-        const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+        const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off, at + off);
         off += bytesWritten;
       }
     } catch (e) {
@@ -98,10 +119,14 @@ export class IngestWriter {
       throw outOfSpaceError(e, this.tmpPath);
     }
     this.closed = true;
-    await this.fh.close();
-    const dest = this.store.path(digest);
-    await rename(this.tmpPath, dest);
-    await fsyncDir(this.store.blobDir);
+    try {
+      await this.fh.close();
+      const dest = this.store.path(digest);
+      await rename(this.tmpPath, dest);
+      await fsyncDir(this.store.blobDir);
+    } finally {
+      this.onClose();
+    }
     return digest;
   }
 
@@ -110,6 +135,15 @@ export class IngestWriter {
     this.closed = true;
     await this.fh.close().catch(() => {});
     await rm(this.tmpPath, { force: true });
+    this.onClose();
+  }
+
+  /** Close, keeping what was written for a later resumable() of the same digest (a partial only). */
+  async suspend(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close().catch(() => {});
+    this.onClose();
   }
 }
 
@@ -117,17 +151,29 @@ export class ContentStore implements ContentStoreApi {
   readonly blobDir: string;
   readonly ingestDir: string;
   private readonly holds = new Holds();
+  /** Digests (hex) whose partial has an open writer. */
+  private readonly partialLocks = new Set<string>();
 
   constructor(readonly root: string) {
     this.blobDir = join(root, 'content', 'blobs', 'sha256');
     this.ingestDir = join(root, 'content', 'ingest');
   }
 
-  /** Creates the directories and removes stale ingests (crash leftovers). */
+  /**
+   * Creates the directories and removes stale ingests (crash leftovers), except partial downloads
+   * younger than PARTIAL_MAX_AGE_MS (a pull resumes them).
+   */
   async init(): Promise<void> {
     await mkdir(this.blobDir, { recursive: true });
-    await rm(this.ingestDir, { recursive: true, force: true });
     await mkdir(this.ingestDir, { recursive: true });
+    for (const name of await readdir(this.ingestDir)) {
+      const p = join(this.ingestDir, name);
+      if (PARTIAL_RE.test(name)) {
+        const st = await lstat(p).catch(() => null);
+        if (st?.isFile() && Date.now() - st.mtimeMs < PARTIAL_MAX_AGE_MS) continue;
+      }
+      await rm(p, { recursive: true, force: true });
+    }
   }
 
   path(digest: string): string {
@@ -177,6 +223,46 @@ export class ContentStore implements ContentStoreApi {
     const tmp = join(this.ingestDir, randomBytes(8).toString('hex'));
     const fh = await open(tmp, 'wx', 0o644);
     return new IngestWriter(this, fh, tmp, expected);
+  }
+
+  async resumable(expected: { digest: string; size?: number }): Promise<IngestWriter> {
+    const hex = hexOf(expected.digest);
+    // One writer per partial: a second download of the same digest meanwhile (another image
+    // naming the same blob) writes a private ingest of its own, as any other write does.
+    if (this.partialLocks.has(hex)) return this.writer(expected);
+    this.partialLocks.add(hex);
+    const release = () => { this.partialLocks.delete(hex); };
+    try {
+      await mkdir(this.ingestDir, { recursive: true });
+      await mkdir(this.blobDir, { recursive: true });
+      const tmp = join(this.ingestDir, `${hex}.partial`);
+      const fh = await open(tmp, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+      try {
+        // Re-hash what is there (the hash state is not kept: the bytes are the state).
+        const hash = createHash('sha256');
+        let n = (await fh.stat()).size;
+        if (expected.size !== undefined && n > expected.size) {
+          await fh.truncate(0);
+          n = 0;
+        }
+        if (n > 0) {
+          const buf = Buffer.allocUnsafe(1 << 20);
+          for (let pos = 0; pos < n;) {
+            const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, n - pos), pos);
+            if (bytesRead === 0) { n = pos; await fh.truncate(n); break; }
+            hash.update(buf.subarray(0, bytesRead));
+            pos += bytesRead;
+          }
+        }
+        return new IngestWriter(this, fh, tmp, expected, hash, n, release);
+      } catch (e) {
+        await fh.close().catch(() => {});
+        throw e;
+      }
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
 
   async put(data: Uint8Array, expected?: string): Promise<string> {

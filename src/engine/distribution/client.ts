@@ -153,12 +153,24 @@ export class RegistryClient {
     return parseManifest(bytes, digest, String(res.headers['content-type'] ?? ''));
   }
 
-  /** GET a blob; redirects (to storage backends) are followed. The caller consumes the body. */
-  async getBlob(digest: string): Promise<{ body: IncomingMessage; size?: number }> {
-    const res = await this.request('GET', this.url(`blobs/${digest}`));
-    if (res.status !== 200) await this.fail(res, 'GET');
+  /**
+   * GET a blob; redirects (to storage backends) are followed. The caller consumes the body.
+   * With `from` > 0 asks for the bytes from there on (Range); `start` says where the body begins:
+   * `from` when the registry answered 206, 0 when it ignored the Range and sent everything.
+   */
+  async getBlob(digest: string, from = 0): Promise<{ body: IncomingMessage; size?: number; start: number }> {
+    const res = await this.request('GET', this.url(`blobs/${digest}`), from > 0 ? { Range: `bytes=${from}-` } : {});
+    let start = 0;
+    if (res.status === 206 && from > 0) {
+      const m = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
+      start = m ? Number(m[1]) : NaN;
+      if (start !== from) {
+        discard(res.body);
+        throw new RegistryProtocolError(`GET ${res.url}: asked for bytes from ${from}, got Content-Range ${JSON.stringify(res.headers['content-range'] ?? '')}`);
+      }
+    } else if (res.status !== 200) await this.fail(res, 'GET');
     const len = res.headers['content-length'];
-    return { body: res.body, size: len !== undefined ? Number(len) : undefined };
+    return { body: res.body, size: len !== undefined ? Number(len) : undefined, start };
   }
 
   /** GET a small blob (config) fully, verified against its digest. */

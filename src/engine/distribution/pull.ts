@@ -9,12 +9,14 @@
  *   The image record is written only when every layer and the config are stored, so a failed pull
  *   leaves no image behind (only reusable blobs and snapshots).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { IngestWriter } from '../content/store.js';
+import type { StagedLayer } from '../layers/store.js';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError, RegistryProtocolError, SystemError, isBerthError } from '../errors.js';
 import { familiarString, fullName, referenceString, withDefaultTag } from '../../wire/reference.js';
-import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, LayerStoreApi, ProgressSink, Reference } from '../images/types.js';
+import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, JSONMessage, LayerStoreApi, ProgressSink, Reference } from '../images/types.js';
 import { expansionLimit } from '../layers/apply.js';
 import { chainIDs } from '../layers/chain.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';
@@ -147,7 +149,46 @@ function pickError(errors: unknown[]): unknown {
   return last;
 }
 
-export async function pull(ref: Reference, opts: PullOptions, deps: PullDeps, progress: ProgressSink): Promise<ImageRecord> {
+/** A pull in progress, which later pulls of the same image join. */
+interface PullJob {
+  done: Promise<ImageRecord>;
+  /** Every message so far, replayed to a client that joins. */
+  history: JSONMessage[];
+  sinks: Set<ProgressSink>;
+}
+
+/** Pulls in progress per content store (one daemon), by reference, platform and credentials. */
+const jobs = new WeakMap<ContentStoreApi, Map<string, PullJob>>();
+
+/**
+ * Pull an image. The pull runs on its own: a client that goes away does not stop it, and a second
+ * pull of the same reference (same platform and credentials) meanwhile joins it (one download;
+ * both see every progress message, the joiner first the ones it missed) and gets its outcome.
+ */
+export function pull(ref: Reference, opts: PullOptions, deps: PullDeps, progress: ProgressSink): Promise<ImageRecord> {
+  const key = JSON.stringify([referenceString(withDefaultTag(ref)), opts.platform ?? '', opts.auth ?? null]);
+  let byKey = jobs.get(deps.content);
+  if (!byKey) jobs.set(deps.content, (byKey = new Map()));
+  const running = byKey.get(key);
+  if (running) {
+    for (const m of running.history) progress(m);
+    running.sinks.add(progress);
+    return running.done;
+  }
+  const job: PullJob = { done: undefined as unknown as Promise<ImageRecord>, history: [], sinks: new Set([progress]) };
+  const broadcast: ProgressSink = (m) => {
+    job.history.push(m);
+    for (const s of job.sinks) {
+      try { s(m); } catch { /* a client that is gone */ }
+    }
+  };
+  const table = byKey;
+  job.done = pullOnce(ref, opts, deps, broadcast).finally(() => { table.delete(key); });
+  table.set(key, job);
+  return job.done;
+}
+
+async function pullOnce(ref: Reference, opts: PullOptions, deps: PullDeps, progress: ProgressSink): Promise<ImageRecord> {
   const target = withDefaultTag(ref);
   const want = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const endpoints = resolveEndpoints(target.domain, opts);
@@ -215,60 +256,70 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
     progress(layerStatus(ids[i]!, present[i] ? 'Already exists' : 'Pulling fs layer'));
   }
 
-  // One download per distinct blob, in layer order.
+  // One download per distinct blob, in layer order; each is extracted (staged) as it arrives,
+  // all of them in parallel, and the staged layers are committed in order. A blob used by two
+  // layers (same diffID, other parents) is staged once per use, from the stored blob.
   const firstUse = new Map<string, number>();
   layers.forEach((l, i) => { if (!present[i] && !firstUse.has(l.digest)) firstUse.set(l.digest, i); });
   const downloads = [...firstUse.entries()];
   const limit = Math.max(1, opts.maxConcurrentDownloads ?? 3);
   downloads.forEach(([, i], n) => { if (n >= limit) progress(layerStatus(ids[i]!, 'Waiting')); });
 
-  type Applied = { chainID: string; diffID: string; size: number };
-  const started = new Map<string, ReturnType<typeof deferred<'tee' | 'disk'>>>();
-  const stored = new Map<string, ReturnType<typeof deferred<void>>>();
-  const teeApplied = new Map<string, ReturnType<typeof deferred<Applied>>>();
-  for (const [d] of downloads) {
-    started.set(d, deferred());
-    stored.set(d, deferred());
-    teeApplied.set(d, deferred());
-  }
+  const staged = layers.map(() => deferred<StagedLayer>());
   const failure = deferred<never>();
   let failed = false;
   const active = new Set<Readable>();
   const sem = new Semaphore(limit);
-  /** The layer index the apply loop is waiting for (a download of it may extract on the fly). */
-  let applyWaitingFor = -1;
-  /** Parent chain ID for the layer the loop waits for. */
-  let applyParent: string | null = null;
-
+  const stagedLayers: StagedLayer[] = [];
   const fail = (e: unknown) => {
     if (failed) return;
     failed = true;
     failure.reject(e);
     for (const s of active) s.destroy();
   };
+  const stage = (i: number, src: Readable): Promise<StagedLayer> =>
+    deps.layers.stage(decompress(src, layers[i]!.digest), diffIDs[i]!, { maxBytes: expansionLimit(layers[i]!.size) }).then((st) => {
+      stagedLayers.push(st);
+      if (failed) void st.discard();
+      return st;
+    });
 
-  const downloadOne = async (digest: string, i: number): Promise<void> => {
+  const fetchOne = async (digest: string, i: number): Promise<void> => {
     const desc = layers[i]!;
     const id = ids[i]!;
     await sem.acquire();
     try {
-      if (failed) throw new SystemError('pull aborted'); // never reported: the first failure is
-      if (await deps.content.has(digest)) {
-        // Blob kept from an earlier, interrupted pull: nothing to download.
-        started.get(digest)!.resolve('disk');
-        progress(layerStatus(id, 'Download complete'));
-        stored.get(digest)!.resolve();
-        return;
+      let fromStore = false;
+      for (let fresh = false; ; fresh = true) {
+        if (failed) throw new SystemError('pull aborted'); // never reported: the first failure is
+        const w = await deps.content.resumable({ digest, size: desc.size });
+        if (await deps.content.has(digest)) {
+          // Kept from an earlier pull, or just finished by another one: nothing to download.
+          await w.abort();
+          progress(layerStatus(id, 'Download complete'));
+          fromStore = true;
+          break;
+        }
+        // A resumed download is stored first and extracted after: its first bytes are on disk.
+        const tee = w.resumedFrom === 0;
+        try {
+          await downloadBlob(client, desc, id, w, progress, active, () => failed, tee ? (src) => stage(i, src) : undefined, staged[i]!);
+        } catch (e) {
+          // Bytes kept from before that do not make the blob (a partial torn by a crash): once
+          // more from scratch (the writer's abort removed them).
+          if (w.resumedFrom > 0 && !fresh && e instanceof DigestMismatchError) continue;
+          throw e;
+        }
+        fromStore = !tee;
+        break;
       }
-      const tee = applyWaitingFor === i;
-      const parent = applyParent;
-      started.get(digest)!.resolve(tee ? 'tee' : 'disk');
-      await downloadBlob(client, desc, id, deps, progress, active, tee ? { parent, diffID: diffIDs[i]!, chainID: chain[i]!, onApplied: teeApplied.get(digest)! } : undefined);
-      stored.get(digest)!.resolve();
+      if (fromStore) staged[i]!.resolve(await extractStored(desc, id, deps, progress, active, (src) => stage(i, src)));
+      // Later layers made of the same blob: staged from the stored blob.
+      for (let j = i + 1; j < layers.length; j++) {
+        if (!present[j] && layers[j]!.digest === digest) staged[j]!.resolve(await extractStored(layers[j]!, ids[j]!, deps, progress, active, (src) => stage(j, src)));
+      }
     } catch (e) {
-      started.get(digest)!.resolve('disk');
-      stored.get(digest)!.reject(e);
-      teeApplied.get(digest)!.reject(e);
+      for (let j = i; j < layers.length; j++) if (layers[j]!.digest === digest) staged[j]!.reject(e);
       fail(e);
       throw e;
     } finally {
@@ -276,34 +327,25 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
     }
   };
 
-  const tasks = downloads.map(([d, i]) => downloadOne(d, i).catch(() => {}));
+  const tasks = downloads.map(([d, i]) => fetchOne(d, i).catch(() => {}));
 
   try {
     let parent: string | null = null;
     for (let i = 0; i < layers.length; i++) {
       if (present[i]) { parent = chain[i]!; continue; }
-      const d = layers[i]!.digest;
-      const id = ids[i]!;
-      applyWaitingFor = i;
-      applyParent = parent;
-      const mode = await Promise.race([started.get(d)!.promise, failure.promise]);
-      let applied: Applied;
-      if (mode === 'tee' && firstUse.get(d) === i) {
-        applied = await Promise.race([teeApplied.get(d)!.promise, failure.promise]);
-      } else {
-        await Promise.race([stored.get(d)!.promise, failure.promise]);
-        applied = await extractStored(layers[i]!, id, parent, diffIDs[i]!, deps, progress, active);
-      }
+      const st = await Promise.race([staged[i]!.promise, failure.promise]);
+      const applied = await st.commit(parent);
       if (applied.chainID !== chain[i]) {
         throw new SystemError(`layer ${layers[i]!.digest} applied as ${applied.chainID}, expected chain ${chain[i]}`);
       }
-      progress(layerStatus(id, 'Pull complete'));
+      progress(layerStatus(ids[i]!, 'Pull complete'));
       parent = chain[i]!;
     }
-    applyWaitingFor = -1;
   } catch (e) {
     fail(e);
     await Promise.allSettled(tasks);
+    // Staged layers not committed: their directories go.
+    await Promise.allSettled(stagedLayers.map((st) => st.discard()));
     throw e;
   }
   await Promise.allSettled(tasks);
@@ -328,104 +370,152 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
   return stored2;
 }
 
-interface TeeTarget {
-  parent: string | null;
-  diffID: string;
-  chainID: string;
-  onApplied: { resolve(v: { chainID: string; diffID: string; size: number }): void; reject(e: unknown): void };
+/** Attempts at one blob's bytes before a pull gives up (each continues where the last stopped). */
+export const MAX_BLOB_ATTEMPTS = 6;
+/** Pause before retry n (1-based), in ms: 1 s, 2 s, 3 s…, as Docker's "Retrying in N seconds". */
+export let retryDelayMs = (n: number): number => n * 1000;
+/** For tests: shorter pauses. */
+export function setRetryDelay(f: (n: number) => number): void { retryDelayMs = f; }
+
+/** Worth another attempt: the connection failed or was cut, or the registry had a passing fault. */
+function retryable(e: unknown): boolean {
+  if (e instanceof RegistryHttpError) return e.status >= 500 || e.status === 408 || e.status === 429;
+  if (e instanceof NetworkError || e instanceof CutShortError) return true;
+  if (isBerthError(e)) return false;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|EPIPE|ETIMEDOUT|ERR_STREAM_PREMATURE_CLOSE|EHOSTUNREACH|ENETUNREACH)$/.test(code)
+    || /aborted|socket hang up|timeout/i.test((e as Error)?.message ?? '');
+}
+
+/** A blob body that ended (or broke) before all its bytes came. */
+class CutShortError extends Error {}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Write to `w` respecting its back-pressure; false when it is gone (destroyed or ended). */
+async function feed(w: PassThrough, chunk: Buffer): Promise<boolean> {
+  if (w.destroyed || w.writableEnded) return false;
+  if (w.write(chunk)) return true;
+  await new Promise<void>((r) => {
+    const done = () => { w.off('drain', done); w.off('close', done); r(); };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+  return !w.destroyed;
 }
 
 /**
- * Download one blob into the content store, verifying digest and size. With `tee`, the same bytes
- * are decompressed and applied as the next layer while they arrive.
+ * Download one blob into the content store, verifying digest and size. Bytes already kept from
+ * an earlier attempt (a partial blob: dropped connection, daemon killed) are not fetched again:
+ * the download asks for the rest (HTTP Range) and continues the hash over them. A cut connection
+ * is retried the same way, up to MAX_BLOB_ATTEMPTS. With `tee`, the same bytes are decompressed
+ * and applied as the next layer while they arrive (only for a download starting at byte 0).
  */
 async function downloadBlob(
   client: RegistryClient,
   desc: Descriptor,
   id: string,
-  deps: PullDeps,
+  w: IngestWriter,
   progress: ProgressSink,
   active: Set<Readable>,
-  tee?: TeeTarget,
+  aborted: () => boolean,
+  tee: ((src: Readable) => Promise<StagedLayer>) | undefined,
+  onStaged: { resolve(v: StagedLayer): void; reject(e: unknown): void },
 ): Promise<void> {
-  const { body } = await client.getBlob(desc.digest);
-  active.add(body);
-  const hash = createHash('sha256');
-  let n = 0;
   const dl = new ThrottledProgress(progress, id, 'Downloading', desc.size);
-  const m = meter((chunk) => {
-    hash.update(chunk);
-    n += chunk.length;
-    dl.update(n);
-  });
-  const toStore = new PassThrough();
-  toStore.on('error', () => {});
-  body.on('error', (e) => m.destroy(e));
-  m.on('error', (e) => { toStore.destroy(e); toExtract?.destroy(e); });
-  body.pipe(m);
-  m.pipe(toStore);
   let toExtract: PassThrough | undefined;
-  let applyP: Promise<{ chainID: string; diffID: string; size: number }> | undefined;
+  let applyP: Promise<StagedLayer> | undefined;
   if (tee) {
-    toExtract = new PassThrough();
-    toExtract.on('error', () => {});
-    m.pipe(toExtract);
-    applyP = deps.layers.apply(tee.parent, decompress(toExtract, desc.digest), tee.diffID, { maxBytes: expansionLimit(desc.size) }).catch(async (e) => {
+    const pt = new PassThrough({ highWaterMark: 1 << 20 });
+    toExtract = pt;
+    pt.on('error', () => {});
+    applyP = tee(pt).catch((e) => {
       // Keep the download going (its digest error is the better message); stop feeding extraction.
-      if (toExtract) { m.unpipe(toExtract); toExtract.resume(); }
+      pt.destroy();
       throw e;
     });
     applyP.catch(() => {});
   }
-  let ingestErr: unknown;
   try {
-    await deps.content.ingest(toStore, { digest: desc.digest, size: desc.size });
+    for (let attempt = 1; w.offset < desc.size; attempt++) {
+      let body: Readable | undefined;
+      try {
+        const got = await client.getBlob(desc.digest, w.offset);
+        body = got.body;
+        active.add(body);
+        let skip = w.offset - got.start; // a registry that ignored the Range sends what we have again
+        for await (const c of body) {
+          let chunk = c as Buffer;
+          if (skip > 0) {
+            const drop = Math.min(skip, chunk.length);
+            skip -= drop;
+            chunk = chunk.subarray(drop);
+            if (chunk.length === 0) continue;
+          }
+          if (w.offset + chunk.length > desc.size) throw layerVerificationError(desc.digest);
+          await w.write(chunk);
+          if (toExtract && !(await feed(toExtract, chunk))) toExtract = undefined;
+          dl.update(w.offset);
+        }
+        if (w.offset < desc.size) {
+          // A whole answer that is too short is the registry's blob, not a cut: it does not match.
+          if ((body as IncomingMessage).complete) throw layerVerificationError(desc.digest);
+          throw new CutShortError(`unexpected EOF after ${w.offset} of ${desc.size} bytes`);
+        }
+        break;
+      } catch (e) {
+        if (aborted() || !retryable(e) || attempt >= MAX_BLOB_ATTEMPTS) {
+          if (!retryable(e)) throw e;
+          const why = e instanceof Error ? e.message : String(e);
+          throw new NetworkError(`error pulling layer ${shortId(desc.digest)}: ${why}`, client.endpoint.url);
+        }
+        const delay = retryDelayMs(attempt);
+        const secs = Math.max(1, Math.round(delay / 1000));
+        progress(layerStatus(id, `Retrying in ${secs} second${secs === 1 ? '' : 's'}`));
+        await sleep(delay);
+        if (aborted()) throw e;
+      } finally {
+        if (body) { active.delete(body); body.destroy(); }
+      }
+    }
+    toExtract?.end();
+    try {
+      await w.commit();
+    } catch (e) {
+      if (e instanceof DigestMismatchError) throw layerVerificationError(desc.digest);
+      throw e;
+    }
   } catch (e) {
-    ingestErr = e;
-    body.destroy();
-    toExtract?.destroy(e as Error);
-  } finally {
-    active.delete(body);
-  }
-  const actual = 'sha256:' + hash.digest('hex');
-  if (ingestErr !== undefined || actual !== desc.digest || n !== desc.size) {
+    // Keep a partial made of bytes the registry sent (a later pull continues it); not bytes that
+    // cannot be the blob's (more than its size: the commit or the check above dropped them).
+    await w.suspend();
+    toExtract?.destroy();
     // A snapshot the extraction made stays: its content matched the config's diffID, so it is the
     // layer the image names whatever the compressed bytes were, and it may be another pull's
     // (made concurrently and found by our extraction) which an image may already stand on.
     if (applyP) await applyP.catch(() => undefined);
-    if (n > desc.size) throw layerVerificationError(desc.digest);
-    if (body.readableEnded) {
-      // Every byte arrived: either they are not what the digest says, or storing them failed.
-      if (actual !== desc.digest || n !== desc.size) throw layerVerificationError(desc.digest);
-      throw ingestErr;
-    }
-    const why = ingestErr instanceof Error ? ingestErr.message : String(ingestErr ?? 'unexpected end of body');
-    throw new NetworkError(`error pulling layer ${shortId(desc.digest)}: ${why}`, client.endpoint.url);
+    throw e;
   }
   progress(layerStatus(id, 'Verifying Checksum'));
   progress(layerStatus(id, 'Download complete'));
-  if (tee && applyP) {
-    try {
-      const res = await applyP;
-      progress(layerProgress(id, 'Extracting', desc.size, desc.size));
-      tee.onApplied.resolve(res);
-    } catch (e) {
-      tee.onApplied.reject(e);
-      throw e;
-    }
+  if (applyP) {
+    const res = await applyP;
+    progress(layerProgress(id, 'Extracting', desc.size, desc.size));
+    onStaged.resolve(res);
   }
 }
 
-/** Extract a stored (verified) blob as the next layer, with Extracting progress. */
+/** Extract (stage) a stored, verified blob, with Extracting progress. */
 async function extractStored(
   desc: Descriptor,
   id: string,
-  parent: string | null,
-  diffID: string,
   deps: PullDeps,
   progress: ProgressSink,
   active: Set<Readable>,
-): Promise<{ chainID: string; diffID: string; size: number }> {
+  stage: (src: Readable) => Promise<StagedLayer>,
+): Promise<StagedLayer> {
   const rs = createReadStream(deps.content.path(desc.digest));
   active.add(rs);
   const ex = new ThrottledProgress(progress, id, 'Extracting', desc.size);
@@ -434,7 +524,7 @@ async function extractStored(
   rs.on('error', (e) => m.destroy(e));
   rs.pipe(m);
   try {
-    return await deps.layers.apply(parent, decompress(m, desc.digest), diffID, { maxBytes: expansionLimit(desc.size) });
+    return await stage(m);
   } finally {
     active.delete(rs);
     rs.destroy();

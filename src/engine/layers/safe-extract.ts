@@ -184,7 +184,7 @@ export async function safeExtract(root: FileHandle, src: AsyncIterable<Uint8Arra
           try {
             await d.chown(uid, gid);
             await d.chmod(h.mode & 0o7777);
-            await setXattrs(at(d), h);
+            setXattrs(at(d), h);
           } finally {
             await d.close();
           }
@@ -200,7 +200,7 @@ export async function safeExtract(root: FileHandle, src: AsyncIterable<Uint8Arra
             }
             await fh.chown(uid, gid);
             await fh.chmod(h.mode & 0o7777);
-            await setXattrs(at(fh), h);
+            setXattrs(at(fh), h);
             await fh.utimes(h.atime ?? h.mtime, h.mtime);
           } finally {
             await fh.close();

@@ -49,6 +49,12 @@ export interface LayerStoreApi {
    * (LayerTooLargeError). Idempotent: an existing chainID is reused (the stream is drained).
    */
   apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<{ chainID: string; diffID: string; size: number }>;
+  /**
+   * The first half of apply, which needs no parent: extract into a staging directory (verifying
+   * `expectedDiffID`). A pull stages its layers at once, in parallel, then commits them in order.
+   * Exactly one of commit(parent) or discard() must follow.
+   */
+  stage(tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<StagedLayer>;
   /** Remove a snapshot nobody references any more (LayerHeldError while an operation holds it). */
   remove(chainID: string): Promise<void>;
   size(chainID: string): number;
@@ -57,6 +63,14 @@ export interface LayerStoreApi {
    * them meanwhile. Holds count, so two operations may hold the same layer.
    */
   hold(chainIDs: Iterable<string>): () => void;
+}
+
+/** An extracted layer waiting for its parent (LayerStoreApi.stage). */
+export interface StagedLayer {
+  diffID: string;
+  size: number;
+  commit(parentChainID: string | null): Promise<{ chainID: string; diffID: string; size: number }>;
+  discard(): Promise<void>;
 }
 
 /** remove() of a layer an operation in progress (a pull) holds. */
@@ -205,48 +219,78 @@ export class LayerStore implements LayerStoreApi {
       }
     }
 
+    const staged = await this.stage(tar, expectedDiffID, opts);
+    return staged.commit(parentChainID);
+  }
+
+  async stage(tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<StagedLayer> {
+    if (expectedDiffID !== undefined) hexOf(expectedDiffID);
     const tmp = join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
+    let diffID: string;
+    let size: number;
     try {
-      const { diffID, size } = await extractLayer(join(tmp, 'diff'), tar, opts);
+      ({ diffID, size } = await extractLayer(join(tmp, 'diff'), tar, opts));
       if (expectedDiffID !== undefined && diffID !== expectedDiffID) throw new DiffIDMismatchError(expectedDiffID, diffID);
-      const cid = computeChainID(parentChainID, diffID);
-      const existing = this.layers.get(cid);
-      if (existing) {
-        await rm(tmp, { recursive: true, force: true });
-        return { chainID: cid, diffID, size: existing.size };
-      }
-      const meta: LayerMeta = { chainID: cid, diffID, parent: parentChainID, size, link: newLinkName(), created: Date.now() };
-      const metaPath = join(tmp, 'meta.json');
-      await writeFile(metaPath, JSON.stringify(meta));
-      await syncfs(tmp);
-      const fh = await open(metaPath, 'r');
-      try { await fh.sync(); } finally { await fh.close(); }
-      const final = join(this.dir, hexOf(cid));
-      try {
-        await rename(tmp, final);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-          // Someone (a concurrent pull) finished the same layer first.
-          await rm(tmp, { recursive: true, force: true });
-          const theirs = JSON.parse(await readFile(join(final, 'meta.json'), 'utf8')) as LayerMeta;
-          this.layers.set(cid, theirs);
-          return { chainID: cid, diffID, size: theirs.size };
-        }
-        throw e;
-      }
-      await fsyncDir(this.dir);
-      await symlink(`../${hexOf(cid)}/diff`, join(this.linkDir, meta.link)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-      });
-      this.layers.set(cid, meta);
-      return { chainID: cid, diffID, size };
     } catch (e) {
       tar.destroy();
       await rm(tmp, { recursive: true, force: true });
       throw e;
     }
+    let open_ = true;
+    const discard = async () => {
+      open_ = false;
+      await rm(tmp, { recursive: true, force: true });
+    };
+    return {
+      diffID, size, discard,
+      commit: async (parentChainID) => {
+        if (!open_) throw new InvalidParameterError('staged layer already committed or discarded');
+        open_ = false;
+        try {
+          return await this.commitStaged(tmp, parentChainID, diffID, size);
+        } catch (e) {
+          await rm(tmp, { recursive: true, force: true });
+          throw e;
+        }
+      },
+    };
+  }
+
+  private async commitStaged(tmp: string, parentChainID: string | null, diffID: string, size: number): Promise<{ chainID: string; diffID: string; size: number }> {
+    if (parentChainID && !this.layers.has(parentChainID)) throw new NotFoundError(`parent layer ${parentChainID} not found`);
+    const cid = computeChainID(parentChainID, diffID);
+    const existing = this.layers.get(cid);
+    if (existing) {
+      await rm(tmp, { recursive: true, force: true });
+      return { chainID: cid, diffID, size: existing.size };
+    }
+    const meta: LayerMeta = { chainID: cid, diffID, parent: parentChainID, size, link: newLinkName(), created: Date.now() };
+    const metaPath = join(tmp, 'meta.json');
+    await writeFile(metaPath, JSON.stringify(meta));
+    await syncfs(tmp);
+    const fh = await open(metaPath, 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+    const final = join(this.dir, hexOf(cid));
+    try {
+      await rename(tmp, final);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        // Someone (a concurrent pull) finished the same layer first.
+        await rm(tmp, { recursive: true, force: true });
+        const theirs = JSON.parse(await readFile(join(final, 'meta.json'), 'utf8')) as LayerMeta;
+        this.layers.set(cid, theirs);
+        return { chainID: cid, diffID, size: theirs.size };
+      }
+      throw e;
+    }
+    await fsyncDir(this.dir);
+    await symlink(`../${hexOf(cid)}/diff`, join(this.linkDir, meta.link)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+    this.layers.set(cid, meta);
+    return { chainID: cid, diffID, size };
   }
 
   /**
