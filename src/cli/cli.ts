@@ -8,7 +8,8 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
-  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update';
+  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
+  | 'build';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -28,6 +29,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   network: () => import('./commands/network.js'),
   volume: () => import('./commands/volume.js'),
   update: () => import('./commands/update.js'),
+  build: () => import('./commands/build.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -54,6 +56,7 @@ const TOP: Record<string, Target> = {
   ...inModule('update', { update: 'update' }),
   ...inModule('events', { events: 'events' }),
   ...inModule('network', { port: 'port' }),
+  ...inModule('build', { build: 'build' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
@@ -97,13 +100,20 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       update: 'Update configuration of one or more containers',
     },
   },
+  builder: {
+    short: 'Manage builds',
+    subs: { ...inModule('build', { build: 'build' }), ...inModule('prune', { prune: 'builder-prune' }) },
+    docs: { build: 'Build an image from a Dockerfile', prune: 'Remove build cache' },
+  },
   image: {
     short: 'Manage images',
     subs: {
       ...inModule('image', { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' }),
       ...inModule('prune', { prune: 'image-prune' }),
+      ...inModule('build', { build: 'build' }),
     },
     docs: {
+      build: 'Build an image from a Dockerfile',
       history: 'Show the history of an image',
       inspect: 'Display detailed information on one or more images',
       ls: 'List images',
@@ -188,6 +198,7 @@ function topHelp(): string {
     ['pull', 'Download an image from a registry'],
     ['push', 'Upload an image to a registry'],
     ['images', 'List images'],
+    ['build', 'Build an image from a Dockerfile'],
     ['logs', 'Fetch the logs of a container'],
     ['inspect', 'Return low-level information on Berth objects'],
     ['version', 'Show the Berth version information'],

@@ -9,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { InvalidParameterError } from '../../engine/errors.js';
 import { RunFailedError, type BuildOptions } from '../../engine/build/builder.js';
 import { parseDockerRef } from '../../wire/reference.js';
-import { boolParam, sendJson, type Router } from '../router.js';
+import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
 import { lazyJsonStream } from './images.js';
 
 function jsonParam<T>(q: URLSearchParams, name: string, check: (v: unknown) => boolean, what: string): T | undefined {
@@ -111,6 +111,7 @@ export function registerBuildRoutes(router: Router): void {
   });
 
   router.add('POST', '/build/prune', async (ctx) => {
-    sendJson(ctx.res, 200, await ctx.engine.pruneBuildCache());
+    const keep = intOf(ctx.query, 'keep-storage') ?? intOf(ctx.query, 'reserved-space') ?? 0;
+    sendJson(ctx.res, 200, await ctx.engine.pruneBuildCache(filtersParam(ctx.query), keep));
   });
 }
