@@ -78,16 +78,26 @@ export function buildOptions(q: URLSearchParams): BuildOptions {
   };
 }
 
-/** The body as the context stream (gunzipped first when Content-Encoding says gzip). */
+/**
+ * The body as the context stream (gunzipped first when Content-Encoding says gzip); a client
+ * that leaves mid-body or a broken gzip stream is a 400, not a daemon failure.
+ */
 function contextBody(req: IncomingMessage): AsyncIterable<Uint8Array> {
   const enc = (req.headers['content-encoding'] ?? '').toLowerCase();
+  if (enc && enc !== 'identity' && enc !== 'gzip') throw new InvalidParameterError(`unsupported Content-Encoding: ${enc}`);
+  let src: AsyncIterable<Uint8Array> = req;
   if (enc === 'gzip') {
     const gz = createGunzip();
     req.on('error', (e) => gz.destroy(e));
-    return req.pipe(gz);
+    src = req.pipe(gz);
   }
-  if (enc && enc !== 'identity') throw new InvalidParameterError(`unsupported Content-Encoding: ${enc}`);
-  return req;
+  return (async function* () {
+    try {
+      yield* src;
+    } catch (e) {
+      throw new InvalidParameterError(`reading the build context: ${(e as Error).message}`);
+    }
+  })();
 }
 
 export function registerBuildRoutes(router: Router): void {
