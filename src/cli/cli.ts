@@ -11,7 +11,8 @@ type Module =
   | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
   | 'save' | 'load' | 'import' | 'dashboard'
   | 'cp' | 'diff-export'
-  | 'login' | 'search';
+  | 'login' | 'search'
+  | 'build';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -39,6 +40,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   'diff-export': () => import('./commands/diff-export.js'),
   login: () => import('./commands/login.js'),
   search: () => import('./commands/search.js'),
+  build: () => import('./commands/build.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -73,6 +75,7 @@ const TOP: Record<string, Target> = {
   ...inModule('diff-export', { diff: 'diff', export: 'export' }),
   ...inModule('login', { login: 'login', logout: 'logout' }),
   ...inModule('search', { search: 'search' }),
+  ...inModule('build', { build: 'build' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
@@ -121,6 +124,11 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       export: "Export a container's filesystem as a tar archive",
     },
   },
+  builder: {
+    short: 'Manage builds',
+    subs: { ...inModule('build', { build: 'build' }), ...inModule('prune', { prune: 'builder-prune' }) },
+    docs: { build: 'Build an image from a Dockerfile', prune: 'Remove build cache' },
+  },
   image: {
     short: 'Manage images',
     subs: {
@@ -129,8 +137,10 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('save', { save: 'save' }),
       ...inModule('load', { load: 'load' }),
       ...inModule('import', { import: 'import' }),
+      ...inModule('build', { build: 'build' }),
     },
     docs: {
+      build: 'Build an image from a Dockerfile',
       history: 'Show the history of an image',
       inspect: 'Display detailed information on one or more images',
       ls: 'List images',
@@ -221,6 +231,7 @@ function topHelp(): string {
     ['pull', 'Download an image from a registry'],
     ['push', 'Upload an image to a registry'],
     ['images', 'List images'],
+    ['build', 'Build an image from a Dockerfile'],
     ['logs', 'Fetch the logs of a container'],
     ['inspect', 'Return low-level information on Berth objects'],
     ['version', 'Show the Berth version information'],

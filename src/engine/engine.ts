@@ -213,8 +213,8 @@ export class Engine {
   }
 
   /** POST /build/prune: the build cache and the step images only it held. */
-  pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
-    return this.builder.prune(async (id) => {
+  pruneBuildCache(filters: Map<string, string[]>, keepStorage: number): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    return this.builder.prune(filters, keepStorage, async (id) => {
       const rec = this.images.get(id);
       if (!rec || rec.repoTags.length || this.images.local.images.children(rec.id).length || this.containers.usingImage(rec.id).length) return false;
       await this.images.remove(rec.id, { force: false, noprune: true });

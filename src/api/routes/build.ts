@@ -9,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { InvalidParameterError } from '../../engine/errors.js';
 import { RunFailedError, type BuildOptions } from '../../engine/build/builder.js';
 import { parseDockerRef } from '../../wire/reference.js';
-import { boolParam, sendJson, type Router } from '../router.js';
+import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
 import { lazyJsonStream } from './images.js';
 
 function jsonParam<T>(q: URLSearchParams, name: string, check: (v: unknown) => boolean, what: string): T | undefined {
@@ -78,16 +78,26 @@ export function buildOptions(q: URLSearchParams): BuildOptions {
   };
 }
 
-/** The body as the context stream (gunzipped first when Content-Encoding says gzip). */
+/**
+ * The body as the context stream (gunzipped first when Content-Encoding says gzip); a client
+ * that leaves mid-body or a broken gzip stream is a 400, not a daemon failure.
+ */
 function contextBody(req: IncomingMessage): AsyncIterable<Uint8Array> {
   const enc = (req.headers['content-encoding'] ?? '').toLowerCase();
+  if (enc && enc !== 'identity' && enc !== 'gzip') throw new InvalidParameterError(`unsupported Content-Encoding: ${enc}`);
+  let src: AsyncIterable<Uint8Array> = req;
   if (enc === 'gzip') {
     const gz = createGunzip();
     req.on('error', (e) => gz.destroy(e));
-    return req.pipe(gz);
+    src = req.pipe(gz);
   }
-  if (enc && enc !== 'identity') throw new InvalidParameterError(`unsupported Content-Encoding: ${enc}`);
-  return req;
+  return (async function* () {
+    try {
+      yield* src;
+    } catch (e) {
+      throw new InvalidParameterError(`reading the build context: ${(e as Error).message}`);
+    }
+  })();
 }
 
 export function registerBuildRoutes(router: Router): void {
@@ -111,6 +121,7 @@ export function registerBuildRoutes(router: Router): void {
   });
 
   router.add('POST', '/build/prune', async (ctx) => {
-    sendJson(ctx.res, 200, await ctx.engine.pruneBuildCache());
+    const keep = intOf(ctx.query, 'keep-storage') ?? intOf(ctx.query, 'reserved-space') ?? 0;
+    sendJson(ctx.res, 200, await ctx.engine.pruneBuildCache(filtersParam(ctx.query), keep));
   });
 }

@@ -176,6 +176,16 @@ export const commands: Record<string, CommandDef> = {
     },
     run: runVolumePrune,
   },
+  'builder-prune': {
+    spec: {
+      use: '[OPTIONS]',
+      short: 'Remove build cache',
+      flags: [{ name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused build cache, not just dangling ones' }, filterFlag("Provide filter values (e.g. 'until=24h')", false), FORCE],
+      maxArgs: 0,
+    },
+    run: (ctx, p) => confirmAndPrune(ctx, p, 'WARNING! This will remove all dangling build cache.',
+      (c) => [() => pruneBuildCache(c, pruneFilters(p), p.flags.all as boolean)]),
+  },
   'system-prune': {
     spec: {
       use: '[OPTIONS]',

@@ -22,6 +22,8 @@ import { resolveUser } from '../runtime/spec.js';
 import { familiarString, parseDockerRef } from '../../wire/reference.js';
 import { isIgnored, parseDockerignore, type IgnorePattern } from '../../util/dockerignore.js';
 import { BuildCache, cacheKey } from './cache.js';
+import { parsePruneFilters, pruneMatches } from '../prune.js';
+import type { FilterArgs } from '../filters.js';
 import { decompressContext, extractContext, unpackContext } from './context.js';
 import { remoteContext } from './remote.js';
 import { collectSources, copySources, CopyNotFoundError, ensureDir, hashSources, writeOneFile, type CopySource, type Owner } from './copy.js';
@@ -168,10 +170,13 @@ export class Builder {
    * it removed one: never a tagged image, one with children or one a container uses); the bytes
    * of the steps whose images went.
    */
-  async prune(removeImage: (id: string) => Promise<boolean>): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+  async prune(filters: FilterArgs, keepStorage: number, removeImage: (id: string) => Promise<boolean>): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    if (keepStorage) throw new InvalidParameterError('keep-storage is not supported by Berth\'s build cache');
+    // cache records carry no labels: `label=` matches none of them, `label!=` all
+    const f = parsePruneFilters(filters, ['until', 'label', 'label!']);
     const deleted: string[] = [];
     let space = 0;
-    const entries = this.cache.entries();
+    const entries = this.cache.entries().filter(([, r]) => pruneMatches(f, Date.parse(r.lastUsed), {}));
     await this.cache.delete(entries.map(([k]) => k));
     // newest first: a step's image is the parent of the next one's
     for (const [key, rec] of entries.sort((a, b) => b[1].created.localeCompare(a[1].created))) {
@@ -586,6 +591,7 @@ class BuildRun {
   // ---------------------------------------------------------------- RUN
 
   private async runStep(state: StageState, node: Node): Promise<void> {
+    for (const f of node.flags.keys()) throw new InvalidParameterError(`RUN --${f} is not supported by Berth's builder`);
     const shell = state.config.Shell ?? DEFAULT_SHELL;
     let argv: string[];
     if (node.json) argv = node.json;

@@ -97,7 +97,14 @@ export async function unpackContext(dest: string, body: AsyncIterable<Uint8Array
     }
   }
   if (head.length === 0 || looksLikeTar(head) || head.subarray(0, 512).every((b) => b === 0)) {
-    await extractContext(dest, all());
+    // The docker CLI's tar of a context with a Dockerfile from outside ends without the last
+    // entry's padding nor the end marker (dockerd's reader takes that): complete it.
+    async function* completed(): AsyncGenerator<Uint8Array> {
+      let n = 0;
+      for await (const c of all()) { n += c.length; yield c; }
+      yield Buffer.alloc((512 - (n % 512)) % 512 + 1024);
+    }
+    await extractContext(dest, completed());
     return;
   }
   const chunks: Buffer[] = [];

@@ -1,0 +1,199 @@
+// berth build (image build): a context folder, URL or stdin through POST /build, shown as a
+// compact step view (steps, cache hits, timings; plain lines, so it reads the same without a TTY)
+// or, with --progress=legacy, the daemon's stream as `docker build` prints it.
+import { writeFileSync } from 'node:fs';
+import type { CommandDef, Ctx } from '../context.js';
+import { StatusError } from '../context.js';
+import type { ParsedFlags } from '../flags.js';
+import { ramInBytes, RESOURCE_FLAGS, resourcesFromFlags } from './resource-flags.js';
+
+/** POST /build's resource parameters and the HostConfig fields they set. */
+const BUILD_RESOURCES: Array<[string, string]> = [
+  ['memory', 'Memory'], ['memswap', 'MemorySwap'], ['cpushares', 'CpuShares'], ['cpuperiod', 'CpuPeriod'],
+  ['cpuquota', 'CpuQuota'], ['cpusetcpus', 'CpusetCpus'], ['cpusetmems', 'CpusetMems'],
+];
+const BUILD_RESOURCE_FLAGS = new Set(['cpu-period', 'cpu-quota', 'cpu-shares', 'cpuset-cpus', 'cpuset-mems', 'memory', 'memory-swap']);
+import type { JSONMessage } from '../../client/jsonstream.js';
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function keyValueList(list: string[], flag: string): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i === 0) throw new StatusError(125, `invalid argument "${kv}" for "${flag}" flag`);
+    if (i < 0) out[kv] = process.env[kv] ?? null; // as docker: the client's environment value
+    else out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** The compact view: one line when a step starts, its output indented, one when it ends. */
+class StepView {
+  private step = '';
+  private started = 0;
+  private cached = false;
+  private atLineStart = true;
+  constructor(private readonly out: NodeJS.WritableStream, private readonly t0 = Date.now()) {}
+
+  private end(): void {
+    if (!this.step) return;
+    if (!this.atLineStart) this.out.write('\n');
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
+    this.out.write(this.cached ? `  => CACHED\n` : `  => done ${secs}s\n`);
+    this.step = '';
+  }
+
+  write(m: JSONMessage): void {
+    const s = m.stream;
+    if (s === undefined) {
+      if (m.status) this.out.write(`  ${m.id ? `${m.id}: ` : ''}${m.status}${m.progress ? ' ' + m.progress : ''}\n`);
+      return;
+    }
+    const step = /^Step (\d+)\/(\d+) : ([\s\S]*)$/.exec(s);
+    if (step) {
+      this.end();
+      this.step = step[1]!;
+      this.started = Date.now();
+      this.cached = false;
+      this.out.write(`[${step[1]}/${step[2]}] ${step[3]!.replace(/\n$/, '')}\n`);
+      this.atLineStart = true;
+      return;
+    }
+    if (s === '\n' && this.atLineStart) return;
+    if (s === ' ---> Using cache\n') { this.cached = true; return; }
+    if (/^ ---> /.test(s) || /^Removing intermediate container /.test(s)) return;
+    if (/^Successfully (built|tagged) /.test(s)) {
+      this.end();
+      this.out.write(s.replace(/\n$/, '') + (s.startsWith('Successfully built') ? ` in ${((Date.now() - this.t0) / 1000).toFixed(1)}s` : '') + '\n');
+      return;
+    }
+    // step output, indented line by line
+    for (const part of s.split(/(?<=\n)/)) {
+      if (this.atLineStart) this.out.write('  | ');
+      this.out.write(part);
+      this.atLineStart = part.endsWith('\n');
+    }
+  }
+
+  finish(): void { this.end(); }
+}
+
+async function runBuild(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const f = p.flags;
+  const target = p.args[0]!;
+  const { localContext, isRemoteContext, buildImage } = await import('../../client/build.js');
+  const file = (f.file as string) || undefined;
+  if (target === '-' && file === '-') throw new StatusError(125, 'invalid argument: can\'t use stdin for both build context and dockerfile');
+  let body: import('node:stream').Readable | undefined;
+  let dockerfile = file;
+  let remote: string | undefined;
+  if (target === '-') {
+    const { Readable } = await import('node:stream');
+    body = Readable.from([await readStdin()]);
+  } else if (isRemoteContext(target)) {
+    remote = target;
+  } else {
+    const { statSync } = await import('node:fs');
+    let st;
+    try { st = statSync(target); } catch { throw new StatusError(1, `unable to prepare context: path "${target}" not found`); }
+    if (!st.isDirectory()) throw new StatusError(1, `unable to prepare context: context must be a directory: ${target}`);
+    const local = await localContext(target, file === '-' ? undefined : file, file === '-' ? await readStdin() : undefined);
+    body = local.body;
+    dockerfile = local.dockerfile;
+  }
+  const shm = f['shm-size'] as string;
+  // docker build's resource flags are run's, sent as the build's query parameters
+  const hc = resourcesFromFlags(p);
+  const resources: Record<string, string | number | undefined> = {};
+  for (const [param, field] of BUILD_RESOURCES) resources[param] = hc[field] as string | number | undefined;
+  const labels = keyValueList(f.label as string[], '--label');
+  const query = {
+    t: f.tag as string[],
+    dockerfile: remote ? dockerfile : dockerfile === '-' ? undefined : dockerfile,
+    remote,
+    q: (f.quiet as boolean) || undefined,
+    nocache: (f['no-cache'] as boolean) || undefined,
+    rm: f.rm as boolean,
+    forcerm: (f['force-rm'] as boolean) || undefined,
+    pull: (f.pull as boolean) || undefined,
+    buildargs: JSON.stringify(keyValueList(f['build-arg'] as string[], '--build-arg')),
+    labels: JSON.stringify(Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v ?? '']))),
+    target: (f.target as string) || undefined,
+    networkmode: (f.network as string) || undefined,
+    extrahosts: (f['add-host'] as string[]).length ? (f['add-host'] as string[]) : undefined,
+    shmsize: shm ? ramInBytes(shm) : undefined,
+    cachefrom: (f['cache-from'] as string[]).length ? JSON.stringify(f['cache-from']) : undefined,
+    platform: (f.platform as string) || undefined,
+    isolation: (f.isolation as string) || undefined,
+    cgroupparent: (f['cgroup-parent'] as string) || undefined,
+    ...resources,
+    version: '1',
+  };
+  const client = await ctx.client();
+  const controller = new AbortController();
+  const res = await buildImage(client, body, query);
+  const { iterateJSON } = await import('../../client/jsonstream.js');
+  const progress = (f.progress as string) || 'auto';
+  if (!['auto', 'plain', 'tty', 'legacy', 'quiet'].includes(progress)) throw new StatusError(125, `invalid progress mode: ${progress}`);
+  const quiet = (f.quiet as boolean) || progress === 'quiet';
+  const view = quiet ? undefined : progress === 'legacy' ? undefined : new StepView(ctx.out);
+  let id = '';
+  void controller;
+  for await (const m of iterateJSON<JSONMessage>(res)) {
+    if (m.errorDetail || m.error) {
+      view?.finish();
+      const code = m.errorDetail?.code || 1;
+      throw new StatusError(code, m.errorDetail?.message ?? m.error ?? 'build failed');
+    }
+    const aux = m.aux as { ID?: string } | undefined;
+    if (aux?.ID) { id = aux.ID; continue; }
+    if (quiet) continue;
+    if (view) view.write(m);
+    else if (m.stream !== undefined) ctx.out.write(m.stream);
+    else if (m.status) ctx.out.write(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+  }
+  view?.finish();
+  if (quiet) ctx.out.write(`${id}\n`);
+  if (f.iidfile) writeFileSync(f.iidfile as string, id);
+  return 0;
+}
+
+export const commands: Record<string, CommandDef> = {
+  build: {
+    spec: {
+      use: '[OPTIONS] PATH | URL | -',
+      short: 'Build an image from a Dockerfile',
+      aliases: ['image build', 'build', 'builder build'],
+      flags: [
+        { name: 'add-host', type: 'list', usage: 'Add a custom host-to-IP mapping ("host:ip")' },
+        { name: 'build-arg', type: 'list', usage: 'Set build-time variables' },
+        { name: 'cache-from', type: 'list', usage: 'Images to consider as cache sources' },
+        { name: 'cgroup-parent', type: 'string', usage: 'Set the parent cgroup for the "RUN" instructions during build' },
+        ...RESOURCE_FLAGS.filter((fl) => BUILD_RESOURCE_FLAGS.has(fl.name)),
+        { name: 'file', short: 'f', type: 'string', usage: 'Name of the Dockerfile (Default is "PATH/Dockerfile")' },
+        { name: 'force-rm', type: 'bool', usage: 'Always remove intermediate containers' },
+        { name: 'iidfile', type: 'string', usage: 'Write the image ID to the file' },
+        { name: 'isolation', type: 'string', usage: 'Container isolation technology' },
+        { name: 'label', type: 'list', usage: 'Set metadata for an image' },
+        { name: 'network', type: 'string', usage: 'Set the networking mode for the RUN instructions during build' },
+        { name: 'no-cache', type: 'bool', usage: 'Do not use cache when building the image' },
+        { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
+        { name: 'progress', type: 'string', usage: 'Set type of progress output (auto, plain, legacy, quiet)' },
+        { name: 'pull', type: 'bool', usage: 'Always attempt to pull a newer version of the image' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the build output and print image ID on success' },
+        { name: 'rm', type: 'bool', def: true, usage: 'Remove intermediate containers after a successful build' },
+        { name: 'shm-size', type: 'string', usage: 'Size of "/dev/shm"' },
+        { name: 'tag', short: 't', type: 'list', usage: 'Name and optionally a tag in the "name:tag" format' },
+        { name: 'target', type: 'string', usage: 'Set the target build stage to build.' },
+      ],
+      minArgs: 1,
+      maxArgs: 1,
+    },
+    run: runBuild,
+  },
+};
