@@ -66,6 +66,7 @@ async function buildEntry(name, entry, outName, chunkDir, extra = {}) {
 await mkdir(dist, { recursive: true });
 await rm(join(dist, 'cli-chunks'), { recursive: true, force: true });
 await rm(join(dist, 'daemon-chunks'), { recursive: true, force: true });
-await buildEntry('berth', 'src/cli/main.ts', 'berth', 'cli-chunks');
+// the CLI bundles CommonJS dependencies too (compose: yaml, ajv)
+await buildEntry('berth', 'src/cli/main.ts', 'berth', 'cli-chunks', { banner: requireBanner });
 await buildEntry('berthd', 'src/daemon/main.ts', 'berthd', 'daemon-chunks', { banner: requireBanner });
 if (watch) console.log('build: --watch is not supported; rerun the build');

@@ -8,7 +8,8 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
-  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update';
+  | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
+  | 'compose';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -28,6 +29,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   network: () => import('./commands/network.js'),
   volume: () => import('./commands/volume.js'),
   update: () => import('./commands/update.js'),
+  compose: () => import('./commands/compose/index.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -54,6 +56,7 @@ const TOP: Record<string, Target> = {
   ...inModule('update', { update: 'update' }),
   ...inModule('events', { events: 'events' }),
   ...inModule('network', { port: 'port' }),
+  ...inModule('compose', { compose: 'compose' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
