@@ -1,15 +1,10 @@
 // Schema validation of one compose file with ajv, errors naming the file, the line and the key.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, type Document } from 'yaml';
 import { ComposeError } from './errors.js';
-import { COMPOSE_SCHEMA } from './schema.js';
-
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(COMPOSE_SCHEMA);
-  return compiled;
-}
+// ajv's code for schema.ts, generated ahead (gen-validator.ts): compiling the schema at run time
+// took most of a compose command's start-up.
+import validator from './schema-validator.generated.js';
 
 /** The line of the YAML node at a path (or of its nearest ancestor that exists in the file). */
 function lineOf(doc: Document, lc: LineCounter, path: string[], key: boolean): number {
@@ -73,9 +68,8 @@ function best(errors: ErrorObject[]): ErrorObject {
 
 /** Validate a file's (interpolated) content; throws a ComposeError "validating FILE: line N: key …". */
 export function validateCompose(file: string, data: unknown, doc: Document, lc: LineCounter): void {
-  const v = validator();
-  if (v(data)) return;
-  const e = best(v.errors ?? []);
+  if (validator(data)) return;
+  const e = best(validator.errors ?? []);
   const m = message(e);
   const line = lineOf(doc, lc, m.path, m.key);
   throw new ComposeError(`validating ${file}: line ${line}: ${m.text}`);
