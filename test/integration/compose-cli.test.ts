@@ -119,6 +119,13 @@ test('--scale adds and removes numbered containers; ps lists them', async () => 
   assert.deepEqual((await compose(['ps', '--format', '{{.Name}}', 'web'])).stdout.trim().split('\n'), ['cli-web-1']);
 });
 
+test('up without -d follows the logs until the containers exit', async () => {
+  const up = await compose(['up', '--no-deps', 'init']);
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stdout, /^cli-init-1 {2}\| init-done$/m);
+  assert.match(up.stdout, /^cli-init-1 exited with code 0$/m);
+});
+
 test('logs are prefixed per container; exec and run reach the service', async () => {
   const logs = await compose(['logs', 'web', 'init']);
   assert.match(logs.stdout, /^cli-init-1 {2}\| init-done$/m);

@@ -70,7 +70,7 @@ async function attachLogs(o: Opts, services: string[], opts: { color: boolean; p
         if (ac.signal.aborted) return;
         const info = await o.client.containerInspect(c.Id).catch(() => undefined);
         const exit = Number((info?.State as { ExitCode?: number } | undefined)?.ExitCode ?? 0);
-        printer.notice(nameOf(c), serviceOf(c), `exited with code ${exit}`);
+        printer.notice(nameOf(c), `exited with code ${exit}`);
         if (opts.exitOnFirst) {
           code = exit;
           ac.abort();

@@ -55,9 +55,9 @@ export class LogPrinter {
       },
     };
   }
-  /** A plain notice in the stream ("name exited with code 0"). */
-  notice(name: string, service: string, text: string): void {
-    this.ctx.out.write(`${this.prefix(name, service)}${text}\n`);
+  /** A notice about a container in the stream, as Compose prints it ("p-web-1 exited with code 0"). */
+  notice(name: string, text: string): void {
+    this.ctx.out.write(`${name} ${text}\n`);
   }
 }
 

@@ -2,7 +2,6 @@
 // removed by `down`. Labels as Compose v2 puts them, so other tools recognise them.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EngineClient } from '../../../client/index.js';
 import { iterateJSON } from '../../../client/jsonstream.js';
 import { errorText, isNotFound, renderProgress } from '../common.js';
@@ -79,12 +78,13 @@ export async function pullImage(o: Opts, s: ServiceConfig, quiet: boolean): Prom
   progress(o.ctx, 'Image', ref, 'Pulled');
 }
 
-/** A tar of the build context on stdout of tar(1), .dockerignore'd paths left out. */
+/**
+ * A tar of the build context on stdout of tar(1), .dockerignore included: the daemon applies its
+ * rules (tar's --exclude patterns are not .dockerignore's: `!` exceptions, `**`).
+ */
 function contextTar(dir: string): NodeJS.ReadableStream {
   if (!existsSync(dir)) throw new ComposeError(`building: unable to prepare context: path "${dir}" not found`);
-  const args = ['-C', dir, '-cf', '-'];
-  if (existsSync(join(dir, '.dockerignore'))) args.push(`--exclude-from=${join(dir, '.dockerignore')}`);
-  const child = spawn('tar', [...args, '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('tar', ['-C', dir, '--numeric-owner', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return child.stdout;
 }
 
