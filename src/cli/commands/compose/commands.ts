@@ -102,9 +102,12 @@ async function up(o: Opts, p: ParsedFlags): Promise<number> {
   const services = f['no-deps'] ? named : withDependencies(o.project, named);
   if ((f['force-recreate'] as boolean) && (f['no-recreate'] as boolean)) throw new ComposeError('--force-recreate and --no-recreate are incompatible');
   if ((f.build as boolean) && (f['no-build'] as boolean)) throw new ComposeError('--build and --no-build are incompatible');
-  await ensureImages(o, services, { build: f.build as boolean, noBuild: f['no-build'] as boolean, quietPull: f['quiet-pull'] as boolean, pull: (f.pull as string) || undefined });
-  await ensureNetworks(o, services);
-  await ensureVolumes(o, services);
+  // Images, networks and volumes do not depend on each other: made side by side.
+  await Promise.all([
+    ensureImages(o, services, { build: f.build as boolean, noBuild: f['no-build'] as boolean, quietPull: f['quiet-pull'] as boolean, pull: (f.pull as string) || undefined }),
+    ensureNetworks(o, services),
+    ensureVolumes(o, services),
+  ]);
   await orphans(o, f['remove-orphans'] as boolean, timeoutOf(p));
   const existing = await projectContainers(o.client, o.project.name);
   await converge(o, services, existing, {

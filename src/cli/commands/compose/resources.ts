@@ -123,21 +123,26 @@ export async function buildImage(o: Opts, s: ServiceConfig, opts: { noCache?: bo
 
 /** Images for the services: built (missing, or always with --build), pulled when missing. */
 export async function ensureImages(o: Opts, services: ServiceConfig[], opts: { build?: boolean; noBuild?: boolean; quietPull?: boolean; pull?: string }): Promise<void> {
-  for (const s of services) {
-    const name = imageName(o.project, s);
-    const policy = opts.pull ?? s.pull_policy ?? 'missing';
-    if (s.build && !opts.noBuild && (opts.build || policy === 'build' || !(await imageId(o.client, name)))) {
-      await buildImage(o, s);
-      continue;
+  // One service per image (several services often share one): each image is pulled or built once.
+  const byImage = new Map<string, ServiceConfig>();
+  for (const s of services) if (!byImage.has(imageName(o.project, s)) || s.build) byImage.set(imageName(o.project, s), s);
+  await Promise.all([...byImage.values()].map((s) => ensureImage(o, s, opts)));
+}
+
+async function ensureImage(o: Opts, s: ServiceConfig, opts: { build?: boolean; noBuild?: boolean; quietPull?: boolean; pull?: string }): Promise<void> {
+  const name = imageName(o.project, s);
+  const policy = opts.pull ?? s.pull_policy ?? 'missing';
+  if (s.build && !opts.noBuild && (opts.build || policy === 'build' || !(await imageId(o.client, name)))) {
+    await buildImage(o, s);
+    return;
+  }
+  if (policy === 'always' || ((policy === 'missing' || policy === 'if_not_present') && !(await imageId(o.client, name)))) {
+    try {
+      await pullImage(o, s, !!opts.quietPull);
+    } catch (e) {
+      throw new ComposeError(`Error response from daemon: ${errorText(e)}`);
     }
-    if (policy === 'always' || ((policy === 'missing' || policy === 'if_not_present') && !(await imageId(o.client, name)))) {
-      try {
-        await pullImage(o, s, !!opts.quietPull);
-      } catch (e) {
-        throw new ComposeError(`Error response from daemon: ${errorText(e)}`);
-      }
-    } else if (policy === 'never' && !(await imageId(o.client, name))) {
-      throw new ComposeError(`No such image: ${name}`);
-    }
+  } else if (policy === 'never' && !(await imageId(o.client, name))) {
+    throw new ComposeError(`No such image: ${name}`);
   }
 }
