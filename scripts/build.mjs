@@ -28,7 +28,7 @@ const common = {
 /** `env -S` splits the line, so node gets `--` before the script path (see buildEntry). */
 const SHEBANG = '#!/usr/bin/env -S node --';
 
-// bundled CommonJS dependencies (daemon side) need a require() in ESM output
+// bundled CommonJS dependencies (tar-stream: the daemon, the CLI's cp) need a require() in ESM output
 const requireBanner = {
   js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
 };
@@ -66,7 +66,31 @@ async function buildEntry(name, entry, outName, chunkDir, extra = {}) {
 await mkdir(dist, { recursive: true });
 await rm(join(dist, 'cli-chunks'), { recursive: true, force: true });
 await rm(join(dist, 'daemon-chunks'), { recursive: true, force: true });
-// the CLI bundles CommonJS dependencies too (compose: yaml, ajv)
+// the CLI's cp bundles tar-stream (CommonJS) too
 await buildEntry('berth', 'src/cli/main.ts', 'berth', 'cli-chunks', { banner: requireBanner });
 await buildEntry('berthd', 'src/daemon/main.ts', 'berthd', 'daemon-chunks', { banner: requireBanner });
 if (watch) console.log('build: --watch is not supported; rerun the build');
+
+// The dashboard's web UI (web/, Preact + xterm.js) → dist/dashboard, served by berthd --dashboard.
+// Everything it needs is bundled: the page fetches nothing from elsewhere at run time.
+async function buildDashboard() {
+  const web = join(root, 'web');
+  if (!existsSync(join(web, 'index.html'))) return;
+  const { build: viteBuild } = await import('vite');
+  const outDir = join(dist, 'dashboard');
+  await viteBuild({
+    root: web,
+    configFile: false,
+    logLevel: 'warn',
+    base: '/',
+    oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 1024, reportCompressedSize: false },
+  });
+  let total = 0;
+  const { readdir } = await import('node:fs/promises');
+  for (const e of await readdir(outDir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) total += (await stat(join(e.parentPath ?? e.path, e.name))).size;
+  }
+  console.log(`build: dashboard -> dist/dashboard (${(total / 1024).toFixed(1)} kB)`);
+}
+await buildDashboard();

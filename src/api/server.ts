@@ -16,6 +16,8 @@ import { registerExecRoutes } from './routes/exec.js';
 import { registerNetworkRoutes } from './routes/networks.js';
 import { registerVolumeRoutes } from './routes/volumes.js';
 import { registerSystemCheckRoutes } from './routes/system-check.js';
+import { registerArchiveRoutes } from './routes/archive.js';
+import { registerBuildRoutes } from './routes/build.js';
 
 /** A hijacked request's body is exec start's small JSON: more is refused before it is read. */
 const MAX_HIJACK_BODY = 1 << 20;
@@ -58,6 +60,8 @@ export function buildRouter(): Router {
   registerNetworkRoutes(router);
   registerVolumeRoutes(router);
   registerSystemCheckRoutes(router);
+  registerArchiveRoutes(router);
+  registerBuildRoutes(router);
   return router;
 }
 

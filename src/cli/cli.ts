@@ -9,6 +9,8 @@ import { defaultCertPath, type TlsFlags } from '../client/tls.js';
 type Module =
   | 'run' | 'lifecycle' | 'ps' | 'logs' | 'exec' | 'inspect' | 'commit' | 'container-state' | 'stats'
   | 'image' | 'system' | 'df' | 'events' | 'prune' | 'network' | 'volume' | 'update'
+  | 'save' | 'load' | 'import' | 'dashboard'
+  | 'cp' | 'diff-export'
   | 'compose';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
@@ -29,6 +31,12 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   network: () => import('./commands/network.js'),
   volume: () => import('./commands/volume.js'),
   update: () => import('./commands/update.js'),
+  save: () => import('./commands/save.js'),
+  load: () => import('./commands/load.js'),
+  import: () => import('./commands/import.js'),
+  dashboard: () => import('./commands/dashboard.js'),
+  cp: () => import('./commands/cp.js'),
+  'diff-export': () => import('./commands/diff-export.js'),
   compose: () => import('./commands/compose/index.js'),
 };
 
@@ -56,6 +64,12 @@ const TOP: Record<string, Target> = {
   ...inModule('update', { update: 'update' }),
   ...inModule('events', { events: 'events' }),
   ...inModule('network', { port: 'port' }),
+  ...inModule('save', { save: 'save' }),
+  ...inModule('load', { load: 'load' }),
+  ...inModule('import', { import: 'import' }),
+  ...inModule('dashboard', { dashboard: 'dashboard' }),
+  ...inModule('cp', { cp: 'cp' }),
+  ...inModule('diff-export', { diff: 'diff', export: 'export' }),
   ...inModule('compose', { compose: 'compose' }),
 };
 
@@ -75,6 +89,8 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('stats', { stats: 'stats' }),
       ...inModule('update', { update: 'update' }),
       ...inModule('prune', { prune: 'container-prune' }),
+      ...inModule('cp', { cp: 'cp' }),
+      ...inModule('diff-export', { diff: 'diff', export: 'export' }),
     },
     docs: {
       commit: "Create a new image from a container's changes",
@@ -98,6 +114,9 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       top: 'Display the running processes of a container',
       unpause: 'Unpause all processes within one or more containers',
       update: 'Update configuration of one or more containers',
+      cp: 'Copy files/folders between a container and the local filesystem',
+      diff: "Inspect changes to files or directories on a container's filesystem",
+      export: "Export a container's filesystem as a tar archive",
     },
   },
   image: {
@@ -105,6 +124,9 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
     subs: {
       ...inModule('image', { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' }),
       ...inModule('prune', { prune: 'image-prune' }),
+      ...inModule('save', { save: 'save' }),
+      ...inModule('load', { load: 'load' }),
+      ...inModule('import', { import: 'import' }),
     },
     docs: {
       history: 'Show the history of an image',
@@ -115,12 +137,16 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       push: 'Upload an image to a registry',
       rm: 'Remove one or more images',
       tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+      save: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+      load: 'Load an image from a tar archive or STDIN',
+      import: 'Import the contents from a tarball to create a filesystem image',
     },
   },
   volume: {
     short: 'Manage volumes',
     subs: {
       ...inModule('volume', { create: 'create', inspect: 'inspect', ls: 'ls', list: 'ls', rm: 'rm', remove: 'rm' }),
+      ...inModule('volume', { export: 'export', import: 'import' }),
       ...inModule('prune', { prune: 'volume-prune' }),
     },
     docs: {
@@ -129,6 +155,8 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ls: 'List volumes',
       prune: 'Remove unused local volumes',
       rm: 'Remove one or more volumes',
+      export: "Export a volume's content as a tar archive (Berth's own)",
+      import: "Import a tar archive into a volume (Berth's own)",
     },
   },
   network: {
@@ -199,7 +227,11 @@ function topHelp(): string {
   const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
   const other: Array<[string, string]> = [
     ['commit', "Create a new image from a container's changes"],
+    ['cp', 'Copy files/folders between a container and the local filesystem'],
     ['create', 'Create a new container'],
+    ['dashboard', "Print the link to berthd's web dashboard"],
+    ['diff', "Inspect changes to files or directories on a container's filesystem"],
+    ['export', "Export a container's filesystem as a tar archive"],
     ['history', 'Show the history of an image'],
     ['kill', 'Kill one or more running containers'],
     ['restart', 'Restart one or more containers'],
@@ -210,6 +242,9 @@ function topHelp(): string {
     ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
     ['update', 'Update configuration of one or more containers'],
     ['wait', 'Block until one or more containers stop, then print their exit codes'],
+    ['save', 'Save one or more images to a tar archive (streamed to STDOUT by default)'],
+    ['load', 'Load an image from a tar archive or STDIN'],
+    ['import', 'Import the contents from a tarball to create a filesystem image'],
   ];
   const list = (xs: Array<[string, string]>, w: number) => xs.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
   return (

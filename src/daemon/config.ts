@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from '../engine/network/manager.js';
 import { interfaceNameProblem } from '../engine/network/config.js';
+import { parseDashboardAddress, type DashboardAddress } from './dashboard-address.js';
 
 /** berthd settings: flags override /etc/berth/daemon.json, which overrides defaults. */
 export interface DaemonConfig {
@@ -27,6 +28,10 @@ export interface DaemonConfig {
   bridge?: string;
   bip?: string;
   addressPools?: Array<{ base: string; size: number }>;
+  /** `max-image-load-size` (bytes): cap on a load's or import's decompressed archive. */
+  maxImageLoadSize?: number;
+  /** `--dashboard 127.0.0.1:PORT` / daemon.json `dashboard`: serve the web UI there (off when unset). */
+  dashboard?: DashboardAddress;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -60,10 +65,12 @@ Options:
       --bip string                Gateway address and prefix of the default bridge (default "172.31.0.1/16")
       --config-file string        Daemon configuration file (default "/etc/berth/daemon.json")
       --default-address-pool pool Pool for user-defined networks' subnets (base=CIDR,size=N)
+      --dashboard string          Serve the web dashboard on 127.0.0.1:PORT (port 0: any free port)
       --data-root string          Root directory of persistent state (default "/var/lib/berth")
   -D, --debug                     Enable debug mode
   -H, --host list                 Daemon socket to listen on (default unix:///run/berth/berth.sock)
       --insecure-registry list    Registries reached over plain HTTP
+      --max-image-load-size bytes Largest archive (decompressed) that load and import accept (default 64g)
   -p, --pidfile string            Path to use for daemon PID file (default "/run/berth/berthd.pid")
       --registry-mirror list      Preferred registry mirror for Docker Hub images
       --tls                       Use TLS; implied by --tlsverify
@@ -97,6 +104,7 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
       case '-h': case '--help': help = true; break;
       case '-H': case '--host': (flags.hosts ??= []).push(next()); break;
       case '--data-root': flags.dataRoot = next(); break;
+      case '--dashboard': flags.dashboard = parseDashboardAddress(next()); break;
       case '-b': case '--bridge': flags.bridge = next(); break;
       case '--bip': flags.bip = next(); break;
       case '--default-address-pool': (flags.addressPools ??= []).push(parsePool(next())); break;
@@ -110,6 +118,7 @@ export function parseDaemonArgs(argv: string[]): { flags: Partial<DaemonConfig>;
       case '--tlscacert': flags.tlsCaCert = next(); break;
       case '--tlscert': flags.tlsCert = next(); break;
       case '--tlskey': flags.tlsKey = next(); break;
+      case '--max-image-load-size': flags.maxImageLoadSize = parseByteSize(arg, next()); break;
       default: throw new UsageError(`unknown flag: ${arg}\nSee 'berthd --help'.`);
     }
   }
@@ -162,7 +171,17 @@ export function loadConfig(flags: Partial<DaemonConfig>): DaemonConfig {
     debug: flags.debug ?? (file.debug === true),
     tlsFiles,
     network: networkConfig(flags, file),
+    maxImageLoadSize: flags.maxImageLoadSize ?? (file['max-image-load-size'] === undefined ? undefined : parseByteSize('max-image-load-size', file['max-image-load-size'])),
+    dashboard: flags.dashboard ?? (file.dashboard === undefined ? undefined : parseDashboardAddress(file.dashboard)),
   };
+}
+
+/** A size in bytes: a positive integer, or a number with b, k, m, g, t (powers of 1024), as dockerd's RAMInBytes. */
+export function parseByteSize(what: string, v: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(String(v).trim());
+  const n = m ? Math.floor(Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase())) : NaN;
+  if (typeof v === 'boolean' || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`invalid ${what} ${JSON.stringify(v)}: a size in bytes (e.g. 10g) is expected`);
+  return n;
 }
 
 function networkConfig(flags: Partial<DaemonConfig>, file: Record<string, unknown>): NetworkConfig | undefined {

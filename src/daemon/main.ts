@@ -2,7 +2,8 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
-import { createApiServer } from '../api/server.js';
+import { buildRouter, createApiServer } from '../api/server.js';
+import { registerDashboardInfoRoute, type DashboardInfo } from '../api/dashboard/info-route.js';
 import { ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../api/version.js';
 import { Engine } from '../engine/engine.js';
 import { isBerthError } from '../engine/errors.js';
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     registryMirrors: config.registryMirrors,
     insecureRegistries: config.insecureRegistries,
     network: config.network,
+    maxImageLoadSize: config.maxImageLoadSize,
     engineVersion: ENGINE_VERSION,
     apiVersion: MAX_API_VERSION,
     minApiVersion: MIN_API_VERSION,
@@ -49,20 +51,32 @@ async function main(): Promise<void> {
   await writeFileAtomic(config.pidFile, `${process.pid}\n`);
   const sockets: string[] = [];
   const servers: Server[] = [];
+  let dashboardInfo: DashboardInfo | undefined;
+  const router = buildRouter();
+  registerDashboardInfoRoute(router, () => dashboardInfo);
   for (const host of config.hosts) {
     const tcp = tcpAddress(host);
     if (tcp) {
       // config.ts lets a tcp:// host through only with mutual TLS.
-      const server = createApiServer(engine, undefined, { tls: tls! });
+      const server = createApiServer(engine, router, { tls: tls! });
       await listenTcp(server, tcp);
       servers.push(server);
     } else {
       const path = socketPath(host);
-      const server = createApiServer(engine);
+      const server = createApiServer(engine, router);
       await listenUnix(server, path, log);
       servers.push(server);
       sockets.push(path);
     }
+  }
+  // Imported only when on: the daemon's start is unchanged without a dashboard.
+  let closeDashboard = (): void => undefined;
+  if (config.dashboard) {
+    const { startDashboard } = await import('./dashboard.js');
+    const dash = await startDashboard({ engine, router, dataRoot: config.dataRoot, address: config.dashboard, log });
+    dashboardInfo = { URL: dash.url, LoginURL: dash.loginUrl };
+    closeDashboard = () => dash.close();
+    log(`dashboard on ${dash.url} (\`berth dashboard\` prints the link that logs in)`);
   }
   log(`API listening on ${config.hosts.join(', ')}${tls ? ' (tcp with mutual TLS)' : ''} (data root ${config.dataRoot})`);
 
@@ -71,6 +85,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down; running containers keep running under their shims`);
+    closeDashboard();
     for (const s of servers) {
       s.close();
       s.closeAllConnections();

@@ -13,11 +13,14 @@ import { NetworkManager, type NetworkConfig } from './network/manager.js';
 import { VolumeService } from './volumes/service.js';
 import type { VolumeUsage } from './volumes/types.js';
 import { containerEventAttributes, type ContainerRecord } from './containers/types.js';
-import { ContainerMounts } from './volumes/mounts.js';
+import { ContainerMounts, usesVolume } from './volumes/mounts.js';
+import { VolumeArchive } from './volumes/archive.js';
+import { ContainerArchive } from './containers/archive/service.js';
 import { SystemService } from './system.js';
 import { HealthMonitor, runProbe } from './containers/health.js';
 import { SystemCheck } from './system-check/index.js';
 import { chainNames } from './network/chains.js';
+import { Builder } from './build/builder.js';
 
 export interface EngineConfig {
   dataRoot: string;
@@ -31,6 +34,8 @@ export interface EngineConfig {
   runtime?: RuntimeApi;
   /** Bridge networking; without it containers get a loopback-only namespace (tests of other parts). */
   network?: NetworkConfig;
+  /** max-image-load-size in bytes (images/transfer). */
+  maxImageLoadSize?: number;
 }
 
 /**
@@ -50,6 +55,12 @@ export class Engine {
   readonly health: HealthMonitor;
   /** `berth system check [--repair]` (system-check/). */
   readonly check: SystemCheck;
+  /** docker cp, diff, export (containers/archive/). */
+  readonly archive: ContainerArchive;
+  /** Berth's volume export/import (volumes/archive.ts). */
+  readonly volumeArchive: VolumeArchive;
+  /** POST /build (build/). */
+  readonly builder: Builder;
 
   private constructor(readonly config: EngineConfig) {
     const root = config.dataRoot;
@@ -61,6 +72,7 @@ export class Engine {
       distribution: this.distribution,
       events: this.events,
       engineVersion: config.engineVersion,
+      maxImageLoadSize: config.maxImageLoadSize,
       containers: {
         usingImage: (id) => this.containers.usingImage(id).map((c) => ({ id: c.Id, running: this.containers.isRunning(c) })),
         layersInUse: () => new Set(this.containers.list().flatMap((c) => c.Layers ?? [])),
@@ -85,6 +97,9 @@ export class Engine {
       onRemoved: (rec) => this.images.containerRemoved(rec),
     });
     this.volumes = new VolumeService(join(root, 'volumes'), this.events);
+    this.archive = new ContainerArchive(this.containers, this.events);
+    this.volumeArchive = new VolumeArchive(this.volumes, (name) =>
+      this.containers.list().filter((c) => this.containers.isRunning(c) && usesVolume(c, name)).map((c) => c.Id));
     this.containers.mounts = new ContainerMounts(this.volumes, {
       get: (ref) => this.containers.get(ref),
       list: () => this.containers.list(),
@@ -99,7 +114,8 @@ export class Engine {
           return rec !== undefined && this.containers.isRunning(rec);
         },
         dir: (id) => this.containers.dir(id),
-      });
+      }, (action, n, containerId) => this.events.publish('network', action, n.Id,
+        { ...(containerId ? { container: containerId } : {}), name: n.Name, type: n.Driver }));
     }
     this.exec = new ExecService({
       containers: {
@@ -143,6 +159,27 @@ export class Engine {
       bridges: () => (this.network?.all() ?? []).map((n) => n.bridge).filter((b): b is string => !!b),
       natChain: () => (config.network ? chainNames(config.network.bridge).nat : undefined),
     });
+    this.builder = new Builder({
+      dir: join(root, 'build'),
+      engineVersion: config.engineVersion,
+      images: {
+        get: (ref) => this.images.get(ref),
+        pull: (ref, progress, platform) => this.images.pull(ref, { platform }, progress),
+        lowerDirs: (rec) => this.images.lowerDirs(rec),
+        create: (bytes, opts) => this.images.local.create(bytes, opts),
+        tag: (id, ref) => this.images.tag(id, ref),
+        commitDeps: () => this.images.local.deps(),
+      },
+      containers: {
+        create: async (body) => (await this.containers.create(body as never)).Id,
+        attach: (id) => this.containers.attach(id, { stdin: false, stdout: true, stderr: true, logs: false, stream: true }),
+        start: (id) => this.containers.start(id),
+        wait: (id) => this.containers.wait(id, 'not-running'),
+        kill: (id) => this.containers.kill(id),
+        remove: (id) => this.containers.remove(id, { force: true, volumes: true }),
+        upperDir: (id) => join(this.containers.dir(id), 'upper'),
+      },
+    });
   }
 
   static async open(config: EngineConfig): Promise<Engine> {
@@ -151,6 +188,7 @@ export class Engine {
     await engine.images.init();
     await engine.volumes.init();
     await engine.containers.init();
+    await engine.builder.init();
     return engine;
   }
 
@@ -171,7 +209,17 @@ export class Engine {
     const containers = await Promise.all(this.containers.list().map(async (record) => ({
       record, imageName: this.containers.imageName(record), sizes: await this.containers.sizes(record),
     })));
-    return { ...images, Containers: containers, Volumes: await this.volumes.usage() };
+    return { ...images, Containers: containers, Volumes: await this.volumes.usage(), BuildCache: this.builder.usage() };
+  }
+
+  /** POST /build/prune: the build cache and the step images only it held. */
+  pruneBuildCache(): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    return this.builder.prune(async (id) => {
+      const rec = this.images.get(id);
+      if (!rec || rec.repoTags.length || this.images.local.images.children(rec.id).length || this.containers.usingImage(rec.id).length) return false;
+      await this.images.remove(rec.id, { force: false, noprune: true });
+      return true;
+    });
   }
 }
 
@@ -180,4 +228,5 @@ export interface DiskUsage {
   Images: ImageListEntry[];
   Containers: Array<{ record: ContainerRecord; imageName: string; sizes: { SizeRw: number; SizeRootFs: number } }>;
   Volumes: VolumeUsage[];
+  BuildCache: Array<Record<string, unknown>>;
 }

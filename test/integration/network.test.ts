@@ -281,9 +281,9 @@ test('--mac-address, EndpointsConfig checks, network create options and names as
   await ok(d.docker(['network', 'create', 'bt my net']));
   assert.match(await ok(d.berth(['run', '--rm', '--network', 'bt my net', 'busybox', 'ip', '-4', 'addr', 'show', 'eth0'])), /inet \d+\.\d+\.\d+\.\d+\//);
   await ok(d.docker(['network', 'rm', 'bt my net']));
-  const mtu = await d.docker(['network', 'create', '-o', 'com.docker.network.driver.mtu=1400', 'bt-net-mtu']);
-  assert.notEqual(mtu.code, 0);
-  assert.match(mtu.stderr, /network option com\.docker\.network\.driver\.mtu is not supported by Berth/);
+  const inhibit = await d.docker(['network', 'create', '-o', 'com.docker.network.bridge.inhibit_ipv4=true', 'bt-net-inh']);
+  assert.notEqual(inhibit.code, 0);
+  assert.match(inhibit.stderr, /network option com\.docker\.network\.bridge\.inhibit_ipv4 is not supported by Berth/);
   [code, text] = await api('/networks/create', { Name: 'bt-net-ipam', IPAM: { Driver: 'fancy' } });
   assert.deepEqual([code, JSON.parse(text).message], ['404', 'plugin "fancy" not found']);
 });

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { InvalidParameterError } from '../../engine/errors.js';
 import type { AuthConfig, JSONMessage, ProgressSink } from '../../engine/images/types.js';
 import { checkBody } from '../body.js';
@@ -20,14 +22,35 @@ export function registerImageRoutes(router: Router): void {
     const q = ctx.query;
     const fromImage = q.get('fromImage');
     if (!fromImage) {
-      // Refused as the option it is (a 400 naming it), not a 5xx: import is not implemented.
-      if (q.get('fromSrc')) throw new InvalidParameterError('fromSrc (image import) is not supported by this daemon');
-      throw new InvalidParameterError('fromImage or fromSrc is required');
+      const src = q.get('fromSrc');
+      if (!src) throw new InvalidParameterError('fromImage or fromSrc is required');
+      // docker import: the body (fromSrc=-) or a URL the daemon fetches (images/transfer/import.ts).
+      await progressStream(ctx.res, (progress) => ctx.engine.images.transfer.import({
+        src, body: ctx.req, repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
+        message: q.get('message') || undefined, changes: q.getAll('changes').filter((c) => c !== ''),
+        platform: q.get('platform') || undefined,
+      }, progress));
+      return;
     }
     const tag = q.get('tag') ?? '';
     const ref = !tag ? fromImage : tag.includes(':') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
     const opts = { auth: decodeAuth(ctx.req.headers['x-registry-auth']), platform: q.get('platform') || undefined };
     await progressStream(ctx.res, (progress) => ctx.engine.images.pull(ref, opts, progress));
+  });
+
+  // docker save: one image (GET /images/{name}/get) or several (names=…), as a tar stream.
+  router.add('GET', '/images/get', async (ctx) => {
+    await sendTar(ctx.res, await ctx.engine.images.transfer.save(ctx.query.getAll('names')));
+  });
+
+  router.add('GET', '/images/{name*}/get', async (ctx) => {
+    await sendTar(ctx.res, await ctx.engine.images.transfer.save([ctx.params[0]]));
+  });
+
+  // docker load: the archive is the body; `Loaded image: …` as JSON stream messages.
+  router.add('POST', '/images/load', async (ctx) => {
+    const quiet = boolParam(ctx.query, 'quiet');
+    await progressStream(ctx.res, (progress) => ctx.engine.images.transfer.load(ctx.req, quiet, progress));
   });
 
   router.add('GET', '/images/{name*}/json', (ctx) => {
@@ -96,6 +119,12 @@ async function progressStream(res: ServerResponse, work: (progress: ProgressSink
     out.write({ errorDetail: { message }, error: message });
   }
   out.end();
+}
+
+/** Streams an archive as application/x-tar; a failure mid-way cuts the response (as dockerd). */
+async function sendTar(res: ServerResponse, chunks: AsyncIterable<Buffer>): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  await pipeline(Readable.from(chunks, { objectMode: false }), res);
 }
 
 /** X-Registry-Auth: base64url JSON; absent or "e30=" ({}) means anonymous. */

@@ -44,12 +44,9 @@ export function registerSystemRoutes(router: Router): void {
       Images: du.Images.map((e) => imageSummary(e, ctx.version)),
       Containers: du.Containers.map((c) => containerSummary(c.record, c.imageName, c.sizes)),
       Volumes: du.Volumes.map(volumeUsageView),
-      BuildCache: [],
+      BuildCache: du.BuildCache,
     });
   });
-
-  // No build cache yet: nothing to prune (so `docker system prune` works).
-  router.add('POST', '/build/prune', (ctx) => sendJson(ctx.res, 200, { CachesDeleted: [], SpaceReclaimed: 0 }));
 
   router.add('GET', '/plugins', (ctx) => sendJson(ctx.res, 200, []));
 

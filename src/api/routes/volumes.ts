@@ -6,6 +6,7 @@ import { checkBody } from '../body.js';
 import { VOLUME_CREATE } from '../schemas.js';
 import { volumeView } from '../views/volumes.js';
 import type { VolumeListResponse } from '../../wire/types.js';
+import { streamTar } from './archive.js';
 
 /** /volumes: create, list, inspect, remove, prune (dockerd's api/server/router/volume). */
 export function registerVolumeRoutes(router: Router): void {
@@ -25,6 +26,16 @@ export function registerVolumeRoutes(router: Router): void {
   });
 
   router.add('GET', '/volumes/{name}', (ctx) => sendJson(ctx.res, 200, volumeView(ctx.engine.volumes.get(ctx.params[0]))));
+
+  // Berth's own (Docker has no volume export/import): a tar of the volume's content, and back.
+  router.add('GET', '/volumes/{name}/archive', async (ctx) => {
+    await streamTar(ctx, {}, await ctx.engine.volumeArchive.export(ctx.params[0]));
+  });
+
+  router.add('PUT', '/volumes/{name}/archive', async (ctx) => {
+    const r = await ctx.engine.volumeArchive.import(ctx.params[0], ctx.req);
+    sendJson(ctx.res, 200, { Entries: r.entries, Size: r.bytes });
+  });
 
   router.add('DELETE', '/volumes/{name}', async (ctx) => {
     await ctx.engine.volumes.remove(ctx.params[0], { force: boolParam(ctx.query, 'force') });

@@ -4,6 +4,9 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { eachArg, filterFlag, FORMAT_FLAG, INSPECT_FORMAT_FLAG, inspectEach, parseFilters, writeFormatted } from './common.js';
+import { createReadStream } from 'node:fs';
+import { volumeExport, volumeImport } from '../../client/archive.js';
+import { saveTar } from './diff-export.js';
 
 
 /** `k=v` list → object, as docker's --label and --opt (a bare key gets ""). */
@@ -79,7 +82,49 @@ async function runRm(ctx: Ctx, p: ParsedFlags): Promise<number> {
   });
 }
 
+/** Berth's own: the volume's content as a tar, to -o FILE or stdout. */
+async function runExport(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const output = (p.flags.output as string) || undefined;
+  if (!output && ctx.out.isTTY) throw new StatusError(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  await saveTar(ctx, await volumeExport(await ctx.client(), p.args[0]!), output);
+  return 0;
+}
+
+/** Berth's own: a tar from -i FILE or stdin unpacked into the volume (created when missing). */
+async function runImport(ctx: Ctx, p: ParsedFlags): Promise<number> {
+  const input = (p.flags.input as string) || undefined;
+  if (!input && process.stdin.isTTY) throw new StatusError(1, 'requested load from stdin, but stdin is empty');
+  const src = input ? createReadStream(input) : process.stdin;
+  if (input) await new Promise<void>((res, rej) => { src.once('open', () => res()); src.once('error', (e: Error) => rej(new StatusError(1, `open ${input}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`))); });
+  const r = await volumeImport(await ctx.client(), p.args[0]!, src);
+  if (!p.flags.quiet) ctx.err.write(`Imported ${r.Entries} entries into volume ${p.args[0]}\n`);
+  return 0;
+}
+
 export const commands: Record<string, CommandDef> = {
+  export: {
+    spec: {
+      use: '[OPTIONS] VOLUME',
+      short: "Export a volume's content as a tar archive (Berth's own)",
+      flags: [{ name: 'output', short: 'o', type: 'string', usage: 'Write to a file, instead of STDOUT' }],
+      minArgs: 1,
+      maxArgs: 1,
+    },
+    run: runExport,
+  },
+  import: {
+    spec: {
+      use: '[OPTIONS] VOLUME',
+      short: "Import a tar archive into a volume, creating it when missing (Berth's own)",
+      flags: [
+        { name: 'input', short: 'i', type: 'string', usage: 'Read from tar archive file, instead of STDIN' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the summary' },
+      ],
+      minArgs: 1,
+      maxArgs: 1,
+    },
+    run: runImport,
+  },
   create: {
     spec: {
       use: '[OPTIONS] [VOLUME]',

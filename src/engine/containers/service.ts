@@ -98,6 +98,8 @@ export class ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   /** Containers an rm is working on: a start that comes meanwhile is refused (its folder is going). */
   private readonly removals = new Set<string>();
+  /** Stopped containers whose files an archive operation holds (cp, export, diff): a start waits. */
+  private readonly fileLeases = new Map<string, Promise<void>>();
   private readonly images: ImageLookup;
   private readonly runtime: RuntimeApi;
   private readonly events: EventBus;
@@ -219,6 +221,34 @@ export class ContainerService {
   dir(id: string): string { return this.store.dir(id); }
   isRunning(rec: ContainerRecord): boolean { return rec.State.Status === 'running' || rec.State.Status === 'paused'; }
 
+  /**
+   * Lease a container's files for an archive operation (engine/containers/archive): after a start
+   * in progress; a stopped container's lease holds its next start (and other leases) until
+   * release(), since the operation mounts the rootfs where the start would. A running one's lease
+   * holds nothing: its rootfs is mounted already.
+   */
+  async leaseFiles(ref: string): Promise<{ rec: ContainerRecord; dir: string; running: boolean; release(): void }> {
+    const rec = this.store.get(ref);
+    await this.starting.get(rec.Id)?.catch(() => undefined);
+    for (;;) {
+      const prev = this.fileLeases.get(rec.Id);
+      if (!prev) break;
+      await prev;
+    }
+    const dir = this.store.dir(rec.Id);
+    if (this.isRunning(rec)) return { rec, dir, running: true, release: () => undefined };
+    let free!: () => void;
+    const held = new Promise<void>((r) => { free = r; });
+    this.fileLeases.set(rec.Id, held);
+    return {
+      rec, dir, running: false,
+      release: () => {
+        if (this.fileLeases.get(rec.Id) === held) this.fileLeases.delete(rec.Id);
+        free();
+      },
+    };
+  }
+
   /** IDs of the containers made from an image (for rmi's conflict checks). */
   usingImage(imageId: string): ContainerRecord[] {
     return this.store.all().filter((c) => c.ImageID === imageId);
@@ -303,6 +333,7 @@ export class ContainerService {
   }
 
   private async startNow(rec: ContainerRecord): Promise<void> {
+    await this.fileLeases.get(rec.Id); // an archive operation has the stopped rootfs mounted
     if (this.removals.has(rec.Id)) throw new ConflictError('container is marked for removal and cannot be started');
     // The last run's exit still being handled (network released, rootfs unmounted): let it finish
     // first, or it tears down what this start sets up.
@@ -800,8 +831,10 @@ export class ContainerService {
     const rec = this.store.get(ref);
     const detachKeys = sessionDetachKeys(opts.detachKeys, rec.Config.Tty);
     const c = rec.Config;
-    return attachSession(this.hubs.of(rec.Id), { tty: c.Tty, openStdin: c.OpenStdin, stdinOnce: c.StdinOnce }, opts, detachKeys,
+    const session = attachSession(this.hubs.of(rec.Id), { tty: c.Tty, openStdin: c.OpenStdin, stdinOnce: c.StdinOnce }, opts, detachKeys,
       () => this.runtime.readLogs(join(this.store.dir(rec.Id), 'container.log'), { stdout: opts.stdout, stderr: opts.stderr }));
+    this.events.publish('container', 'attach', rec.Id, this.attrs(rec)); // as dockerd, at every attach that goes ahead
+    return session;
   }
 
   private attrs(rec: ContainerRecord): Record<string, string> {

@@ -15,6 +15,7 @@ import { familiarString, parseDockerRef } from '../../wire/reference.js';
 import { commitContainer, type CommitOptions } from './commit.js';
 import { parseImageFilters, selectImages } from './filters.js';
 import { LocalImages } from './local.js';
+import { ImageTransfer } from './transfer/service.js';
 import type { DeleteResponseItem } from './store.js';
 import type {
   AuthConfig, ContainerUsage, ImageDetails, ImageHistoryEntry, ImageListEntry, ImageRecord, ProgressSink,
@@ -40,6 +41,8 @@ export interface ImageServiceDeps {
   containers: ImageContainers;
   /** Written into committed images' configs (docker_version). */
   engineVersion: string;
+  /** max-image-load-size: cap on a load's or import's decompressed archive (transfer/). */
+  maxImageLoadSize?: number;
 }
 
 export interface CommitRequest extends Omit<CommitOptions, 'reference' | 'engineVersion'> {
@@ -56,6 +59,8 @@ export interface PruneResult {
 
 export class ImageService {
   readonly local: LocalImages;
+  /** save, load, import (transfer/). */
+  readonly transfer: ImageTransfer;
   private readonly events: EventBus;
   private readonly containers: ImageContainers;
 
@@ -63,6 +68,10 @@ export class ImageService {
     this.local = new LocalImages(root);
     this.events = deps.events;
     this.containers = deps.containers;
+    this.transfer = new ImageTransfer(this.local, {
+      events: deps.events, engineVersion: deps.engineVersion, maxImageLoadSize: deps.maxImageLoadSize,
+      layersInUse: () => deps.containers.layersInUse(),
+    });
   }
 
   init(): Promise<void> { return this.local.init(); }

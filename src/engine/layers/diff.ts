@@ -16,7 +16,7 @@
  *   writes it is cut at that size; one shrinking is padded with zeros, so the tar stays well formed).
  */
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getAttribute, listAttributes } from '@napi-rs/xattr';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './apply.js';
@@ -40,7 +40,8 @@ export const CONTAINER_MOUNTPOINTS = [
 
 const READ_CHUNK = 256 * 1024;
 
-async function readXattrs(path: string, st: Stats): Promise<Map<string, Buffer> | undefined> {
+/** A file's or directory's xattrs for a tar header (overlay's own left out); none for other kinds. */
+export async function readXattrs(path: string, st: Stats): Promise<Map<string, Buffer> | undefined> {
   // Only real files and directories: the xattr calls take a path and might follow a symlink.
   if (!st.isFile() && !st.isDirectory()) return undefined;
   let names: string[];
@@ -61,25 +62,30 @@ async function readXattrs(path: string, st: Stats): Promise<Map<string, Buffer> 
 }
 
 // glibc's gnu_dev_major/minor, on a number that may pass 2^32
-function major(rdev: number): number { return ((rdev >>> 8) & 0xfff) | ((Math.floor(rdev / 2 ** 32) >>> 0) & ~0xfff); }
-function minor(rdev: number): number { return (rdev & 0xff) | ((rdev >>> 12) & 0xfff00); }
+export function major(rdev: number): number { return ((rdev >>> 8) & 0xfff) | ((Math.floor(rdev / 2 ** 32) >>> 0) & ~0xfff); }
+export function minor(rdev: number): number { return (rdev & 0xff) | ((rdev >>> 12) & 0xfff00); }
 
 async function* fileData(path: string, size: number): AsyncGenerator<Buffer> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    let left = size;
-    while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) {
-        yield Buffer.alloc(left); // shrank meanwhile: keep the header's promise
-        return;
-      }
-      left -= bytesRead;
-      yield buf.subarray(0, bytesRead);
-    }
+    yield* fileDataFrom(fh, size);
   } finally {
     await fh.close();
+  }
+}
+
+/** `size` bytes of an open file (cut at `size` if it grew, zero-padded if it shrank: the header promised `size`). */
+export async function* fileDataFrom(fh: FileHandle, size: number): AsyncGenerator<Buffer> {
+  let left = size;
+  while (left > 0) {
+    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) {
+      yield Buffer.alloc(left); // shrank meanwhile: keep the header's promise
+      return;
+    }
+    left -= bytesRead;
+    yield buf.subarray(0, bytesRead);
   }
 }
 

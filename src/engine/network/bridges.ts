@@ -13,6 +13,7 @@ import { runCommand } from '../host/command.js';
 import { interfaceNameProblem } from './config.js';
 import { ipBatch } from './host.js';
 import { Ipam } from './ipam.js';
+import { bridgeOptions } from './options.js';
 import type { NetworkRecord } from './types.js';
 
 /** What `ip -j -d link show` says of an interface. */
@@ -46,6 +47,8 @@ export class Bridges {
       } else if (link.ifalias !== this.alias) {
         lines.push(`link set dev ${name} alias ${this.alias}`);
       }
+      const { mtu } = bridgeOptions(n);
+      if (mtu) lines.push(`link set dev ${name} mtu ${mtu}`);
       lines.push(`addr replace ${n.ipam!.gateway}/${new Ipam(n.ipam!).prefix} dev ${name}`);
       lines.push(`link set ${name} up`);
     }

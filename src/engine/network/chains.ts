@@ -5,6 +5,7 @@
  * bridge gets chains of its own (BERTH-<TAG>…), so test daemons and a system berthd never meet.
  */
 import { iptablesRestore, iptablesSave, type RuleSet } from './host.js';
+import { bridgeOptions } from './options.js';
 import type { PortMapping } from './ports.js';
 import type { NetworkRecord } from './types.js';
 
@@ -37,16 +38,19 @@ export class Chains {
     const br = n.bridge!;
     const subnet = n.ipam!.subnet;
     const fwd = this.names.fwd;
+    const { icc, masquerade } = bridgeOptions(n);
     if (n.Internal) {
       const ins = op === '-A' ? `-I ${fwd} 1` : `-D ${fwd}`;
       return {
         nat: [],
-        filter: [`${ins} -o ${br} ! -i ${br} -j DROP`, `${ins} -i ${br} ! -o ${br} -j DROP`, `${ins} -i ${br} -o ${br} -j ACCEPT`],
+        filter: [`${ins} -o ${br} ! -i ${br} -j DROP`, `${ins} -i ${br} ! -o ${br} -j DROP`, `${ins} -i ${br} -o ${br} -j ${icc ? 'ACCEPT' : 'DROP'}`],
       };
     }
     return {
-      nat: [`${op} ${this.names.post} -s ${subnet} ! -o ${br} -j MASQUERADE`],
-      filter: [`${op} ${fwd} -i ${br} -j ACCEPT`, `${op} ${fwd} -o ${br} -j ACCEPT`],
+      // enable_ip_masquerade=false: the subnet leaves the host with its own addresses
+      nat: masquerade ? [`${op} ${this.names.post} -s ${subnet} ! -o ${br} -j MASQUERADE`] : [],
+      // enable_icc=false: nothing between two containers of the bridge (before the bridge's accepts)
+      filter: [...(icc ? [] : [`${op} ${fwd} -i ${br} -o ${br} -j DROP`]), `${op} ${fwd} -i ${br} -j ACCEPT`, `${op} ${fwd} -o ${br} -j ACCEPT`],
     };
   }
 

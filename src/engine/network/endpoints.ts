@@ -74,7 +74,10 @@ export function checkEndpointConfig(c: EndpointConfig | undefined): EndpointConf
   if (c.IPAMConfig?.LinkLocalIPs?.length) throw new InvalidParameterError('link-local addresses are not supported by Berth');
   if (c.MacAddress && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(c.MacAddress)) throw new InvalidParameterError(`invalid MAC address: ${c.MacAddress}`);
   if (c.Links?.length) throw new InvalidParameterError('endpoint Links are not supported by Berth');
-  if (c.DriverOpts && Object.keys(c.DriverOpts).length) throw new InvalidParameterError('endpoint DriverOpts are not supported by Berth');
+  // dockerd's bridge driver reads no user key of an endpoint's DriverOpts (it keeps and shows
+  // them): none would take effect, so each is refused by name.
+  const opt = Object.keys(c.DriverOpts ?? {})[0];
+  if (opt !== undefined) throw new InvalidParameterError(`endpoint driver option ${opt} is not supported by Berth (the bridge driver applies none)`);
   return c;
 }
 

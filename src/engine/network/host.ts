@@ -4,6 +4,7 @@
  * NODE-NOTES §0.10), so everything inside a container's network namespace goes through
  * `ip -n <name>`.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { runCommand, type CommandResult } from '../host/command.js';
 import { SystemError } from '../errors.js';
 
@@ -93,3 +94,19 @@ export async function hostIpv4Prefixes(): Promise<string[]> {
   return out;
 }
 
+
+const BRIDGE_NF = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+
+/**
+ * Traffic between two ports of one bridge passes iptables' FORWARD only with br_netfilter and
+ * bridge-nf-call-iptables on, which `enable_icc=false` needs (dockerd's setupBridgeNetFiltering).
+ */
+export async function ensureBridgeNetfilter(): Promise<void> {
+  let current = await readFile(BRIDGE_NF, 'utf8').catch(() => undefined);
+  if (current === undefined) {
+    await runCommand('modprobe', ['br_netfilter']);
+    current = await readFile(BRIDGE_NF, 'utf8').catch(() => undefined);
+  }
+  if (current === undefined) throw new SystemError('enable_icc=false needs br_netfilter, which is not available on this host');
+  if (current.trim() !== '1') await writeFile(BRIDGE_NF, '1\n');
+}

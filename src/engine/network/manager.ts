@@ -30,10 +30,11 @@ import { Bridges } from './bridges.js';
 import { Networks, type NetworkCreateRequest } from './networks.js';
 import { netnsName, Sandboxes, type SpecNetwork } from './sandbox.js';
 import { hasEmbeddedDns, NetworkStore } from './store.js';
-import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkRecord } from './types.js';
+import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkEventSink, NetworkRecord } from './types.js';
 
 export { DEFAULT_NETWORK_CONFIG, type NetworkConfig } from './config.js';
 export type { SpecNetwork } from './sandbox.js';
+export type { NetworkEventSink } from './types.js';
 
 /** What networking needs from the container side (it never writes container records). */
 export interface ContainerAccess {
@@ -54,13 +55,13 @@ export class NetworkManager {
   private readonly networks: Networks;
   private readonly bridges: Bridges;
 
-  constructor(root: string, private readonly cfg: NetworkConfig, private readonly containers: ContainerAccess) {
+  constructor(root: string, private readonly cfg: NetworkConfig, private readonly containers: ContainerAccess, events: NetworkEventSink = () => undefined) {
     this.store = new NetworkStore(join(root, 'networks.json'));
     this.chains = new Chains(cfg.bridge);
     this.dns = new DnsServers(containers);
-    this.sandboxes = new Sandboxes(this.store, this.chains, this.serial, containers);
+    this.sandboxes = new Sandboxes(this.store, this.chains, this.serial, containers, events);
     this.bridges = new Bridges(root, (name) => this.store.hadBridge(name));
-    this.networks = new Networks(this.store, cfg, this.chains, this.serial, this.sandboxes, this.dns, containers, this.bridges);
+    this.networks = new Networks(this.store, cfg, this.chains, this.serial, this.sandboxes, this.dns, containers, this.bridges, events);
   }
 
   /** A container's namespace name (test/helpers/daemon.ts cleans up with it). */

@@ -10,12 +10,13 @@ import type { Bridges } from './bridges.js';
 import { interfaceNameProblem, type NetworkConfig } from './config.js';
 import type { DnsServers } from './dns-servers.js';
 import { checkEndpointConfig, emptyEndpoint, emptySettings, endpointOn, networkMode, sharesOrLacksNetwork } from './endpoints.js';
-import { hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js';
+import { ensureBridgeNetfilter, hostIpv4Prefixes, ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js';
 import { Ipam } from './ipam.js';
 import { cidrString, overlaps, parseCidr } from './ipv4.js';
+import { OPT, parseBridgeOptions } from './options.js';
 import type { Sandboxes } from './sandbox.js';
 import { hasEmbeddedDns, isPredefined, newNetworkRecord, type NetworkStore } from './store.js';
-import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkRecord } from './types.js';
+import type { EndpointConfig, NetworkAttachment, NetworkedContainer, NetworkEventSink, NetworkRecord } from './types.js';
 
 /** POST /networks/create's body. */
 export interface NetworkCreateRequest {
@@ -32,9 +33,6 @@ export interface AttachedContainers {
 
 const CANNOT_ATTACH = 'container cannot be disconnected from host network or connected to host network';
 
-/** Bridge driver options Berth applies; any other is refused by name rather than ignored. */
-const HONOURED_OPTIONS = ['com.docker.network.bridge.name'];
-
 export class Networks {
   constructor(
     private readonly store: NetworkStore,
@@ -45,6 +43,7 @@ export class Networks {
     private readonly dns: DnsServers,
     private readonly containers: AttachedContainers,
     private readonly bridges: Bridges,
+    private readonly events: NetworkEventSink,
   ) {}
 
   async create(body: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
@@ -56,9 +55,7 @@ export class Networks {
     if (isPredefined(name)) throw new BerthError('FORBIDDEN', `${name} is a pre-defined network and cannot be created`);
     if (driver !== 'bridge') throw new NotFoundError(`plugin "${driver}" not found`);
     if (body.EnableIPv6) throw new InvalidParameterError('IPv6 networks are not supported by berth yet');
-    for (const key of Object.keys(body.Options ?? {})) {
-      if (!HONOURED_OPTIONS.includes(key)) throw new InvalidParameterError(`network option ${key} is not supported by Berth`);
-    }
+    const opts = parseBridgeOptions(body.Options);
     const ipamDriver = body.IPAM?.Driver || 'default';
     if (ipamDriver !== 'default') throw new NotFoundError(`plugin "${ipamDriver}" not found`);
     if (Object.keys(body.IPAM?.Options ?? {}).length) throw new InvalidParameterError('IPAM options are not supported by Berth');
@@ -89,10 +86,11 @@ export class Networks {
         Config: [{ Subnet: ipam.state.subnet, Gateway: ipam.state.gateway, ...(ipam.state.ipRange ? { IPRange: ipam.state.ipRange } : {}) }],
       };
       rec.ipam = ipam.state;
-      rec.bridge = rec.Options['com.docker.network.bridge.name'] || `berth-${rec.Id.slice(0, 9)}`;
+      rec.bridge = rec.Options[OPT.name] || `berth-${rec.Id.slice(0, 9)}`;
       const problem = interfaceNameProblem(rec.bridge);
       if (problem) throw new InvalidParameterError(`invalid bridge name ${JSON.stringify(rec.bridge)}: ${problem}`);
       if (this.store.all().some((n) => n.bridge === rec.bridge)) throw new ConflictError(`bridge ${rec.bridge} is used by another network`);
+      if (!opts.icc) await ensureBridgeNetfilter();
       await this.bridges.ensure([rec]);
       try {
         await iptablesRestore(this.chains.bridgeRules(rec, '-A'));
@@ -106,6 +104,7 @@ export class Networks {
         await ipBatch([`link del ${rec.bridge}`], { force: true });
         throw e;
       }
+      this.events('create', rec);
       return { Id: rec.Id, Warning: '' };
     });
   }
@@ -155,6 +154,7 @@ export class Networks {
       await ipBatch([`link del ${n.bridge}`], { force: true });
       this.store.delete(n);
       await this.store.persist();
+      this.events('destroy', n);
     });
   }
 
@@ -185,11 +185,14 @@ export class Networks {
       rec.NetworkSettings ??= emptySettings();
       if (endpointOn(rec, n)) throw new BerthError('FORBIDDEN', `endpoint with name ${rec.Name} already exists in network ${n.Name}`);
       const ep = emptyEndpoint(n.Id, cfg);
-      if (this.containers.isRunning(rec.Id) && rec.NetworkSettings.SandboxKey) {
+      const live = this.containers.isRunning(rec.Id) && !!rec.NetworkSettings.SandboxKey;
+      if (live) {
         await this.sandboxes.addEndpoint(rec, n, ep);
         await this.store.persist();
       }
       rec.NetworkSettings.Networks[n.Name] = ep;
+      // dockerd: a stopped container is only configured (its connect event comes at its start)
+      if (live) this.events('connect', n, rec.Id);
     });
   }
 
@@ -205,6 +208,8 @@ export class Networks {
         await this.store.persist();
       }
       delete rec.NetworkSettings!.Networks[entry[0]];
+      // dockerd logs a disconnect whether the container runs or not
+      this.events('disconnect', n, rec.Id);
     });
   }
 }

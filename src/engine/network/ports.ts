@@ -42,8 +42,11 @@ export function parseHostPort(s: string | undefined): [number, number] {
 
 type Bindings = Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null | undefined;
 
-/** What to publish: explicit bindings, then (with -P) every exposed port not bound yet. */
-export function portRequests(bindings: Bindings, exposed: Record<string, object> | undefined, publishAll: boolean): PortRequest[] {
+/**
+ * What to publish: explicit bindings, then (with -P) every exposed port not bound yet. A binding
+ * without a host address gets `defaultHostIp` (the network's host_binding_ipv4).
+ */
+export function portRequests(bindings: Bindings, exposed: Record<string, object> | undefined, publishAll: boolean, defaultHostIp = '0.0.0.0'): PortRequest[] {
   const out: PortRequest[] = [];
   const bound = new Set<string>();
   for (const [key, list] of Object.entries(bindings ?? {})) {
@@ -51,7 +54,7 @@ export function portRequests(bindings: Bindings, exposed: Record<string, object>
     bound.add(`${port}/${proto}`);
     for (const b of list ?? [{}]) {
       const [s, e] = parseHostPort(b.HostPort);
-      const hostIp = b.HostIp && b.HostIp !== '0.0.0.0' ? b.HostIp : '0.0.0.0';
+      const hostIp = b.HostIp || defaultHostIp;
       if (hostIp.includes(':')) continue; // IPv6 publishing is not supported (no IPv6 on bridges)
       out.push({ proto, containerPort: port, hostIp, hostPortStart: s, hostPortEnd: e });
     }
@@ -60,7 +63,7 @@ export function portRequests(bindings: Bindings, exposed: Record<string, object>
     for (const key of Object.keys(exposed ?? {})) {
       const { port, proto } = parsePortKey(key);
       if (bound.has(`${port}/${proto}`)) continue;
-      out.push({ proto, containerPort: port, hostIp: '0.0.0.0', hostPortStart: 0, hostPortEnd: 0 });
+      out.push({ proto, containerPort: port, hostIp: defaultHostIp, hostPortStart: 0, hostPortEnd: 0 });
     }
   }
   return out;

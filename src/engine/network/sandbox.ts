@@ -17,11 +17,12 @@ import { ipBatch, iptablesDelete, iptablesRestore, type Serial } from './host.js
 import { Ipam } from './ipam.js';
 import { ipToInt, macForIp } from './ipv4.js';
 import { mappingsOf, portMap, portRequests, type PortMapping } from './ports.js';
+import { bridgeOptions } from './options.js';
 import { openProxy, type Proxy } from './proxy.js';
 import { extraHostRecords, readHostResolvConf, renderHosts, renderResolvConf } from './etc-files.js';
 import { linkHosts, type LinkLookup } from './links.js';
 import { hasEmbeddedDns, type NetworkStore } from './store.js';
-import type { EndpointSettings, NetworkedContainer, NetworkRecord } from './types.js';
+import type { EndpointSettings, NetworkedContainer, NetworkEventSink, NetworkRecord } from './types.js';
 
 /** What the OCI spec's network namespace should be. */
 export type SpecNetwork = 'host' | 'none' | { path: string };
@@ -44,12 +45,15 @@ export function vethName(containerId: string, networkId: string): string {
 
 export class Sandboxes {
   private readonly proxies = new Map<string, Proxy[]>();
+  /** Containers on host/none whose connect event went out (their disconnect follows at release). */
+  private readonly joinedShared = new Set<string>();
 
   constructor(
     private readonly networks: NetworkStore,
     private readonly chains: Chains,
     private readonly serial: Serial,
     private readonly containers: SandboxContainers,
+    private readonly events: NetworkEventSink = () => undefined,
   ) {}
 
   /**
@@ -61,6 +65,11 @@ export class Sandboxes {
     rec.NetworkSettings ??= emptySettings();
     if (mode === 'host' || mode === 'none') {
       await this.writeEtc(rec, dir, [], 'host');
+      const net = this.networks.find(mode);
+      if (net) {
+        this.joinedShared.add(rec.Id);
+        this.events('connect', net, rec.Id);
+      }
       return mode;
     }
     if (mode.startsWith('container:')) {
@@ -86,14 +95,17 @@ export class Sandboxes {
     const host: string[] = [`netns add ${netns}`];
     const inner: string[] = ['link set lo up'];
     let route = '';
-    let index = 0;
+    const used = new Map<string, number>(); // interface prefix -> the next index
     const attached: Array<[EndpointSettings, NetworkRecord]> = [];
     try {
       for (const [name, ep] of Object.entries(ns.Networks)) {
         const net = this.networks.ofEndpoint(ep.NetworkID, name);
         if (!net) throw new NotFoundError(`network ${name} not found`);
         if (net.Driver !== 'bridge') continue;
-        const lines = this.endpointLines(rec, net, ep, `eth${index++}`);
+        const { ifacePrefix } = bridgeOptions(net);
+        const index = used.get(ifacePrefix) ?? 0;
+        used.set(ifacePrefix, index + 1);
+        const lines = this.endpointLines(rec, net, ep, `${ifacePrefix}${index}`);
         host.push(...lines.host);
         inner.push(...lines.inner);
         if (!route && !net.Internal) route = `route add default via ${net.ipam!.gateway}`;
@@ -112,6 +124,7 @@ export class Sandboxes {
       await this.writeEtc(rec, dir, attached);
       await this.publish(rec);
       await this.networks.persist();
+      for (const [, net] of attached) this.events('connect', net, rec.Id);
     } catch (e) {
       await this.teardown(rec).catch(() => undefined); // best effort: the setup's own error is the one to report
       clearLive(rec);
@@ -132,8 +145,11 @@ export class Sandboxes {
       IPPrefixLen: ipam.prefix, MacAddress: mac,
       DNSNames: net.Name === 'bridge' ? null : [rec.Name, ...(ep.Aliases ?? []), rec.Id.slice(0, 12)],
     });
+    // com.docker.network.driver.mtu: both ends of the veth, as the bridge driver sets them
+    const { mtu } = bridgeOptions(net);
+    const m = mtu ? ` mtu ${mtu}` : '';
     return {
-      host: [`link add ${veth} type veth peer name ${ifname} netns ${netnsName(rec.Id)}`, `link set ${veth} master ${net.bridge} up`],
+      host: [`link add ${veth}${m} type veth peer name ${ifname}${m} netns ${netnsName(rec.Id)}`, `link set ${veth} master ${net.bridge} up`],
       inner: [`link set ${ifname} address ${mac}`, `addr add ${ip}/${ipam.prefix} dev ${ifname}`, `link set ${ifname} up`],
     };
   }
@@ -154,8 +170,10 @@ export class Sandboxes {
   /** -p/-P: open the proxies (they pick and hold the host ports), then the DNAT rules in one restore. */
   private async publish(rec: NetworkedContainer): Promise<void> {
     const ns = rec.NetworkSettings!;
-    const reqs = portRequests(rec.HostConfig.PortBindings as never, rec.Config.ExposedPorts, !!rec.HostConfig.PublishAllPorts);
     const t = primaryEndpoint(rec, this.networks);
+    // a binding without a host address takes the network's host_binding_ipv4 (0.0.0.0 unless set)
+    const reqs = portRequests(rec.HostConfig.PortBindings as never, rec.Config.ExposedPorts, !!rec.HostConfig.PublishAllPorts,
+      t ? bridgeOptions(t.net).hostBindingIpv4 : undefined);
     const mappings: PortMapping[] = [];
     const opened: Proxy[] = [];
     this.proxies.set(rec.Id, opened);
@@ -195,14 +213,23 @@ export class Sandboxes {
 
   /** After the container stopped (or failed to start): rules, proxies, veths, namespace, addresses. */
   async release(rec: NetworkedContainer): Promise<void> {
-    if (sharesOrLacksNetwork(networkMode(rec))) return;
+    const mode = networkMode(rec);
+    if (mode === 'host' || mode === 'none') {
+      const net = this.networks.find(mode);
+      if (this.joinedShared.delete(rec.Id) && net) this.events('disconnect', net, rec.Id);
+    }
+    if (sharesOrLacksNetwork(mode)) return;
     const owned = rec.NetworkSettings?.SandboxKey || this.proxies.has(rec.Id) || this.networks.holdsAddress(rec.Id);
     if (!owned) return;
+    // the networks the container was joined to (live endpoints), for their disconnect events
+    const joined = Object.entries(rec.NetworkSettings?.Networks ?? {}).filter(([, ep]) => ep.EndpointID)
+      .map(([name, ep]) => this.networks.ofEndpoint(ep.NetworkID, name)).filter((n) => n !== undefined);
     await this.serial.run(async () => {
       await this.teardown(rec);
       clearLive(rec);
       await this.networks.persist();
     });
+    for (const n of joined) this.events('disconnect', n, rec.Id);
   }
 
   /** Proxies, DNAT rules, veths, the namespace and the addresses of a container (the caller persists). */
@@ -222,8 +249,9 @@ export class Sandboxes {
   /** network connect of a running container: a veth and an address on `n` now (the caller persists). */
   async addEndpoint(rec: NetworkedContainer, n: NetworkRecord, ep: EndpointSettings): Promise<void> {
     const ns = rec.NetworkSettings!;
-    const index = Object.values(ns.Networks).filter((e) => e.IPAddress).length;
-    const lines = this.endpointLines(rec, n, ep, `eth${index}`);
+    const { ifacePrefix } = bridgeOptions(n);
+    const index = Object.values(ns.Networks).filter((e) => e.IPAddress && this.prefixOf(e) === ifacePrefix).length;
+    const lines = this.endpointLines(rec, n, ep, `${ifacePrefix}${index}`);
     try {
       await ipBatch(lines.host);
       await ipBatch(lines.inner, { netns: netnsName(rec.Id) });
@@ -232,6 +260,12 @@ export class Sandboxes {
       await ipBatch([`link del ${vethName(rec.Id, n.Id)}`], { force: true });
       throw e;
     }
+  }
+
+  /** The interface prefix of an endpoint's network (eth unless the network says otherwise). */
+  private prefixOf(ep: EndpointSettings): string {
+    const net = this.networks.ofEndpoint(ep.NetworkID, '');
+    return net ? bridgeOptions(net).ifacePrefix : 'eth';
   }
 
   /** network disconnect of a running container: its veth and address on `n` go (the caller persists). */

@@ -86,3 +86,10 @@ export interface EndpointConfig {
 
 /** A running container's active endpoint on a network (inspect's `Containers`, `dangling`). */
 export interface NetworkAttachment { containerId: string; name: string; endpoint: EndpointSettings }
+
+/**
+ * Where the network side reports dockerd's network events: `create`/`destroy` of a network,
+ * `connect`/`disconnect` of a container (attributes `container`, then `name` and `type` added by
+ * the sink, as dockerd's LogNetworkEventWithAttributes).
+ */
+export type NetworkEventSink = (action: 'create' | 'destroy' | 'connect' | 'disconnect', n: NetworkRecord, containerId?: string) => void;

@@ -21,6 +21,7 @@ import { EXIT_FILE, readExitStatus } from './exit-file.js';
 import { startExec } from './exec.js';
 import { consoleSizeArgs, reapFailedShim, shimAlive, spawnShim } from './shim-launch.js';
 import { translateStartError } from './start-errors.js';
+import { SeccompCache } from './seccomp-cache.js';
 import { logFailure } from '../log-failure.js';
 import type { ExecRequest, ExitStatus, LogReadOptions, OutputRecord, RuntimeApi, ShimConnection, StartRequest, StartResult } from './types.js';
 
@@ -104,6 +105,8 @@ export class HostRuntime implements RuntimeApi {
   private readonly crun: string;
   private readonly runc: string;
   private readonly opts: RuntimeOptions;
+  /** crun's compiled seccomp filters, handed back to later starts (seccomp-cache.ts) */
+  private readonly seccomp = new SeccompCache();
 
   constructor(opts: RuntimeOptions = {}) {
     this.opts = opts;
@@ -120,8 +123,10 @@ export class HostRuntime implements RuntimeApi {
   async start(req: StartRequest): Promise<{ result: StartResult; conn: ShimConnection }> {
     const runtime = req.runtime ?? 'crun';
     const sock = join(req.dir, SHIM_SOCKET);
-    const spec = req.spec as { root?: { path?: string }; process?: { args?: string[]; consoleSize?: { height: number; width: number } }; linux?: { cgroupsPath?: string } };
+    const spec = req.spec as { root?: { path?: string }; process?: { args?: string[]; consoleSize?: { height: number; width: number } }; linux?: { cgroupsPath?: string; seccomp?: { listenerPath?: string } }; annotations?: Record<string, string> };
     if (spec.root && !spec.root.path) spec.root.path = req.rootfs.target;
+    const seccompKey = runtime === 'crun' ? this.seccomp.keyOf(spec, this.runtimeBin(runtime)) : undefined;
+    const precompiled = this.seccomp.apply(spec, seccompKey);
     await Promise.all([
       mkdir(req.rootfs.target, { recursive: true }),
       writePrivateFile(join(req.dir, 'config.json'), JSON.stringify(req.spec)),
@@ -148,13 +153,18 @@ export class HostRuntime implements RuntimeApi {
     type Outcome = { ok: true; pid: number; startedAt: string } | { ok: false; msg: string; closed: boolean };
     const outcome = await new Promise<Outcome>((resolve) => {
       const t = setTimeout(() => resolve({ ok: false, msg: `timeout after ${timeoutMs} ms waiting for the container to start`, closed: false }), timeoutMs);
-      conn.once('started', (s: { pid: number; startedAt: string }) => { clearTimeout(t); resolve({ ok: true, ...s }); });
+      conn.once('started', (s: { pid: number; startedAt: string }) => {
+        clearTimeout(t);
+        // crun's compiled filter sits in its state folder until the container is deleted: read it at once
+        if (seccompKey && !precompiled) void this.seccomp.learn(seccompKey, this.defaultStateDir(runtime), req.id);
+        resolve({ ok: true, ...s });
+      });
       conn.once('startError', (m: string) => { clearTimeout(t); resolve({ ok: false, msg: m, closed: false }); });
       conn.once('lowclose', () => { clearTimeout(t); resolve({ ok: false, msg: 'berth-shim closed the connection before the container started', closed: true }); });
     });
     if (trace) {
       const t = performance.now();
-      process.stderr.write(`berth runtime: shim ready ${(tReady - trace.t0).toFixed(1)} ms, running ${(t - tReady).toFixed(1)} ms\n`);
+      process.stderr.write(`berth runtime: shim ready ${(tReady - trace.t0).toFixed(1)} ms, running ${(t - tReady).toFixed(1)} ms${seccompKey ? `, seccomp ${precompiled ? 'precompiled' : 'compiled by crun'}` : ''}\n`);
     }
     if (outcome.ok) {
       setImmediate(() => conn.release());

@@ -248,13 +248,18 @@ export class ContainerMounts {
       } else if (m.Type === 'volume' && m.Name) {
         if (!this.volumes.has(m.Name)) throw new SystemError(`error while mounting volume '${m.Source}': get ${m.Name}: no such volume`);
         await this.volumes.mount(m.Name);
+        this.volumes.usedBy('mount', m.Name, { container: rec.Id, destination: m.Destination, 'read/write': String(m.RW), propagation: m.Propagation });
       }
     }
   }
 
   /** After the container stopped: optioned volumes nobody running uses are unmounted. */
   async afterStop(rec: ContainerRecord): Promise<void> {
-    for (const m of rec.MountPoints ?? []) if (m.Type === 'volume' && m.Name) await this.volumes.release(m.Name).catch(logFailure(`releasing volume ${m.Name}`));
+    for (const m of rec.MountPoints ?? []) {
+      if (m.Type !== 'volume' || !m.Name) continue;
+      await this.volumes.release(m.Name).catch(logFailure(`releasing volume ${m.Name}`));
+      this.volumes.usedBy('unmount', m.Name, { container: rec.Id });
+    }
   }
 
   /** After removal: with `rm -v` / `--rm` the anonymous volumes go too (skipped while another container uses one). */
@@ -273,7 +278,7 @@ export function usesVolume(c: ContainerRecord, name: string): boolean {
 }
 
 /** Mount an overlay (lowerdir list possibly past a page: relative to a common parent, as the shim). */
-async function mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void> {
+export async function mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void> {
   await mkdir(target, { recursive: true });
   await mkdir(work, { recursive: true });
   const abs = `lowerdir=${lower.join(':')},upperdir=${upper},workdir=${work}`;

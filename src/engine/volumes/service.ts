@@ -60,6 +60,11 @@ export class VolumeService {
 
   constructor(readonly root: string, private readonly events?: EventBus) {}
 
+  /** A container's start and stop with the volume mounted: dockerd's `mount`/`unmount` volume events. */
+  usedBy(action: 'mount' | 'unmount', name: string, attributes: Record<string, string>): void {
+    this.events?.publish('volume', action, name, { driver: 'local', ...attributes });
+  }
+
   /** Who references volumes (wired by the engine once the container service exists). */
   setUsers(users: VolumeUsers): void { this.users = users; }
 

@@ -1,0 +1,16 @@
+// The archive file a command sends (load -i, import FILE): opened before the request, so a
+// missing file is docker/cli's `open <path>: no such file or directory`.
+import { createReadStream, type ReadStream } from 'node:fs';
+import { StatusError } from '../context.js';
+
+export async function openArchive(path: string): Promise<ReadStream> {
+  const s = createReadStream(path);
+  await new Promise<void>((resolve, reject) => {
+    s.once('open', () => resolve());
+    s.once('error', (e) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      reject(new StatusError(1, `open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`));
+    });
+  });
+  return s;
+}
