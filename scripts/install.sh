@@ -51,6 +51,9 @@ make -s -C native/shim
 
 ln -sf "$ROOT/dist/berth.mjs" /usr/local/bin/berth
 ln -sf "$ROOT/dist/berthd.mjs" /usr/local/bin/berthd
+# `docker compose …` runs Berth's compose: the docker CLI plugin (bin/docker-compose-plugin)
+mkdir -p "${HOME:-/root}/.docker/cli-plugins"
+ln -sf "$ROOT/bin/docker-compose-plugin" "${HOME:-/root}/.docker/cli-plugins/docker-compose"
 
 # 3. Offline images, served by a registry on loopback that berthd uses as its Docker Hub mirror
 say "offline images -> registry on 127.0.0.1:$REGISTRY_PORT"

@@ -12,7 +12,8 @@ type Module =
   | 'save' | 'load' | 'import' | 'dashboard'
   | 'cp' | 'diff-export'
   | 'login' | 'search'
-  | 'build';
+  | 'build'
+  | 'compose';
 
 const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDef> }>> = {
   run: () => import('./commands/run.js'),
@@ -41,6 +42,7 @@ const MODULES: Record<Module, () => Promise<{ commands: Record<string, CommandDe
   login: () => import('./commands/login.js'),
   search: () => import('./commands/search.js'),
   build: () => import('./commands/build.js'),
+  compose: () => import('./commands/compose/index.js'),
 };
 
 /** Where a command lives: [module, command key in that module]. */
@@ -76,6 +78,7 @@ const TOP: Record<string, Target> = {
   ...inModule('login', { login: 'login', logout: 'logout' }),
   ...inModule('search', { search: 'search' }),
   ...inModule('build', { build: 'build' }),
+  ...inModule('compose', { compose: 'compose' }),
 };
 
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
