@@ -20,7 +20,9 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root" >&2; exit 1; fi
 
 # 1. Debian packages
-PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make libc6-dev util-linux curl python3-docker docker-compose golang-github-containers-common tini chromium)
+PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make libc6-dev util-linux curl python3-docker docker-compose golang-github-containers-common tini)
+# compose's offline Debian service images (scripts/fixtures/debian-images.mjs)
+PKGS+=(debootstrap)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
