@@ -371,16 +371,23 @@ describe('page load', () => {
     }
     assert.ok(await images() >= 30);
     const fresh = await ctx.newPage();
+    // When the 50th row enters the DOM, in the page's own clock (from the start of navigation).
+    await fresh.addInitScript(() => {
+      const w = window as unknown as { rowsAt?: number };
+      const mo = new MutationObserver(() => {
+        if (w.rowsAt === undefined && document.querySelectorAll('[data-testid="containers"] tr[data-container]').length >= 50) w.rowsAt = Math.round(performance.now());
+      });
+      document.addEventListener('DOMContentLoaded', () => mo.observe(document.body, { childList: true, subtree: true }));
+    });
     const times: number[] = [];
     const inPage: number[] = [];
     for (let i = 0; i < 5; i++) {
       await fresh.goto('about:blank');
       const t0 = Date.now();
       await fresh.goto(`${origin}/#/containers`);
-      // When the 50th row is on screen, in the page's own clock (from the start of navigation).
-      const listed = await fresh.waitForFunction(() => document.querySelectorAll('[data-testid="containers"] tr[data-container]').length >= 50 && performance.now(), undefined, { polling: 'raf' });
-      inPage.push(Math.round(await listed.jsonValue() as number));
+      await fresh.locator('[data-testid="containers"] tr[data-container]').nth(49).waitFor();
       times.push(Date.now() - t0);
+      inPage.push(await fresh.evaluate(() => (window as unknown as { rowsAt: number }).rowsAt));
     }
     const nav = await fresh.evaluate(() => {
       const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
@@ -393,6 +400,6 @@ describe('page load', () => {
     await shot('load-50-containers', fresh);
     await fresh.close();
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    console.log(`# page load, 50 containers listed: ${inPage.join(', ')} ms after navigation start (median ${median(inPage)} ms; DOMContentLoaded ${nav.domContentLoaded} ms, load ${nav.load} ms); as the test sees it ${times.join(', ')} ms; images page with 30 images: ${imagesMs} ms; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
+    console.log(`# page load, 50 containers listed: ${inPage.join(', ')} ms from navigation start to the 50th row in the DOM (median ${median(inPage)} ms; DOMContentLoaded ${nav.domContentLoaded} ms, load ${nav.load} ms); as the test sees it ${times.join(', ')} ms; images page with 30 images: ${imagesMs} ms; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
   });
 });
