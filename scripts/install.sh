@@ -23,7 +23,7 @@ if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root" >&2; exit 1; fi
 PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make libc6-dev util-linux curl python3-docker docker-compose golang-github-containers-common tini)
 # compose's offline Debian service images (scripts/fixtures/debian-images.mjs)
 PKGS+=(debootstrap)
-# the dashboard's end-to-end tests drive Debian's chromium
+# the dashboard's end-to-end tests drive Debian's chromium (test/integration/dashboard-e2e.test.ts)
 PKGS+=(chromium)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done

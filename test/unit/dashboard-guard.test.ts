@@ -29,3 +29,22 @@ test('guard: host, origin, fetch site, method, token', () => {
   assert.equal(checkSite({ host: ok.host, 'sec-fetch-site': 'none' }, 'GET', 5000), undefined);
   assert.equal(presentedToken({ cookie: 'x=1' }), undefined);
 });
+
+test('dashboard address from daemon.json, the flag taking precedence; off by default', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { loadConfig, parseDaemonArgs } = await import('../../src/daemon/config.js');
+  const dir = mkdtempSync('/tmp/berth-unit-dash-');
+  try {
+    const file = join(dir, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ dashboard: '127.0.0.1:7777' }));
+    assert.deepEqual(loadConfig({ configFile: file }).dashboard, { host: '127.0.0.1', port: 7777 });
+    assert.deepEqual(loadConfig(parseDaemonArgs(['--config-file', file, '--dashboard', '127.0.0.1:0']).flags).dashboard, { host: '127.0.0.1', port: 0 });
+    writeFileSync(file, JSON.stringify({ dashboard: '0.0.0.0:7777' }));
+    assert.throws(() => loadConfig({ configFile: file }), /listens on 127\.0\.0\.1 only/);
+    writeFileSync(file, '{}');
+    assert.equal(loadConfig({ configFile: file }).dashboard, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,7 @@
  * The dashboard's live state. One `/events` stream (the last hour as history, then live) drives
  * every update: an event refreshes the one list it concerns (debounced), nothing polls.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, jsonLines } from './api';
 import type { ContainerSummary, EventMessage, ImageSummary, Network, Volume } from './types';
 
@@ -34,14 +34,20 @@ function set(patch: Partial<State>): void {
 
 export function getState(): State { return state; }
 
+/** The part of the state `select` picks; the component re-renders only when that part changes. */
 export function useStore<T>(select: (s: State) => T): T {
+  const value = select(state);
   const [, force] = useState(0);
+  const seen = useRef(value);
+  seen.current = value;
+  const pick = useRef(select);
+  pick.current = select;
   useEffect(() => {
-    const l = () => force((n) => n + 1);
+    const l = () => { if (!Object.is(pick.current(state), seen.current)) force((n) => n + 1); };
     listeners.add(l);
     return () => { listeners.delete(l); };
   }, []);
-  return select(state);
+  return value;
 }
 
 const loaders: Record<Kind, () => Promise<unknown[]>> = {
@@ -85,6 +91,16 @@ function onEvent(e: EventMessage): void {
 }
 
 let started = false;
+let queued: EventMessage[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Events arrive in bursts (the history, a compose up): appended in one update per burst. */
+function flushEvents(): void {
+  flushTimer = undefined;
+  const all = [...state.events, ...queued];
+  queued = [];
+  set({ events: all.length > MAX_EVENTS ? all.slice(-MAX_EVENTS) : all });
+}
 
 /** Load the lists once, then follow the events stream (reconnecting from the last event seen). */
 export function start(): void {
@@ -104,8 +120,8 @@ export function start(): void {
           if (e.timeNano <= lastNano) return;
           lastNano = e.timeNano;
           since = e.time;
-          const events = state.events.length >= MAX_EVENTS ? state.events.slice(-MAX_EVENTS + 1) : state.events;
-          set({ events: [...events, e] });
+          queued.push(e);
+          flushTimer ??= setTimeout(flushEvents, 50);
           // History is already reflected in the lists just loaded.
           if (!history || e.time >= startedAt) onEvent(e);
         });

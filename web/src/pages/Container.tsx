@@ -1,3 +1,4 @@
+import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { getJson } from '../api';
 import { useStore } from '../store';
@@ -6,7 +7,17 @@ import { nameOf, shortId } from '../util';
 import { ContainerActions, PortLinks, StateBadge } from './Containers';
 import { LogView } from './LogView';
 import { StatsView } from './Stats';
-import { TerminalView } from './Terminal';
+
+/** xterm.js is most of the bundle: loaded when a terminal is first opened, not with the page. */
+let terminalModule: Promise<ComponentType<{ id: string }>> | undefined;
+function LazyTerminal(props: { id: string }) {
+  const [View, setView] = useState<ComponentType<{ id: string }> | undefined>();
+  useEffect(() => {
+    terminalModule ??= import('./Terminal').then((m) => m.TerminalView);
+    void terminalModule.then((v) => setView(() => v));
+  }, []);
+  return View ? <View id={props.id} /> : <div class="muted">Loading terminal…</div>;
+}
 
 const TABS: Array<[string, string]> = [['logs', 'Logs'], ['inspect', 'Inspect'], ['exec', 'Exec'], ['stats', 'Stats']];
 
@@ -40,7 +51,7 @@ export function ContainerPage(props: { id: string; tab: string }) {
       </div>
       {props.tab === 'logs' && <LogView ids={[c.Id]} />}
       {props.tab === 'inspect' && <Inspect id={c.Id} version={c.Status} />}
-      {props.tab === 'exec' && (c.State === 'running' ? <TerminalView id={c.Id} /> : <div class="banner warn">The container is not running: start it to open a terminal.</div>)}
+      {props.tab === 'exec' && (c.State === 'running' ? <LazyTerminal id={c.Id} /> : <div class="banner warn">The container is not running: start it to open a terminal.</div>)}
       {props.tab === 'stats' && (c.State === 'running' ? <StatsView id={c.Id} /> : <div class="banner warn">The container is not running.</div>)}
     </section>
   );

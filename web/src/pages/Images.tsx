@@ -48,7 +48,9 @@ export function ImagesPage() {
     try {
       setResults(await getJson<SearchResult[]>('/images/search', { term: term.trim(), limit: 25 }));
     } catch (err) {
-      setSearchError((err as Error).message);
+      setSearchError(err instanceof ApiError && err.status === 404 && /page not found/.test(err.message)
+        ? 'this berthd has no registry search (GET /images/search); pull by name with the button above'
+        : (err as Error).message);
     }
   };
   const pull = (ref: string) => setPulls((p) => (p.includes(ref) ? p : [...p, ref]));

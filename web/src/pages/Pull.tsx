@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { jsonLines } from '../api';
 import type { PullProgress } from '../types';
 
-interface Layer { id: string; status: string; current?: number; total?: number }
+interface Layer { id: string; status: string; progress?: string; current?: number; total?: number }
 
 /** `docker pull` as it goes: one row per layer with its status and a progress bar. */
 export function PullPanel(props: { image: string; onClose: () => void }) {
@@ -16,7 +16,7 @@ export function PullPanel(props: { image: string; onClose: () => void }) {
     void jsonLines<PullProgress>('/images/create', { fromImage: name, tag }, (p) => {
       if (p.error || p.errorDetail) { setLines((l) => [...l, p.errorDetail?.message ?? p.error ?? '']); setState('failed'); return; }
       if (p.id && p.status && !/^Pulling from /.test(p.status) && p.id !== tag) {
-        byId.set(p.id, { id: p.id, status: p.status, current: p.progressDetail?.current, total: p.progressDetail?.total });
+        byId.set(p.id, { id: p.id, status: p.status, progress: p.progress, current: p.progressDetail?.current, total: p.progressDetail?.total });
         setLayers([...byId.values()]);
       } else if (p.status) {
         setLines((l) => [...l, p.id ? `${p.id}: ${p.status}` : p.status!]);
@@ -35,7 +35,7 @@ export function PullPanel(props: { image: string; onClose: () => void }) {
       {layers.map((l) => (
         <div class="layer" key={l.id} data-layer={l.id}>
           <span class="mono">{l.id}</span>
-          <span class="status">{l.status}</span>
+          <span class="status">{l.status} <span class="muted">{l.total ? l.progress?.replace(/^.*\]\s*/, '') : ''}</span></span>
           <progress max={l.total ?? 1} value={l.total ? l.current ?? 0 : /complete|exists/i.test(l.status) ? 1 : 0} />
         </div>
       ))}

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, postJson, send } from '../api';
 import { download, execCollect } from '../exec';
+import { listTar } from '../tar';
 import { useStore } from '../store';
 import type { ContainerSummary } from '../types';
 import { nameOf } from '../util';
@@ -10,6 +11,16 @@ function users(containers: ContainerSummary[], name: string): Array<{ c: Contain
   const out = [];
   for (const c of containers) for (const m of c.Mounts ?? []) if (m.Type === 'volume' && m.Name === name && m.Destination) out.push({ c, dest: m.Destination });
   return out;
+}
+
+/** The volume as a tar from `GET /volumes/{name}/archive`; undefined when this berthd has no such endpoint. */
+async function archive(name: string): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  try {
+    return new Uint8Array(await (await call('GET', `/volumes/${encodeURIComponent(name)}/archive`)).arrayBuffer());
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && /page not found/.test(e.message)) return undefined;
+    throw e;
+  }
 }
 
 /**
@@ -24,20 +35,20 @@ function VolumeDetail(props: { name: string }) {
   const [msg, setMsg] = useState<string | undefined>();
   const browse = async () => {
     setMsg(undefined);
-    if (!runner) { setMsg('Browsing needs a running container that mounts this volume.'); return; }
+    const tar = await archive(props.name);
+    if (tar) {
+      setFiles(listTar(tar).map((e) => `${e.path.replace(/^\.?\/?/, '/').replace(/\/$/, '')}${e.type === 'dir' ? '/' : ''}${e.type === 'file' ? `  (${e.size} B)` : ''}`).filter((p) => p !== '/').sort());
+      return;
+    }
+    if (!runner) { setMsg('Browsing needs a running container that mounts this volume (this berthd has no volume archive endpoint).'); return; }
     const r = await execCollect(runner.c.Id, ['find', runner.dest, '-mindepth', '1', '-maxdepth', '6']);
     const text = new TextDecoder().decode(r.output);
     setFiles(text.split('\n').filter(Boolean).map((p) => p.slice(runner.dest.length) || '/').sort());
   };
   const exportTar = async () => {
     setMsg(undefined);
-    try {
-      const res = await call('GET', `/volumes/${encodeURIComponent(props.name)}/archive`);
-      download(await res.arrayBuffer(), `${props.name}.tar`);
-      return;
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404 && /page not found/.test(e.message))) { setMsg((e as Error).message); return; }
-    }
+    const tar = await archive(props.name);
+    if (tar) { download(tar, `${props.name}.tar`); return; }
     if (!runner) { setMsg('Export needs a running container that mounts this volume (this berthd has no volume archive endpoint).'); return; }
     const r = await execCollect(runner.c.Id, ['tar', '-c', '-f', '-', '-C', runner.dest, '.']);
     if (r.exit !== 0) { setMsg(`tar exited with ${r.exit}`); return; }
