@@ -10,6 +10,7 @@ import { Distribution } from './distribution/index.js';
 import { createRuntime } from './runtime/index.js';
 import type { RuntimeApi } from './runtime/types.js';
 import { NetworkManager, type NetworkConfig } from './network/manager.js';
+import type { NetworkRecord } from './network/types.js';
 import { VolumeService } from './volumes/service.js';
 import type { VolumeUsage } from './volumes/types.js';
 import { containerEventAttributes, type ContainerRecord } from './containers/types.js';
@@ -114,8 +115,10 @@ export class Engine {
           return rec !== undefined && this.containers.isRunning(rec);
         },
         dir: (id) => this.containers.dir(id),
-      }, (action, n, containerId) => this.events.publish('network', action, n.Id,
-        { ...(containerId ? { container: containerId } : {}), name: n.Name, type: n.Driver }));
+      }, (action: string, n?: NetworkRecord, containerId?: string) => {
+        if (!n) this.events.publish('network', action, '', { reclaimed: '0' });
+        else this.events.publish('network', action, n.Id, { ...(containerId ? { container: containerId } : {}), name: n.Name, type: n.Driver });
+      });
     }
     this.exec = new ExecService({
       containers: {

@@ -86,3 +86,13 @@ test('container attach and volume mount/unmount events (both CLIs)', async () =>
     await ok(d.docker(['volume', 'rm', vol]));
   }
 });
+
+test('network prune: a destroy per pruned network, then prune with reclaimed 0 (dockerd\'s)', async () => {
+  const since = Math.floor(Date.now() / 1000);
+  const net = `bt-evp-${tag}`;
+  const id = await ok(d.docker(['network', 'create', '-o', `com.docker.network.bridge.name=bt-evp${tag}`, net]));
+  assert.match(await ok(d.berth(['network', 'prune', '-f'])), new RegExp(net));
+  const evs = await eventsSince(since, ['type=network']);
+  assert.deepEqual(evs.map((e) => [e.Action, e.Actor.ID]), [['create', id], ['destroy', id], ['prune', '']]);
+  assert.deepEqual(evs[2]!.Actor.Attributes, { reclaimed: '0' });
+});

@@ -168,6 +168,7 @@ export class Networks {
         deleted.push(n.Name);
       } catch { /* in use or gone meanwhile: skipped, as dockerd */ }
     }
+    this.events('prune');
     return deleted;
   }
 

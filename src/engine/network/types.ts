@@ -92,4 +92,8 @@ export interface NetworkAttachment { containerId: string; name: string; endpoint
  * `connect`/`disconnect` of a container (attributes `container`, then `name` and `type` added by
  * the sink, as dockerd's LogNetworkEventWithAttributes).
  */
-export type NetworkEventSink = (action: 'create' | 'destroy' | 'connect' | 'disconnect', n: NetworkRecord, containerId?: string) => void;
+export type NetworkEventSink = {
+  (action: 'create' | 'destroy' | 'connect' | 'disconnect', n: NetworkRecord, containerId?: string): void;
+  /** after POST /networks/prune (dockerd: no actor ID, `reclaimed: 0`) */
+  (action: 'prune'): void;
+};
