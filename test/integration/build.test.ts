@@ -276,6 +276,7 @@ describe('cache, contexts and clean-up', () => {
     const c = context('restart', { 'Dockerfile': 'FROM busybox\nRUN echo one > /one\nENV X=1\n' });
     const first = await d.docker(['build', c], { timeoutMs: 120_000 });
     assert.equal(first.code, 0, first.stderr);
+    await d.kill('SIGTERM');
     await d.restart();
     const second = await d.docker(['build', c], { timeoutMs: 120_000 });
     assert.equal(second.code, 0, second.stderr);
