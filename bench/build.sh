@@ -11,8 +11,8 @@
 #   change   the ENV line near the end changed (a new value each run): the steps from there run
 # Rows: docker-legacy, docker-buildkit, berth (berth build), berth+dockercli (the real docker CLI
 # against berthd, legacy path: the daemon with a Go client that starts in ~10 ms instead of Node's
-# ~60 ms), podman. RUN gets no network on dockerd (the bench's dockerd has no bridge; BuildKit's
-# builds pass --network none), berth's RUN containers get its default bridge. Times are wall clock of the whole CLI command (bash $EPOCHREALTIME), medians of
+# ~60 ms), podman. Every build passes --network none (the bench's dockerd has no bridge, and
+# BuildKit's RUN refuses to run without one otherwise), so no engine pays for RUN networking. Times are wall clock of the whole CLI command (bash $EPOCHREALTIME), medians of
 # RUNS, engines interleaved run by run. Everything runs on private instances (bench/lib.sh) that
 # are stopped and removed on exit.
 set -euo pipefail
@@ -73,10 +73,12 @@ DF
 
 build_argv() { # build_argv <engine> <context> [--no-cache]
   local e=$1 ctx=$2; shift 2
+  # every engine's RUN without a network: the bench's dockerd has no bridge (bench/lib.sh), so the
+  # legacy builder's RUN gets none and BuildKit's needs --network none; the same for the others
+  set -- --network none "$@"
   case $e in
     docker-legacy) ARGV=(env DOCKER_BUILDKIT=0 "$DOCKER_CLI" -H "unix://$T/docker.sock" build -q "$@" "$ctx") ;;
-    # the bench's dockerd runs with --bridge none (bench/lib.sh): BuildKit's RUN needs --network none then
-    docker-buildkit) ARGV=(env DOCKER_BUILDKIT=1 "$BUILDKIT_CLI" -H "unix://$T/docker.sock" build --network none -q "$@" "$ctx") ;;
+    docker-buildkit) ARGV=(env DOCKER_BUILDKIT=1 "$BUILDKIT_CLI" -H "unix://$T/docker.sock" build -q "$@" "$ctx") ;;
     berth) ARGV=(node "$BERTH_CLI" -H "unix://$T/berth.sock" build -q "$@" "$ctx") ;;
     berth+dockercli) ARGV=(env DOCKER_BUILDKIT=0 "$DOCKER_CLI" -H "unix://$T/berth.sock" build -q "$@" "$ctx") ;;
     podman) engine_argv podman; ARGV+=(build -q "$@" "$ctx") ;;

@@ -31,6 +31,7 @@ export const DATA_ROOT_DIRS: Readonly<Record<string, number>> = {
   network: OWNER_ONLY_DIR_MODE,
   events: OWNER_ONLY_DIR_MODE,
   volumes: VOLUMES_DIR_MODE,
+  build: OWNER_ONLY_DIR_MODE,
 };
 
 /** Files at the top of the data root, narrowed when they exist (their writers create them so). */

@@ -220,11 +220,63 @@ RUN exit 7
   });
 });
 
+describe('instructions', () => {
+  test('heredocs, ADD of a local tar and of a loopback URL, COPY --chown, USER, ONBUILD triggers, EXPOSE/VOLUME/STOPSIGNAL/HEALTHCHECK', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => { res.writeHead(200, { 'Last-Modified': 'Tue, 01 Jan 2019 00:00:00 GMT' }); res.end('from the url\n'); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const c = context('instructions', { 'Dockerfile': `FROM busybox
+ARG WHO=heredoc
+RUN <<EOF
+echo "run by $WHO" > /run.txt
+EOF
+COPY <<EOF /etc/greeting
+hello \${WHO}
+EOF
+ADD files.tar.gz /unpacked/
+ADD http://127.0.0.1:${port}/remote.txt /downloads/
+COPY --chown=1000:1000 owned.txt /owned.txt
+USER 1000
+EXPOSE 8000-8001/udp 80
+VOLUME ["/data"]
+STOPSIGNAL SIGUSR1
+HEALTHCHECK --interval=5s CMD true
+ONBUILD RUN echo triggered > /tmp/onbuild.txt
+`, 'owned.txt': 'mine\n' });
+      mkdirSync(join(c, 'tarsrc', 'dir'), { recursive: true });
+      writeFileSync(join(c, 'tarsrc', 'dir', 'inner.txt'), 'inside the tar\n');
+      assert.equal((await run('tar', ['-C', join(c, 'tarsrc'), '-czf', join(c, 'files.tar.gz'), 'dir'])).code, 0);
+      const r = await d.docker(['build', '-t', 'instr:1', c], { timeoutMs: 180_000 });
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const cat = await d.docker(['run', '--rm', '-u', '0', 'instr:1', 'sh', '-c',
+        'cat /run.txt /etc/greeting /unpacked/dir/inner.txt /downloads/remote.txt; stat -c "%u:%g %a" /owned.txt /downloads/remote.txt']);
+      assert.equal(cat.stdout, 'run by heredoc\nhello heredoc\ninside the tar\nfrom the url\n1000:1000 644\n0:0 600\n', cat.stderr);
+      assert.equal((await d.docker(['run', '--rm', 'instr:1', 'id', '-u'])).stdout, '1000\n');
+      const cfg = JSON.parse((await d.docker(['image', 'inspect', 'instr:1'])).stdout)[0].Config;
+      assert.deepEqual(Object.keys(cfg.ExposedPorts).sort(), ['80/tcp', '8000/udp', '8001/udp']);
+      assert.deepEqual(cfg.Volumes, { '/data': {} });
+      assert.equal(cfg.StopSignal, 'SIGUSR1');
+      assert.deepEqual(cfg.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5e9 });
+      assert.deepEqual(cfg.OnBuild, ['RUN echo triggered > /tmp/onbuild.txt']);
+      const child = context('onbuild-child', { 'Dockerfile': 'FROM instr:1\nUSER 0\n' });
+      const cr = await d.docker(['build', '-t', 'instr:child', child], { timeoutMs: 120_000 });
+      assert.equal(cr.code, 0, cr.stderr + cr.stdout);
+      assert.match(cr.stdout, /# Executing 1 build trigger/);
+      assert.equal((await d.docker(['run', '--rm', 'instr:child', 'cat', '/tmp/onbuild.txt'])).stdout, 'triggered\n');
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('cache, contexts and clean-up', () => {
   test('the cache survives a daemon restart; system df counts it; builder prune empties it', async () => {
     const c = context('restart', { 'Dockerfile': 'FROM busybox\nRUN echo one > /one\nENV X=1\n' });
     const first = await d.docker(['build', c], { timeoutMs: 120_000 });
     assert.equal(first.code, 0, first.stderr);
+    await d.kill('SIGTERM');
     await d.restart();
     const second = await d.docker(['build', c], { timeoutMs: 120_000 });
     assert.equal(second.code, 0, second.stderr);

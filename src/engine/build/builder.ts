@@ -9,7 +9,7 @@
  * when the step ends, fails or the client goes away.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { InvalidParameterError, SystemError } from '../errors.js';
 import { commitLayer, EMPTY_LAYER_DIFF_ID, type CommitDeps } from '../images/commit.js';
@@ -798,11 +798,9 @@ class BuildRun {
     try {
       const { createReadStream } = await import('node:fs');
       await extractContext(dir, await decompressContext(createReadStream(file)));
-      const d = dest.endsWith('/') ? dest : dest + '/';
-      for (const name of await readdir(dir)) {
-        const sources = await collectSources([dir], name);
-        await copySources(sources, { layers, dest: d, owner, keepOwner: false });
-      }
+      // the archive's root: its entries land in dest as they are named in it
+      const sources = await collectSources([dir], '/');
+      await copySources(sources, { layers, dest: dest.endsWith('/') ? dest : dest + '/', owner, keepOwner: false });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
