@@ -79,9 +79,8 @@ function onEvent(e: EventMessage): void {
   switch (e.Type) {
     case 'container':
       if (e.Action.startsWith('exec_')) return;
+      // "In use" of images and volumes is worked out from the containers list: nothing else to reload.
       schedule('containers');
-      if (e.Action === 'create' || e.Action === 'destroy') schedule('images');
-      if (e.Action === 'destroy' || e.Action === 'create') schedule('volumes');
       break;
     case 'image': schedule('images'); break;
     case 'volume': schedule('volumes'); break;
