@@ -69,6 +69,7 @@ const QUERY: Record<string, string[]> = {
   'POST /volumes/prune': ['filters'],
   'DELETE /volumes/{name}': ['force'],
   'GET /system/df': ['type'],
+  'GET /images/search': ['term', 'limit', 'filters'],
 };
 
 const FILTER_KEYS: Record<string, string[]> = {
@@ -76,6 +77,7 @@ const FILTER_KEYS: Record<string, string[]> = {
   'POST /containers/prune': ['until', 'label', 'label!'],
   'GET /images/json': ['dangling', 'label', 'reference', 'before', 'since', 'until'],
   'POST /images/prune': ['dangling', 'until', 'label', 'label!'],
+  'GET /images/search': ['stars', 'is-official', 'is-automated'],
   'GET /networks': ['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'],
   'POST /networks/prune': ['until', 'label', 'label!'],
   'GET /events': ['type', 'event', 'container', 'image', 'label', 'network', 'volume', 'daemon', 'scope', 'config', 'node'],
