@@ -21,6 +21,7 @@ if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root" >&2; exit 1; fi
 
 # 1. Debian packages
 PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make libc6-dev util-linux curl python3-docker docker-compose golang-github-containers-common tini)
+PKGS+=(zstd debootstrap) # zstd: the pull-zstd tests make zstd layers; debootstrap: bench/pull-fixture.sh
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
