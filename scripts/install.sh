@@ -21,8 +21,9 @@ if [ "$(id -u)" != 0 ]; then echo "install.sh: run as root" >&2; exit 1; fi
 
 # 1. Debian packages
 PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make libc6-dev util-linux curl python3-docker docker-compose golang-github-containers-common tini)
-# compose's offline Debian service images (scripts/fixtures/debian-images.mjs)
-PKGS+=(debootstrap)
+# zstd: the pull-zstd tests make zstd layers; debootstrap: compose's offline Debian service images
+# (scripts/fixtures/debian-images.mjs) and bench/pull-fixture.sh
+PKGS+=(zstd debootstrap)
 # the dashboard's end-to-end tests drive Debian's chromium (test/integration/dashboard-e2e.test.ts)
 PKGS+=(chromium)
 missing=()

@@ -16,8 +16,10 @@ import tarStream from 'tar-stream';
 
 const execFileP = promisify(execFile);
 
+export type TestFile = Buffer | string | { data: Buffer; mode: number };
+
 export interface TestLayer {
-  files: Record<string, Buffer | string>;
+  files: Record<string, TestFile>;
   compression?: 'gzip' | 'zstd';
 }
 
@@ -29,7 +31,7 @@ export interface PushedImage {
 
 const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-async function tarOf(files: Record<string, Buffer | string>): Promise<Buffer> {
+async function tarOf(files: Record<string, TestFile>): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c) => chunks.push(c as Buffer));
@@ -41,8 +43,9 @@ async function tarOf(files: Record<string, Buffer | string>): Promise<Buffer> {
       const d = parts.slice(0, i).join('/');
       if (!dirs.has(d)) { dirs.add(d); pack.entry({ name: d + '/', type: 'directory', mode: 0o755, mtime: new Date(0) }); }
     }
-    const data = files[name]!;
-    pack.entry({ name, mode: 0o644, mtime: new Date(0) }, typeof data === 'string' ? Buffer.from(data) : data);
+    const f = files[name]!;
+    const { data, mode } = typeof f === 'string' ? { data: Buffer.from(f), mode: 0o644 } : Buffer.isBuffer(f) ? { data: f, mode: 0o644 } : f;
+    pack.entry({ name, mode, mtime: new Date(0) }, data);
   }
   pack.finalize();
   await done;

@@ -1,10 +1,12 @@
 /**
  * Layer decompression by content sniffing (as Docker's archive.DecompressStream): gzip by its
- * magic bytes, plain tar passes through, zstd is refused clearly unless this Node has zstd.
+ * magic bytes, plain tar passes through, zstd by node:zlib where this Node has it (22.15+) and
+ * else by fzstd (a pure-JS streaming decoder: Node 20's zlib has no zstd).
  */
 import { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import { NotImplementedError } from '../errors.js';
+import { Decompress as ZstdDecoder } from 'fzstd';
+import { InvalidParameterError } from '../errors.js';
 
 const GZIP = [0x1f, 0x8b];
 const ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
@@ -15,23 +17,29 @@ function startsWith(b: Buffer, magic: number[]): boolean {
 
 type ZstdFactory = () => Transform;
 
-function zstdFactory(): ZstdFactory | undefined {
-  const f = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
-  return typeof f === 'function' ? f : undefined;
-}
-
-export function zstdSupported(): boolean {
-  return zstdFactory() !== undefined;
-}
-
-export function zstdUnsupportedError(digest: string): NotImplementedError {
-  return new NotImplementedError(
-    `layer ${digest} is zstd-compressed, which this Berth build cannot decompress yet (needs a Node.js with zlib zstd support)`,
-  );
+/** zstd decompression as a Transform: node:zlib's when present, else fzstd's streaming decoder. */
+export function zstdDecompressor(): Transform {
+  const native = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
+  if (typeof native === 'function') return native();
+  let dec: ZstdDecoder | undefined;
+  const fail = (e: unknown) => new InvalidParameterError(`invalid zstd stream: ${(e as Error)?.message ?? e}`);
+  const t = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try { dec!.push(chunk); } catch (e) { cb(fail(e)); return; }
+      cb();
+    },
+    flush(cb) {
+      try { dec!.push(new Uint8Array(0), true); } catch (e) { cb(fail(e)); return; }
+      cb();
+    },
+  });
+  // The decoder may reuse its window: copy what it hands out.
+  dec = new ZstdDecoder((data) => { if (data.length) t.push(Buffer.from(data)); });
+  return t;
 }
 
 /** A Readable of the decompressed bytes of `src`. Errors of `src` surface on the result. */
-export function decompress(src: Readable, digest = 'layer'): Readable {
+export function decompress(src: Readable): Readable {
   async function* run(): AsyncGenerator<Buffer> {
     const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     let head = Buffer.alloc(0);
@@ -52,11 +60,7 @@ export function decompress(src: Readable, digest = 'layer'): Readable {
     }
     let inflater: Transform | undefined;
     if (startsWith(head, GZIP)) inflater = zlib.createGunzip();
-    else if (startsWith(head, ZSTD)) {
-      const f = zstdFactory();
-      if (!f) throw zstdUnsupportedError(digest);
-      inflater = f();
-    }
+    else if (startsWith(head, ZSTD)) inflater = zstdDecompressor();
     if (!inflater) {
       yield* rest();
       return;

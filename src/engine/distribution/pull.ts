@@ -20,7 +20,7 @@ import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, JSONMessage
 import { expansionLimit } from '../layers/apply.js';
 import { chainIDs } from '../layers/chain.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';
-import { decompress, meter, zstdSupported, zstdUnsupportedError } from './decompress.js';
+import { decompress, meter } from './decompress.js';
 import { resolveEndpoints, type EndpointConfig } from './endpoints.js';
 import { DigestMismatchError, RegistryHttpError, TokenError, translatePullError } from './errors.js';
 import { NetworkError } from './http.js';
@@ -228,7 +228,6 @@ async function fetchAndCommit(r: Resolved, target: Reference, opts: PullOptions,
     if (!SUPPORTED_LAYER_TYPES.has(l.mediaType)) {
       throw new InvalidParameterError(`unsupported layer media type ${l.mediaType} (layer ${l.digest})`);
     }
-    if (l.mediaType === MediaTypes.ociLayerZstd && !zstdSupported()) throw zstdUnsupportedError(l.digest);
   }
 
   // Hold what the image stands on until its record is written: an image removal or a layer GC
@@ -278,7 +277,7 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
     for (const s of active) s.destroy();
   };
   const stage = (i: number, src: Readable): Promise<StagedLayer> =>
-    deps.layers.stage(decompress(src, layers[i]!.digest), diffIDs[i]!, { maxBytes: expansionLimit(layers[i]!.size) }).then((st) => {
+    deps.layers.stage(decompress(src), diffIDs[i]!, { maxBytes: expansionLimit(layers[i]!.size) }).then((st) => {
       stagedLayers.push(st);
       if (failed) void st.discard();
       return st;
