@@ -120,10 +120,11 @@ export class EngineClient {
   }
 
   /** Adopt the daemon's maximum if it rejected ours as too new; returns true to retry. */
-  private downgrade(err: unknown): boolean {
+  private downgrade(err: unknown, sent: string): boolean {
     if (!(err instanceof ApiError) || err.statusCode !== 400) return false;
     const m = TOO_NEW.exec(err.message);
-    if (!m || m[1] === this.apiVersion) return false;
+    // Compared with the version this request went with: a concurrent request may have lowered ours already.
+    if (!m || m[1] === sent) return false;
     this.apiVersion = m[1];
     return true;
   }
@@ -131,6 +132,7 @@ export class EngineClient {
   /** Raw request: resolves with the response for 1xx–3xx, rejects with ApiError for >= 400. */
   async request(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
     for (let attempt = 0; ; attempt++) {
+      const sent = this.apiVersion;
       const res = await send(this.endpoint, this.host, {
         method,
         path: this.url(path, opts.query),
@@ -141,7 +143,7 @@ export class EngineClient {
       if ((res.statusCode ?? 500) < 400) return res;
       const err = await errorFromResponse(res);
       const streamed = opts.body && typeof (opts.body as Readable).pipe === 'function';
-      if (attempt === 0 && !streamed && this.downgrade(err)) continue;
+      if (attempt === 0 && !streamed && this.downgrade(err, sent)) continue;
       throw err;
     }
   }
@@ -299,10 +301,11 @@ export class EngineClient {
       detachKeys: opts.detachKeys,
     };
     for (let attempt = 0; ; attempt++) {
+      const sent = this.apiVersion;
       try {
         return await hijack(this.endpoint, this.host, 'POST', this.url(`/containers/${encodeURIComponent(id)}/attach`, q));
       } catch (e) {
-        if (attempt === 0 && this.downgrade(e)) continue;
+        if (attempt === 0 && this.downgrade(e, sent)) continue;
         throw e;
       }
     }

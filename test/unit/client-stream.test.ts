@@ -117,6 +117,23 @@ test('client: downgrades the API version when the daemon says it is too new', as
   }
 });
 
+test('client: concurrent requests that all hear "too new" all retry at the lower version', async () => {
+  const d = await fakeDaemon((head, sock) => {
+    if (head.includes(' /v1.50/'))
+      respond(sock, '400 Bad Request', '{"message":"client version 1.50 is too new. Maximum supported API version is 1.41"}');
+    else respond(sock, '200 OK', '[]');
+  });
+  try {
+    const c = new EngineClient({ host: d.host });
+    // compose up asks for images, networks and volumes side by side as its first requests
+    const all = await Promise.all([c.containerList(), c.networkList(), c.imageList()]);
+    assert.deepEqual(all, [[], [], []]);
+    assert.equal(c.apiVersion, '1.41');
+  } finally {
+    d.close();
+  }
+});
+
 test('client: ping negotiates down to the daemon version', async () => {
   const d = await fakeDaemon((_head, sock) => respond(sock, '200 OK', '', { 'Api-Version': '1.45', 'Content-Type': 'text/plain' }));
   try {
