@@ -4,7 +4,9 @@
  * bytes (gzip, zstd, or a plain tar whose digest is the diffID).
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { NotFoundError } from '../../errors.js';
 import { Readable } from 'node:stream';
 import type { ContentStore } from '../../content/store.js';
 import { sha256Digest } from '../../../util/digest.js';
@@ -23,9 +25,18 @@ function mediaTypeOf(head: Buffer): string {
   return OCI_LAYER_TAR;
 }
 
+/**
+ * A blob read in 1 MiB chunks: with the default 64 KiB, the per-chunk cost (stream and hash
+ * calls) doubled the time of a save on a loaded machine.
+ */
+export async function openBlob(content: ContentStore, digest: string): Promise<Readable> {
+  if (!(await content.has(digest))) throw new NotFoundError(`blob ${digest} not found`);
+  return createReadStream(content.path(digest), { highWaterMark: 1 << 20 });
+}
+
 /** The raw (possibly compressed) bytes of the layer. */
 export async function openRaw(content: ContentStore, src: LayerSource): Promise<Readable> {
-  return src.kind === 'memory' ? Readable.from([src.data]) : content.openRead(src.digest);
+  return src.kind === 'memory' ? Readable.from([src.data]) : openBlob(content, src.digest);
 }
 
 /** The layer's uncompressed tar stream. */
