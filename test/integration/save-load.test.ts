@@ -145,6 +145,11 @@ test('save by ID: no tags, index entry without annotations; load prints Loaded i
   assert.equal(index.manifests[0].annotations, undefined);
   const out = await ok(['load', '-i', file], 'docker');
   assert.equal(out, `Loaded image ID: ${id}\n`);
+  // --platform (API 1.48's JSON form from the docker CLI): this host's platform, or refused.
+  await ok(['save', '--platform', 'linux/amd64', '-o', join(dir, 'plat.tar'), 'busybox'], 'docker');
+  const arm = await d.docker(['save', '--platform', 'linux/arm64', '-o', join(dir, 'arm.tar'), 'busybox']);
+  assert.notEqual(arm.code, 0);
+  assert.match(arm.stderr, /platform linux\/arm64 does not match/);
   const missing = await d.docker(['save', 'nosuch:tag']);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /reference does not exist|No such image/);

@@ -40,17 +40,17 @@ export function registerImageRoutes(router: Router): void {
 
   // docker save: one image (GET /images/{name}/get) or several (names=…), as a tar stream.
   router.add('GET', '/images/get', async (ctx) => {
-    await sendTar(ctx.res, await ctx.engine.images.transfer.save(ctx.query.getAll('names')));
+    await sendTar(ctx.res, await ctx.engine.images.transfer.save(ctx.query.getAll('names'), ctx.query.get('platform') || undefined));
   });
 
   router.add('GET', '/images/{name*}/get', async (ctx) => {
-    await sendTar(ctx.res, await ctx.engine.images.transfer.save([ctx.params[0]]));
+    await sendTar(ctx.res, await ctx.engine.images.transfer.save([ctx.params[0]], ctx.query.get('platform') || undefined));
   });
 
   // docker load: the archive is the body; `Loaded image: …` as JSON stream messages.
   router.add('POST', '/images/load', async (ctx) => {
     const quiet = boolParam(ctx.query, 'quiet');
-    await progressStream(ctx.res, (progress) => ctx.engine.images.transfer.load(ctx.req, quiet, progress));
+    await progressStream(ctx.res, (progress) => ctx.engine.images.transfer.load(ctx.req, quiet, progress, ctx.query.get('platform') || undefined));
   });
 
   router.add('GET', '/images/{name*}/json', (ctx) => {

@@ -1,5 +1,5 @@
 // berth save (image save): images to a tar archive, on stdout or in a file (-o), as docker/cli.
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { imageSave } from '../../client/transfer.js';
+import { coalesce } from '../../util/coalesce.js';
 
 async function runSave(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const output = (p.flags.output as string) || '';
@@ -20,7 +21,17 @@ async function runSave(ctx: Ctx, p: ParsedFlags): Promise<number> {
   // As docker/cli: written beside the target, then renamed over it, so a failed save leaves no half file.
   const tmp = join(dirname(output), `.${basename(output)}.tmp-${process.pid}`);
   try {
-    await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
+    // Written synchronously, as a redirected stdout is: the CLI has nothing else to do, and a
+    // thread-pool round trip per write cost seconds on a loaded machine.
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      for await (const chunk of coalesce(res)) {
+        let off = 0;
+        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      }
+    } finally {
+      closeSync(fd);
+    }
     await rename(tmp, output);
   } catch (e) {
     await rm(tmp, { force: true });

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { DigestMismatchError, type ContentStore, type IngestWriter } from '../../content/store.js';
 import { readTar } from '../../layers/tar-reader.js';
+import { coalesce } from '../../../util/coalesce.js';
 import { InvalidArchiveError } from './errors.js';
 
 export type ArchiveFile =
@@ -108,7 +109,8 @@ export class ArchiveIndex {
     }
   }
 
-  private async store(name: string, size: number, body: AsyncIterable<Buffer>): Promise<ArchiveFile> {
+  private async store(name: string, size: number, entryBody: AsyncIterable<Buffer>): Promise<ArchiveFile> {
+    const body = coalesce(entryBody);
     const m = BLOB_NAME.exec(name);
     if (!m && size <= SMALL_FILE && this.memory + size <= MEMORY_BUDGET) {
       const chunks: Buffer[] = [];
@@ -163,3 +165,4 @@ export class ArchiveIndex {
     return { kind: 'blob', digest, size };
   }
 }
+

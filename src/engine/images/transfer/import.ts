@@ -70,8 +70,10 @@ export async function importImage(deps: TransferDeps, req: ImportRequest, out: P
   const message = req.message || `Imported from ${src}`;
 
   const writer = await deps.content.writer();
+  let received = 0;
   const tee = (async function* () {
     for await (const c of archiveStream(stream, req.maxBytes)) {
+      received += c.length;
       await writer.write(c);
       yield c;
     }
@@ -82,6 +84,12 @@ export async function importImage(deps: TransferDeps, req: ImportRequest, out: P
   } catch (e) {
     await writer.abort();
     throw e;
+  }
+  if (received === 0) {
+    // Nothing was sent: no image of an empty layer (dockerd fails reading the empty stream too).
+    await writer.abort();
+    await deps.images.releaseChain([applied.chainID], []).catch(() => undefined);
+    throw new InvalidParameterError(`fromSrc=${req.src}: the archive is empty (a tar archive is expected)`);
   }
   const release = deps.layers.hold([applied.chainID]);
   try {

@@ -4,7 +4,9 @@
  * bytes (gzip, zstd, or a plain tar whose digest is the diffID).
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { NotFoundError } from '../../errors.js';
 import { Readable } from 'node:stream';
 import type { ContentStore } from '../../content/store.js';
 import { sha256Digest } from '../../../util/digest.js';
@@ -23,14 +25,23 @@ function mediaTypeOf(head: Buffer): string {
   return OCI_LAYER_TAR;
 }
 
+/**
+ * A blob read in 1 MiB chunks: with the default 64 KiB, the per-chunk cost (stream and hash
+ * calls) doubled the time of a save on a loaded machine.
+ */
+export async function openBlob(content: ContentStore, digest: string): Promise<Readable> {
+  if (!(await content.has(digest))) throw new NotFoundError(`blob ${digest} not found`);
+  return createReadStream(content.path(digest), { highWaterMark: 1 << 20 });
+}
+
 /** The raw (possibly compressed) bytes of the layer. */
 export async function openRaw(content: ContentStore, src: LayerSource): Promise<Readable> {
-  return src.kind === 'memory' ? Readable.from([src.data]) : content.openRead(src.digest);
+  return src.kind === 'memory' ? Readable.from([src.data]) : openBlob(content, src.digest);
 }
 
 /** The layer's uncompressed tar stream. */
-export async function openLayer(content: ContentStore, src: LayerSource, what: string): Promise<Readable> {
-  return decompress(await openRaw(content, src), what);
+export async function openLayer(content: ContentStore, src: LayerSource): Promise<Readable> {
+  return decompress(await openRaw(content, src));
 }
 
 /**
@@ -58,7 +69,7 @@ export async function layerBlob(content: ContentStore, src: LayerSource, added: 
 export async function verifyDiffID(content: ContentStore, src: LayerSource, diffID: string, maxBytes: number): Promise<void> {
   const hash = createHash('sha256');
   let n = 0;
-  for await (const c of await openLayer(content, src, diffID)) {
+  for await (const c of await openLayer(content, src)) {
     n += (c as Buffer).length;
     if (n > maxBytes) throw new InvalidArchiveError(`layer ${diffID} is larger than ${maxBytes} bytes`);
     hash.update(c as Buffer);

@@ -116,7 +116,7 @@ async function applyLayers(deps: TransferDeps, item: LoadItem, chain: string[], 
       await verifyDiffID(deps.content, src, diffID, cap);
       continue;
     }
-    let stream = await openLayer(deps.content, src, diffID);
+    let stream = await openLayer(deps.content, src);
     if (progress) {
       const size = src.kind === 'memory' ? src.data.length : src.size;
       const bar = new ThrottledProgress(progress, chain[i]!.slice(7, 19), 'Loading layer', size);

@@ -24,6 +24,7 @@ import { familiarName, familiarString, isFullId, parseNormalizedNamed, reference
 import { imageLayerBlobs } from '../layer-blobs.js';
 import type { ImageRecord, LayerBlob } from '../types.js';
 import type { TransferDeps } from './load.js';
+import { openBlob } from './layer-source.js';
 
 export interface SaveImage {
   record: ImageRecord;
@@ -168,8 +169,8 @@ async function* write(deps: TransferDeps, blobs: Array<[string, BlobEntry]>, tai
 }
 
 async function openUncompressed(deps: TransferDeps, blob: LayerBlob, diffID: string): Promise<Readable> {
-  const raw = await deps.content.openRead(blob.digest);
-  return blob.digest === diffID ? raw : decompress(raw, blob.digest);
+  const raw = await openBlob(deps.content, blob.digest);
+  return blob.digest === diffID ? raw : decompress(raw);
 }
 
 /** The layer's tar, checked against its diffID and size as it goes (a corrupt store ends the stream). */

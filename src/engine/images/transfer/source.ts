@@ -1,6 +1,6 @@
 /**
  * The byte stream of an archive sent to load or import: decompressed by sniffing its first bytes
- * (gzip, zstd where this Node has it, or plain; bzip2 and xz refused by name), counted as the
+ * (gzip, zstd, or plain; bzip2 and xz refused by name), counted as the
  * bytes arrive and cut off past the daemon's `max-image-load-size`, so a decompression bomb stops
  * at the cap and never reaches the disk beyond it.
  */
@@ -16,7 +16,7 @@ const XZ = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
  * stops early (the API still answers on its connection; the server drops the rest).
  */
 export async function* archiveStream(body: Readable, maxBytes: number): AsyncGenerator<Buffer> {
-  const plain = decompress(Readable.from(refuseUnsupported(body), { objectMode: false }), 'archive');
+  const plain = decompress(Readable.from(refuseUnsupported(body), { objectMode: false }));
   let total = 0;
   try {
     for await (const chunk of plain) {
