@@ -118,3 +118,10 @@ test('a MAC address, per endpoint (API >= 1.44) or not, and links pass the table
   assert.doesNotThrow(() => checkCreatePolicy({ Image: 'x', NetworkingConfig: { EndpointsConfig: { default: { MacAddress: '92:d0:c6:0a:29:33' } } } }));
   assert.doesNotThrow(() => checkCreatePolicy({ Image: 'x', MacAddress: '92:d0:c6:0a:29:33', HostConfig: { Links: ['a:b'], Memory: 64 << 20 } }));
 });
+
+test('annotation-runtime-directives: run.oci.* annotations are refused (crun would take run.oci.seccomp_bpf_data as the filter)', () => {
+  assert.doesNotThrow(() => checkHostOptions({ Annotations: { 'org.example.team': 'db' } }, {}));
+  assert.throws(() => checkHostOptions({ Annotations: { 'org.example.team': 'db', 'run.oci.seccomp_bpf_data': 'AAAA' } }, {}),
+    /not supported by Berth: HostConfig.Annotations key run.oci.seccomp_bpf_data/);
+  assert.throws(() => checkHostOptions({ Annotations: { 'run.oci.keep_original_groups': '1' } }, {}), /run.oci.keep_original_groups/);
+});

@@ -174,5 +174,9 @@ export function checkHostOptions(hc: Partial<HostConfig>, config: Partial<Contai
   if (ann !== undefined && ann !== null && (typeof ann !== 'object' || Array.isArray(ann) || Object.values(ann).some((v) => typeof v !== 'string'))) {
     throw new InvalidParameterError('invalid JSON: field Annotations must be an object of strings');
   }
+  // crun reads `run.oci.*` annotations as orders (e.g. run.oci.seccomp_bpf_data replaces the
+  // seccomp filter): a client could weaken the container while inspect shows the default profile.
+  const runtimeKey = Object.keys(ann ?? {}).find((k) => k.startsWith('run.oci.'));
+  if (runtimeKey) throw new InvalidParameterError(`not supported by Berth: HostConfig.Annotations key ${runtimeKey} (run.oci.* annotations direct the OCI runtime)`);
   if (config.StopSignal) parseSignal(config.StopSignal);
 }
