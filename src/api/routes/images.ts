@@ -124,7 +124,13 @@ async function progressStream(res: ServerResponse, work: (progress: ProgressSink
 /** Streams an archive as application/x-tar; a failure mid-way cuts the response (as dockerd). */
 async function sendTar(res: ServerResponse, chunks: AsyncIterable<Buffer>): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/x-tar' });
-  await pipeline(Readable.from(chunks, { objectMode: false }), res);
+  try {
+    await pipeline(Readable.from(chunks, { objectMode: false }), res);
+  } catch (e) {
+    // The client went away: nobody to answer, nothing for the daemon's log.
+    if ((e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' && !res.writableFinished) return;
+    throw e;
+  }
 }
 
 /** X-Registry-Auth: base64url JSON; absent or "e30=" ({}) means anonymous. */

@@ -14,6 +14,7 @@ import { InvalidParameterError, NotFoundError } from '../../errors.js';
 import { hostPlatform, parsePlatform } from '../../distribution/platform.js';
 import { DEFAULT_MAX_LAYER_BYTES } from '../../layers/apply.js';
 import { ThrottledProgress } from '../../distribution/progress.js';
+import { meter } from '../../distribution/decompress.js';
 import { applyChanges } from '../commit.js';
 import type { ImageRecord, ProgressSink } from '../types.js';
 import type { TransferDeps } from './load.js';
@@ -57,8 +58,10 @@ async function openSource(req: ImportRequest, out: ProgressSink): Promise<{ stre
   const total = Number(res.headers['content-length'] ?? 0);
   const bar = new ThrottledProgress(out, '', 'Importing', total);
   let n = 0;
-  res.on('data', (c: Buffer) => { n += c.length; bar.update(n); });
-  return { stream: res, src };
+  // Counted in a pass-through (a 'data' listener would start the flow before the reader is there).
+  const counted = res.pipe(meter((c) => { n += c.length; bar.update(n); }));
+  res.on('error', (e) => counted.destroy(e));
+  return { stream: counted, src };
 }
 
 export async function importImage(deps: TransferDeps, req: ImportRequest, out: ProgressSink): Promise<ImageRecord> {

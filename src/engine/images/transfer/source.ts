@@ -33,7 +33,7 @@ export async function* archiveStream(body: Readable, maxBytes: number): AsyncGen
 /** `body`'s chunks, refusing bzip2 and xz (which dockerd reads) with a clear message. */
 async function* refuseUnsupported(body: Readable): AsyncGenerator<Buffer> {
   let first = true;
-  for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+  for await (const chunk of clientBody(body)) {
     const c = chunk as Buffer;
     if (first) {
       first = false;
@@ -41,5 +41,18 @@ async function* refuseUnsupported(body: Readable): AsyncGenerator<Buffer> {
       if (c.subarray(0, 6).equals(XZ)) throw new InvalidArchiveError('xz-compressed archives are not supported by this daemon (use gzip or none)');
     }
     yield c;
+  }
+}
+
+/** The body's chunks; a client that leaves mid-body is bad input (a 400), not a daemon fault. */
+async function* clientBody(body: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((e as Error).message === 'aborted' || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      throw new InvalidArchiveError('the connection ended before the end of the archive');
+    }
+    throw e;
   }
 }
