@@ -6,7 +6,7 @@
  * `images`, `ps`, `logs` and `inspect` keep working, and a daemon restarted while full finds every
  * acknowledged object whole. When space returns, pulls, commits and new log lines work again.
  *
- * Not covered: image loads (POST /images/load does not exist yet).
+ * Not covered yet: image loads and imports, builds, cp into a container.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
