@@ -112,8 +112,9 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
   const launch = async () => {
     const { openSync } = await import('node:fs');
     const fd = openSync(logFile, 'a');
-    // Docker Hub fallback goes to a closed loopback port: tests never leave the machine.
-    const env = { ...process.env, BERTH_HUB_ENDPOINT: 'http://127.0.0.1:9' };
+    // Tests never leave the machine: Docker Hub goes to a closed loopback port, and any other
+    // host a test (or the fuzzer) names is refused before a connection or a DNS query.
+    const env = { ...process.env, BERTH_HUB_ENDPOINT: 'http://127.0.0.1:9', BERTH_OUTBOUND: 'loopback' };
     child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env });
     await waitForSocket(socket, child, logFile);
   };

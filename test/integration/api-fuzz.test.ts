@@ -32,7 +32,7 @@ const SWARM_ROUTE = /^GET \/(swarm|nodes|services|tasks|secrets|configs)$/;
  * (a network error, as a pull's), not a daemon failure. Paths among the unknown ones reach them too.
  */
 const REGISTRY_ROUTE = /^(POST \/auth|GET \/images\/search|GET \/distribution\/\{name\*\}\/json|unknown)$/;
-const REGISTRY_503 = /^\{"message":"(Get|Head|Post) \\"[^"]*\\": (connect ECONNREFUSED|dial tcp: lookup )/;
+const REGISTRY_503 = /^\{"message":"(Get|Head|Post) \\"[^"]*\\": (connect ECONNREFUSED|dial tcp: lookup |dial tcp \S+: outbound connections are limited to loopback)/;
 const REGISTRY_503_LOG = / berthd: 503 on (POST \S*\/auth|GET \S*\/images\/search|GET \S*\/distribution\/\S*)(\?\S*)?: NetworkError: /;
 
 /**

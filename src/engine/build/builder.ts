@@ -32,6 +32,7 @@ import { parseDockerfile, type Node } from './parser.js';
 import { keyValues, processWord, processWords, type Env } from './shell-lex.js';
 import { argPairs, planStages, stageRef, type Plan, type Stage } from './stages.js';
 import { healthcheckOf } from './healthcheck.js';
+import { outboundRefusal } from '../../util/outbound.js';
 
 export interface BuildOptions {
   dockerfile: string;
@@ -844,6 +845,8 @@ async function isArchive(file: string): Promise<boolean> {
 
 /** ADD <url>: the file's bytes, its name (the URL path's last part) and Last-Modified time. */
 async function download(url: string, signal: AbortSignal): Promise<{ name: string; data: Buffer; mtime?: number }> {
+  const refused = outboundRefusal(url);
+  if (refused) throw new InvalidParameterError(`failed to GET ${url}: ${refused}`);
   let res: Response;
   try {
     res = await fetch(url, { signal, redirect: 'follow' });

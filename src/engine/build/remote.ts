@@ -10,6 +10,7 @@ import { InvalidParameterError } from '../errors.js';
 import { runCommand } from '../host/command.js';
 import { resolveEntry } from '../host/in-root.js';
 import { unpackContext } from './context.js';
+import { outboundRefusal } from '../../util/outbound.js';
 
 export function isGitUrl(s: string): boolean {
   if (/^(git:\/\/|git@|github\.com\/)/.test(s)) return true;
@@ -18,6 +19,8 @@ export function isGitUrl(s: string): boolean {
 
 /** Fills `dir` from the remote; returns the context folder (a subfolder for `#ref:subdir`). */
 export async function remoteContext(remote: string, dir: string, dockerfile: string, signal: AbortSignal): Promise<string> {
+  const refused = outboundRefusal(remote.startsWith('github.com/') ? `https://${remote}` : remote);
+  if (refused) throw new InvalidParameterError(`unable to prepare context: ${refused}`);
   if (isGitUrl(remote)) {
     const [url, fragment = ''] = remote.split('#', 2) as [string, string?];
     const [ref, sub] = fragment.split(':', 2) as [string, string?];

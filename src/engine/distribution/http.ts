@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { RegistryProtocolError, UnavailableError } from '../errors.js';
+import { outboundRefusal } from '../../util/outbound.js';
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
@@ -65,6 +66,8 @@ function once(url: URL, opts: HttpOptions): Promise<IncomingMessage> {
   const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...(opts.headers ?? {}) };
   if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
   else if (opts.bodyStream) headers['Content-Length'] = String(opts.contentLength ?? 0);
+  const refused = outboundRefusal(url.href);
+  if (refused) return Promise.reject(new NetworkError(`${goMethod(method)} "${url.href}": ${refused}`, url.href));
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method, headers, agent }, (res) => {
       // From here the caller owns the body; keep an inactivity timeout on it.

@@ -20,6 +20,7 @@ import type { ImageRecord, ProgressSink } from '../types.js';
 import type { TransferDeps } from './load.js';
 import { OCI_LAYER_TAR } from './layer-source.js';
 import { archiveStream } from './source.js';
+import { outboundRefusal } from '../../../util/outbound.js';
 
 export interface ImportRequest {
   /** '-' (the body) or a URL the daemon fetches. */
@@ -45,6 +46,8 @@ async function openSource(req: ImportRequest, out: ProgressSink): Promise<{ stre
     throw new InvalidParameterError(`invalid URL ${JSON.stringify(req.src)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidParameterError(`unsupported URL scheme ${url.protocol} in ${JSON.stringify(req.src)}`);
+  const refused = outboundRefusal(url.href);
+  if (refused) throw new InvalidParameterError(`error downloading ${src}: ${refused}`);
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     (url.protocol === 'https:' ? https : http).get(url, resolve).on('error', (e) => reject(new InvalidParameterError(`error downloading ${src}: ${e.message}`)));
   });
