@@ -26,6 +26,7 @@ import { DigestMismatchError, RegistryHttpError, TokenError, translatePullError 
 import { NetworkError } from './http.js';
 import { formatPlatform, hostPlatform, parsePlatform, selectPlatform, type Platform } from './platform.js';
 import { ThrottledProgress, layerProgress, layerStatus, shortId } from './progress.js';
+import { isOutOfSpace } from '../../util/errno.js';
 
 /**
  * What pull needs from the image store (src/engine/images/store.ts ImageStore fits as is).
@@ -488,8 +489,10 @@ async function downloadBlob(
     }
   } catch (e) {
     // Keep a partial made of bytes the registry sent (a later pull continues it); not bytes that
-    // cannot be the blob's (more than its size: the commit or the check above dropped them).
-    await w.suspend();
+    // cannot be the blob's (more than its size: the commit or the check above dropped them), and
+    // not on a full disk, where the space matters more than a resume.
+    if (isOutOfSpace(e)) await w.abort();
+    else await w.suspend();
     toExtract?.destroy();
     // A snapshot the extraction made stays: its content matched the config's diffID, so it is the
     // layer the image names whatever the compressed bytes were, and it may be another pull's
