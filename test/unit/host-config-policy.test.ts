@@ -125,3 +125,11 @@ test('annotation-runtime-directives: run.oci.* annotations are refused (crun wou
     /not supported by Berth: HostConfig.Annotations key run.oci.seccomp_bpf_data/);
   assert.throws(() => checkHostOptions({ Annotations: { 'run.oci.keep_original_groups': '1' } }, {}), /run.oci.keep_original_groups/);
 });
+
+test('fuzz-null-in-lists: a null inside VolumesFrom, Links, ExtraHosts, Binds, Dns* or Tmpfs is a 400 naming the field (was a 500 reading indexOf of null)', () => {
+  for (const f of ['VolumesFrom', 'Links', 'ExtraHosts', 'Binds', 'Dns', 'DnsOptions', 'DnsSearch']) {
+    assert.throws(() => checkHostOptions({ [f]: [null] } as never, {}), new RegExp(`field ${f} must be a list of strings`), f);
+  }
+  assert.throws(() => checkHostOptions({ Tmpfs: { '/x': null } } as never, {}), /field Tmpfs must be an object of strings/);
+  assert.doesNotThrow(() => checkHostOptions({ VolumesFrom: ['a:ro'], ExtraHosts: ['h:1.2.3.4'], Tmpfs: { '/x': 'size=1m' } }, {}));
+});

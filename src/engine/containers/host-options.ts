@@ -150,8 +150,12 @@ const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every((x) =>
 
 /** Everything above, at create: a bad value never waits for start to fail. */
 export function checkHostOptions(hc: Partial<HostConfig>, config: Partial<ContainerConfig>): void {
-  for (const f of ['SecurityOpt', 'CapAdd', 'CapDrop', 'GroupAdd', 'DeviceCgroupRules', 'MaskedPaths', 'ReadonlyPaths']) {
+  for (const f of ['SecurityOpt', 'CapAdd', 'CapDrop', 'GroupAdd', 'DeviceCgroupRules', 'MaskedPaths', 'ReadonlyPaths', 'Binds', 'VolumesFrom', 'Links', 'ExtraHosts', 'Dns', 'DnsOptions', 'DnsSearch']) {
     if (hc[f] !== undefined && hc[f] !== null && !isStringList(hc[f])) throw new InvalidParameterError(`invalid JSON: field ${f} must be a list of strings`);
+  }
+  const tmpfs = hc.Tmpfs;
+  if (tmpfs !== undefined && tmpfs !== null && (typeof tmpfs !== 'object' || Array.isArray(tmpfs) || Object.values(tmpfs).some((v) => typeof v !== 'string'))) {
+    throw new InvalidParameterError('invalid JSON: field Tmpfs must be an object of strings');
   }
   parseSecurityOpt(hc.SecurityOpt as string[] | undefined);
   normalizeCapabilities(hc.CapAdd as string[] | undefined);
