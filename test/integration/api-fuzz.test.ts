@@ -33,7 +33,7 @@ const SWARM_ROUTE = /^GET \/(swarm|nodes|services|tasks|secrets|configs)$/;
  */
 const REGISTRY_ROUTE = /^(POST \/auth|GET \/images\/search|GET \/distribution\/\{name\*\}\/json|unknown)$/;
 const REGISTRY_503 = /^\{"message":"(Get|Head|Post) \\"[^"]*\\": (connect ECONNREFUSED|dial tcp: lookup |dial tcp \S+: outbound connections are limited to loopback)/;
-const REGISTRY_503_LOG = / berthd: 503 on (POST \S*\/auth|(GET|HEAD) \S*\/images\/search|(GET|HEAD) \S*\/distribution\/\S*)(\?\S*)?: NetworkError: /;
+const REGISTRY_503_LOG = / berthd: 503 on (POST \S*\/auth|(GET|HEAD) \S*\/images\/search|(GET|HEAD) \S*\/distribution\/\S*?)\/?(\?\S*)?: NetworkError: /;
 
 /**
  * Known open (issue 8 follow-up, engine/containers): under concurrent start/restart/stop/rm of the
