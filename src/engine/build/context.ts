@@ -14,6 +14,7 @@ import { createGunzip } from 'node:zlib';
 import { InvalidParameterError } from '../errors.js';
 import { readTar } from '../layers/tar-reader.js';
 import { entryComponents, SafeDirs } from '../layers/safe-path.js';
+import { peekBytes } from '../../util/peek.js';
 
 const MAGIC: Array<[Buffer, string[] | 'gzip']> = [
   [Buffer.from([0x1f, 0x8b]), 'gzip'],
@@ -24,23 +25,7 @@ const MAGIC: Array<[Buffer, string[] | 'gzip']> = [
 
 /** Peeks at the first bytes and returns the stream decompressed as they say. */
 export async function decompressContext(src: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>> {
-  const it = src[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  let done = false;
-  while (head.length < 6) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    head = Buffer.concat([head, Buffer.from(r.value)]);
-  }
-  async function* all(): AsyncGenerator<Uint8Array> {
-    if (head.length) yield head;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
+  const { head, all } = await peekBytes(src, 6);
   const kind = MAGIC.find(([m]) => head.length >= m.length && head.subarray(0, m.length).equals(m))?.[1];
   if (!kind) return all();
   const input = Readable.from(all());
@@ -79,23 +64,7 @@ function looksLikeTar(block: Buffer): boolean {
  * as a Dockerfile alone (`docker build - < Dockerfile` through the API), written as `name`.
  */
 export async function unpackContext(dest: string, body: AsyncIterable<Uint8Array>, name: string): Promise<void> {
-  const src = (await decompressContext(body))[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  let done = false;
-  while (head.length < 512) {
-    const r = await src.next();
-    if (r.done) { done = true; break; }
-    head = Buffer.concat([head, Buffer.from(r.value)]);
-  }
-  async function* all(): AsyncGenerator<Uint8Array> {
-    if (head.length) yield head;
-    if (done) return;
-    for (;;) {
-      const r = await src.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
+  const { head, all } = await peekBytes(await decompressContext(body), 512);
   if (head.length === 0 || looksLikeTar(head) || head.subarray(0, 512).every((b) => b === 0)) {
     // The docker CLI's tar of a context with a Dockerfile from outside ends without the last
     // entry's padding nor the end marker (dockerd's reader takes that): complete it.
