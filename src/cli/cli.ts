@@ -3,7 +3,8 @@ import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type Fl
 import { CLI_VERSION, GIT_COMMIT, PROG, StatusError, type CommandDef, type Ctx } from './context.js';
 import { join } from 'node:path';
 import { resolveHost } from '../client/resolve.js';
-import { defaultCertPath, type TlsFlags } from '../client/tls.js';
+import { defaultCertPath } from '../client/config-dir.js';
+import type { TlsFlags } from '../client/tls.js';
 
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
@@ -359,8 +360,12 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     err,
     client: async () => {
       const { EngineClient } = await import('../client/index.js');
+      const flags = tlsFlags(g);
+      // tls.js (and node:fs with it) only when something asks for TLS: most commands never do
+      const wanted = Object.values(flags).some((v) => v !== undefined) || !!process.env.DOCKER_TLS || !!process.env.DOCKER_TLS_VERIFY;
+      if (!wanted) return new EngineClient({ host: ctx.host });
       const { loadClientTls, tlsSettings } = await import('../client/tls.js');
-      const tls = tlsSettings(tlsFlags(g));
+      const tls = tlsSettings(flags);
       return new EngineClient({ host: ctx.host, tls: tls && loadClientTls(tls) });
     },
   };

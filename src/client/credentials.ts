@@ -7,8 +7,8 @@
  * run: a file that names one for a registry is refused rather than bypassed.
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { dockerConfigDir } from './config-dir.js';
 
 /** Docker Hub's credential key (registry.IndexServer). */
 export const INDEX_SERVER = 'https://index.docker.io/v1/';
@@ -35,7 +35,7 @@ interface ConfigFile {
 }
 
 export function configDir(override?: string): string {
-  return override || process.env.DOCKER_CONFIG || join(homedir(), '.docker');
+  return override || dockerConfigDir();
 }
 
 export function configPath(dir?: string): string {

@@ -1,9 +1,11 @@
 // TLS settings of a tcp:// daemon connection, as docker/cli reads them: --tls, --tlsverify,
 // --tlscacert, --tlscert, --tlskey, with DOCKER_CERT_PATH, DOCKER_TLS_VERIFY and DOCKER_TLS.
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readNamedFile } from '../util/read-named.js';
+import { defaultCertPath } from './config-dir.js';
+
+export { defaultCertPath };
 
 /** What the flags and the environment ask for (paths; nothing read yet). */
 export interface TlsSettings {
@@ -21,11 +23,6 @@ export interface ClientTls {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
-}
-
-/** docker/cli's default folder of ca.pem, cert.pem, key.pem: $DOCKER_CERT_PATH, else the config folder. */
-export function defaultCertPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || join(homedir(), '.docker');
 }
 
 export interface TlsFlags {

@@ -1,6 +1,6 @@
 // The terminal side of an attached container or exec: demultiplexed output, stdin forwarding,
 // signal proxying and TTY resizing (docker/cli's hijack.go, signals.go, tty.go).
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { EngineClient, HijackedStream } from '../../client/index.js';
 import { StdDemuxer } from '../../util/stdcopy.js';
@@ -46,6 +46,8 @@ export function pipeOutput(stream: HijackedStream | { output: Readable }, ctx: C
  */
 function setRawTerminal(): void {
   process.stdin.setRawMode(true);
+  // loaded here, not at module load: child_process costs every run/exec/attach start-up
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   spawnSync('stty', ['raw', '-echo'], { stdio: [process.stdin, 'ignore', 'ignore'] });
 }
 
