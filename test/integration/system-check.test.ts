@@ -111,6 +111,16 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
   await writeFile(tmp, '{');
   await utimes(tmp, twoMinutesAgo(), twoMinutesAgo());
 
+  // Downloads cut short: a partial from two minutes ago is where the next pull resumes (kept,
+  // not reported); one older than the week startup keeps them is stale.
+  await mkdir(data('content', 'ingest'), { recursive: true });
+  const resumePoint = data('content', 'ingest', `${hex(32)}.partial`);
+  const stalePartial = data('content', 'ingest', `${hex(32)}.partial`);
+  for (const p of [resumePoint, stalePartial]) await writeFile(p, 'partial bytes');
+  await utimes(resumePoint, twoMinutesAgo(), twoMinutesAgo());
+  const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600_000);
+  await utimes(stalePartial, eightDaysAgo, eightDaysAgo);
+
   // Host objects named as Berth names them, for containers that do not exist.
   // A namespace left with its veth (the host side on our bridge), and a veth left alone on it.
   assert.equal((await run('ip', ['netns', 'add', netns])).code, 0);
@@ -139,6 +149,7 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
     ['veth-orphan', nsVeth],
     ['cgroup-orphan', cgroup.split('/').at(-1)!],
     ['temp-leftover', tmp.slice(data().length + 1)],
+    ['temp-leftover', stalePartial.slice(data().length + 1)],
   ];
 
   // In words: one line per finding (what, where, what --repair does), exit 1.
@@ -157,6 +168,7 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
   }
   assert.ok(before.report.Findings.some((f) => f.Kind === 'iptables-rule-stale' && f.Object.includes('10.255.255.99:80')));
   assert.equal(before.report.Remaining, before.report.Findings.length);
+  assert.ok(!before.report.Findings.some((f) => f.Object.endsWith(resumePoint.slice(data().length + 1))), 'a recent partial download is a resume point, not a leftover');
 
   // Repair: every finding repaired, exit 0.
   const repaired = await d.berth(['system', 'check', '--repair'], { timeoutMs: 120_000 });
@@ -172,6 +184,8 @@ test('system-check: finds each kind of damage, --repair fixes it, a second check
   assert.notEqual((await run('ip', ['link', 'show', nsVeth])).code, 0, 'the namespace\'s veth deleted');
   assert.equal(existsSync(cgroup), false, 'cgroup removed');
   assert.equal(existsSync(tmp), false, 'temp file removed');
+  assert.equal(existsSync(stalePartial), false, 'stale partial download removed');
+  assert.equal(existsSync(resumePoint), true, 'the resume point is kept');
   assert.equal(existsSync(data('layers', loose)), false, 'loose layer removed');
   assert.equal(await isMountPoint(data('containers', rootless, 'rootfs')), false, 'leftover mount unmounted');
   assert.doesNotMatch((await run('iptables-save', ['-t', 'nat'])).stdout, /10\.255\.255\.99/);

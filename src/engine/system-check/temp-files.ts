@@ -4,10 +4,12 @@
  * layer extractions (`layers/tmp-*`) and volume creations or removals (`volumes/.tmp-*`,
  * `.trash-*`). Each is startup's to clear, but a daemon that has not restarted still holds them.
  * Work in flight is left: a file untouched for a minute, a folder made before this daemon
- * started or more than ten minutes ago.
+ * started or more than ten minutes ago. A download's `<hex>.partial` is where the next pull of
+ * that blob resumes: it is a leftover only once startup would drop it (PARTIAL_MAX_AGE_MS).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { PARTIAL_MAX_AGE_MS } from '../content/store.js';
 import { GRACE_MS, LAYER_GRACE_MS, type CheckSources, type Finding } from './types.js';
 
 const ATOMIC_TMP = /\.tmp-[0-9a-f]{8}$/;
@@ -19,10 +21,10 @@ async function entries(dir: string): Promise<string[]> {
 export async function tempLeftovers(src: CheckSources): Promise<Finding[]> {
   const now = Date.now();
   const out: Finding[] = [];
-  const consider = async (path: string, what: string, folder: boolean) => {
+  const consider = async (path: string, what: string, folder: boolean, graceMs = GRACE_MS) => {
     let mtime: number;
     try { mtime = (await stat(path)).mtimeMs; } catch { return; }
-    const old = folder ? mtime < src.startedAt || now - mtime > LAYER_GRACE_MS : now - mtime > GRACE_MS;
+    const old = folder ? mtime < src.startedAt || now - mtime > LAYER_GRACE_MS : now - mtime > graceMs;
     if (!old) return;
     out.push({
       Kind: 'temp-leftover', Object: relative(src.root, path), Path: relative(src.root, path),
@@ -37,7 +39,11 @@ export async function tempLeftovers(src: CheckSources): Promise<Finding[]> {
   for (const dir of metaDirs) {
     for (const n of await entries(dir)) if (ATOMIC_TMP.test(n)) await consider(join(dir, n), 'temporary file', false);
   }
-  for (const n of await entries(src.content.ingestDir)) await consider(join(src.content.ingestDir, n), 'partial download', false);
+  for (const n of await entries(src.content.ingestDir)) {
+    const resumable = /^[a-f0-9]{64}\.partial$/.test(n);
+    await consider(join(src.content.ingestDir, n), resumable ? 'stale partial download' : 'partial download', false,
+      resumable ? PARTIAL_MAX_AGE_MS : GRACE_MS);
+  }
   for (const n of await entries(src.content.blobDir)) {
     if (!/^[a-f0-9]{64}$/.test(n)) await consider(join(src.content.blobDir, n), 'file that is no blob', false);
   }
