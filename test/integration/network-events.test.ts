@@ -96,3 +96,15 @@ test('network prune: a destroy per pruned network, then prune with reclaimed 0 (
   assert.deepEqual(evs.map((e) => [e.Action, e.Actor.ID]), [['create', id], ['destroy', id], ['prune', '']]);
   assert.deepEqual(evs[2]!.Actor.Attributes, { reclaimed: '0' });
 });
+
+test('a container on none that outlives a daemon restart still reports its disconnect when it stops', async () => {
+  const name = `ev-none-${tag}`;
+  const id = await ok(d.docker(['run', '-d', '--name', name, '--network', 'none', 'busybox', 'sleep', '120']));
+  await d.kill('SIGKILL');
+  await d.restart();
+  const since = Math.floor(Date.now() / 1000);
+  await ok(d.docker(['stop', '-t', '1', name]));
+  const evs = (await eventsSince(since, ['type=network'])).filter((e) => e.Actor.Attributes.container === id);
+  assert.deepEqual(evs.map((e) => `${e.Action} ${e.Actor.Attributes.name}`), ['disconnect none']);
+  await ok(d.docker(['rm', name]));
+});

@@ -84,7 +84,8 @@ export class NetworkManager {
     if (bridges.some((n) => !bridgeOptions(n).icc)) await ensureBridgeNetfilter().catch(logFailure('turning on bridge-nf-call-iptables for enable_icc=false'));
     await this.bridges.ensure(bridges);
     // What stopped containers left (a daemon killed mid-stop, a host that lost power): free it.
-    const live = records.filter((r) => (r.State.Status === 'running' || r.State.Status === 'paused') && r.NetworkSettings?.SandboxKey);
+    const running = records.filter((r) => r.State.Status === 'running' || r.State.Status === 'paused');
+    const live = running.filter((r) => r.NetworkSettings?.SandboxKey);
     const liveIds = new Set(live.map((r) => r.Id));
     const cleared: string[] = [];
     for (const rec of records) {
@@ -100,7 +101,7 @@ export class NetworkManager {
     // A full disk must not keep the daemon from starting: memory holds the truth, written at the next change.
     await this.store.persist().catch(logFailure('saving the networks at start'));
     await this.chains.rebuild(bridges, live.map((r) => this.sandboxes.published(r)).filter((p) => p !== undefined));
-    for (const rec of live) await this.sandboxes.reopenProxies(rec);
+    for (const rec of running) await this.sandboxes.readopt(rec);
     for (const n of bridges) {
       // A DNS address taken by someone else: names on that network do not resolve until the next start.
       if (hasEmbeddedDns(n)) await this.dns.start(n).catch(() => undefined);

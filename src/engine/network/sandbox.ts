@@ -192,8 +192,14 @@ export class Sandboxes {
     ns.Ports = portMap(mappings, rec.Config.ExposedPorts);
   }
 
-  /** After a daemon restart: the proxies of a running container's published ports open again. */
-  async reopenProxies(rec: NetworkedContainer): Promise<void> {
+  /**
+   * After a daemon restart, for a container still running: the proxies of its published ports open
+   * again, and a container on host or none counts as joined, so that its stop still sends the
+   * disconnect event its start's connect promised.
+   */
+  async readopt(rec: NetworkedContainer): Promise<void> {
+    const mode = networkMode(rec);
+    if ((mode === 'host' || mode === 'none') && this.networks.find(mode)) this.joinedShared.add(rec.Id);
     const target = primaryEndpoint(rec, this.networks);
     if (!target) return;
     const opened: Proxy[] = [];
