@@ -245,7 +245,7 @@ test('cp, stats, events, attach and wait reach the service containers', async ()
   const stats = await compose(['stats', '--no-stream', '--format', '{{.Name}}']);
   assert.equal(stats.code, 0, stats.stderr);
   assert.deepEqual(stats.stdout.trim().split('\n').sort(), ['cli-db-1', 'cli-web-1']);
-  const webStats = await compose(['stats', '--no-stream', '--format', '{{.Name}}', 'web']);
+  const webStats = await d.docker(['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'stats', '--no-stream', '--format', '{{.Name}}', 'web']);
   assert.equal(webStats.stdout, 'cli-web-1\n');
 
   // attach follows web's output; wait returns its exit code when it stops.
@@ -263,16 +263,20 @@ test('cp, stats, events, attach and wait reach the service containers', async ()
   assert.equal((await compose(['kill', '-s', 'SIGKILL', 'web'])).code, 0);
   const w = await waited;
   assert.equal(w.code, 137, w.stderr);
+  const webId = (await d.docker(['inspect', '--format', '{{.Id}}', 'cli-web-1'])).stdout.trim();
+  assert.equal(w.stdout, `container "${webId}" exited with status code 137\n`);
   const a = await attached;
   assert.match(a.stdout, /to-the-attached/);
 
   const ev = await compose(['events', '--json', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1)]);
   assert.equal(ev.code, 0, ev.stderr);
-  const list = ev.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; service: string; type: string; attributes: Record<string, string>; id: string });
+  const list = ev.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; service: string; type: string; attributes: Record<string, string>; id: string; time: string });
   const kill = list.find((e) => e.action === 'kill');
   assert.ok(kill, ev.stdout);
   assert.equal(kill.service, 'web');
   assert.equal(kill.type, 'container');
+  assert.equal(kill.id, (await d.docker(['inspect', '--format', '{{.Id}}', 'cli-web-1'])).stdout.trim());
+  assert.match(kill.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
   assert.equal(kill.attributes.name, 'cli-web-1');
   assert.equal(kill.attributes['com.docker.compose.project'], undefined);
   const plain = await compose(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), 'db']);

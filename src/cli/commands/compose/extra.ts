@@ -7,6 +7,7 @@ import type { FlagSpec, ParsedFlags } from '../../flags.js';
 import { commands as attachCommands } from '../container-state.js';
 import { commands as cpCommands, splitCpArg } from '../cp.js';
 import { getTimestamp } from '../common.js';
+import { rfc3339NanoFixed } from '../events.js';
 import { commands as statsCommands } from '../stats.js';
 import { down, serviceContainer, SUBCOMMANDS, up, type SubCommand } from './commands.js';
 import { ComposeError } from './errors.js';
@@ -73,26 +74,31 @@ async function port(o: Opts, p: ParsedFlags): Promise<number> {
   return 0;
 }
 
-/** `wait SERVICE...`: block until the first of their containers stops; its exit code is ours. */
+/** `wait SERVICE...`: block until all their containers stopped; the last one's exit code is ours. */
 async function wait(o: Opts, p: ParsedFlags): Promise<number> {
   const services = selectServices(o.project, p.args).map((s) => s.name);
-  const list = await projectContainers(o.client, o.project.name, { services });
+  const list = await projectContainers(o.client, o.project.name, { services, oneoff: true });
   if (!list.length) throw new ComposeError(`no containers for project "${o.project.name}"`);
-  const waits = list.map((c) => o.client.containerWait(c.Id, 'not-running'));
-  const first = await Promise.race(waits.map((w) => w.result));
-  for (const w of waits) w.result.catch(() => undefined);
-  const code = Number(first.StatusCode ?? 0);
-  if (p.flags['down-project']) await down(o, { flags: { volumes: false, rmi: '', 'remove-orphans': false }, changed: new Set(), args: [], help: false });
+  let code = 0;
+  await Promise.all(list.map(async (c) => {
+    const r = await o.client.containerWait(c.Id, 'not-running').result;
+    o.ctx.out.write(`container "${c.Id}" exited with status code ${r.StatusCode}\n`);
+    code = Number(r.StatusCode ?? 0);
+  }));
+  if (p.flags['down-project']) await down(o, { flags: { volumes: false, rmi: '', 'remove-orphans': true }, changed: new Set(), args: [], help: false });
   return code;
 }
 
-/** Go's "2006-01-02 15:04:05.000000" in local time (Compose prints event times so). */
-function eventTime(e: EventMessage): { text: string; date: Date } {
+/**
+ * An event's time as Compose prints it: Go's "2006-01-02 15:04:05.000000" in local time for the
+ * line, time.Time's JSON (RFC 3339 with nanoseconds, trailing zeros trimmed) for --json.
+ */
+function eventTime(e: EventMessage): { text: string; json: string } {
   const ns = e.timeNano ? BigInt(e.timeNano) : BigInt(e.time) * 1_000_000_000n;
-  const date = new Date(Number(ns / 1_000_000n));
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
-  const micros = String((ns / 1000n) % 1_000_000n).padStart(6, '0');
-  return { text: `${local.toISOString().slice(0, 19).replace('T', ' ')}.${micros}`, date };
+  const fixed = rfc3339NanoFixed(ns);
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)\.(\d{9})(.*)$/.exec(fixed)!;
+  const frac = m[3].replace(/0+$/, '');
+  return { text: `${m[1]} ${m[2]}.${m[3].slice(0, 6)}`, json: `${m[1]}T${m[2]}${frac ? `.${frac}` : ''}${m[4]}` };
 }
 
 /** `events [SERVICE...]`: the project's container events, as Compose prints them (or --json). */
@@ -118,7 +124,7 @@ async function events(o: Opts, p: ParsedFlags): Promise<number> {
       }
       const t = eventTime(e);
       if (p.flags.json) {
-        o.ctx.out.write(JSON.stringify({ action: e.Action, attributes, id: e.Actor.ID, service, time: t.date.toISOString(), type: 'container' }) + '\n');
+        o.ctx.out.write(JSON.stringify({ action: e.Action, attributes, id: e.Actor.ID, service, time: t.json, type: 'container' }) + '\n');
       } else {
         o.ctx.out.write(`${t.text} container ${e.Action} ${e.Actor.ID} (${Object.entries(attributes).map(([k, v]) => `${k}=${v}`).join(', ')})\n\n`);
       }
