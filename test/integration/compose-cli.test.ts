@@ -221,6 +221,12 @@ test('create makes the containers without starting them; scale changes the repli
   const scaled = await compose(['scale', 'web=2'], { GREETING: 'changed' });
   assert.equal(scaled.code, 0, scaled.stderr);
   assert.deepEqual((await compose(['ps', '--format', '{{.Name}} {{.State}}', 'web'])).stdout.trim().split('\n'), ['cli-web-1 running', 'cli-web-2 running']);
+  // cp to a service reaches every replica.
+  writeFileSync(join(dir, 'both.txt'), 'to every replica\n');
+  const toAll = await compose(['cp', join(dir, 'both.txt'), 'web:/tmp/both.txt']);
+  assert.equal(toAll.code, 0, toAll.stderr);
+  assert.match(toAll.stderr, /Container cli-web-2 {2}Copied /);
+  for (const i of ['1', '2']) assert.equal((await compose(['exec', '-T', '--index', i, 'web', 'cat', '/tmp/both.txt'])).stdout, 'to every replica\n');
   const back = await run(DOCKER_CLI, ['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'scale', 'web=1'], {
     env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config'), GREETING: 'changed' }, timeoutMs: 180_000,
   });
@@ -241,6 +247,9 @@ test('cp, stats, events, attach and wait reach the service containers', async ()
   const cpOut = await d.docker(['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'cp', 'web:/tmp/copied.txt', back]);
   assert.equal(cpOut.code, 0, cpOut.stderr);
   assert.equal(readFileSync(back, 'utf8'), 'copied in\n');
+  const across = await compose(['cp', 'web:/tmp/copied.txt', 'db:/tmp/copied.txt']);
+  assert.equal(across.code, 1);
+  assert.match(across.stderr, /copying between services is not supported/);
 
   const stats = await compose(['stats', '--no-stream', '--format', '{{.Name}}']);
   assert.equal(stats.code, 0, stats.stderr);

@@ -12,7 +12,7 @@ import { commands as statsCommands } from '../stats.js';
 import { down, serviceContainer, SUBCOMMANDS, up, type SubCommand } from './commands.js';
 import { ComposeError } from './errors.js';
 import { LABEL } from './spec.js';
-import { nameOf, numberOf, projectContainers, selectServices, type Opts } from './state.js';
+import { nameOf, numberOf, progress, projectContainers, selectServices, type Opts } from './state.js';
 
 const bool = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, type: 'bool', usage });
 const str = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, type: 'string', usage });
@@ -144,19 +144,33 @@ async function attach(o: Opts, p: ParsedFlags): Promise<number> {
   return (await attachCommands.attach.run(o.ctx, { ...p, args: [c.Id] }, attachCommands.attach.spec)) ?? 0;
 }
 
-/** `cp`: `cp` with SERVICE:PATH turned into the service's container. */
+/**
+ * `cp`: `cp` with SERVICE:PATH turned into the service's container: from a service its first (or
+ * --index) container; to a service every one of its containers (or the --index one).
+ */
 async function cp(o: Opts, p: ParsedFlags): Promise<number> {
   const [a, b] = p.args;
   if (a === '') throw new ComposeError('source can not be empty');
   if (b === '') throw new ComposeError('destination can not be empty');
-  const resolve = async (arg: string): Promise<string> => {
-    const { container: service, path } = splitCpArg(arg);
-    if (!service) return arg;
-    const c = await containerOf(o, service, p.flags.index as number, p.flags.all as boolean);
-    return `${c.Id}:${path}`;
-  };
-  const args = [await resolve(a), await resolve(b)];
-  return (await cpCommands.cp.run(o.ctx, { ...p, args, flags: { ...p.flags, quiet: true } }, cpCommands.cp.spec)) ?? 0;
+  const src = splitCpArg(a);
+  const dst = splitCpArg(b);
+  if (src.container && dst.container) throw new ComposeError('copying between services is not supported');
+  if (!src.container && !dst.container) throw new ComposeError('unknown copy direction');
+  const service = src.container || dst.container;
+  const index = p.flags.index as number;
+  const targets = index > 0 || src.container
+    ? [await containerOf(o, service, index, p.flags.all as boolean)]
+    : await projectContainers(o.client, o.project.name, { services: [selectServices(o.project, [service])[0].name], oneoff: p.flags.all as boolean });
+  if (!targets.length) throw new ComposeError(`no container found for service "${service}"`);
+  for (const c of targets) {
+    const args = src.container ? [`${c.Id}:${src.path}`, b] : [a, `${c.Id}:${dst.path}`];
+    const msg = src.container ? `${nameOf(c)}:${src.path} to ${b}` : `${a} to ${nameOf(c)}:${dst.path}`;
+    progress(o.ctx, 'Container', nameOf(c), `Copying ${msg}`);
+    const code = await cpCommands.cp.run(o.ctx, { ...p, args, flags: { ...p.flags, quiet: true } }, cpCommands.cp.spec);
+    if (code) return code;
+    progress(o.ctx, 'Container', nameOf(c), `Copied ${msg}`);
+  }
+  return 0;
 }
 
 /** `stats [SERVICE]`: `stats` over the project's (or the service's) containers. */
