@@ -20,3 +20,15 @@ export async function pushDebianImages(registryHost: string): Promise<Record<str
   });
   return JSON.parse(stdout.trim()) as Record<string, string>;
 }
+
+/**
+ * The Debian rootfs (same cache) imported into the daemon at `host` as berth-fixtures/debian-base,
+ * as a user does it (`debian-images.mjs --import`): the example app's Dockerfiles build FROM it.
+ */
+export async function importDebianBase(host: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'fixtures', 'debian-images.mjs'), '--import'], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 30 * 60_000,
+    env: { ...process.env, BERTH_HOST: host },
+  });
+}

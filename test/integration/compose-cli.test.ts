@@ -8,9 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/util/paths.js';
-import { removeContainersAndStop, startDaemonWithImages, type RunResult, type TestDaemon } from '../helpers/daemon.js';
+import { DOCKER_CLI, removeContainersAndStop, run, startDaemonWithImages, type RunResult, type TestDaemon } from '../helpers/daemon.js';
 
 let d: TestDaemon;
 let dir = '';
@@ -154,6 +155,148 @@ test('stop, start, pause, unpause, restart act on the project containers', async
   assert.match(top.stdout, /sleep 600/);
   const ls = await d.berth(['compose', 'ls']);
   assert.match(ls.stdout, /^cli +exited\(1\), running\(2\) /m);
+});
+
+const BUILT = `services:
+  app:
+    build:
+      context: .
+      args: {GREETING: from-compose}
+    ports: ["127.0.0.1::8080"]
+    stop_grace_period: 1s
+`;
+
+test('build: (busybox Dockerfile): compose build, docker compose up --build rebuilds, port, down --rmi local', async () => {
+  const bdir = join(dir, 'built');
+  mkdirSync(bdir);
+  writeFileSync(join(bdir, 'compose.yaml'), BUILT);
+  writeFileSync(join(bdir, 'Dockerfile'), 'FROM busybox\nARG GREETING=default\nENV GREETING=$GREETING\nCOPY hello.txt /hello.txt\nCMD ["sh", "-c", "cat /hello.txt; echo $GREETING; exec sleep 600"]\n');
+  writeFileSync(join(bdir, 'hello.txt'), 'first context\n');
+  const built = (args: string[]) => d.berth(['compose', '-p', 'clibuild', '-f', join(bdir, 'compose.yaml'), ...args], { timeoutMs: 180_000 });
+  const viaDocker = (args: string[]) => d.docker(['compose', '-p', 'clibuild', '-f', join(bdir, 'compose.yaml'), ...args], { timeoutMs: 180_000 });
+
+  const b = await built(['build']);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stderr, /Service app {2}Built/);
+  const env = (await d.docker(['image', 'inspect', '--format', '{{json .Config.Env}}', 'clibuild-app'])).stdout;
+  assert.match(env, /"GREETING=from-compose"/);
+
+  writeFileSync(join(bdir, 'hello.txt'), 'second context\n');
+  const up = await viaDocker(['up', '-d', '--build']);
+  assert.equal(up.code, 0, up.stderr);
+  let logs = '';
+  for (let i = 0; i < 200 && !/from-compose/.test(logs); i++) {
+    logs = (await built(['logs', '--no-log-prefix', 'app'])).stdout;
+    if (!/from-compose/.test(logs)) await sleep(100);
+  }
+  assert.equal(logs, 'second context\nfrom-compose\n');
+
+  // port: the published address of a container port, as `docker port` has it.
+  const published = (await d.docker(['port', 'clibuild-app-1', '8080/tcp'])).stdout.trim();
+  assert.match(published, /^127\.0\.0\.1:\d+$/);
+  const port = await built(['port', 'app', '8080']);
+  assert.equal(port.code, 0, port.stderr);
+  assert.equal(port.stdout, `${published}\n`);
+  assert.equal((await viaDocker(['port', 'app', '8080'])).stdout, `${published}\n`);
+  const none = await built(['port', 'app', '9999']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no port 9999\/tcp for container clibuild-app-1/);
+
+  const down = await built(['down', '--rmi', 'local', '-t', '1']);
+  assert.equal(down.code, 0, down.stderr);
+  assert.notEqual((await d.docker(['image', 'inspect', 'clibuild-app'])).code, 0);
+});
+
+test('create makes the containers without starting them; scale changes the replicas (berth and docker compose)', async () => {
+  const bdir = join(dir, 'created');
+  mkdirSync(bdir);
+  writeFileSync(join(bdir, 'compose.yaml'), 'services:\n  one:\n    image: busybox\n    command: sleep 600\n    stop_grace_period: 1s\n');
+  const created = (args: string[]) => d.berth(['compose', '-p', 'clicreate', '-f', join(bdir, 'compose.yaml'), ...args], { timeoutMs: 180_000 });
+  const c = await created(['create']);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stderr, /Container clicreate-one-1 {2}Created/);
+  assert.equal((await d.docker(['inspect', '--format', '{{.State.Status}}', 'clicreate-one-1'])).stdout.trim(), 'created');
+  assert.equal((await created(['down', '-t', '1'])).code, 0);
+
+  const scaled = await compose(['scale', 'web=2'], { GREETING: 'changed' });
+  assert.equal(scaled.code, 0, scaled.stderr);
+  assert.deepEqual((await compose(['ps', '--format', '{{.Name}} {{.State}}', 'web'])).stdout.trim().split('\n'), ['cli-web-1 running', 'cli-web-2 running']);
+  // cp to a service reaches every replica.
+  writeFileSync(join(dir, 'both.txt'), 'to every replica\n');
+  const toAll = await compose(['cp', join(dir, 'both.txt'), 'web:/tmp/both.txt']);
+  assert.equal(toAll.code, 0, toAll.stderr);
+  assert.match(toAll.stderr, /Container cli-web-2 {2}Copied /);
+  for (const i of ['1', '2']) assert.equal((await compose(['exec', '-T', '--index', i, 'web', 'cat', '/tmp/both.txt'])).stdout, 'to every replica\n');
+  const back = await run(DOCKER_CLI, ['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'scale', 'web=1'], {
+    env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config'), GREETING: 'changed' }, timeoutMs: 180_000,
+  });
+  assert.equal(back.code, 0, back.stderr);
+  assert.deepEqual((await compose(['ps', '--format', '{{.Name}}', 'web'])).stdout.trim().split('\n'), ['cli-web-1']);
+  const bad = await compose(['scale', 'web=x']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /invalid scale specifier: can't parse replica value as int: web=x/);
+});
+
+test('cp, stats, events, attach and wait reach the service containers', async () => {
+  const local = join(dir, 'to-copy.txt');
+  writeFileSync(local, 'copied in\n');
+  const cpIn = await compose(['cp', local, 'web:/tmp/copied.txt']);
+  assert.equal(cpIn.code, 0, cpIn.stderr);
+  assert.equal((await compose(['exec', '-T', 'web', 'cat', '/tmp/copied.txt'])).stdout, 'copied in\n');
+  const back = join(dir, 'copied-back.txt');
+  const cpOut = await d.docker(['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'cp', 'web:/tmp/copied.txt', back]);
+  assert.equal(cpOut.code, 0, cpOut.stderr);
+  assert.equal(readFileSync(back, 'utf8'), 'copied in\n');
+  const across = await compose(['cp', 'web:/tmp/copied.txt', 'db:/tmp/copied.txt']);
+  assert.equal(across.code, 1);
+  assert.match(across.stderr, /copying between services is not supported/);
+
+  const stats = await compose(['stats', '--no-stream', '--format', '{{.Name}}']);
+  assert.equal(stats.code, 0, stats.stderr);
+  assert.deepEqual(stats.stdout.trim().split('\n').sort(), ['cli-db-1', 'cli-web-1']);
+  const webStats = await d.docker(['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'stats', '--no-stream', '--format', '{{.Name}}', 'web']);
+  assert.equal(webStats.stdout, 'cli-web-1\n');
+
+  // attach follows web's output; wait returns its exit code when it stops.
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  const attached = compose(['attach', '--no-stdin', '--sig-proxy=false', 'web']);
+  for (let i = 0; ; i++) {
+    const ev = await d.docker(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=attach', '--filter', 'container=cli-web-1', '--format', '{{.Action}}']);
+    if (ev.stdout.includes('attach')) break;
+    assert.ok(i < 600, 'compose attach never attached');
+    await sleep(100);
+  }
+  const waited = d.docker(['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'wait', 'web'], { timeoutMs: 180_000 });
+  assert.equal((await compose(['exec', '-T', 'web', 'sh', '-c', 'echo to-the-attached > /proc/1/fd/1'])).code, 0);
+  await sleep(200);
+  assert.equal((await compose(['kill', '-s', 'SIGKILL', 'web'])).code, 0);
+  const w = await waited;
+  assert.equal(w.code, 137, w.stderr);
+  const webId = (await d.docker(['inspect', '--format', '{{.Id}}', 'cli-web-1'])).stdout.trim();
+  assert.equal(w.stdout, `container "${webId}" exited with status code 137\n`);
+  const a = await attached;
+  assert.match(a.stdout, /to-the-attached/);
+
+  const ev = await compose(['events', '--json', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1)]);
+  assert.equal(ev.code, 0, ev.stderr);
+  const list = ev.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; service: string; type: string; attributes: Record<string, string>; id: string; time: string });
+  const kill = list.find((e) => e.action === 'kill');
+  assert.ok(kill, ev.stdout);
+  assert.equal(kill.service, 'web');
+  assert.equal(kill.type, 'container');
+  assert.equal(kill.id, (await d.docker(['inspect', '--format', '{{.Id}}', 'cli-web-1'])).stdout.trim());
+  assert.match(kill.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  assert.equal(kill.attributes.name, 'cli-web-1');
+  assert.equal(kill.attributes['com.docker.compose.project'], undefined);
+  const plain = await compose(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), 'db']);
+  assert.doesNotMatch(plain.stdout, /cli-web-1/);
+  const text = await compose(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), 'web']);
+  assert.match(text.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} container kill [0-9a-f]{64} \(.*name=cli-web-1.*\)$/m);
+
+  assert.equal((await compose(['start', 'web'])).code, 0);
+  const watch = await compose(['watch']);
+  assert.equal(watch.code, 1);
+  assert.match(watch.stderr, /watch is not supported by Berth/);
 });
 
 test('orphans: warned about, removed with --remove-orphans', async () => {

@@ -92,7 +92,7 @@ async function attachLogs(o: Opts, services: string[], opts: { color: boolean; p
   return interrupted ? 130 : code;
 }
 
-async function up(o: Opts, p: ParsedFlags): Promise<number> {
+export async function up(o: Opts, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const detach = (f.detach as boolean) || (f.wait as boolean);
   const scale = parseScale(f.scale as string[]);
@@ -127,7 +127,7 @@ async function up(o: Opts, p: ParsedFlags): Promise<number> {
   });
 }
 
-async function down(o: Opts, p: ParsedFlags): Promise<number> {
+export async function down(o: Opts, p: ParsedFlags): Promise<number> {
   const f = p.flags;
   const rmi = f.rmi as string;
   if (rmi && rmi !== 'all' && rmi !== 'local') throw new ComposeError(`invalid value for --rmi: ${rmi}`);
@@ -262,7 +262,7 @@ async function logs(o: Opts, p: ParsedFlags): Promise<number> {
 }
 
 /** The container of `service` number `index` (exec, top…), running. */
-async function serviceContainer(o: Opts, service: string, index: number): Promise<ContainerSummary> {
+export async function serviceContainer(o: Opts, service: string, index: number): Promise<ContainerSummary> {
   selectServices(o.project, [service]);
   const list = await projectContainers(o.client, o.project.name, { services: [service] });
   const c = list.find((x) => numberOf(x) === index && x.State === 'running');

@@ -4,8 +4,11 @@
 import type { CommandDef, Ctx } from '../../context.js';
 import { PROG, StatusError } from '../../context.js';
 import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type FlagSpec, type ParsedFlags } from '../../flags.js';
-import { SUBCOMMANDS } from './commands.js';
+import { SUBCOMMANDS as BASE } from './commands.js';
+import { EXTRA_SUBCOMMANDS } from './extra.js';
 import { loadProject } from './load.js';
+
+const SUBCOMMANDS = { ...BASE, ...EXTRA_SUBCOMMANDS };
 
 const GLOBAL: FlagSpec[] = [
   { name: 'ansi', type: 'string', def: 'auto', usage: 'Control when to print ANSI control characters ("never"|"always"|"auto")' },

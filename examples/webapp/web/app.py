@@ -9,6 +9,7 @@ Standard library http.server plus Debian's python3-psycopg2 and python3-redis: n
 """
 import json
 import os
+import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -80,6 +81,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # As PID 1 the process gets no default SIGTERM action: without a handler `stop` waits its
+    # whole timeout and then kills.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     migrate()
     print(f"listening on :{PORT}", flush=True)
     ThreadingHTTPServer(("0.0.0.0", PORT), Handler).serve_forever()
