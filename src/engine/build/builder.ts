@@ -543,7 +543,11 @@ class BuildRun {
     const parentChain = parent?.chainIDs ?? [];
     const commitDeps = this.deps.images.commitDeps();
     this.wrote = true;
-    const parentBlobs = parent ? (await imageLayerBlobs(parent, commitDeps.content)).layers : [];
+    // a step image records its blobs; only a base image needs its manifest looked up (which
+    // reads every small blob it holds: the layers too, once per step)
+    const parentBlobs = !parent ? []
+      : parent.layerBlobs?.length === parent.chainIDs.length ? parent.layerBlobs
+        : (await imageLayerBlobs(parent, commitDeps.content)).layers;
     const layerBlobs = addsLayer ? [...parentBlobs, layer.blob] : [...parentBlobs];
     return this.deps.images.create(Buffer.from(JSON.stringify(image)), {
       chainIDs: addsLayer ? [...parentChain, layer.chainID] : [...parentChain],
