@@ -5,16 +5,18 @@ import { outOfSpaceError } from './errno.js';
 
 /**
  * Write a file atomically: temp file in the same directory, fsync, rename, fsync the directory.
- * A crash leaves either the old content or the new, never a torn file.
+ * A crash leaves either the old content or the new, never a torn file. `sync: false` skips both
+ * fsyncs (still atomic against a killed process; the caller syncs the file system later).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { sync?: boolean } = {}): Promise<void> {
+  const sync = opts.sync ?? true;
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'w', 0o600).catch((e) => Promise.reject(outOfSpaceError(e, tmp)));
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (sync) await fh.sync();
   } catch (e) {
     // Never renamed into place: the old content stays (a full disk leaves no empty record).
     await fh.close();
@@ -23,11 +25,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
   await fh.close();
   await rename(tmp, path);
-  await fsyncDir(dir);
+  if (sync) await fsyncDir(dir);
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value));
+export async function writeJsonAtomic(path: string, value: unknown, opts: { sync?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value), opts);
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -161,6 +161,7 @@ export class Builder {
       run = new BuildRun(this, this.deps, ctxDir, opts, emit, signal, this.tmp);
       return await run.run();
     } finally {
+      await run?.seal().catch(() => undefined);
       await run?.cleanup();
       await rm(top, { recursive: true, force: true });
     }
@@ -212,6 +213,8 @@ class BuildRun {
   /** aborted when a stage fails, so the others stop */
   private readonly failed = new AbortController();
   private readonly signal: AbortSignal;
+  /** something was written unsynced: seal() before the image is reported */
+  private wrote = false;
 
   constructor(
     private readonly builder: Builder, private readonly deps: BuilderDeps, private readonly ctxDir: string,
@@ -272,6 +275,7 @@ class BuildRun {
     }
     const final = await this.stageImages.get(this.plan.target)!;
     const image = final.image ?? await this.writeImage(final, '', null);
+    await this.seal();
     const unused = [...this.buildArgs.keys()].filter((k) => !this.usedArgs.has(k) && !PREDEFINED_ARGS.has(k)).sort();
     if (unused.length) this.emit({ stream: `[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n` });
     this.emit({ aux: { ID: image.id } });
@@ -512,7 +516,7 @@ class BuildRun {
     const hit = this.cached(state, key);
     if (hit) return this.adopt(state, hit);
     const img = await this.writeImage(state, `/bin/sh -c #(nop)  ${node.original}`, null);
-    await this.builder.cache.set(key, { image: img.id, description: node.original, size: 0 });
+    this.builder.cache.record(key, { image: img.id, description: node.original, size: 0 });
     this.adopt(state, img);
   }
 
@@ -538,14 +542,33 @@ class BuildRun {
     };
     const parentChain = parent?.chainIDs ?? [];
     const commitDeps = this.deps.images.commitDeps();
-    const parentBlobs = parent ? (await imageLayerBlobs(parent, commitDeps.content)).layers : [];
+    this.wrote = true;
+    // a step image records its blobs; only a base image needs its manifest looked up (which
+    // reads every small blob it holds: the layers too, once per step)
+    const parentBlobs = !parent ? []
+      : parent.layerBlobs?.length === parent.chainIDs.length ? parent.layerBlobs
+        : (await imageLayerBlobs(parent, commitDeps.content)).layers;
     const layerBlobs = addsLayer ? [...parentBlobs, layer.blob] : [...parentBlobs];
     return this.deps.images.create(Buffer.from(JSON.stringify(image)), {
       chainIDs: addsLayer ? [...parentChain, layer.chainID] : [...parentChain],
       ...(parent ? { parent: parent.id } : {}),
       blobs: layerBlobs.filter((b): b is LayerBlob => b !== null).map((b) => b.digest),
       layerBlobs,
+      deferSync: true,
     });
+  }
+
+  /**
+   * Makes what this build wrote durable: its layers, blobs and image records were written without
+   * fsyncs (an fsync per file and a syncfs per layer were most of a cold build's time), so one
+   * syncfs covers them all (LayerStore.seal) before the build reports its image, then the cache
+   * index is saved, naming only sealed images. Also after a failure: the steps that ran stay.
+   */
+  async seal(): Promise<void> {
+    if (!this.wrote) return;
+    this.wrote = false;
+    await this.deps.images.commitDeps().layers.seal({ always: true });
+    await this.builder.cache.save();
   }
 
   private lowerDirs(state: StageState): string[] {
@@ -563,10 +586,11 @@ class BuildRun {
 
   private async commitStaging(state: StageState, staging: string, createdBy: string, key: string, description: string): Promise<void> {
     const top = state.image?.chainIDs.at(-1) ?? null;
-    const layer = await commitLayer(this.deps.images.commitDeps(), staging, top);
+    this.wrote = true;
+    const layer = await commitLayer(this.deps.images.commitDeps(), staging, top, { deferSync: true });
     const img = await this.writeImage(state, createdBy, layer);
     const size = layer.empty ? 0 : img.size - (state.image?.size ?? 0);
-    await this.builder.cache.set(key, { image: img.id, description, size });
+    this.builder.cache.record(key, { image: img.id, description, size });
     this.adopt(state, img);
   }
 
@@ -661,13 +685,14 @@ class BuildRun {
       if (StatusCode !== 0) {
         throw new RunFailedError(`The command '${argv.join(' ')}' returned a non-zero code: ${StatusCode}`, StatusCode);
       }
-      const layer = await commitLayer(this.deps.images.commitDeps(), this.deps.containers.upperDir(id), state.image.chainIDs.at(-1) ?? null);
+      this.wrote = true;
+      const layer = await commitLayer(this.deps.images.commitDeps(), this.deps.containers.upperDir(id), state.image.chainIDs.at(-1) ?? null, { deferSync: true });
       const img = await this.writeImage(state, `${prefix}${argv.join(' ')}`, layer);
       if (this.opts.rm) {
         await remove();
         this.write(stage, { stream: `Removing intermediate container ${id12(id)}\n` });
       }
-      await this.builder.cache.set(key, { image: img.id, description: node.original, size: img.size - state.image.size });
+      this.builder.cache.record(key, { image: img.id, description: node.original, size: img.size - state.image.size });
       this.adopt(state, img);
     } finally {
       this.signal.removeEventListener('abort', onAbort);

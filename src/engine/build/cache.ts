@@ -56,10 +56,13 @@ export class BuildCache {
     r.usageCount++;
   }
 
-  set(key: string, rec: Omit<CacheRecord, 'created' | 'lastUsed' | 'usageCount'>): Promise<void> {
+  /**
+   * Notes a step's image in memory; a build saves once it has sealed its images (save()), so the
+   * file never names an image that a crash could take back.
+   */
+  record(key: string, rec: Omit<CacheRecord, 'created' | 'lastUsed' | 'usageCount'>): void {
     const now = new Date().toISOString();
     this.records.set(key, { ...rec, created: now, lastUsed: now, usageCount: 1 });
-    return this.save();
   }
 
   delete(keys: Iterable<string>): Promise<void> {
@@ -69,7 +72,7 @@ export class BuildCache {
   }
 
   /** Writes are serialized, each one the whole map as it is then. */
-  private save(): Promise<void> {
+  save(): Promise<void> {
     const next = this.saving.catch(() => undefined).then(() => writeJsonAtomic(this.file, Object.fromEntries(this.records)));
     this.saving = next;
     return next;

@@ -75,6 +75,8 @@ export class IngestWriter {
     private readonly hash: Hash = createHash('sha256'),
     private written = 0,
     private readonly onClose: () => void = () => {},
+    /** false: no fsyncs (the caller syncs the file system before it acknowledges the blob) */
+    private readonly sync = true,
   ) {
     this.resumedFrom = written;
   }
@@ -113,7 +115,7 @@ export class IngestWriter {
       if (this.expected.digest !== undefined && digest !== this.expected.digest) {
         throw DigestMismatchError.of(this.expected.digest, digest);
       }
-      await this.fh.sync();
+      if (this.sync) await this.fh.sync();
     } catch (e) {
       await this.abort();
       throw outOfSpaceError(e, this.tmpPath);
@@ -123,7 +125,7 @@ export class IngestWriter {
       await this.fh.close();
       const dest = this.store.path(digest);
       await rename(this.tmpPath, dest);
-      await fsyncDir(this.store.blobDir);
+      if (this.sync) await fsyncDir(this.store.blobDir);
     } finally {
       this.onClose();
     }
@@ -216,13 +218,14 @@ export class ContentStore implements ContentStoreApi {
   }
 
   /** Starts a write; see IngestWriter. `expected.digest` is optional (then the result names it). */
-  async writer(expected: { digest?: string; size?: number } = {}): Promise<IngestWriter> {
+  /** `sync: false` skips the fsyncs: for a caller that syncs the file system itself (a build). */
+  async writer(expected: { digest?: string; size?: number } = {}, opts: { sync?: boolean } = {}): Promise<IngestWriter> {
     if (expected.digest !== undefined) hexOf(expected.digest);
     await mkdir(this.ingestDir, { recursive: true });
     await mkdir(this.blobDir, { recursive: true });
     const tmp = join(this.ingestDir, randomBytes(8).toString('hex'));
     const fh = await open(tmp, 'wx', 0o644);
-    return new IngestWriter(this, fh, tmp, expected);
+    return new IngestWriter(this, fh, tmp, expected, undefined, undefined, undefined, opts.sync ?? true);
   }
 
   async resumable(expected: { digest: string; size?: number }): Promise<IngestWriter> {
@@ -265,14 +268,14 @@ export class ContentStore implements ContentStoreApi {
     }
   }
 
-  async put(data: Uint8Array, expected?: string): Promise<string> {
+  async put(data: Uint8Array, expected?: string, opts: { sync?: boolean } = {}): Promise<string> {
     const digest = sha256Digest(data);
     if (expected !== undefined) {
       hexOf(expected);
       if (digest !== expected) throw DigestMismatchError.of(expected, digest);
     }
     if (await this.has(digest)) return digest;
-    const w = await this.writer({ digest, size: data.length });
+    const w = await this.writer({ digest, size: data.length }, opts);
     await w.write(data);
     return w.commit();
   }

@@ -131,7 +131,8 @@ export async function readRegularFileInRoot(layers: string | string[], rel: stri
     const real = await readlink(`/proc/self/fd/${fh.fd}`);
     const base = await realBase(stack[e.layer]!);
     if (!real.startsWith(base + '/')) throw new SystemError(`${rel} left the container's root while being opened`);
-    const buf = Buffer.alloc(maxBytes + 1);
+    // not zero-filled: only the n bytes read are used (a 16 MiB cap was 16 MiB zeroed per read)
+    const buf = Buffer.allocUnsafe(maxBytes + 1);
     let n = 0;
     while (n < buf.length) {
       const { bytesRead } = await fh.read(buf, n, buf.length - n, n);

@@ -253,9 +253,10 @@ async function openDiff(upperDir: string): Promise<{ empty: boolean; stream: Rea
 
 /**
  * The upper dir as a new layer on `parentChainID`: applied (snapshot by chain ID) and stored
- * gzip-compressed, from one read of the tree.
+ * gzip-compressed, from one read of the tree. `deferSync`: without fsyncs, the snapshot pending
+ * until the caller's LayerStore.seal() (a build seals once, before it reports the image).
  */
-export async function commitLayer(deps: CommitDeps, upperDir: string, parentChainID: string | null): Promise<
+export async function commitLayer(deps: CommitDeps, upperDir: string, parentChainID: string | null, opts: { deferSync?: boolean } = {}): Promise<
   { empty: true } | { empty: false; chainID: string; diffID: string; blob: LayerBlob }
 > {
   const { empty, stream } = await openDiff(upperDir);
@@ -267,7 +268,7 @@ export async function commitLayer(deps: CommitDeps, upperDir: string, parentChai
   stream.pipe(toGzip);
   const gz = toGzip.pipe(createGzip());
   toGzip.on('error', (e) => gz.destroy(e));
-  const writer = await deps.content.writer();
+  const writer = await deps.content.writer({}, { sync: !opts.deferSync });
   const stored = (async () => {
     try {
       for await (const chunk of gz) await writer.write(chunk as Buffer);
@@ -281,7 +282,7 @@ export async function commitLayer(deps: CommitDeps, upperDir: string, parentChai
   stored.catch(() => {});
   let applied;
   try {
-    applied = await deps.layers.apply(parentChainID, toApply);
+    applied = await deps.layers.apply(parentChainID, toApply, undefined, undefined, opts.deferSync);
   } catch (e) {
     stream.destroy(e as Error);
     // The store's side fails with the same error (its input was destroyed): wait for its cleanup only.

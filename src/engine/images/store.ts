@@ -34,6 +34,8 @@ export interface CreateImageOptions {
   blobs?: string[];
   /** Compressed blob per layer (commit), see ImageRecord.layerBlobs. */
   layerBlobs?: ImageRecord['layerBlobs'];
+  /** Write the config blob and the record without fsyncs; the caller syncs the file system (LayerStore.seal) before it acknowledges the image. */
+  deferSync?: boolean;
 }
 
 type PersistedRecord = Omit<ImageRecord, 'repoTags' | 'repoDigests'>;
@@ -115,9 +117,9 @@ export class ImageStore {
     this.refs.applyTo(this.images);
   }
 
-  private async saveRecord(rec: ImageRecord): Promise<void> {
+  private async saveRecord(rec: ImageRecord, sync = true): Promise<void> {
     const { repoTags: _t, repoDigests: _d, ...persisted } = rec;
-    await writeJsonAtomic(join(this.dir, `${idHex(rec.id)}.json`), persisted);
+    await writeJsonAtomic(join(this.dir, `${idHex(rec.id)}.json`), persisted, { sync });
   }
 
   // ---------------------------------------------------------------- create / lookup
@@ -139,7 +141,8 @@ export class ImageStore {
         if (meta.diffID !== diffIDs[i]) throw new InvalidParameterError(`layer ${i} has diffID ${meta.diffID}, config says ${diffIDs[i]}`);
         if (meta.parent !== (i === 0 ? null : opts.chainIDs[i - 1])) throw new InvalidParameterError(`layer ${i} is not stacked on layer ${i - 1}`);
       }
-      const id = await this.content.put(configBytes);
+      const sync = !opts.deferSync;
+      const id = await this.content.put(configBytes, undefined, { sync });
       if (opts.parent !== undefined && !this.images.has(opts.parent)) throw new NotFoundError(`parent image ${opts.parent} does not exist`);
       const tags = opts.repoTag === undefined ? [] : Array.isArray(opts.repoTag) ? opts.repoTag : [opts.repoTag];
       const digests = opts.repoDigest === undefined ? [] : Array.isArray(opts.repoDigest) ? opts.repoDigest : [opts.repoDigest];
@@ -161,7 +164,7 @@ export class ImageStore {
           if (opts.parent) rec.parent = opts.parent;
           if (opts.blobs?.length) rec.blobs = [...new Set(opts.blobs)];
           if (opts.layerBlobs) rec.layerBlobs = opts.layerBlobs;
-          await this.saveRecord(rec);
+          await this.saveRecord(rec, sync);
           this.images.set(id, rec);
         } else if (opts.blobs?.length) {
           rec.blobs = [...new Set([...(rec.blobs ?? []), ...opts.blobs])];

@@ -9,12 +9,19 @@
  * A snapshot becomes visible only by the final rename of a complete directory (files synced,
  * meta.json written), so a crash leaves either nothing or a whole layer.
  *
+ * A deferred apply (the build's step layers) skips those syncs and leaves an empty `pending`
+ * file in the snapshot, created before the rename (so a journalled file system that kept the
+ * rename kept the marker too); seal() makes every pending snapshot durable with one syncfs, then
+ * drops the markers. init() removes a snapshot that still has its marker: its files may not have
+ * reached the disk. A durable apply that finds a pending snapshot of the same chain ID seals it.
+ *
  * An operation that stands on layers no image references yet (a pull in progress) holds them:
  * remove() refuses a held layer, so no image removal or layer GC takes it away meanwhile.
  */
 import { runCommand } from '../host/command.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, symlink, unlink, writeFile, open } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../../util/atomic.js';
@@ -48,7 +55,7 @@ export interface LayerStoreApi {
    * rejects entries escaping the snapshot, and a stream longer than `opts.maxBytes`
    * (LayerTooLargeError). Idempotent: an existing chainID is reused (the stream is drained).
    */
-  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<{ chainID: string; diffID: string; size: number }>;
+  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions, defer?: boolean): Promise<{ chainID: string; diffID: string; size: number }>;
   /**
    * The first half of apply, which needs no parent: extract into a staging directory (verifying
    * `expectedDiffID`). A pull stages its layers at once, in parallel, then commits them in order.
@@ -69,7 +76,8 @@ export interface LayerStoreApi {
 export interface StagedLayer {
   diffID: string;
   size: number;
-  commit(parentChainID: string | null): Promise<{ chainID: string; diffID: string; size: number }>;
+  /** `defer`: without syncs, pending until seal() (see the file's comment) */
+  commit(parentChainID: string | null, defer?: boolean): Promise<{ chainID: string; diffID: string; size: number }>;
   discard(): Promise<void>;
 }
 
@@ -103,6 +111,8 @@ function newLinkName(): string {
   return s;
 }
 
+const PENDING = 'pending';
+
 function syncfs(dir: string): Promise<void> {
   // One syncfs(2) for the whole extracted tree; cheaper than an fsync per file.
   // Best effort: a failed sync leaves the data to the kernel's own writeback.
@@ -114,6 +124,9 @@ export class LayerStore implements LayerStoreApi {
   readonly linkDir: string;
   private readonly layers = new Map<string, LayerMeta>();
   private readonly holds = new Holds();
+  /** snapshots applied with `defer` and not sealed yet */
+  private readonly pending = new Set<string>();
+  private sealing: Promise<void> = Promise.resolve();
 
   constructor(readonly root: string) {
     this.dir = join(root, 'layers');
@@ -132,6 +145,11 @@ export class LayerStore implements LayerStoreApi {
         continue;
       }
       if (!/^[a-f0-9]{64}$/.test(name)) continue;
+      if (existsSync(join(this.dir, name, PENDING))) {
+        // never sealed (a deferred apply the daemon did not live to seal)
+        await rm(join(this.dir, name), { recursive: true, force: true });
+        continue;
+      }
       let meta: LayerMeta;
       try {
         meta = JSON.parse(await readFile(join(this.dir, name, 'meta.json'), 'utf8')) as LayerMeta;
@@ -204,7 +222,7 @@ export class LayerStore implements LayerStoreApi {
     return out;
   }
 
-  async apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<{ chainID: string; diffID: string; size: number }> {
+  async apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions, defer = false): Promise<{ chainID: string; diffID: string; size: number }> {
     if (parentChainID && !this.layers.has(parentChainID)) {
       tar.destroy();
       throw new NotFoundError(`parent layer ${parentChainID} not found`);
@@ -215,12 +233,13 @@ export class LayerStore implements LayerStoreApi {
       const existing = this.layers.get(cid);
       if (existing) {
         for await (const _ of tar) { /* drain: the caller expects the stream consumed */ }
+        if (!defer && this.pending.has(cid)) await this.seal();
         return { chainID: cid, diffID: existing.diffID, size: existing.size };
       }
     }
 
     const staged = await this.stage(tar, expectedDiffID, opts);
-    return staged.commit(parentChainID);
+    return staged.commit(parentChainID, defer);
   }
 
   async stage(tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<StagedLayer> {
@@ -242,35 +261,59 @@ export class LayerStore implements LayerStoreApi {
       open_ = false;
       await rm(tmp, { recursive: true, force: true });
     };
-    return {
-      diffID, size, discard,
-      commit: async (parentChainID) => {
-        if (!open_) throw new InvalidParameterError('staged layer already committed or discarded');
-        open_ = false;
-        try {
-          return await this.commitStaged(tmp, parentChainID, diffID, size);
-        } catch (e) {
-          await rm(tmp, { recursive: true, force: true });
-          throw e;
-        }
-      },
+    const commit = async (parentChainID: string | null, defer = false) => {
+      if (!open_) throw new InvalidParameterError('staged layer already committed or discarded');
+      open_ = false;
+      try {
+        return await this.commitStaged(tmp, parentChainID, diffID, size, defer);
+      } catch (e) {
+        await rm(tmp, { recursive: true, force: true });
+        throw e;
+      }
     };
+    return { diffID, size, discard, commit };
   }
 
-  private async commitStaged(tmp: string, parentChainID: string | null, diffID: string, size: number): Promise<{ chainID: string; diffID: string; size: number }> {
+  /**
+   * Makes every pending snapshot durable: one syncfs for all their files (and whatever else the
+   * caller wrote unsynced on this file system), then the markers go, each directory synced.
+   * `always`: the syncfs also when no snapshot is pending (the caller's own unsynced writes).
+   */
+  seal(opts: { always?: boolean } = {}): Promise<void> {
+    const next = this.sealing.catch(() => undefined).then(async () => {
+      if (this.pending.size === 0 && !opts.always) return;
+      const cids = [...this.pending];
+      await syncfs(this.dir);
+      for (const cid of cids) {
+        if (!this.pending.has(cid)) continue; // removed meanwhile
+        const dir = join(this.dir, hexOf(cid));
+        await unlink(join(dir, PENDING)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+        await fsyncDir(dir).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+        this.pending.delete(cid);
+      }
+    });
+    this.sealing = next;
+    return next;
+  }
+
+  private async commitStaged(tmp: string, parentChainID: string | null, diffID: string, size: number, defer = false): Promise<{ chainID: string; diffID: string; size: number }> {
     if (parentChainID && !this.layers.has(parentChainID)) throw new NotFoundError(`parent layer ${parentChainID} not found`);
     const cid = computeChainID(parentChainID, diffID);
     const existing = this.layers.get(cid);
     if (existing) {
       await rm(tmp, { recursive: true, force: true });
+      if (!defer && this.pending.has(cid)) await this.seal();
       return { chainID: cid, diffID, size: existing.size };
     }
     const meta: LayerMeta = { chainID: cid, diffID, parent: parentChainID, size, link: newLinkName(), created: Date.now() };
     const metaPath = join(tmp, 'meta.json');
+    if (defer) await writeFile(join(tmp, PENDING), '');
     await writeFile(metaPath, JSON.stringify(meta));
-    await syncfs(tmp);
-    const fh = await open(metaPath, 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
+    if (!defer) {
+      await syncfs(tmp);
+      const fh = await open(metaPath, 'r');
+      try { await fh.sync(); } finally { await fh.close(); }
+    }
     const final = join(this.dir, hexOf(cid));
     try {
       await rename(tmp, final);
@@ -281,11 +324,13 @@ export class LayerStore implements LayerStoreApi {
         await rm(tmp, { recursive: true, force: true });
         const theirs = JSON.parse(await readFile(join(final, 'meta.json'), 'utf8')) as LayerMeta;
         this.layers.set(cid, theirs);
+        if (!defer && this.pending.has(cid)) await this.seal();
         return { chainID: cid, diffID, size: theirs.size };
       }
       throw e;
     }
-    await fsyncDir(this.dir);
+    if (defer) this.pending.add(cid);
+    else await fsyncDir(this.dir);
     await symlink(`../${hexOf(cid)}/diff`, join(this.linkDir, meta.link)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'EEXIST') throw e;
     });
@@ -305,6 +350,7 @@ export class LayerStore implements LayerStoreApi {
       if (other.parent === chainID) throw new InvalidParameterError(`layer ${chainID} has child layer ${other.chainID}`);
     }
     this.layers.delete(chainID);
+    this.pending.delete(chainID);
     await unlink(join(this.linkDir, m.link)).catch(() => {});
     // Rename first so a crash mid-delete leaves a tmp- dir that init() cleans, never half a layer.
     const doomed = join(this.dir, `tmp-rm-${randomBytes(6).toString('hex')}`);
