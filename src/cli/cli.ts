@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { resolveHost } from '../client/resolve.js';
 import { defaultCertPath } from '../client/config-dir.js';
 import type { TlsFlags } from '../client/tls.js';
+import { SUMMARY, type SummaryKey } from './summaries.js';
 
 /** The command modules, each loaded only when one of its commands runs (a chunk of its own in the bundle). */
 type Module =
@@ -85,7 +86,7 @@ const TOP: Record<string, Target> = {
 /** Management commands: their subcommands (aliases included) and the help lines of those shown. */
 const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: Record<string, string> }> = {
   container: {
-    short: 'Manage containers',
+    short: 'Work with containers',
     subs: {
       ...inModule('commit', { commit: 'commit' }),
       ...inModule('run', { create: 'create', run: 'run' }),
@@ -102,39 +103,39 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('diff-export', { diff: 'diff', export: 'export' }),
     },
     docs: {
-      commit: "Create a new image from a container's changes",
-      create: 'Create a new container',
-      exec: 'Execute a command in a running container',
-      inspect: 'Display detailed information on one or more containers',
-      kill: 'Kill one or more running containers',
-      logs: 'Fetch the logs of a container',
-      ls: 'List containers',
-      restart: 'Restart one or more containers',
-      rm: 'Remove one or more containers',
-      run: 'Create and run a new container from an image',
-      start: 'Start one or more stopped containers',
-      stop: 'Stop one or more running containers',
-      wait: 'Block until one or more containers stop, then print their exit codes',
-      attach: 'Attach local standard input, output, and error streams to a running container',
-      pause: 'Pause all processes within one or more containers',
-      prune: 'Remove all stopped containers',
-      rename: 'Rename a container',
-      stats: 'Display a live stream of container(s) resource usage statistics',
-      top: 'Display the running processes of a container',
-      unpause: 'Unpause all processes within one or more containers',
-      update: 'Update configuration of one or more containers',
-      cp: 'Copy files/folders between a container and the local filesystem',
-      diff: "Inspect changes to files or directories on a container's filesystem",
-      export: "Export a container's filesystem as a tar archive",
+      commit: SUMMARY.commit,
+      create: SUMMARY.create,
+      exec: SUMMARY.exec,
+      inspect: SUMMARY['container inspect'],
+      kill: SUMMARY.kill,
+      logs: SUMMARY.logs,
+      ls: SUMMARY.ps,
+      restart: SUMMARY.restart,
+      rm: SUMMARY.rm,
+      run: SUMMARY.run,
+      start: SUMMARY.start,
+      stop: SUMMARY.stop,
+      wait: SUMMARY.wait,
+      attach: SUMMARY.attach,
+      pause: SUMMARY.pause,
+      prune: SUMMARY['container prune'],
+      rename: SUMMARY.rename,
+      stats: SUMMARY.stats,
+      top: SUMMARY.top,
+      unpause: SUMMARY.unpause,
+      update: SUMMARY.update,
+      cp: SUMMARY.cp,
+      diff: SUMMARY.diff,
+      export: SUMMARY.export,
     },
   },
   builder: {
-    short: 'Manage builds',
+    short: 'Work with image builds',
     subs: { ...inModule('build', { build: 'build' }), ...inModule('prune', { prune: 'builder-prune' }) },
-    docs: { build: 'Build an image from a Dockerfile', prune: 'Remove build cache' },
+    docs: { build: SUMMARY.build, prune: SUMMARY['builder prune'] },
   },
   image: {
-    short: 'Manage images',
+    short: 'Work with images',
     subs: {
       ...inModule('image', { history: 'history', push: 'push', inspect: 'inspect', ls: 'images', list: 'images', pull: 'pull', rm: 'rmi', remove: 'rmi', tag: 'tag' }),
       ...inModule('prune', { prune: 'image-prune' }),
@@ -144,39 +145,39 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('build', { build: 'build' }),
     },
     docs: {
-      build: 'Build an image from a Dockerfile',
-      history: 'Show the history of an image',
-      inspect: 'Display detailed information on one or more images',
-      ls: 'List images',
-      prune: 'Remove unused images',
-      pull: 'Download an image from a registry',
-      push: 'Upload an image to a registry',
-      rm: 'Remove one or more images',
-      tag: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
-      save: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
-      load: 'Load an image from a tar archive or STDIN',
-      import: 'Import the contents from a tarball to create a filesystem image',
+      build: SUMMARY.build,
+      history: SUMMARY.history,
+      inspect: SUMMARY['image inspect'],
+      ls: SUMMARY.images,
+      prune: SUMMARY['image prune'],
+      pull: SUMMARY.pull,
+      push: SUMMARY.push,
+      rm: SUMMARY.rmi,
+      tag: SUMMARY.tag,
+      save: SUMMARY.save,
+      load: SUMMARY.load,
+      import: SUMMARY.import,
     },
   },
   volume: {
-    short: 'Manage volumes',
+    short: 'Work with volumes',
     subs: {
       ...inModule('volume', { create: 'create', inspect: 'inspect', ls: 'ls', list: 'ls', rm: 'rm', remove: 'rm' }),
       ...inModule('volume', { export: 'export', import: 'import' }),
       ...inModule('prune', { prune: 'volume-prune' }),
     },
     docs: {
-      create: 'Create a volume',
-      inspect: 'Display detailed information on one or more volumes',
-      ls: 'List volumes',
-      prune: 'Remove unused local volumes',
-      rm: 'Remove one or more volumes',
-      export: "Export a volume's content as a tar archive (Berth's own)",
-      import: "Import a tar archive into a volume (Berth's own)",
+      create: SUMMARY['volume create'],
+      inspect: SUMMARY['volume inspect'],
+      ls: SUMMARY['volume ls'],
+      prune: SUMMARY['volume prune'],
+      rm: SUMMARY['volume rm'],
+      export: SUMMARY['volume export'],
+      import: SUMMARY['volume import'],
     },
   },
   network: {
-    short: 'Manage networks',
+    short: 'Work with networks',
     subs: {
       ...inModule('network', {
         connect: 'network-connect', create: 'network-create', disconnect: 'network-disconnect', inspect: 'network-inspect',
@@ -185,40 +186,46 @@ const MGMT: Record<string, { short: string; subs: Record<string, Target>; docs: 
       ...inModule('prune', { prune: 'network-prune' }),
     },
     docs: {
-      connect: 'Connect a container to a network',
-      create: 'Create a network',
-      disconnect: 'Disconnect a container from a network',
-      inspect: 'Display detailed information on one or more networks',
-      ls: 'List networks',
-      prune: 'Remove all unused networks',
-      rm: 'Remove one or more networks',
+      connect: SUMMARY['network connect'],
+      create: SUMMARY['network create'],
+      disconnect: SUMMARY['network disconnect'],
+      inspect: SUMMARY['network inspect'],
+      ls: SUMMARY['network ls'],
+      prune: SUMMARY['network prune'],
+      rm: SUMMARY['network rm'],
     },
   },
   system: {
-    short: 'Manage Berth',
+    short: 'Look after Berth itself: disk use, events, checks, cleanup',
     subs: {
       ...inModule('system', { info: 'info', check: 'check' }),
       ...inModule('df', { df: 'df' }),
       ...inModule('events', { events: 'events' }),
       ...inModule('prune', { prune: 'system-prune' }),
     },
-    docs: { check: 'Find and repair damage in the data root and leftovers on the host', df: 'Show Berth disk usage', events: 'Get real time events from the server', info: 'Display system-wide information', prune: 'Remove unused data' },
+    docs: {
+      check: 'Find and repair damage in the data root and leftovers on the host',
+      df: SUMMARY['system df'],
+      events: SUMMARY.events,
+      info: SUMMARY.info,
+      prune: SUMMARY['system prune'],
+    },
   },
 };
 
 /** docker's global options. The TLS ones apply to tcp:// hosts (src/client/tls.ts). */
 const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'config', type: 'string', usage: 'Location of client config files' },
-  { name: 'context', short: 'c', type: 'string', usage: 'Name of the context to use to connect to the daemon' },
-  { name: 'debug', short: 'D', type: 'bool', usage: 'Enable debug mode' },
-  { name: 'host', short: 'H', type: 'list', usage: 'Daemon socket to connect to' },
-  { name: 'log-level', short: 'l', type: 'string', def: 'info', usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")' },
-  { name: 'tls', type: 'bool', usage: 'Use TLS; implied by --tlsverify' },
-  { name: 'tlscacert', type: 'string', def: join(defaultCertPath(), 'ca.pem'), usage: 'Trust certs signed only by this CA' },
-  { name: 'tlscert', type: 'string', def: join(defaultCertPath(), 'cert.pem'), usage: 'Path to TLS certificate file' },
-  { name: 'tlskey', type: 'string', def: join(defaultCertPath(), 'key.pem'), usage: 'Path to TLS key file' },
-  { name: 'tlsverify', type: 'bool', usage: 'Use TLS and verify the remote' },
-  { name: 'version', short: 'v', type: 'bool', usage: 'Print version information and quit' },
+  { name: 'config', type: 'string', usage: "Directory of the client's configuration files" },
+  { name: 'context', short: 'c', type: 'string', usage: 'Context to connect through (Berth knows only "default")' },
+  { name: 'debug', short: 'D', type: 'bool', usage: 'Print debugging output' },
+  { name: 'host', short: 'H', type: 'list', usage: 'Address of the daemon to talk to (unix:// or tcp://)' },
+  { name: 'log-level', short: 'l', type: 'string', def: 'info', usage: 'How much to log: "debug", "info", "warn", "error" or "fatal"' },
+  { name: 'tls', type: 'bool', usage: 'Connect over TLS (--tlsverify turns this on as well)' },
+  { name: 'tlscacert', type: 'string', def: join(defaultCertPath(), 'ca.pem'), usage: 'CA certificate; trust only servers it signed' },
+  { name: 'tlscert', type: 'string', def: join(defaultCertPath(), 'cert.pem'), usage: 'Client certificate file for TLS' },
+  { name: 'tlskey', type: 'string', def: join(defaultCertPath(), 'key.pem'), usage: "Client certificate's private key file for TLS" },
+  { name: 'tlsverify', type: 'bool', usage: "Connect over TLS and check the server's certificate" },
+  { name: 'version', short: 'v', type: 'bool', usage: 'Print the version and exit' },
 ];
 
 /** The TLS flags a user gave (unset ones come from the environment, as docker/cli's). */
@@ -228,51 +235,20 @@ function tlsFlags(g: ParsedFlags): TlsFlags {
 }
 
 function topHelp(): string {
-  const cmds: Array<[string, string]> = [
-    ['run', 'Create and run a new container from an image'],
-    ['exec', 'Execute a command in a running container'],
-    ['ps', 'List containers'],
-    ['pull', 'Download an image from a registry'],
-    ['push', 'Upload an image to a registry'],
-    ['images', 'List images'],
-    ['build', 'Build an image from a Dockerfile'],
-    ['logs', 'Fetch the logs of a container'],
-    ['inspect', 'Return low-level information on Berth objects'],
-    ['version', 'Show the Berth version information'],
-    ['info', 'Display system-wide information'],
-    ['login', 'Authenticate to a registry'],
-    ['logout', 'Log out from a registry'],
-    ['search', 'Search Docker Hub for images'],
-  ];
+  const summaries = (names: SummaryKey[]): Array<[string, string]> => names.map((n) => [n, SUMMARY[n]]);
+  const cmds = summaries(['run', 'exec', 'ps', 'pull', 'push', 'images', 'build', 'logs', 'inspect', 'version', 'info', 'login', 'logout', 'search']);
   const mg: Array<[string, string]> = Object.entries(MGMT).map(([k, v]) => [k, v.short]);
-  const other: Array<[string, string]> = [
-    ['commit', "Create a new image from a container's changes"],
-    ['cp', 'Copy files/folders between a container and the local filesystem'],
-    ['create', 'Create a new container'],
-    ['dashboard', "Print the link to berthd's web dashboard"],
-    ['diff', "Inspect changes to files or directories on a container's filesystem"],
-    ['export', "Export a container's filesystem as a tar archive"],
-    ['history', 'Show the history of an image'],
-    ['kill', 'Kill one or more running containers'],
-    ['restart', 'Restart one or more containers'],
-    ['rm', 'Remove one or more containers'],
-    ['rmi', 'Remove one or more images'],
-    ['start', 'Start one or more stopped containers'],
-    ['stop', 'Stop one or more running containers'],
-    ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
-    ['update', 'Update configuration of one or more containers'],
-    ['wait', 'Block until one or more containers stop, then print their exit codes'],
-    ['save', 'Save one or more images to a tar archive (streamed to STDOUT by default)'],
-    ['load', 'Load an image from a tar archive or STDIN'],
-    ['import', 'Import the contents from a tarball to create a filesystem image'],
-  ];
+  const other = summaries([
+    'commit', 'cp', 'create', 'dashboard', 'diff', 'export', 'history', 'kill', 'restart', 'rm', 'rmi', 'start', 'stop', 'tag',
+    'update', 'wait', 'save', 'load', 'import',
+  ]);
   const list = (xs: Array<[string, string]>, w: number) => xs.map(([a, b]) => `  ${a.padEnd(w)}${b}`).join('\n');
   return (
-    `Usage:  ${PROG} [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\n` +
+    `Usage:  ${PROG} [OPTIONS] COMMAND\n\nBerth runs and manages containers; it talks to berthd over the Docker Engine API\n\n` +
     `Common Commands:\n${list(cmds, 12)}\n\nManagement Commands:\n${list(mg, 12)}\n\n` +
     `Commands:\n${list(other, 12)}\n\nGlobal Options:\n` +
     renderGlobal(GLOBAL_FLAGS) +
-    `\nRun '${PROG} COMMAND --help' for more information on a command.\n`
+    `\nFor the options of one command: '${PROG} COMMAND --help'.\n`
   );
 }
 
@@ -285,7 +261,7 @@ function renderGlobal(flags: FlagSpec[]): string {
 function mgmtHelp(name: string): string {
   const m = MGMT[name];
   const lines = Object.entries(m.docs).map(([sub, d]) => `  ${sub.padEnd(11)} ${d}`);
-  return `Usage:  ${PROG} ${name} COMMAND\n\n${m.short}\n\nCommands:\n${lines.join('\n')}\n\nRun '${PROG} ${name} COMMAND --help' for more information on a command.\n`;
+  return `Usage:  ${PROG} ${name} COMMAND\n\n${m.short}\n\nCommands:\n${lines.join('\n')}\n\nFor the options of one command: '${PROG} ${name} COMMAND --help'.\n`;
 }
 
 /** cobra Args validators from docker/cli (cli/required.go); all exit 1. */

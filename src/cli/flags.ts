@@ -103,7 +103,7 @@ function setValue(out: ParsedFlags, f: FlagSpec, v: string): void {
   }
 }
 
-const HELP: FlagSpec = { name: 'help', type: 'bool', usage: 'Print usage', hidden: true };
+const HELP: FlagSpec = { name: 'help', type: 'bool', usage: 'Show this help', hidden: true };
 
 export function parseFlags(spec: Pick<CommandSpec, 'flags' | 'interspersed'>, argv: string[]): ParsedFlags {
   const byLong = new Map<string, FlagSpec>();

@@ -58,26 +58,26 @@ export function tlsDefaults(env: NodeJS.ProcessEnv = process.env): { dir: string
 
 const USAGE = `Usage:	berthd [OPTIONS]
 
-A container engine that speaks the Docker Engine API
+The Berth daemon: a container engine serving the Docker Engine API
 
 Options:
-  -b, --bridge string             Interface of the default bridge network, or "none" (default "berth0")
-      --bip string                Gateway address and prefix of the default bridge (default "172.31.0.1/16")
-      --config-file string        Daemon configuration file (default "/etc/berth/daemon.json")
-      --default-address-pool pool Pool for user-defined networks' subnets (base=CIDR,size=N)
-      --dashboard string          Serve the web dashboard on 127.0.0.1:PORT (port 0: any free port)
-      --data-root string          Root directory of persistent state (default "/var/lib/berth")
-  -D, --debug                     Enable debug mode
-  -H, --host list                 Daemon socket to listen on (default unix:///run/berth/berth.sock)
-      --insecure-registry list    Registries reached over plain HTTP
-      --max-image-load-size bytes Largest archive (decompressed) that load and import accept (default 64g)
-  -p, --pidfile string            Path to use for daemon PID file (default "/run/berth/berthd.pid")
-      --registry-mirror list      Preferred registry mirror for Docker Hub images
-      --tls                       Use TLS; implied by --tlsverify
-      --tlscacert string          Trust certs signed only by this CA (default "~/.docker/ca.pem")
-      --tlscert string            Path to TLS certificate file (default "~/.docker/cert.pem")
-      --tlskey string             Path to TLS key file (default "~/.docker/key.pem")
-      --tlsverify                 Use TLS and verify the remote (tcp:// hosts require it)
+  -b, --bridge string             Bridge interface for the default network ("none": no default network) (default "berth0")
+      --bip string                Address and prefix length of the default bridge (default "172.31.0.1/16")
+      --config-file string        JSON file with the daemon settings (default "/etc/berth/daemon.json")
+      --default-address-pool pool Range that subnets of new networks come from (base=CIDR,size=N)
+      --dashboard string          Serve the web dashboard on 127.0.0.1:PORT (0 picks a free port)
+      --data-root string          Directory where images, containers and volumes are kept (default "/var/lib/berth")
+  -D, --debug                     Log debugging output
+  -H, --host list                 Address to serve the API on (default unix:///run/berth/berth.sock)
+      --insecure-registry list    Registry to talk to over plain HTTP
+      --max-image-load-size bytes Biggest archive, once decompressed, that load and import take (default 64g)
+  -p, --pidfile string            File the daemon writes its PID to (default "/run/berth/berthd.pid")
+      --registry-mirror list      Mirror to try first for Docker Hub images
+      --tls                       Serve TLS (--tlsverify turns this on as well)
+      --tlscacert string          CA certificate; accept only clients it signed (default "~/.docker/ca.pem")
+      --tlscert string            Server certificate file for TLS (default "~/.docker/cert.pem")
+      --tlskey string             Private key file of the server certificate (default "~/.docker/key.pem")
+      --tlsverify                 Serve TLS and require a client certificate (tcp:// hosts need it)
 `;
 
 export class UsageError extends Error {}

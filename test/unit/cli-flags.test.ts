@@ -89,19 +89,20 @@ test('int defaults and values', () => {
 test('help layout matches cobra/pflag', () => {
   const text = flagUsages(
     [
-      { name: 'all', short: 'a', type: 'bool', usage: 'Show all containers (default shows just running)' },
-      { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: 'Filter output based on conditions provided' },
-      { name: 'last', short: 'n', type: 'int', def: -1, usage: 'Show n last created containers (includes all states)' },
+      { name: 'all', short: 'a', type: 'bool', usage: 'Include stopped containers (only running ones by default)' },
+      { name: 'filter', short: 'f', type: 'list', typeName: 'filter', usage: 'Show only what matches a condition (name=value)' },
+      { name: 'last', short: 'n', type: 'int', def: -1, usage: 'Show the n most recently created containers, in any state' },
     ],
     79,
   );
   assert.equal(
     text,
-    '  -a, --all             Show all containers (default shows just running)\n' +
-      '  -f, --filter filter   Filter output based on conditions provided\n' +
-      '  -n, --last int        Show n last created containers (includes all\n' +
-      '                        states) (default -1)\n',
+    '  -a, --all             Include stopped containers (only running ones by\n' +
+      '                        default)\n' +
+      '  -f, --filter filter   Show only what matches a condition (name=value)\n' +
+      '  -n, --last int        Show the n most recently created containers, in\n' +
+      '                        any state (default -1)\n',
   );
-  assert.equal(wrapText(23, 79, 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'),
-    'Show logs since timestamp (e.g.\n                       "2013-01-02T13:23:37Z") or relative (e.g. "42m"\n                       for 42 minutes)');
+  assert.equal(wrapText(23, 79, 'Only output after this time: a timestamp such as 2013-01-02T13:23:37Z, or an age such as 42m'),
+    'Only output after this time: a timestamp such as\n                       2013-01-02T13:23:37Z, or an age such as 42m');
 });

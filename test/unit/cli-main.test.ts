@@ -3,25 +3,13 @@
 // global options, image references and refused flags print docker's wording and exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/cli.js';
+import { berthInProcess } from '../helpers/berth-in-process.js';
 
 const NO_DAEMON = 'unix:///nonexistent/berth-test.sock';
 process.env.BERTH_HOST = NO_DAEMON;
 delete process.env.DOCKER_HOST;
 
-/** One berth command line, run in this process with its output captured. */
-async function berth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const sink = () => {
-    const w = new Writable({ write(chunk, _enc, cb) { w.text += String(chunk); cb(); } }) as Writable & { text: string };
-    w.text = '';
-    return w;
-  };
-  const out = sink();
-  const err = sink();
-  const code = await main(args, { out: out as unknown as NodeJS.WriteStream, err: err as unknown as NodeJS.WriteStream });
-  return { code, stdout: out.text, stderr: err.text };
-}
+const berth = berthInProcess;
 
 const CASES: Array<{ args: string[]; code: number; stderr: RegExp; stdout?: string }> = [
   { args: ['--log-level', 'bad', 'version'], code: 1, stderr: /^Unable to parse logging level: bad\n$/ },

@@ -9,7 +9,7 @@ import type { FlagSpec } from '../flags.js';
 import { errorText } from './common.js';
 
 /** --detach-keys of run, start, attach and exec: the key sequence that leaves the container running. */
-export const DETACH_KEYS_FLAG: FlagSpec = { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' };
+export const DETACH_KEYS_FLAG: FlagSpec = { name: 'detach-keys', type: 'string', usage: 'Key sequence that detaches from the container' };
 
 /** docker/cli runStartContainerErr / toStatusError exit codes: 127 not found, 126 cannot invoke, else 125. */
 export function startErrorStatus(err: unknown): number {

@@ -14,6 +14,7 @@ const BUILD_RESOURCES: Array<[string, string]> = [
 ];
 const BUILD_RESOURCE_FLAGS = new Set(['cpu-period', 'cpu-quota', 'cpu-shares', 'cpuset-cpus', 'cpuset-mems', 'memory', 'memory-swap']);
 import type { JSONMessage } from '../../client/jsonstream.js';
+import { SUMMARY } from '../summaries.js';
 
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -167,29 +168,29 @@ export const commands: Record<string, CommandDef> = {
   build: {
     spec: {
       use: '[OPTIONS] PATH | URL | -',
-      short: 'Build an image from a Dockerfile',
+      short: SUMMARY.build,
       aliases: ['image build', 'build', 'builder build'],
       flags: [
-        { name: 'add-host', type: 'list', usage: 'Add a custom host-to-IP mapping ("host:ip")' },
-        { name: 'build-arg', type: 'list', usage: 'Set build-time variables' },
-        { name: 'cache-from', type: 'list', usage: 'Images to consider as cache sources' },
-        { name: 'cgroup-parent', type: 'string', usage: 'Set the parent cgroup for the "RUN" instructions during build' },
+        { name: 'add-host', type: 'list', usage: 'Extra /etc/hosts entry for RUN steps, as host:ip' },
+        { name: 'build-arg', type: 'list', usage: 'Build-time variable, as NAME=value' },
+        { name: 'cache-from', type: 'list', usage: 'Image to take cached layers from' },
+        { name: 'cgroup-parent', type: 'string', usage: 'Parent cgroup for RUN steps' },
         ...RESOURCE_FLAGS.filter((fl) => BUILD_RESOURCE_FLAGS.has(fl.name)),
-        { name: 'file', short: 'f', type: 'string', usage: 'Name of the Dockerfile (Default is "PATH/Dockerfile")' },
-        { name: 'force-rm', type: 'bool', usage: 'Always remove intermediate containers' },
-        { name: 'iidfile', type: 'string', usage: 'Write the image ID to the file' },
-        { name: 'isolation', type: 'string', usage: 'Container isolation technology' },
-        { name: 'label', type: 'list', usage: 'Set metadata for an image' },
-        { name: 'network', type: 'string', usage: 'Set the networking mode for the RUN instructions during build' },
-        { name: 'no-cache', type: 'bool', usage: 'Do not use cache when building the image' },
-        { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
-        { name: 'progress', type: 'string', usage: 'Set type of progress output (auto, plain, legacy, quiet)' },
-        { name: 'pull', type: 'bool', usage: 'Always attempt to pull a newer version of the image' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the build output and print image ID on success' },
-        { name: 'rm', type: 'bool', def: true, usage: 'Remove intermediate containers after a successful build' },
-        { name: 'shm-size', type: 'string', usage: 'Size of "/dev/shm"' },
-        { name: 'tag', short: 't', type: 'list', usage: 'Name and optionally a tag in the "name:tag" format' },
-        { name: 'target', type: 'string', usage: 'Set the target build stage to build.' },
+        { name: 'file', short: 'f', type: 'string', usage: 'Dockerfile to build from (PATH/Dockerfile when not given)' },
+        { name: 'force-rm', type: 'bool', usage: 'Remove intermediate containers even when a step fails' },
+        { name: 'iidfile', type: 'string', usage: 'File to write the image ID to' },
+        { name: 'isolation', type: 'string', usage: 'Isolation technology for the build containers' },
+        { name: 'label', type: 'list', usage: 'Label for the image, as key=value' },
+        { name: 'network', type: 'string', usage: 'Network mode for RUN steps' },
+        { name: 'no-cache', type: 'bool', usage: 'Run every step again, ignoring the cache' },
+        { name: 'platform', type: 'string', usage: 'Platform to use, as os[/arch[/variant]] (for daemons that serve several)' },
+        { name: 'progress', type: 'string', usage: 'Progress style: auto, plain, legacy or quiet' },
+        { name: 'pull', type: 'bool', usage: 'Look for a newer base image even when one is present' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Print nothing but the image ID, on success' },
+        { name: 'rm', type: 'bool', def: true, usage: 'Remove intermediate containers once the build succeeds' },
+        { name: 'shm-size', type: 'string', usage: 'Size of /dev/shm for RUN steps' },
+        { name: 'tag', short: 't', type: 'list', usage: 'Name for the image, as name or name:tag' },
+        { name: 'target', type: 'string', usage: 'Build stage to stop at' },
       ],
       minArgs: 1,
       maxArgs: 1,

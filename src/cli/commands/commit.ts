@@ -3,6 +3,7 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { familiarName, parseNormalizedNamed } from '../../wire/reference.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runCommit(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
@@ -31,13 +32,13 @@ export const commands: Record<string, CommandDef> = {
   commit: {
     spec: {
       use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]',
-      short: "Create a new image from a container's changes",
+      short: SUMMARY.commit,
       aliases: ['container commit', 'commit'],
       flags: [
-        { name: 'author', short: 'a', type: 'string', usage: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
-        { name: 'change', short: 'c', type: 'list', usage: 'Apply Dockerfile instruction to the created image' },
-        { name: 'message', short: 'm', type: 'string', usage: 'Commit message' },
-        { name: 'pause', short: 'p', type: 'bool', def: true, usage: 'Pause container during commit' },
+        { name: 'author', short: 'a', type: 'string', usage: 'Author to record, e.g. "Jane Doe <jane@example.com>"' },
+        { name: 'change', short: 'c', type: 'list', usage: 'Dockerfile instruction (CMD, ENV, EXPOSE…) to apply to the new image' },
+        { name: 'message', short: 'm', type: 'string', usage: 'Message to record with the image' },
+        { name: 'pause', short: 'p', type: 'bool', def: true, usage: 'Pause the container while the image is made' },
       ],
       minArgs: 1,
       maxArgs: 2,

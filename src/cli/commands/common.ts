@@ -158,10 +158,9 @@ export function parseFilters(list: string[], flag = '-f, --filter'): Record<stri
 }
 
 export const FORMAT_USAGE =
-  "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+  "How to print the output:\ntable           columns with a header (default)\ntable TEMPLATE  header, then TEMPLATE per row\njson            one JSON object per line\nTEMPLATE        a Go template applied to each item";
 
-export const INSPECT_FORMAT_USAGE =
-  "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+export const INSPECT_FORMAT_USAGE = "How to print the output:\njson      as JSON\nTEMPLATE  a Go template applied to each object";
 
 /** `--format` of list commands (table, json or a template). */
 export const FORMAT_FLAG: FlagSpec = { name: 'format', type: 'string', usage: FORMAT_USAGE };
@@ -170,7 +169,7 @@ export const FORMAT_FLAG: FlagSpec = { name: 'format', type: 'string', usage: FO
 export const INSPECT_FORMAT_FLAG: FlagSpec = { name: 'format', short: 'f', type: 'string', usage: INSPECT_FORMAT_USAGE };
 
 /** A `--filter` flag spec; list commands have `-f`, prune commands do not. */
-export function filterFlag(usage = 'Filter output based on conditions provided', shorthand = true): FlagSpec {
+export function filterFlag(usage = 'Show only what matches a condition (name=value)', shorthand = true): FlagSpec {
   return { name: 'filter', ...(shorthand ? { short: 'f' } : {}), type: 'list', typeName: 'filter', usage };
 }
 

@@ -5,6 +5,7 @@ import type { ParsedFlags } from '../flags.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { eachArg, errorText } from './common.js';
 import { DETACH_KEYS_FLAG, forwardStdin, monitorTty, pipeOutput, proxySignals } from './attach-io.js';
+import { SUMMARY } from '../summaries.js';
 
 /* -------------------------------------------------------------- attach */
 
@@ -85,12 +86,12 @@ export const commands: Record<string, CommandDef> = {
   attach: {
     spec: {
       use: '[OPTIONS] CONTAINER',
-      short: 'Attach local standard input, output, and error streams to a running container',
+      short: SUMMARY.attach,
       aliases: ['container attach', 'attach'],
       flags: [
         DETACH_KEYS_FLAG,
-        { name: 'no-stdin', type: 'bool', usage: 'Do not attach STDIN' },
-        { name: 'sig-proxy', type: 'bool', def: true, usage: 'Proxy all received signals to the process' },
+        { name: 'no-stdin', type: 'bool', usage: 'Leave STDIN unattached' },
+        { name: 'sig-proxy', type: 'bool', def: true, usage: 'Pass signals this client receives on to the process' },
       ],
       minArgs: 1,
       maxArgs: 1,
@@ -98,25 +99,25 @@ export const commands: Record<string, CommandDef> = {
     run: runAttach,
   },
   rename: {
-    spec: { use: 'CONTAINER NEW_NAME', short: 'Rename a container', aliases: ['container rename', 'rename'], flags: [], minArgs: 2, maxArgs: 2 },
+    spec: { use: 'CONTAINER NEW_NAME', short: SUMMARY.rename, aliases: ['container rename', 'rename'], flags: [], minArgs: 2, maxArgs: 2 },
     run: runRename,
   },
   pause: {
-    spec: { use: 'CONTAINER [CONTAINER...]', short: 'Pause all processes within one or more containers', aliases: ['container pause', 'pause'], flags: [], minArgs: 1 },
+    spec: { use: 'CONTAINER [CONTAINER...]', short: SUMMARY.pause, aliases: ['container pause', 'pause'], flags: [], minArgs: 1 },
     run: async (ctx, p) => {
       const client = await ctx.client();
       return eachArg(ctx, p.args, async (n) => { await client.containerPause(n); });
     },
   },
   unpause: {
-    spec: { use: 'CONTAINER [CONTAINER...]', short: 'Unpause all processes within one or more containers', aliases: ['container unpause', 'unpause'], flags: [], minArgs: 1 },
+    spec: { use: 'CONTAINER [CONTAINER...]', short: SUMMARY.unpause, aliases: ['container unpause', 'unpause'], flags: [], minArgs: 1 },
     run: async (ctx, p) => {
       const client = await ctx.client();
       return eachArg(ctx, p.args, async (n) => { await client.containerUnpause(n); });
     },
   },
   top: {
-    spec: { use: 'CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', aliases: ['container top', 'top'], flags: [], interspersed: false, minArgs: 1 },
+    spec: { use: 'CONTAINER [ps OPTIONS]', short: SUMMARY.top, aliases: ['container top', 'top'], flags: [], interspersed: false, minArgs: 1 },
     run: runTop,
   },
 };

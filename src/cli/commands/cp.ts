@@ -14,6 +14,7 @@ import { ApiError } from '../../client/index.js';
 import { goModeIsDir, goModeIsSymlink } from '../../wire/path-stat.js';
 import { humanSizeWithPrecision } from '../../util/units.js';
 import { packLocal, unpackLocal } from './cp-local.js';
+import { SUMMARY } from '../summaries.js';
 
 /** docker/cli's splitCpArg: `container:path`, unless the argument is an absolute or ./ path. */
 export function splitCpArg(arg: string): { container: string; path: string } {
@@ -166,12 +167,12 @@ export const commands: Record<string, CommandDef> = {
   cp: {
     spec: {
       use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
-      short: 'Copy files/folders between a container and the local filesystem',
+      short: SUMMARY.cp,
       aliases: ['container cp', 'cp'],
       flags: [
-        { name: 'archive', short: 'a', type: 'bool', usage: 'Archive mode (copy all uid/gid information)' },
-        { name: 'follow-link', short: 'L', type: 'bool', usage: 'Always follow symbol link in SRC_PATH' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
+        { name: 'archive', short: 'a', type: 'bool', usage: 'Keep the uid/gid ownership of the copied files' },
+        { name: 'follow-link', short: 'L', type: 'bool', usage: 'Copy what a symbolic link SRC_PATH points to, not the link' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: "Don't print progress (never printed without a terminal anyway)" },
       ],
       minArgs: 2,
       maxArgs: 2,

@@ -1,6 +1,7 @@
 // `berth dashboard [--open]`: print the link that opens berthd's web dashboard (and open it).
 import type { CommandDef, Ctx } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
+import { SUMMARY } from '../summaries.js';
 
 interface DashboardInfo { URL: string; LoginURL: string }
 
@@ -21,7 +22,7 @@ export const commands: Record<string, CommandDef> = {
   dashboard: {
     spec: {
       use: '[OPTIONS]',
-      short: "Print the link to berthd's web dashboard (served on 127.0.0.1 only)",
+      short: SUMMARY.dashboard,
       flags: [{ name: 'open', type: 'bool', usage: 'Open the dashboard in the default browser' }],
       maxArgs: 0,
     },

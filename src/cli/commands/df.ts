@@ -8,6 +8,7 @@ import { humanSize } from '../../util/units.js';
 import { FORMAT_FLAG, writeFormatted } from './common.js';
 import { ImageContext, imageRows } from './image.js';
 import { ContainerContext } from './ps.js';
+import { SUMMARY } from '../summaries.js';
 
 /** "1.2MB (50%)" as docker/cli writes a reclaimable size: the share of the total, rounded down. */
 function reclaimable(bytes: number, total: number): string {
@@ -129,10 +130,10 @@ export const commands: Record<string, CommandDef> = {
   df: {
     spec: {
       use: '[OPTIONS]',
-      short: 'Show Berth disk usage',
+      short: SUMMARY['system df'],
       flags: [
         FORMAT_FLAG,
-        { name: 'verbose', short: 'v', type: 'bool', usage: 'Show detailed information on space usage' },
+        { name: 'verbose', short: 'v', type: 'bool', usage: 'Break the usage down object by object' },
       ],
       maxArgs: 0,
     },

@@ -10,6 +10,7 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { containerChanges, containerExport } from '../../client/archive.js';
+import { SUMMARY } from '../summaries.js';
 
 const KINDS = ['C', 'A', 'D'] as const;
 
@@ -51,7 +52,7 @@ export const commands: Record<string, CommandDef> = {
   diff: {
     spec: {
       use: 'CONTAINER',
-      short: "Inspect changes to files or directories on a container's filesystem",
+      short: SUMMARY.diff,
       aliases: ['container diff', 'diff'],
       flags: [],
       minArgs: 1,
@@ -62,9 +63,9 @@ export const commands: Record<string, CommandDef> = {
   export: {
     spec: {
       use: '[OPTIONS] CONTAINER',
-      short: "Export a container's filesystem as a tar archive",
+      short: SUMMARY.export,
       aliases: ['container export', 'export'],
-      flags: [{ name: 'output', short: 'o', type: 'string', usage: 'Write to a file, instead of STDOUT' }],
+      flags: [{ name: 'output', short: 'o', type: 'string', usage: 'File to write to instead of STDOUT' }],
       minArgs: 1,
       maxArgs: 1,
     },

@@ -5,6 +5,7 @@ import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { parseFormat, Template } from '../format/template.js';
 import { filterFlag, getTimestamp, parseFilters, INSPECT_FORMAT_USAGE } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 /* -------------------------------------------------------------- events */
 
@@ -65,13 +66,13 @@ export const commands: Record<string, CommandDef> = {
   events: {
     spec: {
       use: '[OPTIONS]',
-      short: 'Get real time events from the server',
+      short: SUMMARY.events,
       aliases: ['system events', 'events'],
       flags: [
         filterFlag(),
         { name: 'format', type: 'string', usage: INSPECT_FORMAT_USAGE },
-        { name: 'since', type: 'string', usage: 'Show all events created since timestamp' },
-        { name: 'until', type: 'string', usage: 'Stream events until this timestamp' },
+        { name: 'since', type: 'string', usage: 'Start with the events since this time' },
+        { name: 'until', type: 'string', usage: 'Stop streaming at this time' },
       ],
       maxArgs: 0,
     },

@@ -4,7 +4,8 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { DETACH_KEYS_FLAG, forwardStdin, pipeOutput } from './attach-io.js';
-import { envFromList, readLinesFile } from './create-flags.js';
+import { createFlags, envFromList, readLinesFile } from './create-flags.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runExec(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
@@ -50,18 +51,14 @@ export const commands: Record<string, CommandDef> = {
   exec: {
     spec: {
       use: '[OPTIONS] CONTAINER COMMAND [ARG...]',
-      short: 'Execute a command in a running container',
+      short: SUMMARY.exec,
       aliases: ['container exec', 'exec'],
       flags: [
-        { name: 'detach', short: 'd', type: 'bool', usage: 'Detached mode: run command in the background' },
+        { name: 'detach', short: 'd', type: 'bool', usage: 'Run the command in the background' },
         DETACH_KEYS_FLAG,
-        { name: 'env', short: 'e', type: 'list', usage: 'Set environment variables' },
-        { name: 'env-file', type: 'list', usage: 'Read in a file of environment variables' },
-        { name: 'interactive', short: 'i', type: 'bool', usage: 'Keep STDIN open even if not attached' },
-        { name: 'privileged', type: 'bool', usage: 'Give extended privileges to the command' },
-        { name: 'tty', short: 't', type: 'bool', usage: 'Allocate a pseudo-TTY' },
-        { name: 'user', short: 'u', type: 'string', usage: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
-        { name: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
+        ...createFlags('env', 'env-file', 'interactive'),
+        { name: 'privileged', type: 'bool', usage: 'Run the command with extended privileges' },
+        ...createFlags('tty', 'user', 'workdir'),
       ],
       interspersed: false,
       minArgs: 2,

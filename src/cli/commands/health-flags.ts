@@ -5,14 +5,14 @@ import { parseGoDuration } from './common.js';
 import { FlagValueError } from './create-flags.js';
 
 export const HEALTH_FLAGS: FlagSpec[] = [
-  { name: 'health-cmd', type: 'string', usage: 'Command to run to check health' },
-  { name: 'health-interval', type: 'string', typeName: 'duration', usage: 'Time between running the check (ms|s|m|h) (default 0s)' },
+  { name: 'health-cmd', type: 'string', usage: "Command that checks the container's health" },
+  { name: 'health-interval', type: 'string', typeName: 'duration', usage: 'Time between checks (ms|s|m|h) (default 0s)' },
   { name: 'health-on-failure', type: 'string', usage: 'What to do when the container turns unhealthy: none, kill, restart or stop (Berth only)' },
-  { name: 'health-retries', type: 'int', usage: 'Consecutive failures needed to report unhealthy' },
-  { name: 'health-start-interval', type: 'string', typeName: 'duration', usage: 'Time between running the check during the start period (ms|s|m|h) (default 0s)' },
-  { name: 'health-start-period', type: 'string', typeName: 'duration', usage: 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)' },
-  { name: 'health-timeout', type: 'string', typeName: 'duration', usage: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)' },
-  { name: 'no-healthcheck', type: 'bool', usage: 'Disable any container-specified HEALTHCHECK' },
+  { name: 'health-retries', type: 'int', usage: 'Failures in a row before the container counts as unhealthy' },
+  { name: 'health-start-interval', type: 'string', typeName: 'duration', usage: 'Time between checks while the start period lasts (ms|s|m|h) (default 0s)' },
+  { name: 'health-start-period', type: 'string', typeName: 'duration', usage: 'Time the container gets to start up before failed checks count toward --health-retries (ms|s|m|h) (default 0s)' },
+  { name: 'health-timeout', type: 'string', typeName: 'duration', usage: 'Longest one check may run (ms|s|m|h) (default 0s)' },
+  { name: 'no-healthcheck', type: 'bool', usage: 'Turn off the HEALTHCHECK the image defines' },
 ];
 
 export interface HealthFromFlags {

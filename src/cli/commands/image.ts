@@ -6,6 +6,7 @@ import type { ParsedFlags } from '../flags.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../../util/units.js';
 import { eachArg, ellipsis, errorText, filterFlag, FORMAT_FLAG, goTimeString, INSPECT_FORMAT_FLAG, inspectEach, parseFilters, renderProgress, writeFormatted } from './common.js';
 import { familiarName, familiarString, parseAnyReference, parseNormalizedNamed, referenceString, truncateId, withDefaultTag, type Reference } from '../../wire/reference.js';
+import { SUMMARY } from '../summaries.js';
 
 /* ---------------------------------------------------------------- images */
 
@@ -357,15 +358,15 @@ export const commands: Record<string, CommandDef> = {
   images: {
     spec: {
       use: '[OPTIONS] [REPOSITORY[:TAG]]',
-      short: 'List images',
+      short: SUMMARY.images,
       aliases: ['image ls', 'image list', 'images'],
       flags: [
-        { name: 'all', short: 'a', type: 'bool', usage: 'Show all images (default hides intermediate images)' },
-        { name: 'digests', type: 'bool', usage: 'Show digests' },
+        { name: 'all', short: 'a', type: 'bool', usage: 'Include intermediate images (hidden by default)' },
+        { name: 'digests', type: 'bool', usage: 'Add a DIGEST column' },
         filterFlag(),
         FORMAT_FLAG,
-        { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
+        { name: 'no-trunc', type: 'bool', usage: 'Print values in full, without shortening them' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Print image IDs only' },
       ],
       maxArgs: 1,
     },
@@ -374,13 +375,13 @@ export const commands: Record<string, CommandDef> = {
   pull: {
     spec: {
       use: '[OPTIONS] NAME[:TAG|@DIGEST]',
-      short: 'Download an image from a registry',
+      short: SUMMARY.pull,
       aliases: ['image pull', 'pull'],
       flags: [
-        { name: 'all-tags', short: 'a', type: 'bool', usage: 'Download all tagged images in the repository' },
-        { name: 'disable-content-trust', type: 'bool', def: true, usage: 'Skip image verification' },
-        { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress verbose output' },
+        { name: 'all-tags', short: 'a', type: 'bool', usage: 'Pull every tag of the repository' },
+        { name: 'disable-content-trust', type: 'bool', def: true, usage: 'Do not verify the image' },
+        { name: 'platform', type: 'string', usage: 'Platform to use, as os[/arch[/variant]] (for daemons that serve several)' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: "Don't print progress" },
       ],
       minArgs: 1,
       maxArgs: 1,
@@ -390,7 +391,7 @@ export const commands: Record<string, CommandDef> = {
   tag: {
     spec: {
       use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
-      short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+      short: SUMMARY.tag,
       aliases: ['image tag', 'tag'],
       flags: [],
       minArgs: 2,
@@ -401,11 +402,11 @@ export const commands: Record<string, CommandDef> = {
   rmi: {
     spec: {
       use: '[OPTIONS] IMAGE [IMAGE...]',
-      short: 'Remove one or more images',
+      short: SUMMARY.rmi,
       aliases: ['image rm', 'image remove', 'rmi'],
       flags: [
-        { name: 'force', short: 'f', type: 'bool', usage: 'Force removal of the image' },
-        { name: 'no-prune', type: 'bool', usage: 'Do not delete untagged parents' },
+        { name: 'force', short: 'f', type: 'bool', usage: 'Remove the image even when stopped containers use it or other tags name it' },
+        { name: 'no-prune', type: 'bool', usage: 'Keep untagged parent images' },
       ],
       minArgs: 1,
     },
@@ -414,13 +415,13 @@ export const commands: Record<string, CommandDef> = {
   push: {
     spec: {
       use: '[OPTIONS] NAME[:TAG]',
-      short: 'Upload an image to a registry',
+      short: SUMMARY.push,
       aliases: ['image push', 'push'],
       flags: [
-        { name: 'all-tags', short: 'a', type: 'bool', usage: 'Push all tags of an image to the repository' },
-        { name: 'disable-content-trust', type: 'bool', def: true, usage: 'Skip image signing' },
-        { name: 'platform', type: 'string', usage: 'Push a platform-specific manifest as a single-platform image to the registry' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress verbose output' },
+        { name: 'all-tags', short: 'a', type: 'bool', usage: 'Push every tag of the image' },
+        { name: 'disable-content-trust', type: 'bool', def: true, usage: 'Do not sign the image' },
+        { name: 'platform', type: 'string', usage: "Push only this platform's manifest, as a single-platform image" },
+        { name: 'quiet', short: 'q', type: 'bool', usage: "Don't print progress" },
       ],
       minArgs: 1,
       maxArgs: 1,
@@ -430,14 +431,14 @@ export const commands: Record<string, CommandDef> = {
   history: {
     spec: {
       use: '[OPTIONS] IMAGE',
-      short: 'Show the history of an image',
+      short: SUMMARY.history,
       aliases: ['image history', 'history'],
       flags: [
         FORMAT_FLAG,
-        { name: 'human', short: 'H', type: 'bool', def: true, usage: 'Print sizes and dates in human readable format' },
-        { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
-        { name: 'platform', type: 'string', usage: 'Show history for the given platform' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only show image IDs' },
+        { name: 'human', short: 'H', type: 'bool', def: true, usage: 'Show sizes and dates in an easy-to-read form' },
+        { name: 'no-trunc', type: 'bool', usage: 'Print values in full, without shortening them' },
+        { name: 'platform', type: 'string', usage: 'Platform whose history to show' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Print image IDs only' },
       ],
       minArgs: 1,
       maxArgs: 1,
@@ -447,7 +448,7 @@ export const commands: Record<string, CommandDef> = {
   inspect: {
     spec: {
       use: '[OPTIONS] IMAGE [IMAGE...]',
-      short: 'Display detailed information on one or more images',
+      short: SUMMARY['image inspect'],
       flags: [INSPECT_FORMAT_FLAG],
       minArgs: 1,
     },

@@ -6,6 +6,7 @@ import { imageImport } from '../../client/transfer.js';
 import { parseNormalizedNamed } from '../../wire/reference.js';
 import { openArchive } from './archive-input.js';
 import { renderProgress } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runImport(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
@@ -33,12 +34,12 @@ export const commands: Record<string, CommandDef> = {
   import: {
     spec: {
       use: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]',
-      short: 'Import the contents from a tarball to create a filesystem image',
+      short: SUMMARY.import,
       aliases: ['image import', 'import'],
       flags: [
-        { name: 'change', short: 'c', type: 'list', usage: 'Apply Dockerfile instruction to the created image' },
-        { name: 'message', short: 'm', type: 'string', usage: 'Set commit message for imported image' },
-        { name: 'platform', type: 'string', usage: 'Set platform if server is multi-platform capable' },
+        { name: 'change', short: 'c', type: 'list', usage: 'Dockerfile instruction (CMD, ENV, EXPOSE…) to apply to the new image' },
+        { name: 'message', short: 'm', type: 'string', usage: 'Message to record with the image' },
+        { name: 'platform', type: 'string', usage: 'Platform to use, as os[/arch[/variant]] (for daemons that serve several)' },
       ],
       minArgs: 1,
       maxArgs: 2,

@@ -3,6 +3,7 @@ import type { CommandDef, Ctx } from '../context.js';
 import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { INSPECT_FORMAT_FLAG, inspectEach, isNotFound } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runContainerInspect(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
@@ -35,10 +36,10 @@ export const commands: Record<string, CommandDef> = {
   inspect: {
     spec: {
       use: '[OPTIONS] CONTAINER [CONTAINER...]',
-      short: 'Display detailed information on one or more containers',
+      short: SUMMARY['container inspect'],
       flags: [
         INSPECT_FORMAT_FLAG,
-        { name: 'size', short: 's', type: 'bool', usage: 'Display total file sizes' },
+        { name: 'size', short: 's', type: 'bool', usage: "Add the container's size" },
       ],
       minArgs: 1,
     },
@@ -47,11 +48,11 @@ export const commands: Record<string, CommandDef> = {
   'inspect-any': {
     spec: {
       use: '[OPTIONS] NAME|ID [NAME|ID...]',
-      short: 'Return low-level information on Docker objects',
+      short: SUMMARY.inspect,
       flags: [
         INSPECT_FORMAT_FLAG,
-        { name: 'size', short: 's', type: 'bool', usage: 'Display total file sizes if the type is container' },
-        { name: 'type', type: 'string', usage: 'Only inspect objects of the given type' },
+        { name: 'size', short: 's', type: 'bool', usage: 'Add the size of containers' },
+        { name: 'type', type: 'string', usage: 'Look only for this kind of object: "container" or "image"' },
       ],
       minArgs: 1,
     },

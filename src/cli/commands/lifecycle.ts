@@ -4,6 +4,7 @@ import { StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { DETACH_KEYS_FLAG, forwardStdin, pipeOutput, proxySignals, startErrorStatus } from './attach-io.js';
 import { eachArg, errorText, isNotFound } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runStart(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const client = await ctx.client();
@@ -98,20 +99,20 @@ async function runWait(ctx: Ctx, p: ParsedFlags): Promise<number> {
 }
 
 const TIMEOUT_FLAGS: FlagSpec[] = [
-  { name: 'signal', short: 's', type: 'string', usage: 'Signal to send to the container' },
-  { name: 'timeout', short: 't', type: 'int', usage: 'Seconds to wait before killing the container' },
+  { name: 'signal', short: 's', type: 'string', usage: "Signal to stop with (the container's stop signal when not given)" },
+  { name: 'timeout', short: 't', type: 'int', usage: 'Seconds to wait for it to stop before killing it' },
 ];
 
 export const commands: Record<string, CommandDef> = {
   start: {
     spec: {
       use: '[OPTIONS] CONTAINER [CONTAINER...]',
-      short: 'Start one or more stopped containers',
+      short: SUMMARY.start,
       aliases: ['container start', 'start'],
       flags: [
-        { name: 'attach', short: 'a', type: 'bool', usage: 'Attach STDOUT/STDERR and forward signals' },
+        { name: 'attach', short: 'a', type: 'bool', usage: "Stream the container's output here and pass signals on" },
         DETACH_KEYS_FLAG,
-        { name: 'interactive', short: 'i', type: 'bool', usage: "Attach container's STDIN" },
+        { name: 'interactive', short: 'i', type: 'bool', usage: "Connect this terminal's input to the container's STDIN" },
       ],
       minArgs: 1,
     },
@@ -120,7 +121,7 @@ export const commands: Record<string, CommandDef> = {
   stop: {
     spec: {
       use: '[OPTIONS] CONTAINER [CONTAINER...]',
-      short: 'Stop one or more running containers',
+      short: SUMMARY.stop,
       aliases: ['container stop', 'stop'],
       flags: TIMEOUT_FLAGS,
       minArgs: 1,
@@ -130,7 +131,7 @@ export const commands: Record<string, CommandDef> = {
   restart: {
     spec: {
       use: '[OPTIONS] CONTAINER [CONTAINER...]',
-      short: 'Restart one or more containers',
+      short: SUMMARY.restart,
       aliases: ['container restart', 'restart'],
       flags: TIMEOUT_FLAGS,
       minArgs: 1,
@@ -140,9 +141,9 @@ export const commands: Record<string, CommandDef> = {
   kill: {
     spec: {
       use: '[OPTIONS] CONTAINER [CONTAINER...]',
-      short: 'Kill one or more running containers',
+      short: SUMMARY.kill,
       aliases: ['container kill', 'kill'],
-      flags: [{ name: 'signal', short: 's', type: 'string', usage: 'Signal to send to the container' }],
+      flags: [{ name: 'signal', short: 's', type: 'string', usage: 'Signal to send (SIGKILL when not given)' }],
       minArgs: 1,
     },
     run: runKill,
@@ -150,7 +151,7 @@ export const commands: Record<string, CommandDef> = {
   wait: {
     spec: {
       use: 'CONTAINER [CONTAINER...]',
-      short: 'Block until one or more containers stop, then print their exit codes',
+      short: SUMMARY.wait,
       aliases: ['container wait', 'wait'],
       flags: [],
       minArgs: 1,
@@ -160,12 +161,12 @@ export const commands: Record<string, CommandDef> = {
   rm: {
     spec: {
       use: '[OPTIONS] CONTAINER [CONTAINER...]',
-      short: 'Remove one or more containers',
+      short: SUMMARY.rm,
       aliases: ['container rm', 'container remove', 'rm'],
       flags: [
-        { name: 'force', short: 'f', type: 'bool', usage: 'Force the removal of a running container (uses SIGKILL)' },
-        { name: 'link', short: 'l', type: 'bool', usage: 'Remove the specified link' },
-        { name: 'volumes', short: 'v', type: 'bool', usage: 'Remove anonymous volumes associated with the container' },
+        { name: 'force', short: 'f', type: 'bool', usage: 'Remove running containers too, killing them (SIGKILL)' },
+        { name: 'link', short: 'l', type: 'bool', usage: 'Remove the named link instead of a container' },
+        { name: 'volumes', short: 'v', type: 'bool', usage: "Also delete the container's anonymous volumes" },
       ],
       minArgs: 1,
     },

@@ -6,6 +6,7 @@ import type { ParsedFlags } from '../flags.js';
 import { imageLoad } from '../../client/transfer.js';
 import { openArchive } from './archive-input.js';
 import { renderProgress } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runLoad(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const input = (p.flags.input as string) || '';
@@ -28,11 +29,11 @@ export const commands: Record<string, CommandDef> = {
   load: {
     spec: {
       use: '[OPTIONS]',
-      short: 'Load an image from a tar archive or STDIN',
+      short: SUMMARY.load,
       aliases: ['image load', 'load'],
       flags: [
-        { name: 'input', short: 'i', type: 'string', usage: 'Read from tar archive file, instead of STDIN' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the load output' },
+        { name: 'input', short: 'i', type: 'string', usage: 'Archive file to read instead of STDIN' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: "Don't print load progress" },
       ],
       maxArgs: 0,
     },

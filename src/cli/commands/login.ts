@@ -6,6 +6,7 @@ import type { ParsedFlags } from '../flags.js';
 import {
   configPath, convertToHostname, eraseCredentials, getCredentials, INDEX_SERVER, storeCredentials, type Credentials,
 } from '../../client/credentials.js';
+import { SUMMARY } from '../summaries.js';
 
 interface AuthResponse {
   Status: string;
@@ -188,18 +189,18 @@ export const commands: Record<string, CommandDef> = {
   login: {
     spec: {
       use: '[OPTIONS] [SERVER]',
-      short: 'Authenticate to a registry',
+      short: SUMMARY.login,
       flags: [
-        { name: 'password', short: 'p', type: 'string', usage: 'Password or Personal Access Token (PAT)' },
-        { name: 'password-stdin', type: 'bool', usage: 'Take the Password or Personal Access Token (PAT) from stdin' },
-        { name: 'username', short: 'u', type: 'string', usage: 'Username' },
+        { name: 'password', short: 'p', type: 'string', usage: 'Password or personal access token' },
+        { name: 'password-stdin', type: 'bool', usage: 'Read the password or token from STDIN' },
+        { name: 'username', short: 'u', type: 'string', usage: 'User name' },
       ],
       maxArgs: 1,
     },
     run: runLogin,
   },
   logout: {
-    spec: { use: '[SERVER]', short: 'Log out from a registry', flags: [], maxArgs: 1 },
+    spec: { use: '[SERVER]', short: SUMMARY.logout, flags: [], maxArgs: 1 },
     run: runLogout,
   },
 };

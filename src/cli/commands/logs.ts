@@ -3,6 +3,7 @@ import type { CommandDef, Ctx } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { pipeOutput } from './attach-io.js';
 import { getTimestamp } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runLogs(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const f = p.flags;
@@ -26,15 +27,15 @@ export const commands: Record<string, CommandDef> = {
   logs: {
     spec: {
       use: '[OPTIONS] CONTAINER',
-      short: 'Fetch the logs of a container',
+      short: SUMMARY.logs,
       aliases: ['container logs', 'logs'],
       flags: [
-        { name: 'details', type: 'bool', usage: 'Show extra details provided to logs' },
-        { name: 'follow', short: 'f', type: 'bool', usage: 'Follow log output' },
-        { name: 'since', type: 'string', usage: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
-        { name: 'tail', short: 'n', type: 'string', def: 'all', usage: 'Number of lines to show from the end of the logs' },
-        { name: 'timestamps', short: 't', type: 'bool', usage: 'Show timestamps' },
-        { name: 'until', type: 'string', usage: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)' },
+        { name: 'details', type: 'bool', usage: 'Include the extra attributes recorded with each line' },
+        { name: 'follow', short: 'f', type: 'bool', usage: 'Keep printing new output as it comes' },
+        { name: 'since', type: 'string', usage: 'Only output after this time: a timestamp such as 2013-01-02T13:23:37Z, or an age such as 42m' },
+        { name: 'tail', short: 'n', type: 'string', def: 'all', usage: 'How many lines to print from the end of the log ("all" for every line)' },
+        { name: 'timestamps', short: 't', type: 'bool', usage: 'Start each line with its timestamp' },
+        { name: 'until', type: 'string', usage: 'Only output before this time: a timestamp such as 2013-01-02T13:23:37Z, or an age such as 42m' },
       ],
       minArgs: 1,
       maxArgs: 1,

@@ -5,6 +5,7 @@ import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { eachArg, filterFlag, FORMAT_FLAG, INSPECT_FORMAT_FLAG, inspectEach, isNotFound, parseFilters, writeFormatted } from './common.js';
 import { truncateId } from '../../wire/reference.js';
+import { SUMMARY } from '../summaries.js';
 
 
 /** KEY=VALUE list flags (--label, --opt) → a map. */
@@ -128,71 +129,71 @@ async function runPort(ctx: Ctx, p: ParsedFlags): Promise<number> {
 export const commands: Record<string, CommandDef> = {
   'network-create': {
     spec: {
-      use: '[OPTIONS] NETWORK', short: 'Create a network', minArgs: 1, maxArgs: 1,
+      use: '[OPTIONS] NETWORK', short: SUMMARY['network create'], minArgs: 1, maxArgs: 1,
       flags: [
-        { name: 'attachable', type: 'bool', usage: 'Enable manual container attachment' },
-        { name: 'driver', short: 'd', type: 'string', def: 'bridge', usage: 'Driver to manage the Network' },
-        { name: 'gateway', type: 'list', typeName: 'strings', usage: 'IPv4 or IPv6 Gateway for the master subnet' },
-        { name: 'internal', type: 'bool', usage: 'Restrict external access to the network' },
-        { name: 'ip-range', type: 'list', typeName: 'strings', usage: 'Allocate container ip from a sub-range' },
-        { name: 'ipam-driver', type: 'string', def: 'default', usage: 'IP Address Management Driver' },
-        { name: 'ipam-opt', type: 'list', typeName: 'map', usage: 'Set IPAM driver specific options' },
-        { name: 'ipv6', type: 'bool', usage: 'Enable or disable IPv6 networking' },
-        { name: 'label', type: 'list', typeName: 'list', usage: 'Set metadata on a network' },
-        { name: 'opt', short: 'o', type: 'list', typeName: 'map', usage: 'Set driver specific options' },
-        { name: 'subnet', type: 'list', typeName: 'strings', usage: 'Subnet in CIDR format that represents a network segment' },
+        { name: 'attachable', type: 'bool', usage: 'Allow containers to be connected to it by hand' },
+        { name: 'driver', short: 'd', type: 'string', def: 'bridge', usage: 'Network driver' },
+        { name: 'gateway', type: 'list', typeName: 'strings', usage: 'Gateway address (IPv4 or IPv6) of the main subnet' },
+        { name: 'internal', type: 'bool', usage: 'Cut the network off from the outside' },
+        { name: 'ip-range', type: 'list', typeName: 'strings', usage: 'Part of the subnet to give container addresses from' },
+        { name: 'ipam-driver', type: 'string', def: 'default', usage: 'IP address management (IPAM) driver' },
+        { name: 'ipam-opt', type: 'list', typeName: 'map', usage: 'Option for the IPAM driver' },
+        { name: 'ipv6', type: 'bool', usage: 'Turn IPv6 networking on or off' },
+        { name: 'label', type: 'list', typeName: 'list', usage: 'Label for the network, as key=value' },
+        { name: 'opt', short: 'o', type: 'list', typeName: 'map', usage: 'Option for the network driver' },
+        { name: 'subnet', type: 'list', typeName: 'strings', usage: 'Subnet of the network, in CIDR notation' },
       ],
     },
     run: runCreate,
   },
   'network-ls': {
     spec: {
-      use: '[OPTIONS]', short: 'List networks', maxArgs: 0,
+      use: '[OPTIONS]', short: SUMMARY['network ls'], maxArgs: 0,
       flags: [
-        filterFlag('Provide filter values (e.g. "driver=bridge")'),
+        filterFlag('Show only what matches a condition, e.g. driver=bridge'),
         FORMAT_FLAG,
-        { name: 'no-trunc', type: 'bool', usage: 'Do not truncate the output' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display network IDs' },
+        { name: 'no-trunc', type: 'bool', usage: 'Print values in full, without shortening them' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Print network IDs only' },
       ],
     },
     run: runLs,
   },
   'network-inspect': {
     spec: {
-      use: '[OPTIONS] NETWORK [NETWORK...]', short: 'Display detailed information on one or more networks', minArgs: 1,
+      use: '[OPTIONS] NETWORK [NETWORK...]', short: SUMMARY['network inspect'], minArgs: 1,
       flags: [
         INSPECT_FORMAT_FLAG,
-        { name: 'verbose', short: 'v', type: 'bool', usage: 'Verbose output for diagnostics' },
+        { name: 'verbose', short: 'v', type: 'bool', usage: 'Add details useful for diagnosis' },
       ],
     },
     run: runInspect,
   },
   'network-rm': {
     spec: {
-      use: 'NETWORK [NETWORK...]', short: 'Remove one or more networks', minArgs: 1,
-      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Do not error if the network does not exist' }],
+      use: 'NETWORK [NETWORK...]', short: SUMMARY['network rm'], minArgs: 1,
+      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Ignore networks that do not exist' }],
     },
     run: runRm,
   },
   'network-connect': {
     spec: {
-      use: '[OPTIONS] NETWORK CONTAINER', short: 'Connect a container to a network', minArgs: 2, maxArgs: 2,
+      use: '[OPTIONS] NETWORK CONTAINER', short: SUMMARY['network connect'], minArgs: 2, maxArgs: 2,
       flags: [
-        { name: 'alias', type: 'list', typeName: 'strings', usage: 'Add network-scoped alias for the container' },
-        { name: 'ip', type: 'string', usage: 'IPv4 address (e.g., "172.30.100.104")' },
+        { name: 'alias', type: 'list', typeName: 'strings', usage: 'Extra name for the container on this network' },
+        { name: 'ip', type: 'string', usage: 'IPv4 address for the container, e.g. 172.30.100.104' },
       ],
     },
     run: runConnect,
   },
   'network-disconnect': {
     spec: {
-      use: '[OPTIONS] NETWORK CONTAINER', short: 'Disconnect a container from a network', minArgs: 2, maxArgs: 2,
-      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Force the container to disconnect from a network' }],
+      use: '[OPTIONS] NETWORK CONTAINER', short: SUMMARY['network disconnect'], minArgs: 2, maxArgs: 2,
+      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Disconnect the container even when it cannot be done cleanly' }],
     },
     run: runDisconnect,
   },
   port: {
-    spec: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliases: ['container port', 'port'], flags: [], minArgs: 1, maxArgs: 2 },
+    spec: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: SUMMARY.port, aliases: ['container port', 'port'], flags: [], minArgs: 1, maxArgs: 2 },
     run: runPort,
   },
 };

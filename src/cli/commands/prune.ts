@@ -6,6 +6,7 @@ import { StatusError } from '../context.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { humanSize } from '../../util/units.js';
 import { filterFlag, parseFilters } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 type Filters = Record<string, string[]>;
 
@@ -142,34 +143,34 @@ async function runSystemPrune(ctx: Ctx, p: ParsedFlags): Promise<number> {
   ]);
 }
 
-const FORCE: FlagSpec = { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' };
-const UNTIL_FILTER = filterFlag('Provide filter values (e.g. "until=<timestamp>")', false);
+const FORCE: FlagSpec = { name: 'force', short: 'f', type: 'bool', usage: "Don't ask for confirmation" };
+const UNTIL_FILTER = filterFlag('Remove only what matches a condition, e.g. until=<timestamp>', false);
 
 export const commands: Record<string, CommandDef> = {
   'container-prune': {
-    spec: { use: '[OPTIONS]', short: 'Remove all stopped containers', flags: [UNTIL_FILTER, FORCE], maxArgs: 0 },
+    spec: { use: '[OPTIONS]', short: SUMMARY['container prune'], flags: [UNTIL_FILTER, FORCE], maxArgs: 0 },
     run: runContainerPrune,
   },
   'image-prune': {
     spec: {
       use: '[OPTIONS]',
-      short: 'Remove unused images',
-      flags: [{ name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused images, not just dangling ones' }, UNTIL_FILTER, FORCE],
+      short: SUMMARY['image prune'],
+      flags: [{ name: 'all', short: 'a', type: 'bool', usage: 'Remove every unused image, not only dangling ones' }, UNTIL_FILTER, FORCE],
       maxArgs: 0,
     },
     run: runImagePrune,
   },
   'network-prune': {
-    spec: { use: '[OPTIONS]', short: 'Remove all unused networks', flags: [UNTIL_FILTER, FORCE], maxArgs: 0 },
+    spec: { use: '[OPTIONS]', short: SUMMARY['network prune'], flags: [UNTIL_FILTER, FORCE], maxArgs: 0 },
     run: runNetworkPrune,
   },
   'volume-prune': {
     spec: {
       use: '[OPTIONS]',
-      short: 'Remove unused local volumes',
+      short: SUMMARY['volume prune'],
       flags: [
-        { name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused volumes, not just anonymous ones' },
-        filterFlag("Provide filter values (e.g. 'label=<label>')", false),
+        { name: 'all', short: 'a', type: 'bool', usage: 'Remove every unused volume, named ones as well as anonymous' },
+        filterFlag('Remove only what matches a condition, e.g. label=<label>', false),
         FORCE,
       ],
       maxArgs: 0,
@@ -179,8 +180,8 @@ export const commands: Record<string, CommandDef> = {
   'builder-prune': {
     spec: {
       use: '[OPTIONS]',
-      short: 'Remove build cache',
-      flags: [{ name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused build cache, not just dangling ones' }, filterFlag("Provide filter values (e.g. 'until=24h')", false), FORCE],
+      short: SUMMARY['builder prune'],
+      flags: [{ name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused build cache, not only dangling entries' }, filterFlag('Remove only what matches a condition, e.g. until=24h', false), FORCE],
       maxArgs: 0,
     },
     run: (ctx, p) => confirmAndPrune(ctx, p, 'WARNING! This will remove all dangling build cache.',
@@ -189,12 +190,12 @@ export const commands: Record<string, CommandDef> = {
   'system-prune': {
     spec: {
       use: '[OPTIONS]',
-      short: 'Remove unused data',
+      short: SUMMARY['system prune'],
       flags: [
-        { name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused images not just dangling ones' },
-        filterFlag('Provide filter values (e.g. "label=<key>=<value>")', false),
+        { name: 'all', short: 'a', type: 'bool', usage: 'Remove every unused image, not only dangling ones' },
+        filterFlag('Remove only what matches a condition, e.g. label=<key>=<value>', false),
         FORCE,
-        { name: 'volumes', type: 'bool', usage: 'Prune anonymous volumes' },
+        { name: 'volumes', type: 'bool', usage: 'Also remove anonymous volumes' },
       ],
       maxArgs: 0,
     },

@@ -6,6 +6,7 @@ import type { ParsedFlags } from '../flags.js';
 import { humanDuration, humanSizeWithPrecision } from '../../util/units.js';
 import { isSha256Digest, truncateId } from '../../wire/reference.js';
 import { ellipsis, filterFlag, FORMAT_FLAG, goQuote, goTimeString, parseFilters, writeFormatted } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 export function displayablePorts(ports: Port[] | null | undefined): string {
   if (!ports || !ports.length) return '';
@@ -216,17 +217,17 @@ export const commands: Record<string, CommandDef> = {
   ps: {
     spec: {
       use: '[OPTIONS]',
-      short: 'List containers',
+      short: SUMMARY.ps,
       aliases: ['container ls', 'container list', 'container ps', 'ps'],
       flags: [
-        { name: 'all', short: 'a', type: 'bool', usage: 'Show all containers (default shows just running)' },
+        { name: 'all', short: 'a', type: 'bool', usage: 'Include stopped containers (only running ones by default)' },
         filterFlag(),
         FORMAT_FLAG,
-        { name: 'last', short: 'n', type: 'int', def: -1, usage: 'Show n last created containers (includes all states)' },
-        { name: 'latest', short: 'l', type: 'bool', usage: 'Show the latest created container (includes all states)' },
-        { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display container IDs' },
-        { name: 'size', short: 's', type: 'bool', usage: 'Display total file sizes' },
+        { name: 'last', short: 'n', type: 'int', def: -1, usage: 'Show the n most recently created containers, in any state' },
+        { name: 'latest', short: 'l', type: 'bool', usage: 'Show the most recently created container, in any state' },
+        { name: 'no-trunc', type: 'bool', usage: 'Print values in full, without shortening them' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Print container IDs only' },
+        { name: 'size', short: 's', type: 'bool', usage: 'Add the size of each container' },
       ],
       maxArgs: 0,
     },

@@ -5,23 +5,23 @@ import type { FlagSpec, ParsedFlags } from '../flags.js';
 
 /** Flags of run, create and update. */
 export const RESOURCE_FLAGS: FlagSpec[] = [
-  { name: 'blkio-weight', type: 'uint', usage: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)' },
-  { name: 'cpu-period', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) period' },
-  { name: 'cpu-quota', type: 'int', usage: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
-  { name: 'cpu-shares', short: 'c', type: 'int', usage: 'CPU shares (relative weight)' },
-  { name: 'cpus', type: 'float', typeName: 'decimal', usage: 'Number of CPUs' },
-  { name: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
-  { name: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
-  { name: 'memory', short: 'm', type: 'string', typeName: 'bytes', usage: 'Memory limit' },
-  { name: 'memory-reservation', type: 'string', typeName: 'bytes', usage: 'Memory soft limit' },
-  { name: 'memory-swap', type: 'string', typeName: 'bytes', usage: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
-  { name: 'pids-limit', type: 'int', usage: 'Tune container pids limit (set -1 for unlimited)' },
+  { name: 'blkio-weight', type: 'uint', usage: 'Relative block I/O weight, 10 to 1000; 0 turns it off (default 0)' },
+  { name: 'cpu-period', type: 'int', usage: 'CPU scheduler (CFS) period, in microseconds' },
+  { name: 'cpu-quota', type: 'int', usage: 'CPU time allowed per CFS period, in microseconds' },
+  { name: 'cpu-shares', short: 'c', type: 'int', usage: 'Relative CPU weight' },
+  { name: 'cpus', type: 'float', typeName: 'decimal', usage: 'How many CPUs the container may use (fractions allowed)' },
+  { name: 'cpuset-cpus', type: 'string', usage: 'CPUs the container may run on, e.g. 0-3 or 0,1' },
+  { name: 'cpuset-mems', type: 'string', usage: 'Memory nodes the container may use, e.g. 0-3 or 0,1' },
+  { name: 'memory', short: 'm', type: 'string', typeName: 'bytes', usage: 'Hard memory limit' },
+  { name: 'memory-reservation', type: 'string', typeName: 'bytes', usage: 'Soft memory limit' },
+  { name: 'memory-swap', type: 'string', typeName: 'bytes', usage: 'Limit on memory plus swap; -1 allows unlimited swap' },
+  { name: 'pids-limit', type: 'int', usage: 'Most processes the container may have (-1: no limit)' },
 ];
 
 /** Flags of run and create only. */
 export const CREATE_RESOURCE_FLAGS: FlagSpec[] = [
-  { name: 'memory-swappiness', type: 'int', def: -1, usage: 'Tune container memory swappiness (0 to 100) (default -1)' },
-  { name: 'oom-kill-disable', type: 'bool', usage: 'Disable OOM Killer' },
+  { name: 'memory-swappiness', type: 'int', def: -1, usage: 'How eagerly the kernel swaps out container memory, 0 to 100' },
+  { name: 'oom-kill-disable', type: 'bool', usage: 'Keep the OOM killer away from the container' },
 ];
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };

@@ -9,6 +9,7 @@ import { familiarName, familiarString, parseAnyReference, withDefaultTag, type R
 import { forwardStdin, monitorTty, pipeOutput, proxySignals, startErrorStatus } from './attach-io.js';
 import { isNotFound, renderProgress, runStyleError } from './common.js';
 import { buildCreate, CREATE_FLAGS, RUN_FLAGS } from './create-flags.js';
+import { SUMMARY } from '../summaries.js';
 
 /**
  * The image to pull when it is missing, as docker/cli's createContainer reads it
@@ -142,7 +143,7 @@ export const commands: Record<string, CommandDef> = {
   run: {
     spec: {
       use: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
-      short: 'Create and run a new container from an image',
+      short: SUMMARY.run,
       aliases: ['container run', 'run'],
       flags: RUN_FLAGS,
       interspersed: false,
@@ -153,7 +154,7 @@ export const commands: Record<string, CommandDef> = {
   create: {
     spec: {
       use: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
-      short: 'Create a new container',
+      short: SUMMARY.create,
       aliases: ['container create', 'create'],
       flags: CREATE_FLAGS,
       interspersed: false,

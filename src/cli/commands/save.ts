@@ -8,6 +8,7 @@ import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { imageSave } from '../../client/transfer.js';
 import { coalesce } from '../../util/coalesce.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runSave(ctx: Ctx, p: ParsedFlags): Promise<number> {
   const output = (p.flags.output as string) || '';
@@ -44,9 +45,9 @@ export const commands: Record<string, CommandDef> = {
   save: {
     spec: {
       use: '[OPTIONS] IMAGE [IMAGE...]',
-      short: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+      short: SUMMARY.save,
       aliases: ['image save', 'save'],
-      flags: [{ name: 'output', short: 'o', type: 'string', usage: 'Write to a file, instead of STDOUT' }],
+      flags: [{ name: 'output', short: 'o', type: 'string', usage: 'File to write to instead of STDOUT' }],
       minArgs: 1,
     },
     run: runSave,

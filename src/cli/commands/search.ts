@@ -4,6 +4,7 @@ import type { ParsedFlags } from '../flags.js';
 import { encodeFilters } from '../../client/index.js';
 import { registryAuthHeader } from '../../client/credentials.js';
 import { ellipsis, filterFlag, FORMAT_FLAG, parseFilters, writeFormatted } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 interface SearchResult {
   name: string;
@@ -70,12 +71,12 @@ export const commands: Record<string, CommandDef> = {
   search: {
     spec: {
       use: '[OPTIONS] TERM',
-      short: 'Search Docker Hub for images',
+      short: SUMMARY.search,
       flags: [
         filterFlag(),
         FORMAT_FLAG,
-        { name: 'limit', type: 'int', usage: 'Max number of search results' },
-        { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
+        { name: 'limit', type: 'int', usage: 'Most results to show' },
+        { name: 'no-trunc', type: 'bool', usage: 'Print values in full, without shortening them' },
       ],
       minArgs: 1,
       maxArgs: 1,

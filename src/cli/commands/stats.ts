@@ -6,6 +6,7 @@ import type { ParsedFlags } from '../flags.js';
 import { bytesSize, humanSizeWithPrecision } from '../../util/units.js';
 import { truncateId } from '../../wire/reference.js';
 import { errorText, FORMAT_FLAG, writeFormatted } from './common.js';
+import { SUMMARY } from '../summaries.js';
 
 /** One row of `docker stats`, computed from a stats object as docker/cli does. */
 export interface StatsRow {
@@ -163,13 +164,13 @@ export const commands: Record<string, CommandDef> = {
   stats: {
     spec: {
       use: '[OPTIONS] [CONTAINER...]',
-      short: 'Display a live stream of container(s) resource usage statistics',
+      short: SUMMARY.stats,
       aliases: ['container stats', 'stats'],
       flags: [
-        { name: 'all', short: 'a', type: 'bool', usage: 'Show all containers (default shows just running)' },
+        { name: 'all', short: 'a', type: 'bool', usage: 'Include stopped containers (only running ones by default)' },
         FORMAT_FLAG,
-        { name: 'no-stream', type: 'bool', usage: 'Disable streaming stats and only pull the first result' },
-        { name: 'no-trunc', type: 'bool', usage: "Don't truncate output" },
+        { name: 'no-stream', type: 'bool', usage: 'Print one sample and exit instead of streaming' },
+        { name: 'no-trunc', type: 'bool', usage: 'Print values in full, without shortening them' },
       ],
     },
     run: runStats,

@@ -6,6 +6,7 @@ import { renderTemplate } from '../format/template.js';
 import { bytesSize } from '../../util/units.js';
 import { errorText, INSPECT_FORMAT_FLAG } from './common.js';
 import type { SystemCheckFinding } from '../../client/index.js';
+import { SUMMARY } from '../summaries.js';
 
 /** docker/cli reformatDate: RFC3339 build times are shown in time.ANSIC ("Thu May  7 21:09:36 2026"). */
 function reformatDate(s: string): string {
@@ -255,7 +256,7 @@ export const commands: Record<string, CommandDef> = {
   check: {
     spec: {
       use: '[OPTIONS]',
-      short: 'Check the data root and the host for what a crash or a careless rm left, and repair it; exit status 0 when clean, 1 while problems remain',
+      short: SUMMARY['system check'],
       flags: [
         { name: 'repair', type: 'bool', usage: 'Fix what is safe to fix (never a running container\'s state)' },
         { name: 'format', type: 'string', usage: 'Format the output: "json" for a JSON document' },
@@ -267,7 +268,7 @@ export const commands: Record<string, CommandDef> = {
   version: {
     spec: {
       use: '[OPTIONS]',
-      short: 'Show the Berth version information',
+      short: SUMMARY.version,
       flags: [INSPECT_FORMAT_FLAG],
       maxArgs: 0,
     },
@@ -276,7 +277,7 @@ export const commands: Record<string, CommandDef> = {
   info: {
     spec: {
       use: '[OPTIONS]',
-      short: 'Display system-wide information',
+      short: SUMMARY.info,
       aliases: ['system info', 'info'],
       flags: [INSPECT_FORMAT_FLAG],
       maxArgs: 0,

@@ -4,6 +4,7 @@ import { StatusError } from '../context.js';
 import type { ParsedFlags } from '../flags.js';
 import { errorText } from './common.js';
 import { RESOURCE_FLAGS, resourcesFromFlags } from './resource-flags.js';
+import { SUMMARY } from '../summaries.js';
 
 async function runUpdate(ctx: Ctx, p: ParsedFlags): Promise<number> {
   if (p.changed.size === 0) throw new StatusError(1, 'you must provide one or more flags when using this command');
@@ -33,9 +34,9 @@ export const commands: Record<string, CommandDef> = {
   update: {
     spec: {
       use: '[OPTIONS] CONTAINER [CONTAINER...]',
-      short: 'Update configuration of one or more containers',
+      short: SUMMARY.update,
       aliases: ['container update', 'update'],
-      flags: [...RESOURCE_FLAGS, { name: 'restart', type: 'string', usage: 'Restart policy to apply when a container exits' }],
+      flags: [...RESOURCE_FLAGS, { name: 'restart', type: 'string', usage: 'What to do when the container exits (restart policy)' }],
       minArgs: 1,
     },
     run: runUpdate,

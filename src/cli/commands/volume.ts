@@ -7,6 +7,7 @@ import { eachArg, filterFlag, FORMAT_FLAG, INSPECT_FORMAT_FLAG, inspectEach, par
 import { createReadStream } from 'node:fs';
 import { volumeExport, volumeImport } from '../../client/archive.js';
 import { saveTar } from './diff-export.js';
+import { SUMMARY } from '../summaries.js';
 
 
 /** `k=v` list → object, as docker's --label and --opt (a bare key gets ""). */
@@ -105,8 +106,8 @@ export const commands: Record<string, CommandDef> = {
   export: {
     spec: {
       use: '[OPTIONS] VOLUME',
-      short: "Export a volume's content as a tar archive (Berth's own)",
-      flags: [{ name: 'output', short: 'o', type: 'string', usage: 'Write to a file, instead of STDOUT' }],
+      short: SUMMARY['volume export'],
+      flags: [{ name: 'output', short: 'o', type: 'string', usage: 'File to write to instead of STDOUT' }],
       minArgs: 1,
       maxArgs: 1,
     },
@@ -115,10 +116,10 @@ export const commands: Record<string, CommandDef> = {
   import: {
     spec: {
       use: '[OPTIONS] VOLUME',
-      short: "Import a tar archive into a volume, creating it when missing (Berth's own)",
+      short: SUMMARY['volume import'],
       flags: [
-        { name: 'input', short: 'i', type: 'string', usage: 'Read from tar archive file, instead of STDIN' },
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Suppress the summary' },
+        { name: 'input', short: 'i', type: 'string', usage: 'Archive file to read instead of STDIN' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: "Don't print the summary" },
       ],
       minArgs: 1,
       maxArgs: 1,
@@ -128,12 +129,12 @@ export const commands: Record<string, CommandDef> = {
   create: {
     spec: {
       use: '[OPTIONS] [VOLUME]',
-      short: 'Create a volume',
+      short: SUMMARY['volume create'],
       flags: [
-        { name: 'driver', short: 'd', type: 'string', def: 'local', usage: 'Specify volume driver name' },
-        { name: 'label', type: 'list', usage: 'Set metadata for a volume' },
-        { name: 'name', type: 'string', usage: 'Specify volume name', hidden: true },
-        { name: 'opt', short: 'o', type: 'list', typeName: 'map', usage: 'Set driver specific options' },
+        { name: 'driver', short: 'd', type: 'string', def: 'local', usage: 'Volume driver' },
+        { name: 'label', type: 'list', usage: 'Label for the volume, as key=value' },
+        { name: 'name', type: 'string', usage: 'Name for the volume', hidden: true },
+        { name: 'opt', short: 'o', type: 'list', typeName: 'map', usage: 'Option for the volume driver' },
       ],
       maxArgs: 1,
     },
@@ -142,12 +143,12 @@ export const commands: Record<string, CommandDef> = {
   ls: {
     spec: {
       use: '[OPTIONS]',
-      short: 'List volumes',
+      short: SUMMARY['volume ls'],
       aliases: ['volume ls', 'volume list'],
       flags: [
-        filterFlag("Provide filter values (e.g. 'dangling=true')"),
+        filterFlag('Show only what matches a condition, e.g. dangling=true'),
         FORMAT_FLAG,
-        { name: 'quiet', short: 'q', type: 'bool', usage: 'Only display volume names' },
+        { name: 'quiet', short: 'q', type: 'bool', usage: 'Print volume names only' },
       ],
       maxArgs: 0,
     },
@@ -156,7 +157,7 @@ export const commands: Record<string, CommandDef> = {
   inspect: {
     spec: {
       use: '[OPTIONS] VOLUME [VOLUME...]',
-      short: 'Display detailed information on one or more volumes',
+      short: SUMMARY['volume inspect'],
       flags: [INSPECT_FORMAT_FLAG],
       minArgs: 1,
     },
@@ -165,9 +166,9 @@ export const commands: Record<string, CommandDef> = {
   rm: {
     spec: {
       use: '[OPTIONS] VOLUME [VOLUME...]',
-      short: 'Remove one or more volumes',
+      short: SUMMARY['volume rm'],
       aliases: ['volume rm', 'volume remove'],
-      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Force the removal of one or more volumes' }],
+      flags: [{ name: 'force', short: 'f', type: 'bool', usage: 'Remove the volumes, ignoring ones that do not exist' }],
       minArgs: 1,
     },
     run: runRm,
