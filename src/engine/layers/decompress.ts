@@ -21,6 +21,8 @@ function startsWith(b: Buffer, magic: number[]): boolean {
  * stream and tar machinery downstream, so 1 MiB rather than zlib's 16 KiB default.
  */
 const INFLATE_CHUNK = 1 << 20;
+/** Inflated bytes kept ready ahead of the consumer: zlib (on the thread pool) runs while the tar is parsed. */
+const INFLATE_AHEAD = 4 << 20;
 
 type ZstdFactory = () => Transform;
 
@@ -50,7 +52,7 @@ export function decompress(src: Readable): Readable {
   async function* run(): AsyncGenerator<Uint8Array> {
     const { head, all: rest } = await peekBytes(src, 4);
     let inflater: Transform | undefined;
-    if (startsWith(head, GZIP)) inflater = zlib.createGunzip({ chunkSize: INFLATE_CHUNK });
+    if (startsWith(head, GZIP)) inflater = zlib.createGunzip({ chunkSize: INFLATE_CHUNK, readableHighWaterMark: INFLATE_AHEAD } as zlib.ZlibOptions); // stream options pass through
     else if (startsWith(head, ZSTD)) inflater = zstdDecompressor();
     if (!inflater) {
       yield* rest();
