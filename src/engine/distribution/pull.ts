@@ -20,7 +20,7 @@ import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, JSONMessage
 import { expansionLimit } from '../layers/apply.js';
 import { chainIDs } from '../layers/chain.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';
-import { decompress, meter } from './decompress.js';
+import { meter } from './decompress.js';
 import { resolveEndpoints, type EndpointConfig } from './endpoints.js';
 import { DigestMismatchError, RegistryHttpError, TokenError, translatePullError } from './errors.js';
 import { NetworkError } from './http.js';
@@ -278,7 +278,7 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
     for (const s of active) s.destroy();
   };
   const stage = (i: number, src: Readable): Promise<StagedLayer> =>
-    deps.layers.stage(decompress(src), diffIDs[i]!, { maxBytes: expansionLimit(layers[i]!.size) }).then((st) => {
+    deps.layers.stage(src, diffIDs[i]!, { maxBytes: expansionLimit(layers[i]!.size), decompress: true }).then((st) => {
       stagedLayers.push(st);
       if (failed) void st.discard();
       return st;

@@ -28,7 +28,7 @@ import { fsyncDir } from '../../util/atomic.js';
 import { Holds } from '../../util/holds.js';
 import { PRIVATE_DIR_MODE } from '../data-root.js';
 import { ConflictError, DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
-import { extractLayer, type ExtractOptions } from './apply.js';
+import type { WorkerExtractOptions } from './extract-worker.js';
 import { chainID as computeChainID } from './chain.js';
 
 export interface LayerMeta {
@@ -55,13 +55,13 @@ export interface LayerStoreApi {
    * rejects entries escaping the snapshot, and a stream longer than `opts.maxBytes`
    * (LayerTooLargeError). Idempotent: an existing chainID is reused (the stream is drained).
    */
-  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions, defer?: boolean): Promise<{ chainID: string; diffID: string; size: number }>;
+  apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: WorkerExtractOptions, defer?: boolean): Promise<{ chainID: string; diffID: string; size: number }>;
   /**
    * The first half of apply, which needs no parent: extract into a staging directory (verifying
    * `expectedDiffID`). A pull stages its layers at once, in parallel, then commits them in order.
    * Exactly one of commit(parent) or discard() must follow.
    */
-  stage(tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<StagedLayer>;
+  stage(tar: Readable, expectedDiffID?: string, opts?: WorkerExtractOptions): Promise<StagedLayer>;
   /** Remove a snapshot nobody references any more (LayerHeldError while an operation holds it). */
   remove(chainID: string): Promise<void>;
   size(chainID: string): number;
@@ -222,7 +222,7 @@ export class LayerStore implements LayerStoreApi {
     return out;
   }
 
-  async apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: ExtractOptions, defer = false): Promise<{ chainID: string; diffID: string; size: number }> {
+  async apply(parentChainID: string | null, tar: Readable, expectedDiffID?: string, opts?: WorkerExtractOptions, defer = false): Promise<{ chainID: string; diffID: string; size: number }> {
     if (parentChainID && !this.layers.has(parentChainID)) {
       tar.destroy();
       throw new NotFoundError(`parent layer ${parentChainID} not found`);
@@ -242,14 +242,16 @@ export class LayerStore implements LayerStoreApi {
     return staged.commit(parentChainID, defer);
   }
 
-  async stage(tar: Readable, expectedDiffID?: string, opts?: ExtractOptions): Promise<StagedLayer> {
+  async stage(tar: Readable, expectedDiffID?: string, opts?: WorkerExtractOptions): Promise<StagedLayer> {
     if (expectedDiffID !== undefined) hexOf(expectedDiffID);
     const tmp = join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
     let diffID: string;
     let size: number;
     try {
-      ({ diffID, size } = await extractLayer(join(tmp, 'diff'), tar, opts));
+      // On a worker thread (extract-worker.ts), imported when first needed: a chunk of its own.
+      const { extractInWorker } = await import('./extract-worker.js');
+      ({ diffID, size } = await extractInWorker(join(tmp, 'diff'), tar, opts));
       if (expectedDiffID !== undefined && diffID !== expectedDiffID) throw new DiffIDMismatchError(expectedDiffID, diffID);
     } catch (e) {
       tar.destroy();

@@ -1,0 +1,47 @@
+/**
+ * Extraction on a worker thread (layers/extract-worker.ts): compressed input inflated in the
+ * worker, typed errors rebuilt on the main thread, a failing source stops the worker and leaves
+ * nothing in the staging dir's place.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { UnsafeLayerError } from '../../src/engine/layers/safe-path.js';
+import { LayerTooLargeError } from '../../src/engine/layers/apply.js';
+import { buildTar, layerDirs, newStore, sha, streamOf, withRoot } from './layers-helpers.js';
+
+test('extract-worker: a gzip layer is inflated in the worker; the diffID is of the tar', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/hosts', content: 'x'.repeat(100_000) }]);
+  const st = await s.stage(streamOf(gzipSync(tar), 4096), sha(tar), { decompress: true });
+  const r = await st.commit(null);
+  assert.equal(r.diffID, sha(tar));
+  assert.equal(await readFile(join(s.diffDir(r.chainID), 'etc/hosts'), 'utf8'), 'x'.repeat(100_000));
+}));
+
+test('extract-worker: errors come back as their classes (unsafe entry, size cap)', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const evil = await buildTar([{ name: '../escape', content: 'x' }]);
+  const e1 = await s.stage(streamOf(evil)).then(() => undefined, (e: unknown) => e);
+  assert.ok(e1 instanceof UnsafeLayerError, String(e1));
+  assert.match((e1 as Error).message, /escapes the layer root/);
+  const big = await buildTar([{ name: 'f', content: 'y'.repeat(20_000) }]);
+  const e2 = await s.stage(streamOf(gzipSync(big)), undefined, { maxBytes: 10_000, decompress: true }).then(() => undefined, (e: unknown) => e);
+  assert.ok(e2 instanceof LayerTooLargeError, String(e2));
+  assert.equal((e2 as LayerTooLargeError).limit, 10_000);
+  assert.deepEqual(await layerDirs(s), []);
+}));
+
+test('extract-worker: a source that fails mid-stream fails the stage and leaves no staging dir', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar([{ name: 'a', content: 'z'.repeat(50_000) }, { name: 'b', content: 'w'.repeat(50_000) }]);
+  const src = new Readable({ read() {} });
+  src.push(tar.subarray(0, 30_000));
+  setTimeout(() => src.destroy(new Error('connection reset by test')), 50);
+  const err = await s.stage(src).then(() => undefined, (e: unknown) => e);
+  assert.match(String(err), /connection reset by test/);
+  assert.deepEqual((await readdir(s.dir)).filter((n) => n.startsWith('tmp-')), []);
+}));
