@@ -39,6 +39,7 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
   const h = new KillHarness(d, random);
   const started = Date.now();
   let restartMs = 0;
+  let checkMs = 0;
   // Where this round's daemon log starts (its kill, restart and check), for a failure report.
   const logFile = join(d.root, 'berthd.log');
   const logSize = (): number => statSync(logFile).size;
@@ -79,8 +80,10 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
       restartMs += Date.now() - t0;
       // The daemon answering is the one just started (no survivor of a kill that missed).
       assert.equal(Number(readFileSync(join(d.root, 'berthd.pid'), 'utf8')), d.pid, 'berthd answering is not the one just started');
+      const t1 = Date.now();
       await h.check();
       if (h.round % 10 === 0) await h.runImages(3);
+      checkMs += Date.now() - t1;
     }
     await h.runImages();
     await h.finish();
@@ -90,7 +93,7 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
     console.error(report);
     throw new Error(report);
   }
-  const summary = `${h.kills} kills (${h.startupKills} during start-up) in ${h.round} rounds, ${h.ledger.length} acknowledged operations, ${Math.round((Date.now() - started) / 1000)} s (${Math.round(restartMs / 1000)} s waiting for berthd to come up)`;
+  const summary = `${h.kills} kills (${h.startupKills} during start-up) in ${h.round} rounds, ${h.ledger.length} acknowledged operations, ${Math.round((Date.now() - started) / 1000)} s (${Math.round(restartMs / 1000)} s waiting for berthd to come up, ${Math.round(checkMs / 1000)} s checking)`;
   console.log(summary);
   t.diagnostic(summary);
 });
