@@ -513,7 +513,12 @@ export class KillHarness {
   async finish(): Promise<void> {
     const names = [...[...this.containers.entries()].filter(([, c]) => c.status === 'running').map(([n]) => n), 'logger'];
     for (const name of names) {
-      expectJson(await this.call('POST', `/containers/${name}/stop?t=1`), 204, `stop ${name}`);
+      try {
+        expectJson(await this.call('POST', `/containers/${name}/stop?t=1`), 204, `stop ${name}`);
+      } catch (e) {
+        const id = name === 'logger' ? this.logger.id : this.containers.get(name)!.id!;
+        throw new Error(`${(e as Error).message}\n${await this.explain(name, id)}`);
+      }
       const st = expectJson<{ State: { Status: string; ExitCode: number } }>(await this.call('GET', `/containers/${name}/json`), 200, `inspect ${name}`).State;
       assert.equal(st.Status, 'exited', `${name} after stop`);
       assert.equal(st.ExitCode, 137, `${name}: exit code after stop`);

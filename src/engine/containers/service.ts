@@ -145,6 +145,11 @@ export class ContainerService {
         // Caught in its back-off when the daemon went: it had exited; the boot rule below decides.
         rec.State.Status = 'exited';
         await this.store.save(rec);
+      } else if (this.runtime.leftover?.(rec.Id, this.store.dir(rec.Id))) {
+        // A start the crash cut after spawning its shim (the record never said running): that shim,
+        // waiting for a GO or running a container no record shows, is nobody's; it goes now.
+        const dir = this.store.dir(rec.Id);
+        await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(logFailure(`removing the runtime's leftover of ${rec.Id}`));
       }
     }
     // Restart policies that survive a daemon restart, as Docker does.
