@@ -3,6 +3,7 @@
  * and docker CLIs against it. Everything made here is removed by stop(), by its own paths and PIDs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { copyFile, rm, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -78,15 +79,28 @@ function daemonEntry(): string[] {
   return ['--import', 'tsx', join(root, 'src', 'daemon', 'main.ts')];
 }
 
+/** GET /_ping over the socket in this process (a curl per try cost a process spawn each). */
+function ping(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ socketPath: socket, path: '/_ping', agent: false, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve(res.statusCode === 200 && body === 'OK'));
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
 async function waitForSocket(socket: string, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`berthd exited with ${child.exitCode ?? child.signalCode}: ${await readFile(logFile, 'utf8').catch(() => '')}`);
-    if (existsSync(socket)) {
-      const r = await run('curl', ['-s', '--unix-socket', socket, 'http://d/_ping']).catch(() => undefined);
-      if (r?.stdout === 'OK') return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
+    if (existsSync(socket) && (await ping(socket))) return;
+    await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`berthd did not come up: ${await readFile(logFile, 'utf8').catch(() => '')}`);
 }

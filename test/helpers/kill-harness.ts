@@ -17,7 +17,8 @@
  * `ledger` is the running log of what was acknowledged (printed when a check fails).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainIDs } from '../../src/engine/layers/chain.js';
 import type { TestDaemon } from './daemon.js';
@@ -364,30 +365,75 @@ export class KillHarness {
     for (const [name, c] of this.containers) {
       const r = await this.call('GET', `/containers/${name}/json`);
       if (c.uncertain) {
-        if (r.status === 404) { this.containers.delete(name); continue; }
+        if (r.status === 404) { this.containers.delete(name); this.note(`${name} (its operation cut by the kill) does not exist`); continue; }
         const ins = expectJson<{ Id: string; State: { Running: boolean; Status: string; ExitCode: number } }>(r, 200, `inspect ${name}`);
         c.id = ins.Id;
         c.status = ins.State.Running ? 'running' : ins.State.Status === 'created' ? 'created' : 'exited';
         c.exitCode = ins.State.ExitCode;
         c.uncertain = false;
+        this.note(`${name} (its operation cut by the kill) is ${c.status} by the daemon${c.status === 'running' ? ` (pid ${(ins.State as { Pid?: number }).Pid})` : ''}`);
         continue;
       }
       const ins = expectJson<{ Id: string; State: { Running: boolean; Status: string; ExitCode: number; Pid: number } }>(r, 200, `acknowledged container ${name}`);
       assert.equal(ins.Id, c.id, `container ${name} changed identity`);
       if (c.status === 'running') {
-        assert.equal(ins.State.Running, true, `container ${name} was acknowledged running but is ${ins.State.Status}`);
-        assert.ok(ins.State.Pid > 0 && pidAlive(ins.State.Pid), `container ${name} says running but its process ${ins.State.Pid} is gone`);
+        if (!ins.State.Running) assert.fail(`container ${name} was acknowledged running but is ${ins.State.Status}\n${await this.explain(name, c.id!)}`);
+        if (!(ins.State.Pid > 0 && pidAlive(ins.State.Pid))) assert.fail(`container ${name} says running but its process ${ins.State.Pid} is gone\n${await this.explain(name, c.id!)}`);
       } else if (c.status === 'exited') {
-        assert.equal(ins.State.Status, 'exited', `container ${name} was acknowledged stopped but is ${ins.State.Status}`);
-        assert.equal(ins.State.ExitCode, c.exitCode, `container ${name}: exit code of its stop not recorded`);
-      } else {
-        assert.equal(ins.State.Status, 'created', `container ${name} was acknowledged created but is ${ins.State.Status}`);
+        if (ins.State.Status !== 'exited') assert.fail(`container ${name} was acknowledged stopped but is ${ins.State.Status}\n${await this.explain(name, c.id!)}`);
+        if (ins.State.ExitCode !== c.exitCode) assert.fail(`container ${name}: exit code of its stop not recorded (${ins.State.ExitCode}, not ${c.exitCode})\n${await this.explain(name, c.id!)}`);
+      } else if (ins.State.Status !== 'created') {
+        assert.fail(`container ${name} was acknowledged created but is ${ins.State.Status}\n${await this.explain(name, c.id!)}`);
       }
     }
     for (const name of this.goneContainers) {
       const r = await this.call('GET', `/containers/${name}/json`);
       assert.equal(r.status, 404, `container ${name} was acknowledged removed but is back`);
     }
+  }
+
+  /**
+   * Everything that tells why a container is not as acknowledged: its State as the daemon has it,
+   * what the ledger did to it, its exit file (the shim's word) and the last lines of its log.
+   */
+  private async explain(name: string, id: string): Promise<string> {
+    const out: string[] = [];
+    const ins = await this.call('GET', `/containers/${name}/json`).catch((e: Error) => e);
+    out.push(`State: ${ins instanceof Error ? ins.message : JSON.stringify((JSON.parse(ins.body.toString()) as { State?: unknown }).State)}`);
+    out.push(`ledger for ${name}:\n  ${this.ledger.filter((l) => new RegExp(`\\b${name}\\b`).test(l)).join('\n  ')}`);
+    const dir = join(this.dataRoot, 'containers', id);
+    for (const f of ['exit.json', 'exit.json.tmp']) {
+      let text: string;
+      try { text = JSON.stringify(readFileSync(join(dir, f), 'utf8').trim()); } catch (e) { text = (e as NodeJS.ErrnoException).code ?? String(e); }
+      out.push(`${f}: ${text}`);
+    }
+    const logs = await this.call('GET', `/containers/${name}/logs?stdout=1&stderr=1&timestamps=1&tail=10`).catch((e: Error) => e);
+    out.push(`log (last lines): ${logs instanceof Error ? logs.message : JSON.stringify(demuxStdcopy(logs.body))}`);
+    return out.join('\n');
+  }
+
+  /**
+   * The host's side of every container, for a failure report: each record's state, the files the
+   * shim keeps in its folder, and the shims and container processes running.
+   */
+  hostState(): string {
+    const out: string[] = [];
+    const root = join(this.dataRoot, 'containers');
+    let ids: string[] = [];
+    try { ids = readdirSync(root).filter((f) => /^[0-9a-f]{64}$/.test(f)); } catch { /* none */ }
+    for (const id of ids) {
+      let st = '';
+      try {
+        const rec = JSON.parse(readFileSync(join(root, id, 'config.v2.json'), 'utf8')) as { Name: string; State: { Status: string; Pid: number; ShimPid: number; ExitCode: number; Error: string } };
+        st = `${rec.Name} ${rec.State.Status} pid ${rec.State.Pid}${rec.State.Pid ? (pidAlive(rec.State.Pid) ? ' (alive)' : ' (gone)') : ''} shim ${rec.State.ShimPid}${rec.State.ShimPid ? (pidAlive(rec.State.ShimPid) ? ' (alive)' : ' (gone)') : ''} exit ${rec.State.ExitCode} ${JSON.stringify(rec.State.Error)}`;
+      } catch (e) { st = `no record (${(e as Error).message})`; }
+      const files = ['shim.sock', 'exit.json', 'exit.json.tmp', 'container.pid'].filter((f) => existsSync(join(root, id, f)));
+      out.push(`${id.slice(0, 12)} ${st}; files: ${files.join(' ') || '-'}`);
+    }
+    const ps = spawnSync('ps', ['-eo', 'pid,ppid,stat,etimes,args'], { encoding: 'utf8' }).stdout ?? '';
+    out.push('processes (shims, crun, containers):');
+    for (const line of ps.split('\n')) if (line.includes(this.dataRoot) || /\b(crun|sleep 100000)\b/.test(line)) out.push(`  ${line.trim().slice(0, 220)}`);
+    return out.join('\n');
   }
 
   private async checkVolumes(): Promise<void> {
@@ -467,7 +513,12 @@ export class KillHarness {
   async finish(): Promise<void> {
     const names = [...[...this.containers.entries()].filter(([, c]) => c.status === 'running').map(([n]) => n), 'logger'];
     for (const name of names) {
-      expectJson(await this.call('POST', `/containers/${name}/stop?t=1`), 204, `stop ${name}`);
+      try {
+        expectJson(await this.call('POST', `/containers/${name}/stop?t=1`), 204, `stop ${name}`);
+      } catch (e) {
+        const id = name === 'logger' ? this.logger.id : this.containers.get(name)!.id!;
+        throw new Error(`${(e as Error).message}\n${await this.explain(name, id)}`);
+      }
       const st = expectJson<{ State: { Status: string; ExitCode: number } }>(await this.call('GET', `/containers/${name}/json`), 200, `inspect ${name}`).State;
       assert.equal(st.Status, 'exited', `${name} after stop`);
       assert.equal(st.ExitCode, 137, `${name}: exit code after stop`);

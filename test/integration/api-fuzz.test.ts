@@ -139,9 +139,13 @@ test(`api fuzz: ${REQUESTS} generated requests, no crash, no 5xx, every 4xx with
   const gen = new RequestGenerator(rng, routes, world);
   const pid = d.pid;
 
-  // Warm up (objects exist, code paths compiled), then take the baseline.
+  // Warm up (objects exist, code paths compiled, the heap at its working size under as many
+  // clients as the run has), then take the baseline.
   for (let i = 0; i < 20; i++) await builder.step();
-  for (let i = 0; i < 300; i++) { const q = gen.next(); check(tally, q, await send(d.socket, q)); }
+  let warm = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (warm++ < 300) { const q = gen.next(); check(tally, q, await send(d.socket, q)); }
+  }));
   const baseline = await settledRss(pid);
 
   const started = Date.now();

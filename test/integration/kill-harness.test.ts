@@ -8,7 +8,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 import { harnessSeed, isConnectionError, seededRandom } from '../helpers/kill-api.js';
@@ -39,13 +39,22 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
   const h = new KillHarness(d, random);
   const started = Date.now();
   let restartMs = 0;
+  let checkMs = 0;
+  // Where this round's daemon log starts (its kill, restart and check), for a failure report.
+  const logFile = join(d.root, 'berthd.log');
+  const logSize = (): number => statSync(logFile).size;
+  let roundLog = 0;
+  // The kills, in the daemon's log between its own lines (it appends too).
+  const mark = (what: string): void => appendFileSync(logFile, `${new Date().toISOString()} harness: ${what}\n`);
   try {
     await h.setup();
     while (h.kills < MIN_KILLS) {
       h.round++;
+      roundLog = logSize();
       const ops = Array.from({ length: 1 + Math.floor(random() * 3) }, () => h.randomOp());
       for (const op of ops) op.catch(() => {}); // judged below, once the kill is done
       await sleep(random() * 700);
+      mark(`round ${h.round}: SIGKILL`);
       await d.kill('SIGKILL');
       h.kills++;
       for (const r of await Promise.allSettled(ops)) {
@@ -60,6 +69,7 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
         // the next restart would start a second daemon beside an orphaned first.
         while (d.pid === before) await sleep(1);
         await sleep(random() * 600);
+        mark(`round ${h.round}: SIGKILL during start-up`);
         await d.kill('SIGKILL');
         h.kills++;
         h.startupKills++;
@@ -70,18 +80,26 @@ test('kill -9 harness: acknowledged work survives SIGKILL at random moments', { 
       restartMs += Date.now() - t0;
       // The daemon answering is the one just started (no survivor of a kill that missed).
       assert.equal(Number(readFileSync(join(d.root, 'berthd.pid'), 'utf8')), d.pid, 'berthd answering is not the one just started');
+      const t1 = Date.now();
       await h.check();
       if (h.round % 10 === 0) await h.runImages(3);
+      checkMs += Date.now() - t1;
     }
     await h.runImages();
     await h.finish();
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const report = `${banner}, round ${h.round}, kill ${h.kills}: ${msg}\n${e instanceof Error ? e.stack : ''}\nacknowledged (last entries):\n${h.tail()}\n--- berthd log (end):\n${(await d.log()).slice(-4000)}`;
+    const report = `${banner}, round ${h.round}, kill ${h.kills}: ${msg}\n${e instanceof Error ? e.stack : ''}\nacknowledged (last entries):\n${h.tail()}\n--- berthd log of this round (kill, restart, check):\n${roundLogText(logFile, roundLog)}\n--- host:\n${h.hostState()}`;
     console.error(report);
     throw new Error(report);
   }
-  const summary = `${h.kills} kills (${h.startupKills} during start-up) in ${h.round} rounds, ${h.ledger.length} acknowledged operations, ${Math.round((Date.now() - started) / 1000)} s (${Math.round(restartMs / 1000)} s waiting for berthd to come up)`;
+  const summary = `${h.kills} kills (${h.startupKills} during start-up) in ${h.round} rounds, ${h.ledger.length} acknowledged operations, ${Math.round((Date.now() - started) / 1000)} s (${Math.round(restartMs / 1000)} s waiting for berthd to come up, ${Math.round(checkMs / 1000)} s checking)`;
   console.log(summary);
   t.diagnostic(summary);
 });
+
+/** The daemon log from `from` (bytes) on: its start and end when it is long. */
+function roundLogText(file: string, from: number): string {
+  const text = readFileSync(file).subarray(from).toString('utf8');
+  return text.length <= 24_000 ? text : `${text.slice(0, 12_000)}\n[… ${text.length - 24_000} characters …]\n${text.slice(-12_000)}`;
+}

@@ -145,6 +145,11 @@ export class ContainerService {
         // Caught in its back-off when the daemon went: it had exited; the boot rule below decides.
         rec.State.Status = 'exited';
         await this.store.save(rec);
+      } else if (this.runtime.leftover?.(rec.Id, this.store.dir(rec.Id))) {
+        // A start the crash cut after spawning its shim (the record never said running): that shim,
+        // waiting for a GO or running a container no record shows, is nobody's; it goes now.
+        const dir = this.store.dir(rec.Id);
+        await this.runtime.cleanup(rec.Id, dir, join(dir, 'rootfs')).catch(logFailure(`removing the runtime's leftover of ${rec.Id}`));
       }
     }
     // Restart policies that survive a daemon restart, as Docker does.
@@ -157,7 +162,9 @@ export class ContainerService {
 
   private async reattach(rec: ContainerRecord): Promise<void> {
     const dir = this.store.dir(rec.Id);
-    if (rec.State.ShimPid && this.runtime.isAlive(rec.State.ShimPid)) {
+    // While its shim lives the container may run: a failed connect is tried again (a loaded host
+    // can be slow to answer) before the shim counts as lost, which ends the container.
+    for (let attempt = 1; rec.State.ShimPid && this.runtime.isAlive(rec.State.ShimPid); attempt++) {
       try {
         const conn = await this.runtime.connect(dir);
         this.wire(rec, conn);
@@ -166,9 +173,15 @@ export class ContainerService {
         const exit = await this.runtime.readExit(dir);
         if (exit && this.hubs.peek(rec.Id)?.conn === conn) await this.handleExit(rec.Id, exit);
         return;
-      } catch { /* fall through to the exit file */ }
+      } catch (e) {
+        // A shim that is ending (its container exited) closes the connection: its exit file says.
+        logFailure(`reconnecting to the shim (pid ${rec.State.ShimPid}) of ${rec.Id}, attempt ${attempt}`)(e);
+        if (attempt >= REATTACH_ATTEMPTS) break;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
     }
     const exit = await this.runtime.readExit(dir);
+    if (!exit) logFailure(`restoring ${rec.Id}`)(new Error(`its shim (pid ${rec.State.ShimPid}) is gone or does not answer, and it left no exit status`));
     await this.handleExit(rec.Id, exit ?? {
       exitCode: 255, finishedAt: rfc3339NanoFromNs(nowNs()), oomKilled: false,
     }, exit ? '' : 'container supervisor exited unexpectedly');
@@ -357,7 +370,7 @@ export class ContainerService {
     const rotation = logRotation(rec.HostConfig);
     // A start (or an exit) that a daemon crash cut short can leave the runtime's container behind;
     // nothing of it runs (the container is not running by its record), so it goes before this run.
-    if (this.runtime.leftover?.(rec.Id)) {
+    if (this.runtime.leftover?.(rec.Id, dir)) {
       await this.runtime.cleanup(rec.Id, dir, rootfs).catch(logFailure(`removing the runtime's leftover of ${rec.Id}`));
     }
     let started;
@@ -432,6 +445,7 @@ export class ContainerService {
     this.health?.stopped(id);
     const hub = this.hubs.of(id);
     const conn = hub.disconnect();
+    const shimPid = rec.State.ShimPid;
     rec.State = {
       ...rec.State, Status: 'exited', Pid: 0, ShimPid: 0,
       ExitCode: status.exitCode, FinishedAt: status.finishedAt, OOMKilled: status.oomKilled, Error: error,
@@ -441,7 +455,7 @@ export class ContainerService {
     await this.store.save(rec).catch(logFailure(`recording the exit of ${id}`));
     await this.network?.release(rec).catch(logFailure(`releasing the network of ${id}`));
     conn?.close();
-    await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs')).catch(logFailure(`cleaning up after ${id}`));
+    await this.runtime.cleanup(rec.Id, this.store.dir(rec.Id), join(this.store.dir(rec.Id), 'rootfs'), shimPid).catch(logFailure(`cleaning up after ${id}`));
     await this.mounts?.afterStop(rec).catch(logFailure(`unmounting the volumes of ${id}`));
     if (status.oomKilled) this.events.publish('container', 'oom', id, this.attrs(rec));
     this.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(status.exitCode) });
@@ -884,6 +898,8 @@ async function ensureWorkingDir(rec: ContainerRecord, dir: string): Promise<void
   await mkdirInLayers([join(dir, 'upper'), ...rec.LowerDirs], rel);
 }
 
+/** Connections tried to a live shim at daemon start before it counts as lost. */
+const REATTACH_ATTEMPTS = 3;
 /** How long kill with SIGKILL waits for the exit to be recorded (dockerd's Kill waits 10 s). */
 const KILL_EXIT_WAIT_MS = 10_000;
 

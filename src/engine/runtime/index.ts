@@ -19,7 +19,7 @@ import { parseSignal } from './signals.js';
 import { readLogs } from './logfile.js';
 import { EXIT_FILE, readExitStatus } from './exit-file.js';
 import { startExec } from './exec.js';
-import { consoleSizeArgs, reapFailedShim, shimAlive, spawnShim } from './shim-launch.js';
+import { bundleShims, consoleSizeArgs, endShim, reapFailedShim, shimAlive, spawnShim } from './shim-launch.js';
 import { translateStartError } from './start-errors.js';
 import { SeccompCache } from './seccomp-cache.js';
 import { logFailure } from '../log-failure.js';
@@ -33,6 +33,8 @@ export { ShimClient } from './shimconn.js';
 
 
 export const SHIM_SOCKET = 'shim.sock';
+/** How long a shim that reported its container's exit gets to flush and end before it is killed. */
+const SHIM_FINISH_MS = 3000;
 export { EXIT_FILE } from './exit-file.js';
 
 export interface RuntimeOptions {
@@ -172,7 +174,7 @@ export class HostRuntime implements RuntimeApi {
     }
     // failure: the shim deletes and unmounts, then exits; make sure of it
     await reapFailedShim(conn, shimPid);
-    await this.cleanup(req.id, req.dir, req.rootfs.target, runtime).catch(logFailure(`cleaning up after the failed start of ${req.id}`));
+    await this.cleanup(req.id, req.dir, req.rootfs.target).catch(logFailure(`cleaning up after the failed start of ${req.id}`));
     throw new SystemError(translateStartError(outcome.msg, spec.process?.args?.[0]));
   }
 
@@ -211,11 +213,24 @@ export class HostRuntime implements RuntimeApi {
     return readExitStatus(join(dir, EXIT_FILE));
   }
 
-  leftover(id: string): boolean {
-    return existsSync(join(this.defaultStateDir('crun'), id)) || existsSync(join(this.defaultStateDir('runc'), id));
+  leftover(id: string, dir?: string): boolean {
+    return existsSync(join(this.defaultStateDir('crun'), id)) || existsSync(join(this.defaultStateDir('runc'), id))
+      || (dir !== undefined && existsSync(join(dir, SHIM_SOCKET)));
   }
 
-  async cleanup(id: string, dir: string, rootfsTarget: string, runtime: 'crun' | 'runc' = 'crun'): Promise<void> {
+  async cleanup(id: string, dir: string, rootfsTarget: string, shimPid = 0): Promise<void> {
+    // A shim of this container still alive goes first: the one that reported the exit is only
+    // flushing (`shimPid`, given time to end), any other is an orphan of a start that a daemon crash
+    // cut short (waiting for a GO that never comes, or running a container no record says runs).
+    // Left alive, either would later unmount the rootfs, unlink the socket and write the exit file
+    // that the next start of this container sets up at the same paths. One alive has its socket.
+    if (shimPid > 0) await endShim(shimPid, SHIM_FINISH_MS);
+    if (existsSync(join(dir, SHIM_SOCKET))) {
+      for (const pid of bundleShims(dir)) {
+        process.emitWarning(`berthd: ending berth-shim ${pid} left over by an earlier run of ${id}`);
+        await endShim(pid, 0);
+      }
+    }
     // runtime state: only spawn the runtime when it still knows the container
     const stateDirs = [join(this.defaultStateDir('crun'), id), join(this.defaultStateDir('runc'), id)];
     const names: Array<'crun' | 'runc'> = ['crun', 'runc'];
@@ -227,9 +242,9 @@ export class HostRuntime implements RuntimeApi {
       // The runtime may have deleted it meanwhile; its state folder says whether it is still known.
       await hostCommand(this.runtimeBin(name), a).catch(() => undefined);
     }
-    void runtime;
     await unmountShareableShm(dir).catch(logFailure(`unmounting the shareable /dev/shm of ${id}`));
-    if (rootfsTarget && (await isMounted(rootfsTarget))) {
+    // An orphan's rootfs may sit under this run's: every layer goes.
+    for (let i = 0; i < 4 && rootfsTarget && (await isMounted(rootfsTarget)); i++) {
       try {
         await hostCommand('umount', ['-l', rootfsTarget]);
       } catch (e) {

@@ -3,7 +3,7 @@
  * shared by the container runtime (index.ts) and exec (exec.ts).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { SystemError } from '../errors.js';
 import { shimBinary } from '../../util/paths.js';
 import type { ShimClient } from './shimconn.js';
@@ -71,8 +71,41 @@ export function shimAlive(pid: number): boolean {
 export async function reapFailedShim(conn: ShimClient, shimPid: number): Promise<void> {
   await waitClose(conn, 5000);
   conn.close();
-  for (let i = 0; i < 200 && shimAlive(shimPid); i++) await new Promise((r) => setTimeout(r, 5));
-  if (shimAlive(shimPid)) {
-    try { process.kill(shimPid, 'SIGKILL'); } catch { /* it ended meanwhile */ }
+  await endShim(shimPid, 1000);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Make sure a shim is gone: give it `graceMs` to end on its own (one that reported an exit only
+ * flushes its clients and leaves), then SIGKILL it and wait until it is gone. A killed shim does
+ * nothing more; one left alive would go on to unmount the rootfs, unlink the socket and write the
+ * exit file at paths the container's next start uses.
+ */
+export async function endShim(pid: number, graceMs: number): Promise<void> {
+  for (const until = Date.now() + graceMs; shimAlive(pid) && Date.now() < until;) await sleep(5);
+  if (!shimAlive(pid)) return;
+  try { process.kill(pid, 'SIGKILL'); } catch { return; /* it ended meanwhile */ }
+  for (let i = 0; i < 2000 && shimAlive(pid); i++) await sleep(5);
+}
+
+/**
+ * The live container shims (not exec ones) serving the bundle `dir`, found by their command
+ * lines: a shim whose start a daemon crash cut short is recorded nowhere else.
+ */
+export function bundleShims(dir: string): number[] {
+  const found: number[] = [];
+  let entries: string[] = [];
+  try { entries = readdirSync('/proc'); } catch { return found; }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let args: string[];
+    try {
+      if (readFileSync(`/proc/${e}/comm`, 'latin1') !== 'berth-shim\n') continue;
+      args = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+    } catch { continue; /* ended meanwhile */ }
+    const bundle = args.indexOf('--bundle');
+    if (bundle > 0 && args[bundle + 1] === dir && !args.includes('--exec-process') && shimAlive(Number(e))) found.push(Number(e));
   }
+  return found;
 }

@@ -138,10 +138,16 @@ export interface RuntimeApi {
   isAlive(shimPid: number): boolean;
   /** Read the exit file the shim wrote, if the container has ended. */
   readExit(dir: string): Promise<ExitStatus | undefined>;
-  /** After exit: delete runtime state, unmount rootfs. Idempotent. */
-  cleanup(id: string, dir: string, rootfsTarget: string): Promise<void>;
-  /** The OCI runtime still holds state for this ID (a start or an exit cut short by a crash). */
-  leftover?(id: string): boolean;
+  /**
+   * After exit: end any shim of the container still alive (`shimPid`, the one that reported the
+   * exit, gets a moment to finish), delete runtime state, unmount rootfs. Idempotent.
+   */
+  cleanup(id: string, dir: string, rootfsTarget: string, shimPid?: number): Promise<void>;
+  /**
+   * The OCI runtime still holds state for this ID, or a shim may still serve its folder `dir`
+   * (a start or an exit cut short by a crash).
+   */
+  leftover?(id: string, dir?: string): boolean;
   /** Read logged records (for `logs`), optionally filtered. */
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<OutputRecord>;
   /** Freeze every process of a running container (`crun pause`, the freezer cgroup). */
