@@ -146,3 +146,20 @@ test('start-races-rm: a start and an rm -f of the same container at once never a
   });
   assert.equal(statuses.length, ROUNDS * 2);
 });
+
+test('pause-unpause-race: four pauses at once, then four unpauses: one 204 each, the others 409 as dockerd, never a 500', async () => {
+  const id = await started(['sleep', '300']);
+  const outcome = async (p: Promise<unknown>): Promise<string> => {
+    try { await p; return '204'; } catch (e) { return `${(e as { statusCode?: number }).statusCode} ${(e as Error).message}`; }
+  };
+  for (let i = 0; i < ROUNDS / 4; i++) {
+    const paused = await Promise.all(Array.from({ length: 4 }, () => outcome(api.containerPause(id))));
+    assert.equal(paused.filter((o) => o === '204').length, 1, paused.join('\n'));
+    for (const o of paused.filter((x) => x !== '204')) assert.match(o, /^409 container [0-9a-f]{64} is already paused$/);
+    const resumed = await Promise.all(Array.from({ length: 4 }, () => outcome(api.containerUnpause(id))));
+    assert.equal(resumed.filter((o) => o === '204').length, 1, resumed.join('\n'));
+    for (const o of resumed.filter((x) => x !== '204')) assert.match(o, /^409 Container [0-9a-f]{64} is not paused$/);
+  }
+  assert.equal(await state(id), 'true running 0');
+  await api.containerRemove(id, { force: true });
+});

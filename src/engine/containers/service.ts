@@ -31,6 +31,7 @@ import { readHostResolvConf, renderHosts, renderResolvConf } from '../network/et
 import type { ContainerMounts } from '../volumes/mounts.js';
 import { adaptResources, checkResources, hostCgroups } from '../runtime/resources.js';
 import { planUpdate, type UpdateBody } from './update.js';
+import { KeyedSerial } from '../../util/keyed-serial.js';
 
 /** What the container service needs from the image side. */
 export interface ImageLookup {
@@ -92,6 +93,8 @@ export interface HealthHooks {
 export class ContainerService {
   readonly store: ContainerStore;
   private readonly hubs = new Hubs();
+  /** pause/unpause, one at a time per container */
+  private readonly freezeQueue = new KeyedSerial();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly exiting = new Map<string, Promise<void>>();
   /** Pending restarts of containers in their back-off ("restarting"). */
@@ -635,9 +638,17 @@ export class ContainerService {
     return { Warnings: plan.warnings };
   }
 
-  /** docker pause: freeze every process of the container (crun pause, the freezer cgroup). */
-  async pause(ref: string): Promise<void> {
+  /**
+   * docker pause: freeze every process of the container (crun pause, the freezer cgroup). Pauses
+   * and unpauses of one container run one at a time, so two racing requests see each other's
+   * outcome (the second a 409) instead of both asking crun (the second a 500 from crun).
+   */
+  pause(ref: string): Promise<void> {
     const rec = this.store.get(ref);
+    return this.freezeQueue.run(rec.Id, () => this.pauseNow(rec));
+  }
+
+  private async pauseNow(rec: ContainerRecord): Promise<void> {
     if (rec.State.Status === 'paused') throw new ConflictError(`container ${rec.Id} is already paused`);
     if (rec.State.Status === 'restarting') throw new ConflictError(`Container ${rec.Id} is restarting, wait until the container is running`);
     if (!this.isRunning(rec)) throw new ConflictError(`container ${rec.Id} is not running`);
@@ -654,8 +665,12 @@ export class ContainerService {
     this.events.publish('container', 'pause', rec.Id, this.attrs(rec));
   }
 
-  async unpause(ref: string): Promise<void> {
+  unpause(ref: string): Promise<void> {
     const rec = this.store.get(ref);
+    return this.freezeQueue.run(rec.Id, () => this.unpauseNow(rec));
+  }
+
+  private async unpauseNow(rec: ContainerRecord): Promise<void> {
     if (rec.State.Status !== 'paused') throw new ConflictError(`Container ${rec.Id} is not paused`);
     await this.runtime.resume(rec.Id);
     rec.State.Status = 'running';
