@@ -80,6 +80,75 @@ test('help: every command listed by berth --help and berth GROUP --help has help
   assert.ok(checked >= 60, `only ${checked} commands checked`);
 });
 
+/** Sentences of Docker Compose's help, which `berth compose` must not repeat (a sample). */
+const COMPOSE_SENTENCES = [
+  'Define and run multi-container applications with Docker',
+  'Create and start containers',
+  'Stop and remove containers, networks',
+  'View output from containers',
+  'Specify a shutdown timeout in seconds',
+  'Detached mode: Run',
+  'Disable pseudo-TTY allocation',
+  'Pull what it can and ignores images with pull failures',
+  'Show the Docker Compose version information',
+  'Specify an alternate working directory',
+  'Run compose in backward compatibility mode',
+  'Allocate a pseudo-TTY',
+  'Bind mount a volume',
+  'Remove containers for services not defined in the Compose file',
+  "Don't start linked services",
+  'Produce monochrome output',
+  'Execute a command in a running container',
+  'Index of the container if service has multiple replicas',
+  'Removes stopped service containers',
+  'Parse, resolve and render compose file in canonical format',
+  'Block until containers of all (or specified) services stop',
+  'Receive real time events from containers',
+  'Copy files/folders between a service container',
+  'Display a live stream of container(s) resource usage statistics',
+  'Watch the build context for services',
+  'Control max parallelism',
+  'Specify a profile to enable',
+  'Set type of progress output',
+];
+
+test('help: berth compose and each of its subcommands have help in our own words, as listed', async () => {
+  const top = await berth(['compose']);
+  assert.equal(top.code, 0, top.stderr);
+  assert.match(top.stdout, /^Usage: {2}berth compose \[OPTIONS\] COMMAND\n/);
+  assert.match(top.stdout, /\n\nFor the options of one command: 'berth compose COMMAND --help'\.\n$/);
+  const own = (text: string, where: string) => {
+    assertOwnWords(text, where);
+    for (const s of COMPOSE_SENTENCES) assert.ok(!text.includes(s), `${where} repeats Docker Compose's "${s}"`);
+  };
+  own(top.stdout, 'berth compose');
+  const flagsHelp = await berth(['compose', '--help']);
+  assert.equal(flagsHelp.code, 0);
+  assert.equal(description(flagsHelp.stdout), description(top.stdout), 'berth compose --help');
+  own(flagsHelp.stdout, 'berth compose --help');
+  let checked = 0;
+  for (const [sub, short] of listed(top.stdout, 'Commands')) {
+    const r = await berth(['compose', sub, '--help']);
+    assert.equal(r.code, 0, `berth compose ${sub} --help: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: {2}berth compose ${sub}[ \n]`), `berth compose ${sub} --help`);
+    assert.equal(description(r.stdout), short, `berth compose ${sub} --help says other than its listing`);
+    own(r.stdout, `berth compose ${sub} --help`);
+    assert.doesNotMatch(r.stdout, /(\(default [^)]*\))\s*\1/, `berth compose ${sub} --help names a default twice`);
+    checked++;
+  }
+  assert.ok(checked >= 30, `only ${checked} compose subcommands checked`);
+  // names, short letters, types and defaults stay as Compose has them
+  const up = (await berth(['compose', 'up', '--help'])).stdout;
+  assert.match(entry(up, 'timeout'), /^-t, --timeout int .*\(default -1\)$/);
+  assert.match(entry(up, 'detach'), /^-d, --detach {2,}\S/);
+  const exec = (await berth(['compose', 'exec', '--help'])).stdout;
+  assert.match(entry(exec, 'index'), /^--index int .*\(default 1\)$/);
+  assert.match(entry(exec, 'interactive'), /^-i, --interactive .*\(default true\)$/);
+  assert.match(entry(exec, 'no-TTY'), /^-T, --no-TTY {2,}\S/);
+  assert.match(entry(flagsHelp.stdout, 'project-directory'), /^--project-directory string .*\(default: the directory of the first Compose file\)$/);
+  assert.match(entry(flagsHelp.stdout, 'ansi'), /^--ansi string .*\(default "auto"\)$/);
+});
+
 /** A flag's entry in the Options section: its line and the wrapped lines under it, joined. */
 function entry(help: string, flag: string): string {
   const lines = help.split('\n');

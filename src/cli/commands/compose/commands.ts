@@ -7,7 +7,7 @@ import { StatusError } from '../../context.js';
 import type { CommandSpec, FlagSpec, ParsedFlags } from '../../flags.js';
 import { forwardStdin, pipeOutput } from '../attach-io.js';
 import { errorText, goQuote, ellipsis, isNotFound, renderProgress, writeFormatted } from '../common.js';
-import { envFromList } from '../create-flags.js';
+import { createFlags, envFromList } from '../create-flags.js';
 import { displayablePorts } from '../ps.js';
 import { converge, createContainer, removeContainer, waitCondition, waitRunning } from './converge.js';
 import { ComposeError } from './errors.js';
@@ -24,7 +24,7 @@ export interface SubCommand {
   run(o: Opts, p: ParsedFlags): Promise<number | void>;
 }
 
-const TIMEOUT: FlagSpec = { name: 'timeout', short: 't', type: 'int', def: -1, usage: 'Specify a shutdown timeout in seconds' };
+const TIMEOUT: FlagSpec = { name: 'timeout', short: 't', type: 'int', def: -1, usage: 'Seconds to wait for containers to stop before killing them' };
 const timeoutOf = (p: ParsedFlags): number | undefined => (p.changed.has('timeout') ? (p.flags.timeout as number) : undefined);
 
 function parseScale(list: string[]): Record<string, number> {
@@ -561,91 +561,155 @@ async function config(o: Opts, p: ParsedFlags): Promise<number> {
 const str = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, type: 'string', usage });
 const bool = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, type: 'bool', usage });
 const list = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, type: 'list', usage });
+/** A flag of `berth run` (its words), with Compose's default where Compose has another. */
+const runFlag = (name: string, over: Partial<FlagSpec> = {}): FlagSpec => ({ ...createFlags(name)[0], ...over });
+
+export const INDEX_USAGE = 'Which container of the service, when it has several replicas';
+export const NO_DEPS: FlagSpec = bool('no-deps', 'Leave alone the services these depend on (not started with them)');
+const REMOVE_ORPHANS = bool('remove-orphans', 'Also remove containers of services the Compose file no longer defines');
+const NO_COLOR = bool('no-color', 'Print the logs without colour');
+const NO_LOG_PREFIX = bool('no-log-prefix', 'Print log lines without the container name in front');
+const QUIET_PULL = bool('quiet-pull', 'Pull images without showing progress');
+const LIST_FORMAT = (values: string): FlagSpec => str('format', `Output format: ${values}`);
+const NAMES_ONLY = (what: string): FlagSpec => bool(what, `Print only the ${what.replace(/s$/, '')} names, one a line`);
 
 export const SUBCOMMANDS: Record<string, SubCommand> = {
   up: {
     spec: {
-      use: '[OPTIONS] [SERVICE...]', short: 'Create and start containers',
+      use: '[OPTIONS] [SERVICE...]', short: 'Create the containers of services, with the networks and volumes they use, and start them',
       flags: [
-        bool('abort-on-container-exit', 'Stops all containers if any container was stopped. Incompatible with -d'),
-        bool('build', 'Build images before starting containers'),
-        bool('detach', 'Detached mode: Run containers in the background', 'd'),
-        bool('force-recreate', "Recreate containers even if their configuration and image haven't changed"),
-        bool('no-build', "Don't build an image, even if it's policy"),
-        bool('no-color', 'Produce monochrome output'),
-        bool('no-deps', "Don't start linked services"),
-        bool('no-log-prefix', "Don't print prefix in logs"),
-        bool('no-recreate', "If containers already exist, don't recreate them. Incompatible with --force-recreate."),
-        bool('no-start', "Don't start the services after creating them"),
-        str('pull', 'Pull image before running ("always"|"missing"|"never")'),
-        bool('quiet-pull', 'Pull without printing progress information'),
-        bool('remove-orphans', 'Remove containers for services not defined in the Compose file'),
-        list('scale', 'Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present.'),
+        bool('abort-on-container-exit', 'Stop every container as soon as one of them stops (not with -d)'),
+        bool('build', 'Build the images first'),
+        bool('detach', 'Start the containers in the background and return', 'd'),
+        bool('force-recreate', 'Recreate containers even when neither their configuration nor their image changed'),
+        bool('no-build', "Never build images, even where a service's policy says to"),
+        NO_COLOR,
+        NO_DEPS,
+        NO_LOG_PREFIX,
+        bool('no-recreate', 'Keep containers that exist already instead of recreating them (not with --force-recreate)'),
+        bool('no-start', 'Create the containers but leave them stopped'),
+        str('pull', 'When to pull images: "always", "missing" or "never"'),
+        QUIET_PULL,
+        REMOVE_ORPHANS,
+        list('scale', "Run NUM containers of SERVICE, given as SERVICE=NUM (wins over the Compose file's scale)"),
         TIMEOUT,
-        bool('wait', 'Wait for services to be running|healthy. Implies detached mode.'),
-        { name: 'wait-timeout', type: 'int', usage: 'Maximum duration in seconds to wait for the project to be running|healthy' },
+        bool('wait', 'Return once the services are running, or healthy where they have a health check (implies -d)'),
+        { name: 'wait-timeout', type: 'int', usage: 'Most seconds --wait waits for the project to be running or healthy' },
       ],
     },
     run: up,
   },
   down: {
     spec: {
-      use: '[OPTIONS] [SERVICES]', short: 'Stop and remove containers, networks',
-      flags: [bool('remove-orphans', 'Remove containers for services not defined in the Compose file'), str('rmi', 'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")'), TIMEOUT, bool('volumes', 'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers', 'v')],
+      use: '[OPTIONS] [SERVICES]', short: "Stop the project's containers and remove them and its networks",
+      flags: [
+        REMOVE_ORPHANS,
+        str('rmi', 'Also remove the services\' images: "all" of them, or "local" ones only (built ones that have no custom tag)'),
+        TIMEOUT,
+        bool('volumes', 'Also remove the named volumes the Compose file declares under "volumes" and the anonymous volumes of the containers', 'v'),
+      ],
     },
     run: down,
   },
   ps: {
     spec: {
-      use: '[OPTIONS] [SERVICE...]', short: 'List containers',
-      flags: [bool('all', 'Show all stopped containers (including those created by the run command)', 'a'), str('format', 'Format output using a custom template', undefined), bool('quiet', 'Only display IDs', 'q'), bool('services', 'Display services'), list('status', 'Filter services by status. Values: [paused | restarting | removing | running | dead | created | exited]'), list('filter', 'Filter services by a property (supported filters: status)')],
+      use: '[OPTIONS] [SERVICE...]', short: "List the project's containers",
+      flags: [
+        bool('all', 'Include stopped containers, those made by `compose run` too', 'a'),
+        LIST_FORMAT('"table", "json" or a Go template'),
+        bool('quiet', 'Print container IDs only', 'q'),
+        bool('services', 'Print service names only'),
+        list('status', 'Only containers in this state: paused, restarting, removing, running, dead, created or exited'),
+        list('filter', 'Only containers that match, as status=STATE (the one filter there is)'),
+      ],
     },
     run: ps,
   },
   logs: {
     spec: {
-      use: '[OPTIONS] [SERVICE...]', short: 'View output from containers',
-      flags: [bool('follow', 'Follow log output', 'f'), bool('no-color', 'Produce monochrome output'), bool('no-log-prefix', "Don't print prefix in logs"), str('since', 'Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)'), { name: 'tail', short: 'n', type: 'string', def: 'all', usage: 'Number of lines to show from the end of the logs for each container' }, bool('timestamps', 'Show timestamps', 't'), str('until', 'Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)')],
+      use: '[OPTIONS] [SERVICE...]', short: "Print the log output of the services' containers",
+      flags: [
+        bool('follow', 'Keep printing new output as it comes', 'f'),
+        NO_COLOR,
+        NO_LOG_PREFIX,
+        str('since', 'Only output after this time: a timestamp such as 2013-01-02T13:23:37Z, or an age such as 42m'),
+        { name: 'tail', short: 'n', type: 'string', def: 'all', usage: 'How many lines to print from the end of each container\'s log ("all" for every line)' },
+        bool('timestamps', 'Start each line with its timestamp', 't'),
+        str('until', 'Only output before this time: a timestamp such as 2013-01-02T13:23:37Z, or an age such as 42m'),
+      ],
     },
     run: logs,
   },
   exec: {
     spec: {
-      use: '[OPTIONS] SERVICE COMMAND [ARGS...]', short: 'Execute a command in a running container', interspersed: false, minArgs: 2,
-      flags: [bool('detach', 'Detached mode: Run command in the background', 'd'), list('env', 'Set environment variables', 'e'), { name: 'index', type: 'int', def: 1, usage: 'Index of the container if service has multiple replicas' }, { name: 'interactive', short: 'i', type: 'bool', def: true, usage: 'Keep STDIN open even if not attached' }, bool('no-TTY', 'Disable pseudo-TTY allocation. By default `docker compose exec` allocates a TTY.', 'T'), bool('privileged', 'Give extended privileges to the process'), { name: 'tty', short: 't', type: 'bool', def: true, usage: 'Allocate a pseudo-TTY', hidden: true }, str('user', 'Run the command as this user', 'u'), str('workdir', 'Path to workdir directory for this command', 'w')],
+      use: '[OPTIONS] SERVICE COMMAND [ARGS...]', short: "Run a command inside a service's running container", interspersed: false, minArgs: 2,
+      flags: [
+        bool('detach', 'Run the command in the background', 'd'),
+        ...createFlags('env'),
+        { name: 'index', type: 'int', def: 1, usage: INDEX_USAGE },
+        runFlag('interactive', { def: true }),
+        bool('no-TTY', "Don't give the command a pseudo-terminal (it gets one by default when STDIN is a terminal)", 'T'),
+        bool('privileged', 'Run the command with extended privileges'),
+        runFlag('tty', { def: true, hidden: true }),
+        ...createFlags('user', 'workdir'),
+      ],
     },
     run: exec,
   },
   run: {
     spec: {
-      use: '[OPTIONS] SERVICE [COMMAND] [ARGS...]', short: 'Run a one-off command on a service', interspersed: false, minArgs: 1,
-      flags: [bool('build', 'Build image before starting container'), bool('detach', 'Run container in background and print container ID', 'd'), str('entrypoint', 'Override the entrypoint of the image'), list('env', 'Set environment variables', 'e'), { name: 'interactive', short: 'i', type: 'bool', def: true, usage: 'Keep STDIN open even if not attached' }, list('label', 'Add or override a label', 'l'), str('name', 'Assign a name to the container'), bool('no-TTY', 'Disable pseudo-TTY allocation (default: auto-detected)', 'T'), bool('no-deps', "Don't start linked services"), list('publish', "Publish a container's port(s) to the host", 'p'), bool('quiet-pull', 'Pull without printing progress information'), bool('rm', 'Automatically remove the container when it exits'), bool('service-ports', "Run command with all service's ports enabled and mapped to the host"), { name: 'tty', short: 't', type: 'bool', def: true, usage: 'Allocate a pseudo-TTY', hidden: true }, str('user', 'Run as specified username or uid', 'u'), list('volume', 'Bind mount a volume', 'v'), str('workdir', 'Working directory inside the container', 'w')],
+      use: '[OPTIONS] SERVICE [COMMAND] [ARGS...]', short: 'Run a one-off command in a new container of a service', interspersed: false, minArgs: 1,
+      flags: [
+        bool('build', 'Build the image before starting the container'),
+        bool('detach', 'Run in the background and print the container ID', 'd'),
+        ...createFlags('entrypoint', 'env'),
+        runFlag('interactive', { def: true }),
+        ...createFlags('label', 'name'),
+        bool('no-TTY', "Don't give the container a pseudo-terminal (it gets one by default when STDIN is a terminal)", 'T'),
+        { ...NO_DEPS, usage: 'Start only this service, not the services it depends on' },
+        ...createFlags('publish'),
+        QUIET_PULL,
+        bool('rm', 'Delete the container once it exits'),
+        bool('service-ports', "Publish the ports the service's configuration declares (left out otherwise)"),
+        runFlag('tty', { def: true, hidden: true }),
+        ...createFlags('user', 'volume', 'workdir'),
+      ],
     },
     run,
   },
-  start: { spec: { use: '[SERVICE...]', short: 'Start services', flags: [] }, run: each('Starting', 'Started', (o, c) => o.client.containerStart(c.Id), (c) => c.State !== 'running') },
-  stop: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Stop services', flags: [TIMEOUT] }, run: each('Stopping', 'Stopped', (o, c, p) => o.client.containerStop(c.Id, { timeout: timeoutOf(p) }), (c) => c.State === 'running' || c.State === 'paused') },
-  restart: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Restart service containers', flags: [bool('no-deps', "Don't restart dependent services"), TIMEOUT] }, run: each('Restarting', 'Started', (o, c, p) => o.client.containerRestart(c.Id, { timeout: timeoutOf(p) })) },
-  kill: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Force stop service containers', flags: [bool('remove-orphans', 'Remove containers for services not defined in the Compose file'), { name: 'signal', short: 's', type: 'string', def: 'SIGKILL', usage: 'SIGNAL to send to the container' }] }, run: each('Killing', 'Killed', (o, c, p) => o.client.containerKill(c.Id, p.flags.signal as string), (c) => c.State === 'running') },
-  pause: { spec: { use: '[SERVICE...]', short: 'Pause services', flags: [] }, run: each('Pausing', 'Paused', (o, c) => o.client.containerPause(c.Id), (c) => c.State === 'running') },
-  unpause: { spec: { use: '[SERVICE...]', short: 'Unpause services', flags: [] }, run: each('Unpausing', 'Unpaused', (o, c) => o.client.containerUnpause(c.Id), (c) => c.State === 'paused') },
-  rm: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Removes stopped service containers', flags: [bool('force', "Don't ask to confirm removal", 'f'), bool('stop', 'Stop the containers, if required, before removing', 's'), bool('volumes', 'Remove any anonymous volumes attached to containers', 'v')] }, run: rm },
-  top: { spec: { use: '[SERVICES...]', short: 'Display the running processes', flags: [] }, run: top },
-  images: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'List images used by the created containers', flags: [str('format', 'Format the output. Values: [table | json]'), bool('quiet', 'Only display IDs', 'q')] }, run: images },
-  ls: { needsProject: false, spec: { use: '[OPTIONS]', short: 'List running compose projects', flags: [bool('all', 'Show all stopped Compose projects', 'a'), str('format', 'Format the output. Values: [table | json]'), bool('quiet', 'Only display IDs', 'q'), list('filter', 'Filter output based on conditions provided')], maxArgs: 0 }, run: ls },
-  pull: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Pull service images', flags: [bool('ignore-pull-failures', 'Pull what it can and ignores images with pull failures'), bool('quiet', 'Pull without printing progress information', 'q')] }, run: pull },
-  push: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Push service images', flags: [bool('ignore-push-failures', 'Push what it can and ignores images with push failures'), bool('quiet', 'Push without printing progress information', 'q')] }, run: push },
-  build: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Build or rebuild services', flags: [bool('no-cache', 'Do not use cache when building the image'), bool('pull', 'Always attempt to pull a newer version of the image'), bool('quiet', "Don't print anything to STDOUT", 'q')] }, run: build },
+  start: { spec: { use: '[SERVICE...]', short: "Start the services' stopped containers", flags: [] }, run: each('Starting', 'Started', (o, c) => o.client.containerStart(c.Id), (c) => c.State !== 'running') },
+  stop: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Stop the services' running containers", flags: [TIMEOUT] }, run: each('Stopping', 'Stopped', (o, c, p) => o.client.containerStop(c.Id, { timeout: timeoutOf(p) }), (c) => c.State === 'running' || c.State === 'paused') },
+  restart: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Stop the services' containers and start them again", flags: [bool('no-deps', "Leave alone the services that depend on these (not restarted with them)"), TIMEOUT] }, run: each('Restarting', 'Started', (o, c, p) => o.client.containerRestart(c.Id, { timeout: timeoutOf(p) })) },
+  kill: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Send a signal (SIGKILL unless told otherwise) to the services' running containers", flags: [REMOVE_ORPHANS, { name: 'signal', short: 's', type: 'string', def: 'SIGKILL', usage: 'Signal to send, by name or number' }] }, run: each('Killing', 'Killed', (o, c, p) => o.client.containerKill(c.Id, p.flags.signal as string), (c) => c.State === 'running') },
+  pause: { spec: { use: '[SERVICE...]', short: "Freeze every process of the services' containers", flags: [] }, run: each('Pausing', 'Paused', (o, c) => o.client.containerPause(c.Id), (c) => c.State === 'running') },
+  unpause: { spec: { use: '[SERVICE...]', short: "Resume the frozen processes of the services' containers", flags: [] }, run: each('Unpausing', 'Unpaused', (o, c) => o.client.containerUnpause(c.Id), (c) => c.State === 'paused') },
+  rm: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Delete the services' stopped containers", flags: [bool('force', 'Delete without asking first', 'f'), bool('stop', 'Stop running containers first, then delete them', 's'), bool('volumes', 'Also delete the anonymous volumes of the containers', 'v')] }, run: rm },
+  top: { spec: { use: '[SERVICES...]', short: "Show the processes running in the services' containers", flags: [] }, run: top },
+  images: { spec: { use: '[OPTIONS] [SERVICE...]', short: "List the images the project's containers were created from", flags: [LIST_FORMAT('"table" or "json"'), bool('quiet', 'Print image IDs only', 'q')] }, run: images },
+  ls: { needsProject: false, spec: { use: '[OPTIONS]', short: 'List the Compose projects that have running containers', flags: [bool('all', 'Include projects whose containers are all stopped', 'a'), LIST_FORMAT('"table" or "json"'), bool('quiet', 'Print project names only', 'q'), list('filter', 'Only projects that match, as key=value')], maxArgs: 0 }, run: ls },
+  pull: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Fetch the services' images from their registries", flags: [bool('ignore-pull-failures', 'Carry on past images that fail to pull, fetching the rest'), bool('quiet', 'Pull without showing progress', 'q')] }, run: pull },
+  push: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Send the services' images to their registries", flags: [bool('ignore-push-failures', 'Carry on past images that fail to push, sending the rest'), bool('quiet', 'Push without showing progress', 'q')] }, run: push },
+  build: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Build the images of the services that have a build section', flags: [bool('no-cache', 'Run every build step again instead of using the cache'), bool('pull', 'Fetch a newer base image even when one is already here'), bool('quiet', 'Print nothing to STDOUT', 'q')] }, run: build },
   config: {
     spec: {
-      use: '[OPTIONS] [SERVICE...]', short: 'Parse, resolve and render compose file in canonical format',
-      flags: [str('format', 'Format the output. Values: [yaml | json]'), str('hash', 'Print the service config hash, one per line.'), bool('images', 'Print the image names, one per line.'), bool('networks', 'Print the network names, one per line.'), str('output', 'Save to file (default to stdout)', 'o'), bool('profiles', 'Print the profile names, one per line.'), bool('quiet', 'Only validate the configuration, don\'t print anything', 'q'), bool('services', 'Print the service names, one per line.'), bool('volumes', 'Print the volume names, one per line.')],
+      use: '[OPTIONS] [SERVICE...]', short: 'Check the Compose files and print the model they make, resolved, in canonical form',
+      flags: [
+        LIST_FORMAT('"yaml" or "json"'),
+        str('hash', 'Print the configuration hash of these services (comma-separated, or "*" for all), one a line'),
+        NAMES_ONLY('images'),
+        NAMES_ONLY('networks'),
+        str('output', 'File to write to instead of STDOUT', 'o'),
+        NAMES_ONLY('profiles'),
+        bool('quiet', 'Only check the configuration; print nothing', 'q'),
+        NAMES_ONLY('services'),
+        NAMES_ONLY('volumes'),
+      ],
     },
     run: config,
   },
   version: {
     needsProject: false,
-    spec: { use: '[OPTIONS]', short: 'Show the Docker Compose version information', flags: [str('format', 'Format the output. Values: [pretty | json]', 'f'), bool('short', "Shows only Compose's version number")], maxArgs: 0 },
+    spec: { use: '[OPTIONS]', short: 'Show which version of Compose this is', flags: [str('format', 'Output format: "pretty" or "json"', 'f'), bool('short', 'Print the version number alone')], maxArgs: 0 },
     run: async (o, p) => {
       if (p.flags.short) o.ctx.out.write(`${COMPOSE_VERSION}\n`);
       else if (p.flags.format === 'json') o.ctx.out.write(JSON.stringify({ version: `v${COMPOSE_VERSION}` }) + '\n');

@@ -9,14 +9,14 @@ import { commands as cpCommands, splitCpArg } from '../cp.js';
 import { getTimestamp } from '../common.js';
 import { rfc3339NanoFixed } from '../events.js';
 import { commands as statsCommands } from '../stats.js';
-import { down, serviceContainer, SUBCOMMANDS, up, type SubCommand } from './commands.js';
+import { down, INDEX_USAGE, NO_DEPS, serviceContainer, SUBCOMMANDS, up, type SubCommand } from './commands.js';
 import { ComposeError } from './errors.js';
 import { LABEL } from './spec.js';
 import { nameOf, numberOf, progress, projectContainers, selectServices, type Opts } from './state.js';
 
 const bool = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, type: 'bool', usage });
 const str = (name: string, usage: string, short?: string): FlagSpec => ({ name, short, type: 'string', usage });
-const INDEX: FlagSpec = { name: 'index', type: 'int', def: 0, usage: 'Index of the container if service has multiple replicas' };
+const INDEX: FlagSpec = { name: 'index', type: 'int', def: 0, usage: INDEX_USAGE };
 
 /** up's flags that create also has (Compose v2's create: no -d, --wait, attach options). */
 const CREATE_FLAGS = new Set(['build', 'no-build', 'pull', 'quiet-pull', 'force-recreate', 'no-recreate', 'remove-orphans', 'scale']);
@@ -185,45 +185,45 @@ async function stats(o: Opts, p: ParsedFlags): Promise<number> {
 
 export const EXTRA_SUBCOMMANDS: Record<string, SubCommand> = {
   create: {
-    spec: { use: '[OPTIONS] [SERVICE...]', short: 'Creates containers for a service', flags: SUBCOMMANDS.up.spec.flags.filter((f) => CREATE_FLAGS.has(f.name)) },
+    spec: { use: '[OPTIONS] [SERVICE...]', short: 'Create the containers of services without starting them', flags: SUBCOMMANDS.up.spec.flags.filter((f) => CREATE_FLAGS.has(f.name)) },
     run: create,
   },
   scale: {
-    spec: { use: '[SERVICE=REPLICAS...]', short: 'Scale services', minArgs: 1, flags: [bool('no-deps', "Don't start linked services")] },
+    spec: { use: '[SERVICE=REPLICAS...]', short: 'Change how many containers services run', minArgs: 1, flags: [NO_DEPS] },
     run: scale,
   },
   port: {
-    spec: { use: '[OPTIONS] SERVICE [PRIVATE_PORT]', short: 'List port mappings or print the public port of a specific mapping for the service', minArgs: 1, maxArgs: 2, flags: [INDEX, { name: 'protocol', type: 'string', def: 'tcp', usage: 'tcp or udp' }] },
+    spec: { use: '[OPTIONS] SERVICE [PRIVATE_PORT]', short: "Show a service's published ports, or where one private port is published", minArgs: 1, maxArgs: 2, flags: [INDEX, { name: 'protocol', type: 'string', def: 'tcp', usage: 'Protocol of the port: tcp or udp' }] },
     run: port,
   },
   wait: {
-    spec: { use: 'SERVICE [SERVICE...] [OPTIONS]', short: 'Block until containers of all (or specified) services stop.', minArgs: 1, flags: [bool('down-project', 'Drops project when the first container stops')] },
+    spec: { use: 'SERVICE [SERVICE...] [OPTIONS]', short: 'Wait until the containers of all (or the named) services stop', minArgs: 1, flags: [bool('down-project', 'Take the project down once the first container stops')] },
     run: wait,
   },
   events: {
-    spec: { use: '[OPTIONS] [SERVICE...]', short: 'Receive real time events from containers', flags: [bool('json', 'Output events as a stream of json objects'), str('since', 'Show all events created since timestamp'), str('until', 'Stream events until this timestamp')] },
+    spec: { use: '[OPTIONS] [SERVICE...]', short: "Stream the events of the project's containers as they happen", flags: [bool('json', 'Print each event as a JSON object, one a line'), str('since', 'Only events from this time on'), str('until', 'Stop streaming at this time')] },
     run: events,
   },
   attach: {
-    spec: { use: '[OPTIONS] SERVICE', short: "Attach local standard input, output, and error streams to a service's running container", minArgs: 1, maxArgs: 1, flags: [...attachCommands.attach.spec.flags, INDEX] },
+    spec: { use: '[OPTIONS] SERVICE', short: "Connect this terminal's input, output and error to a service's running container", minArgs: 1, maxArgs: 1, flags: [...attachCommands.attach.spec.flags, INDEX] },
     run: attach,
   },
   cp: {
     spec: {
-      use: '[OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n\tberth compose cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH', short: 'Copy files/folders between a service container and the local filesystem', minArgs: 2, maxArgs: 2,
-      flags: [bool('all', 'Include containers created by the run command'), bool('archive', 'Archive mode (copy all uid/gid information)', 'a'), bool('follow-link', 'Always follow symbol link in SRC_PATH', 'L'), INDEX],
+      use: '[OPTIONS] SERVICE:SRC_PATH DEST_PATH|-\n\tberth compose cp [OPTIONS] SRC_PATH|- SERVICE:DEST_PATH', short: 'Copy files or directories between a service container and this host', minArgs: 2, maxArgs: 2,
+      flags: [bool('all', 'Include containers made by `compose run`'), ...cpCommands.cp.spec.flags.filter((f) => f.name === 'archive' || f.name === 'follow-link'), INDEX],
     },
     run: cp,
   },
   stats: {
     spec: {
-      use: '[OPTIONS] [SERVICE]', short: 'Display a live stream of container(s) resource usage statistics', maxArgs: 1,
-      flags: [bool('all', 'Show all containers (default shows just running)', 'a'), str('format', 'Format output using a custom template'), bool('no-stream', 'Disable streaming stats and only pull the first result'), bool('no-trunc', 'Do not truncate output')],
+      use: '[OPTIONS] [SERVICE]', short: "Show live CPU, memory, network and block I/O usage of the services' containers", maxArgs: 1,
+      flags: statsCommands.stats.spec.flags,
     },
     run: stats,
   },
   watch: {
-    spec: { use: '[SERVICE...]', short: 'Watch the build context for services and rebuild/refresh containers when files are updated', flags: [bool('no-up', 'Do not build & start services before watching'), bool('prune', 'Prune dangling images on rebuild'), bool('quiet', 'hide build output')] },
+    spec: { use: '[SERVICE...]', short: "Rebuild or refresh services' containers whenever files of their build context change (not supported by Berth)", flags: [bool('no-up', "Don't build and start the services before watching"), bool('prune', 'Delete dangling images after each rebuild'), bool('quiet', 'Hide the build output')] },
     run: async () => { throw new ComposeError('watch is not supported by Berth: run `up --build` again after a change'); },
   },
 };

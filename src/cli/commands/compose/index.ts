@@ -11,21 +11,21 @@ import { loadProject } from './load.js';
 const SUBCOMMANDS = { ...BASE, ...EXTRA_SUBCOMMANDS };
 
 const GLOBAL: FlagSpec[] = [
-  { name: 'ansi', type: 'string', def: 'auto', usage: 'Control when to print ANSI control characters ("never"|"always"|"auto")' },
-  { name: 'compatibility', type: 'bool', usage: 'Run compose in backward compatibility mode' },
-  { name: 'dry-run', type: 'bool', usage: 'Execute command in dry run mode' },
-  { name: 'env-file', type: 'list', usage: 'Specify an alternate environment file' },
-  { name: 'file', short: 'f', type: 'list', usage: 'Compose configuration files' },
-  { name: 'parallel', type: 'int', def: -1, usage: 'Control max parallelism, -1 for unlimited' },
-  { name: 'profile', type: 'list', usage: 'Specify a profile to enable' },
-  { name: 'progress', type: 'string', def: 'auto', usage: 'Set type of progress output (auto, tty, plain, json, quiet)' },
-  { name: 'project-directory', type: 'string', usage: 'Specify an alternate working directory\n(default: the path of the, first specified, Compose file)' },
-  { name: 'project-name', short: 'p', type: 'string', usage: 'Project name' },
+  { name: 'ansi', type: 'string', def: 'auto', usage: 'When to print ANSI control characters: "never", "always" or "auto"' },
+  { name: 'compatibility', type: 'bool', usage: 'Behave like docker-compose v1 (backward compatibility mode)' },
+  { name: 'dry-run', type: 'bool', usage: 'Show what the command would do without doing it (refused by Berth)' },
+  { name: 'env-file', type: 'list', usage: 'Environment file to read instead of the project directory\'s .env' },
+  { name: 'file', short: 'f', type: 'list', usage: 'Compose file to load (repeat it to merge several)' },
+  { name: 'parallel', type: 'int', def: -1, usage: 'Most operations to run at once (-1: no limit)' },
+  { name: 'profile', type: 'list', usage: 'Profile whose services to enable' },
+  { name: 'progress', type: 'string', def: 'auto', usage: 'How to show progress: auto, tty, plain, json or quiet' },
+  { name: 'project-directory', type: 'string', usage: 'Working directory of the project\n(default: the directory of the first Compose file)' },
+  { name: 'project-name', short: 'p', type: 'string', usage: 'Name of the project' },
 ];
 
 export const COMPOSE_SPEC: CommandSpec = {
   use: '[OPTIONS] COMMAND',
-  short: 'Define and run multi-container applications with Docker',
+  short: 'Run applications made of several containers, as Compose files describe them',
   flags: GLOBAL,
   interspersed: false,
 };
@@ -34,7 +34,7 @@ function help(): string {
   const names = Object.keys(SUBCOMMANDS).sort();
   const lines = names.map((n) => `  ${n.padEnd(10)} ${SUBCOMMANDS[n].spec.short}`);
   const h = renderHelp(PROG, { ...COMPOSE_SPEC, path: 'compose' });
-  return `${h.trimEnd()}\n\nCommands:\n${lines.join('\n')}\n\nRun '${PROG} compose COMMAND --help' for more information on a command.\n`;
+  return `${h.trimEnd()}\n\nCommands:\n${lines.join('\n')}\n\nFor the options of one command: '${PROG} compose COMMAND --help'.\n`;
 }
 
 async function runCompose(ctx: Ctx, g: ParsedFlags): Promise<number> {
