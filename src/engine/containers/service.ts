@@ -628,9 +628,16 @@ export class ContainerService {
     rec.HostConfig = plan.hostConfig;
     try {
       await this.store.save(rec);
-      if (this.isRunning(rec) && Object.keys(plan.live).length) await this.runtime.update(rec.Id, this.store.dir(rec.Id), plan.live);
+      if (this.isRunning(rec) && Object.keys(plan.live).length) {
+        await this.runtime.update(rec.Id, this.store.dir(rec.Id), plan.live).catch((e: unknown) => {
+          // It exited meanwhile: as an update of a stopped container, the saved limits apply at its next start.
+          if (!processGone(rec.State.Pid) && this.isRunning(rec)) throw e;
+        });
+      }
     } catch (e) {
       rec.HostConfig = before;
+      // removed meanwhile (an rm racing the update): the store's 404, as dockerd's, not a failure
+      if (e instanceof NotFoundError) throw e;
       await this.store.save(rec).catch(logFailure(`restoring the record of ${rec.Id} after a failed update`));
       throw new SystemError(`Cannot update container ${rec.Id}: ${(e as Error).message}`, e);
     }
