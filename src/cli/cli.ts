@@ -402,7 +402,8 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     }
     throw e;
   }
-  if (parsed.help) {
+  // `compose --help` lists its subcommands too: compose prints its own help.
+  if (parsed.help && path !== 'compose') {
     out.write(renderHelp(PROG, spec));
     return 0;
   }

@@ -3,7 +3,8 @@
  * busybox services: Compose v2 names and labels, reconciliation (a change in one service
  * recreates only that one, `up` again changes nothing), --scale, depends_on with
  * service_healthy and service_completed_successfully, orphans, logs with prefixes, exec, run,
- * stop/start/pause, and schema errors with their line.
+ * stop/start/pause, and schema errors with their line; the global --progress, --ansi, --parallel
+ * and --compatibility flags, ps/ls --filter, restart --no-deps and kill --remove-orphans.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,6 +156,84 @@ test('stop, start, pause, unpause, restart act on the project containers', async
   assert.match(top.stdout, /sleep 600/);
   const ls = await d.berth(['compose', 'ls']);
   assert.match(ls.stdout, /^cli +exited\(1\), running\(2\) /m);
+});
+
+test('global --progress, --ansi and --help; ps and ls --filter (berth compose and docker compose)', async () => {
+  const quiet = await compose(['--progress', 'quiet', 'stop', '-t', '0', 'web']);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stderr, '');
+  const json = await compose(['--progress', 'json', 'start', 'web']);
+  assert.equal(json.code, 0, json.stderr);
+  const events = json.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events, [{ id: 'Container cli-web-1', text: 'Starting' }, { id: 'Container cli-web-1', text: 'Started' }]);
+  const badProgress = await compose(['--progress', 'fancy', 'ps']);
+  assert.equal(badProgress.code, 1);
+  assert.match(badProgress.stderr, /unsupported --progress value "fancy"/);
+  assert.match((await compose(['--ansi', 'never', '--progress', 'tty', 'ps'])).stderr, /can't use --progress tty while ANSI support is disabled/);
+
+  // --ansi always colours the log prefixes even into a pipe; never (and the default here) does not.
+  const coloured = await compose(['--ansi', 'always', 'logs', 'init']);
+  assert.match(coloured.stdout, /^\x1b\[\d+mcli-init-1 {2}\| \x1b\[0minit-done$/m);
+  assert.match((await d.docker(['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), '--ansi', 'always', 'logs', 'init'])).stdout, /\x1b\[\d+mcli-init-1/);
+  assert.doesNotMatch((await compose(['--ansi', 'never', 'logs', 'init'])).stdout, /\x1b/);
+  assert.match((await compose(['--ansi', 'sometimes', 'ps'])).stderr, /unsupported --ansi value "sometimes"/);
+
+  const help = await d.berth(['compose', '--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /--progress/);
+  assert.match(help.stdout, /^Commands:\n(?:.*\n)*? {2}up {8}/m);
+
+  // ps --filter status=STATE shows stopped containers without -a, as --status does.
+  const exited = await compose(['ps', '--filter', 'status=exited', '--format', '{{.Name}}']);
+  assert.equal(exited.code, 0, exited.stderr);
+  assert.equal(exited.stdout, 'cli-init-1\n');
+  assert.equal((await compose(['ps', '--status', 'exited', '--format', '{{.Name}}'])).stdout, 'cli-init-1\n');
+  const source = await compose(['ps', '--filter', 'source=image']);
+  assert.equal(source.code, 1);
+  assert.match(source.stderr, /--filter source is not implemented/);
+  assert.match((await d.docker(['compose', '-p', 'cli', '-f', join(dir, 'compose.yaml'), 'ps', '--filter', 'label=x'])).stderr, /unknown filter label/);
+
+  assert.equal((await d.berth(['compose', 'ls', '-q', '--filter', 'name=^cl'])).stdout, 'cli\n');
+  assert.equal((await d.berth(['compose', 'ls', '-q', '--filter', 'name=nothing-like-it'])).stdout, '');
+  const badLs = await d.berth(['compose', 'ls', '--filter', 'status=running']);
+  assert.equal(badLs.code, 1);
+  assert.match(badLs.stderr, /invalid filter 'status'/);
+});
+
+test('--compatibility names, --parallel, restart and its --no-deps, kill --remove-orphans', async () => {
+  const cdir = join(dir, 'compat');
+  mkdirSync(cdir);
+  const file = join(cdir, 'compose.yaml');
+  const one = '  one:\n    image: busybox\n    command: sleep 600\n    scale: 2\n';
+  writeFileSync(file, `services:\n${one}  two:\n    image: busybox\n    command: sleep 600\n    depends_on:\n      one: {condition: service_started, restart: true}\n`);
+  const compat = (args: string[]) => d.berth(['compose', '--compatibility', '-p', 'clicompat', '-f', file, ...args], { timeoutMs: 180_000 });
+  const up = await compat(['up', '-d']);
+  assert.equal(up.code, 0, up.stderr);
+  const names = (await d.docker(['ps', '--filter', 'label=com.docker.compose.project=clicompat', '--format', '{{.Names}}'])).stdout.trim().split('\n').sort();
+  assert.deepEqual(names, ['clicompat_one_1', 'clicompat_one_2', 'clicompat_two_1']);
+
+  // restart one: two depends on it with restart: true, so it restarts too; --parallel 1 does one container at a time.
+  const restart = await compat(['--parallel', '1', 'restart', '-t', '0', 'one']);
+  assert.equal(restart.code, 0, restart.stderr);
+  const lines = restart.stderr.trim().split('\n').map((l) => l.trim());
+  assert.deepEqual(lines.filter((l) => l.includes('_one_')), [
+    'Container clicompat_one_1  Restarting', 'Container clicompat_one_1  Started', 'Container clicompat_one_2  Restarting', 'Container clicompat_one_2  Started',
+  ]);
+  assert.ok(lines.includes('Container clicompat_two_1  Restarting'), restart.stderr);
+  const noDeps = await compat(['restart', '--no-deps', '-t', '0', 'one']);
+  assert.equal(noDeps.code, 0, noDeps.stderr);
+  assert.match(noDeps.stderr, /clicompat_one_1 {2}Restarting/);
+  assert.doesNotMatch(noDeps.stderr, /clicompat_two_1/);
+
+  // two is an orphan once the file drops it: kill leaves it, kill --remove-orphans kills it too.
+  writeFileSync(file, `services:\n${one}`);
+  assert.equal((await compat(['kill'])).code, 0);
+  assert.equal((await d.docker(['inspect', '--format', '{{.State.Status}}', 'clicompat_two_1'])).stdout.trim(), 'running');
+  const killed = await compat(['kill', '--remove-orphans']);
+  assert.equal(killed.code, 0, killed.stderr);
+  assert.match(killed.stderr, /Container clicompat_two_1 {2}Killed/);
+  assert.equal((await d.docker(['inspect', '--format', '{{.State.Status}}', 'clicompat_two_1'])).stdout.trim(), 'exited');
+  assert.equal((await compat(['down', '-t', '0', '--remove-orphans'])).code, 0);
 });
 
 const BUILT = `services:

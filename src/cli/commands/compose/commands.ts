@@ -11,11 +11,13 @@ import { createFlags, envFromList } from '../create-flags.js';
 import { displayablePorts } from '../ps.js';
 import { converge, createContainer, removeContainer, waitCondition, waitRunning } from './converge.js';
 import { ComposeError } from './errors.js';
+import { lsNameFilter, psStatuses } from './filters.js';
 import { LogPrinter, streamLogs } from './logs.js';
 import type { Project, ServiceConfig } from './model.js';
 import { buildImage, ensureImages, ensureNetworks, ensureVolumes, imageId, pullImage } from './resources.js';
-import { COMPOSE_VERSION, configHash, imageName, LABEL } from './spec.js';
-import { dependencyOrder, eachLimit, nameOf, numberOf, progress, projectContainers, selectServices, serviceOf, withDependencies, type Opts } from './state.js';
+import { COMPOSE_VERSION, configHash, imageName, LABEL, sepOf } from './spec.js';
+import { parallelLimit, useColor } from './ui.js';
+import { dependencyOrder, eachLimit, nameOf, numberOf, progress, projectContainers, selectServices, serviceOf, withDependencies, withRestartDependents, type Opts } from './state.js';
 
 export interface SubCommand {
   spec: CommandSpec;
@@ -83,7 +85,7 @@ async function attachLogs(o: Opts, services: string[], opts: { color: boolean; p
     process.off('SIGTERM', onSig);
   }
   if (interrupted || opts.exitOnFirst) {
-    await eachLimit(containers, 8, async (c) => {
+    await eachLimit(containers, parallelLimit(o.ctx, 8), async (c) => {
       progress(o.ctx, 'Container', nameOf(c), 'Stopping');
       await o.client.containerStop(c.Id).catch(() => undefined);
       progress(o.ctx, 'Container', nameOf(c), 'Stopped');
@@ -121,7 +123,7 @@ export async function up(o: Opts, p: ParsedFlags): Promise<number> {
   if (f.wait) await waitRunning(o, services, (f['wait-timeout'] as number) || undefined);
   if (detach || f['no-start']) return 0;
   return attachLogs(o, services.map((s) => s.name), {
-    color: !(f['no-color'] as boolean) && !!o.ctx.out.isTTY,
+    color: !(f['no-color'] as boolean) && useColor(o.ctx),
     prefix: !(f['no-log-prefix'] as boolean),
     exitOnFirst: f['abort-on-container-exit'] as boolean,
   });
@@ -143,7 +145,7 @@ export async function down(o: Opts, p: ParsedFlags): Promise<number> {
   const levels = new Map<number, ContainerSummary[]>();
   for (const c of targets) levels.set(rank(c), [...(levels.get(rank(c)) ?? []), c]);
   for (const r of [...levels.keys()].sort((a, b) => a - b)) {
-    await eachLimit(levels.get(r)!, 8, (c) => removeContainer(o, c, timeout, f.volumes as boolean));
+    await eachLimit(levels.get(r)!, parallelLimit(o.ctx, 8), (c) => removeContainer(o, c, timeout, f.volumes as boolean));
   }
   for (const [key, n] of Object.entries(o.project.networks)) {
     if (n.external) continue;
@@ -201,15 +203,15 @@ function humanAgo(createdSec: number): string {
 
 async function ps(o: Opts, p: ParsedFlags): Promise<number> {
   const f = p.flags;
+  const statuses = psStatuses(f.status as string[], f.filter as string);
   const services = selectServices(o.project, p.args).map((s) => s.name);
   if (f.services) {
     for (const s of services) o.ctx.out.write(`${s}\n`);
     return 0;
   }
   let list = await projectContainers(o.client, o.project.name, { oneoff: true, services: p.args.length ? services : undefined });
-  // Without -a: what is up (running, paused, restarting), as Compose v2.
-  if (!f.all) list = list.filter((c) => c.State !== 'exited' && c.State !== 'created' && c.State !== 'dead');
-  const statuses = f.status as string[];
+  // Without -a or a status: what is up (running, paused, restarting), as Compose v2.
+  if (!f.all && !statuses.length) list = list.filter((c) => c.State !== 'exited' && c.State !== 'created' && c.State !== 'dead');
   if (statuses.length) list = list.filter((c) => statuses.includes(c.State ?? ''));
   if (f.quiet) {
     for (const c of list) o.ctx.out.write(`${c.Id}\n`);
@@ -254,7 +256,7 @@ async function logs(o: Opts, p: ParsedFlags): Promise<number> {
     since: (f.since as string) || undefined,
     until: (f.until as string) || undefined,
     prefix: !(f['no-log-prefix'] as boolean),
-    color: !(f['no-color'] as boolean) && !!o.ctx.out.isTTY,
+    color: !(f['no-color'] as boolean) && useColor(o.ctx),
   };
   const printer = new LogPrinter(o.ctx, containers.map(nameOf), opts);
   await Promise.all(containers.map((c) => streamLogs(o.client, printer, c, opts)));
@@ -327,7 +329,7 @@ async function run(o: Opts, p: ParsedFlags): Promise<number> {
     await converge(o, deps, await projectContainers(o.client, o.project.name), { scale: {}, noRecreate: true });
     for (const [dep, cfg] of Object.entries(svc.depends_on ?? {})) if (o.project.services[dep]) await waitCondition(o, dep, cfg.condition);
   }
-  const name = (f.name as string) || `${o.project.name}-${service}-run-${randomBytes(6).toString('hex')}`;
+  const name = (f.name as string) || [o.project.name, service, 'run', randomBytes(6).toString('hex')].join(sepOf(o.project));
   const id = await createContainer(o, s, 1, configHash(s), await imageId(o.client, imageName(o.project, s)), {
     oneoff: true,
     name,
@@ -358,15 +360,25 @@ async function run(o: Opts, p: ParsedFlags): Promise<number> {
   return Number(result.StatusCode ?? 0);
 }
 
+/** Which services a command acts on, and whether orphan containers (no service in the file) too. */
+type Selection = (o: Opts, p: ParsedFlags) => { services: string[]; orphans: boolean };
+const named: Selection = (o, p) => ({ services: selectServices(o.project, p.args).map((s) => s.name), orphans: false });
+/** kill --remove-orphans, without service names: the project's orphan containers are killed too (as Compose). */
+const killed: Selection = (o, p) => ({ ...named(o, p), orphans: (p.flags['remove-orphans'] as boolean) && !p.args.length });
+/** restart SERVICE: also the services depending on it with `restart: true`, unless --no-deps (as Compose). */
+const restarted: Selection = (o, p) => ({ services: p.args.length && !p.flags['no-deps'] ? withRestartDependents(o.project, named(o, p).services) : named(o, p).services, orphans: false });
+
 /** start/stop/restart/kill/pause/unpause: one call per container of the selected services. */
-function each(verb: string, past: string, call: (o: Opts, c: ContainerSummary, p: ParsedFlags) => Promise<unknown>, filter: (c: ContainerSummary) => boolean = () => true) {
+function each(verb: string, past: string, call: (o: Opts, c: ContainerSummary, p: ParsedFlags) => Promise<unknown>, filter: (c: ContainerSummary) => boolean = () => true, select: Selection = named) {
   return async (o: Opts, p: ParsedFlags): Promise<number> => {
-    const services = selectServices(o.project, p.args).map((s) => s.name);
-    const list = (await projectContainers(o.client, o.project.name, { services })).filter(filter);
+    const { services, orphans } = select(o, p);
+    const list = (await projectContainers(o.client, o.project.name, orphans ? {} : { services })).filter(filter);
     const order = dependencyOrder(selectServices(o.project, services)).map((s) => s.name);
     if (verb === 'Stopping' || verb === 'Killing') order.reverse();
-    for (const svc of order) {
-      await eachLimit(list.filter((c) => serviceOf(c) === svc), 8, async (c) => {
+    const groups = order.map((svc) => list.filter((c) => serviceOf(c) === svc));
+    const strays = list.filter((c) => !order.includes(serviceOf(c)));
+    for (const group of strays.length ? [strays, ...groups] : groups) {
+      await eachLimit(group, parallelLimit(o.ctx, 8), async (c) => {
         progress(o.ctx, 'Container', nameOf(c), verb);
         await call(o, c, p);
         progress(o.ctx, 'Container', nameOf(c), past);
@@ -450,6 +462,7 @@ async function images(o: Opts, p: ParsedFlags): Promise<number> {
 }
 
 async function ls(o: Opts, p: ParsedFlags): Promise<number> {
+  const matchName = lsNameFilter(p.flags.filter as string[]);
   const list = await o.client.containerList({ all: true, filters: { label: [LABEL.project] } });
   const projects = new Map<string, { states: Map<string, number>; files: string }>();
   for (const c of list) {
@@ -464,6 +477,7 @@ async function ls(o: Opts, p: ParsedFlags): Promise<number> {
     ConfigFiles: e.files,
   }));
   if (!p.flags.all) rows = rows.filter((r) => r.Status.includes('running'));
+  rows = rows.filter((r) => matchName(r.Name));
   if (p.flags.quiet) {
     for (const r of rows) o.ctx.out.write(`${r.Name}\n`);
     return 0;
@@ -480,7 +494,7 @@ async function ls(o: Opts, p: ParsedFlags): Promise<number> {
 async function pull(o: Opts, p: ParsedFlags): Promise<number> {
   const services = selectServices(o.project, p.args).filter((s) => s.image);
   let failed = false;
-  await eachLimit(services, 4, async (s) => {
+  await eachLimit(services, parallelLimit(o.ctx, 4), async (s) => {
     try {
       await pullImage(o, s, p.flags.quiet as boolean);
     } catch (e) {
@@ -620,7 +634,7 @@ export const SUBCOMMANDS: Record<string, SubCommand> = {
         bool('quiet', 'Print container IDs only', 'q'),
         bool('services', 'Print service names only'),
         list('status', 'Only containers in this state: paused, restarting, removing, running, dead, created or exited'),
-        list('filter', 'Only containers that match, as status=STATE (the one filter there is)'),
+        str('filter', 'Only containers that match, as status=STATE (the one filter there is)'),
       ],
     },
     run: ps,
@@ -679,14 +693,14 @@ export const SUBCOMMANDS: Record<string, SubCommand> = {
   },
   start: { spec: { use: '[SERVICE...]', short: "Start the services' stopped containers", flags: [] }, run: each('Starting', 'Started', (o, c) => o.client.containerStart(c.Id), (c) => c.State !== 'running') },
   stop: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Stop the services' running containers", flags: [TIMEOUT] }, run: each('Stopping', 'Stopped', (o, c, p) => o.client.containerStop(c.Id, { timeout: timeoutOf(p) }), (c) => c.State === 'running' || c.State === 'paused') },
-  restart: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Stop the services' containers and start them again", flags: [bool('no-deps', "Leave alone the services that depend on these (not restarted with them)"), TIMEOUT] }, run: each('Restarting', 'Started', (o, c, p) => o.client.containerRestart(c.Id, { timeout: timeoutOf(p) })) },
-  kill: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Send a signal (SIGKILL unless told otherwise) to the services' running containers", flags: [REMOVE_ORPHANS, { name: 'signal', short: 's', type: 'string', def: 'SIGKILL', usage: 'Signal to send, by name or number' }] }, run: each('Killing', 'Killed', (o, c, p) => o.client.containerKill(c.Id, p.flags.signal as string), (c) => c.State === 'running') },
+  restart: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Stop the services' containers and start them again", flags: [bool('no-deps', 'Leave alone the services that depend on these with `restart: true` (restarted with them otherwise)'), TIMEOUT] }, run: each('Restarting', 'Started', (o, c, p) => o.client.containerRestart(c.Id, { timeout: timeoutOf(p) }), undefined, restarted) },
+  kill: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Send a signal (SIGKILL unless told otherwise) to the services' running containers", flags: [{ ...REMOVE_ORPHANS, usage: 'Also kill the containers of services the Compose file no longer defines' }, { name: 'signal', short: 's', type: 'string', def: 'SIGKILL', usage: 'Signal to send, by name or number' }] }, run: each('Killing', 'Killed', (o, c, p) => o.client.containerKill(c.Id, p.flags.signal as string), (c) => c.State === 'running', killed) },
   pause: { spec: { use: '[SERVICE...]', short: "Freeze every process of the services' containers", flags: [] }, run: each('Pausing', 'Paused', (o, c) => o.client.containerPause(c.Id), (c) => c.State === 'running') },
   unpause: { spec: { use: '[SERVICE...]', short: "Resume the frozen processes of the services' containers", flags: [] }, run: each('Unpausing', 'Unpaused', (o, c) => o.client.containerUnpause(c.Id), (c) => c.State === 'paused') },
   rm: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Delete the services' stopped containers", flags: [bool('force', 'Delete without asking first', 'f'), bool('stop', 'Stop running containers first, then delete them', 's'), bool('volumes', 'Also delete the anonymous volumes of the containers', 'v')] }, run: rm },
   top: { spec: { use: '[SERVICES...]', short: "Show the processes running in the services' containers", flags: [] }, run: top },
   images: { spec: { use: '[OPTIONS] [SERVICE...]', short: "List the images the project's containers were created from", flags: [LIST_FORMAT('"table" or "json"'), bool('quiet', 'Print image IDs only', 'q')] }, run: images },
-  ls: { needsProject: false, spec: { use: '[OPTIONS]', short: 'List the Compose projects that have running containers', flags: [bool('all', 'Include projects whose containers are all stopped', 'a'), LIST_FORMAT('"table" or "json"'), bool('quiet', 'Print project names only', 'q'), list('filter', 'Only projects that match, as key=value')], maxArgs: 0 }, run: ls },
+  ls: { needsProject: false, spec: { use: '[OPTIONS]', short: 'List the Compose projects that have running containers', flags: [bool('all', 'Include projects whose containers are all stopped', 'a'), LIST_FORMAT('"table" or "json"'), bool('quiet', 'Print project names only', 'q'), list('filter', 'Only projects that match, as name=REGEXP (the one filter there is)')], maxArgs: 0 }, run: ls },
   pull: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Fetch the services' images from their registries", flags: [bool('ignore-pull-failures', 'Carry on past images that fail to pull, fetching the rest'), bool('quiet', 'Pull without showing progress', 'q')] }, run: pull },
   push: { spec: { use: '[OPTIONS] [SERVICE...]', short: "Send the services' images to their registries", flags: [bool('ignore-push-failures', 'Carry on past images that fail to push, sending the rest'), bool('quiet', 'Push without showing progress', 'q')] }, run: push },
   build: { spec: { use: '[OPTIONS] [SERVICE...]', short: 'Build the images of the services that have a build section', flags: [bool('no-cache', 'Run every build step again instead of using the cache'), bool('pull', 'Fetch a newer base image even when one is already here'), bool('quiet', 'Print nothing to STDOUT', 'q')] }, run: build },

@@ -7,7 +7,8 @@ import { ComposeError } from './errors.js';
 import type { Condition, ServiceConfig } from './model.js';
 import { imageId } from './resources.js';
 import { configHash, containerName, createBody, endpointOf, imageName, LABEL, replicas, serviceNetworks } from './spec.js';
-import { dependencyOrder, nameOf, numberOf, progress, serviceOf, type Opts } from './state.js';
+import { dependencyOrder, limiter, nameOf, numberOf, progress, serviceOf, type Opts } from './state.js';
+import { uiOf } from './ui.js';
 
 export interface ConvergeOptions {
   forceRecreate?: boolean;
@@ -100,6 +101,8 @@ export async function converge(o: Opts, services: ServiceConfig[], existing: Con
   const ordered = dependencyOrder(services);
   const selected = new Set(ordered.map((s) => s.name));
   const done = new Map<string, Promise<void>>();
+  // --parallel N: at most N services converge at once (taken after their dependencies are met).
+  const slot = limiter(uiOf(o.ctx).parallel);
   const one = async (s: ServiceConfig): Promise<void> => {
     // Wait for the services this one depends on (converged in this run or already there).
     for (const [dep, cfg] of Object.entries(s.depends_on ?? {})) {
@@ -109,6 +112,9 @@ export async function converge(o: Opts, services: ServiceConfig[], existing: Con
         if (!opts.noStart) await waitCondition(o, dep, cfg.condition);
       }
     }
+    await slot(() => convergeService(s));
+  };
+  const convergeService = async (s: ServiceConfig): Promise<void> => {
     const hash = configHash(s);
     const image = await imageId(o.client, imageName(o.project, s));
     const mine = existing.filter((c) => serviceOf(c) === s.name);

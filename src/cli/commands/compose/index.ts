@@ -7,6 +7,8 @@ import { FlagError, parseFlags, renderHelp, usageLine, type CommandSpec, type Fl
 import { SUBCOMMANDS as BASE } from './commands.js';
 import { EXTRA_SUBCOMMANDS } from './extra.js';
 import { loadProject } from './load.js';
+import type { Project } from './model.js';
+import { resolveUI, setUI } from './ui.js';
 
 const SUBCOMMANDS = { ...BASE, ...EXTRA_SUBCOMMANDS };
 
@@ -39,7 +41,7 @@ function help(): string {
 
 async function runCompose(ctx: Ctx, g: ParsedFlags): Promise<number> {
   const [name, ...rest] = g.args;
-  if (!name || name === 'help') {
+  if (!name || name === 'help' || g.help) {
     ctx.out.write(help());
     return 0;
   }
@@ -60,7 +62,9 @@ async function runCompose(ctx: Ctx, g: ParsedFlags): Promise<number> {
   if (spec.minArgs !== undefined && p.args.length < spec.minArgs) throw new StatusError(1, `'${PROG} compose ${name}' requires at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}`);
   if (spec.maxArgs !== undefined && p.args.length > spec.maxArgs) throw new StatusError(1, `'${PROG} compose ${name}' accepts no arguments`);
   if (g.flags['dry-run']) throw new StatusError(1, '--dry-run is not supported by Berth');
-  const project = sub.needsProject === false && !g.changed.has('file')
+  const given = <T>(flag: string): T | undefined => (g.changed.has(flag) ? (g.flags[flag] as T) : undefined);
+  setUI(ctx, resolveUI({ ansi: given<string>('ansi'), progress: given<string>('progress'), parallel: given<number>('parallel') }, process.env));
+  const project: Project = sub.needsProject === false && !g.changed.has('file')
     ? { name: (g.flags['project-name'] as string) || '', workingDir: process.cwd(), configFiles: [], environment: {}, services: {}, disabled: {}, networks: {}, volumes: {}, configs: {}, secrets: {} }
     : loadProject({
         files: g.flags.file as string[],
@@ -71,6 +75,8 @@ async function runCompose(ctx: Ctx, g: ParsedFlags): Promise<number> {
         env: process.env,
         cwd: process.cwd(),
       });
+  // docker-compose v1 names (project_service_1), as Compose's --compatibility or COMPOSE_COMPATIBILITY=true.
+  if (g.flags.compatibility || project.environment.COMPOSE_COMPATIBILITY === 'true') project.separator = '_';
   const client = name === 'config' || name === 'version' ? (undefined as never) : await ctx.client();
   const code = await sub.run({ ctx, client, project }, p);
   return code ?? 0;

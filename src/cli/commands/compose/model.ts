@@ -136,4 +136,6 @@ export interface Project {
   volumes: Record<string, VolumeConfig>;
   configs: Record<string, FileObjectConfig>;
   secrets: Record<string, FileObjectConfig>;
+  /** What joins project, service and number in generated names: "-", or "_" in --compatibility mode. */
+  separator?: '-' | '_';
 }

@@ -32,8 +32,11 @@ export const COMPOSE_VERSION = '2.29.7';
 export function imageName(p: Project, s: ServiceConfig): string {
   if (s.image) return s.image;
   if (!s.build) throw new ComposeError(`service "${s.name}" has neither an image nor a build context specified: invalid compose project`);
-  return `${p.name}-${s.name}`;
+  return [p.name, s.name].join(sepOf(p));
 }
+
+/** The separator of generated names: "-", "_" under --compatibility (docker-compose v1 names). */
+export const sepOf = (p: Project): string => p.separator ?? '-';
 
 /** Desired number of containers: --scale, else deploy.replicas, else scale, else 1. */
 export function replicas(s: ServiceConfig, scale: Record<string, number>): number {
@@ -41,7 +44,7 @@ export function replicas(s: ServiceConfig, scale: Record<string, number>): numbe
 }
 
 export function containerName(p: Project, s: ServiceConfig, n: number): string {
-  return s.container_name ?? `${p.name}-${s.name}-${n}`;
+  return s.container_name ?? [p.name, s.name, n].join(sepOf(p));
 }
 
 /** Hash of what defines the container (not the scale, not the build): Compose's config-hash idea. */

@@ -5,6 +5,7 @@ import type { Ctx } from '../../context.js';
 import { ComposeError } from './errors.js';
 import type { Project, ServiceConfig } from './model.js';
 import { LABEL } from './spec.js';
+import { uiOf } from './ui.js';
 
 export interface Opts {
   ctx: Ctx;
@@ -12,8 +13,12 @@ export interface Opts {
   project: Project;
 }
 
+/** One progress event, as --progress says: a plain line, a JSON object ({"id","text"}), or nothing. */
 export function progress(ctx: Ctx, kind: 'Container' | 'Network' | 'Volume' | 'Image' | 'Service', name: string, status: string): void {
-  ctx.err.write(` ${kind} ${kind === 'Volume' ? `"${name}"` : name}  ${status}\n`);
+  const mode = uiOf(ctx).progress;
+  if (mode === 'quiet') return;
+  const id = `${kind} ${kind === 'Volume' ? `"${name}"` : name}`;
+  ctx.err.write(mode === 'json' ? `${JSON.stringify({ id, text: status })}\n` : ` ${id}  ${status}\n`);
 }
 
 export const nameOf = (c: ContainerSummary): string => (c.Names?.[0] ?? '').replace(/^\//, '');
@@ -53,6 +58,40 @@ export function withDependencies(p: Project, services: ServiceConfig[]): Service
   };
   services.forEach(add);
   return [...out.values()];
+}
+
+/** The named services plus those that depend on them with `restart: true`, transitively (restart's reach). */
+export function withRestartDependents(p: Project, names: string[]): string[] {
+  const out = new Set(names);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const s of Object.values(p.services)) {
+      if (out.has(s.name)) continue;
+      if (Object.entries(s.depends_on ?? {}).some(([dep, cfg]) => cfg.restart && out.has(dep))) {
+        out.add(s.name);
+        grew = true;
+      }
+    }
+  }
+  return [...out];
+}
+
+/** A bound on concurrent work: `run(fn)` waits for one of `n` slots first (n <= 0: no bound). */
+export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (n <= 0) return fn();
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }
 
 /** Dependency order: each service after the ones it depends on (cycles are an error). */
