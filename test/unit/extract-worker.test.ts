@@ -45,3 +45,24 @@ test('extract-worker: a source that fails mid-stream fails the stage and leaves 
   assert.match(String(err), /connection reset by test/);
   assert.deepEqual((await readdir(s.dir)).filter((n) => n.startsWith('tmp-')), []);
 }));
+
+test('extract-worker: pooled workers serve job after job; a failure in between leaves the next jobs whole', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const files = (n: number) => buildTar([{ name: `d${n}/`, type: 'directory' }, { name: `d${n}/f`, content: `layer ${n} `.repeat(5_000) }]);
+  for (let n = 0; n < 6; n++) {
+    if (n === 3) {
+      const evil = await buildTar([{ name: 'ok', content: 'x' }, { name: '../escape', content: 'x' }]);
+      const e = await s.stage(streamOf(evil)).then(() => undefined, (err: unknown) => err);
+      assert.ok(e instanceof UnsafeLayerError, String(e));
+    }
+    // several at once, as a pull's layers: more jobs than idle workers
+    const tars = await Promise.all([files(n), files(n + 10)]);
+    const staged = await Promise.all(tars.map((t) => s.stage(streamOf(gzipSync(t), 1000), sha(t), { decompress: true })));
+    for (const [i, st] of staged.entries()) {
+      const r = await st.commit(null);
+      const k = i === 0 ? n : n + 10;
+      assert.equal(await readFile(join(s.diffDir(r.chainID), `d${k}/f`), 'utf8'), `layer ${k} `.repeat(5_000));
+      assert.deepEqual(await readdir(s.diffDir(r.chainID)), [`d${k}`], 'nothing of another job in this layer');
+    }
+  }
+}));

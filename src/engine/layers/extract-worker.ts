@@ -31,13 +31,19 @@ export interface WorkerExtractOptions extends ExtractOptions {
 }
 
 interface Job { dest: string; opts: WorkerExtractOptions }
-type ToWorker = { chunk: Uint8Array } | { end: true };
+type ToWorker = { job: Job } | { chunk: Uint8Array } | { end: true };
 interface SerializedError { ctor: string; message: string; stack?: string; props: Record<string, unknown> }
 type FromWorker = { ack: number } | { done: ExtractResult } | { error: SerializedError };
 
 /** Bytes posted to the worker and not yet taken by the extraction. */
 const IN_FLIGHT = 8 << 20;
-const JOB_KEY = 'berthExtractLayer';
+const POOL_KEY = 'berthExtractLayer';
+/**
+ * Workers kept after a successful job for the next one: starting a worker costs 30-150 ms here,
+ * which a build step's small layer (or each layer of a pull) paid every time.
+ */
+const MAX_IDLE = 4;
+const idle: Worker[] = [];
 
 /** Error classes an extraction throws, rebuilt on the main thread by name. */
 const CLASSES: Record<string, { prototype: object }> = {
@@ -70,20 +76,38 @@ function revive(s: SerializedError): Error {
 }
 
 /**
- * A worker running this module. From the sources (tests run them through tsx, whose loader a
- * worker does not inherit) the worker registers tsx first.
+ * A worker running this module, serving jobs one after another. From the sources (tests run them
+ * through tsx, whose loader a worker does not inherit) the worker registers tsx first.
  */
-function spawn(data: Record<string, Job>): Worker {
+function spawn(): Worker {
   const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new Worker(new URL(self), { workerData: data });
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(self)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
+  const data = { [POOL_KEY]: true };
+  const w = self.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(self)}); })`, { eval: true, workerData: data })
+    : new Worker(new URL(self), { workerData: data });
+  w.once('exit', () => { const i = idle.indexOf(w); if (i >= 0) idle.splice(i, 1); });
+  return w;
+}
+
+/** An idle worker, or a new one. */
+function acquire(): Worker {
+  const w = idle.pop();
+  if (!w) return spawn();
+  w.ref();
+  return w;
+}
+
+/** After a job that succeeded: keep the worker for the next job (it holds no state), or end it. */
+async function release(w: Worker): Promise<void> {
+  if (idle.length >= MAX_IDLE) { await w.terminate(); return; }
+  w.unref(); // an idle worker never keeps the daemon alive
+  idle.push(w);
 }
 
 /** Extract `src` into `dest` on a worker thread (see extractLayer for what extraction does). */
 export function extractInWorker(dest: string, src: AsyncIterable<Uint8Array>, opts: WorkerExtractOptions = {}): Promise<ExtractResult> {
   const job: Job = { dest, opts };
-  const worker = spawn({ [JOB_KEY]: job });
+  const worker = acquire();
   let outcome: { ok: ExtractResult } | { err: unknown } | undefined;
   let inFlight = 0;
   let wake: (() => void) | undefined;
@@ -92,18 +116,25 @@ export function extractInWorker(dest: string, src: AsyncIterable<Uint8Array>, op
     if (outcome && 'err' in outcome && src instanceof Readable && !src.destroyed) src.destroy();
     const w = wake; wake = undefined; w?.();
   };
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => {
-    outcome ??= { err: new SystemError('layer extraction worker exited before it finished') };
-    poke();
-    resolve();
-  }));
-  worker.on('message', (m: FromWorker) => {
+  let onExit!: () => void;
+  const exited = new Promise<void>((resolve) => {
+    onExit = () => {
+      outcome ??= { err: new SystemError('layer extraction worker exited before it finished') };
+      poke();
+      resolve();
+    };
+    worker.once('exit', onExit);
+  });
+  const onMessage = (m: FromWorker) => {
     if ('ack' in m) inFlight -= m.ack;
     else if ('done' in m) outcome ??= { ok: m.done };
     else outcome ??= { err: revive(m.error) };
     poke();
-  });
-  worker.on('error', (e) => { outcome ??= { err: e }; poke(); });
+  };
+  const onError = (e: Error) => { outcome ??= { err: e }; poke(); };
+  worker.on('message', onMessage);
+  worker.on('error', onError);
+  worker.postMessage({ job } satisfies ToWorker);
 
   const pump = async (): Promise<void> => {
     for await (const c of src) {
@@ -123,34 +154,54 @@ export function extractInWorker(dest: string, src: AsyncIterable<Uint8Array>, op
     } catch (e) {
       outcome ??= { err: e }; // the source failed (a cut download, a digest error upstream)
     }
+    if ('ok' in outcome!) {
+      // done: the worker consumed every chunk and wrote its last file; it is free for the next job
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      await release(worker);
+      return outcome.ok;
+    }
+    // a failure: the worker may still be mid-job, so it ends (nothing writes into dest afterwards)
     await worker.terminate();
     await exited;
-    if ('ok' in outcome!) return outcome.ok;
     throw outcome!.err;
   })();
 }
 
-/** The worker side: chunks in by message, acknowledged as the extraction takes them. */
-async function runWorker(job: Job): Promise<void> {
+/** The worker side: a job, then its chunks, by message; acknowledged as the extraction takes them. */
+interface JobInput { queue: Uint8Array[]; ended: boolean; wake?: () => void }
+
+function serve(): void {
   const port = parentPort!;
-  const queue: Uint8Array[] = [];
-  let ended = false;
-  let wake: (() => void) | undefined;
+  let current: JobInput | undefined;
   port.on('message', (m: ToWorker) => {
-    if ('chunk' in m) queue.push(m.chunk);
-    else ended = true;
-    const w = wake; wake = undefined; w?.();
+    if ('job' in m) {
+      const input: JobInput = { queue: [], ended: false };
+      current = input;
+      void runJob(m.job, input).finally(() => { if (current === input) current = undefined; });
+      return;
+    }
+    const c = current;
+    if (!c) return;
+    if ('chunk' in m) c.queue.push(m.chunk);
+    else c.ended = true;
+    const w = c.wake; c.wake = undefined; w?.();
   });
+}
+
+async function runJob(job: Job, state: JobInput): Promise<void> {
+  const port = parentPort!;
   async function* input(): AsyncGenerator<Buffer> {
     for (;;) {
-      const c = queue.shift();
+      const c = state.queue.shift();
       if (c) {
         port.postMessage({ ack: c.length } satisfies FromWorker);
         yield Buffer.from(c.buffer, c.byteOffset, c.length);
         continue;
       }
-      if (ended) return;
-      await new Promise<void>((r) => { wake = r; });
+      if (state.ended) return;
+      await new Promise<void>((r) => { state.wake = r; });
     }
   }
   try {
@@ -159,11 +210,9 @@ async function runWorker(job: Job): Promise<void> {
     const res = await extractLayer(job.dest, src, opts);
     port.postMessage({ done: res } satisfies FromWorker);
   } catch (e) {
+    // The main thread terminates a worker whose job failed.
     port.postMessage({ error: serialize(e) } satisfies FromWorker);
   }
-  // The main thread terminates the worker once it has the answer.
 }
 
-if (!isMainThread && (workerData as Record<string, unknown> | null)?.[JOB_KEY]) {
-  void runWorker((workerData as Record<string, Job>)[JOB_KEY]!);
-}
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.[POOL_KEY]) serve();
