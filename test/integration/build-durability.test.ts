@@ -7,9 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeContainersAndStop, startDaemonWithImages, type TestDaemon } from '../helpers/daemon.js';
+import { writeContext } from '../helpers/build-context.js';
 
 let d: TestDaemon;
 let tmp: string;
@@ -25,10 +26,7 @@ after(async () => {
 });
 
 function context(name: string, files: Record<string, string>): string {
-  const dir = join(tmp, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
-  return dir;
+  return writeContext(tmp, name, files);
 }
 
 const layersDir = () => join(d.root, d.dataRoot, 'layers');

@@ -7,9 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { removeContainersAndStop, startDaemonWithImages, type TestDaemon } from '../helpers/daemon.js';
+import { writeContext } from '../helpers/build-context.js';
 
 let d: TestDaemon;
 let tmp: string;
@@ -29,12 +29,7 @@ after(async () => {
 });
 
 function context(name: string, files: Record<string, string>): string {
-  const dir = join(tmp, name);
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(join(dir, f, '..'), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-  return dir;
+  return writeContext(tmp, name, files);
 }
 
 test('copy-dest-symlink-escape: COPY/ADD into a destination that is (or is under) a symlink of the base image stays in the image', async () => {

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeContainersAndStop, run, startDaemonWithImages, type TestDaemon } from '../helpers/daemon.js';
+import { writeContext } from '../helpers/build-context.js';
 
 let d: TestDaemon;
 let tmp: string;
@@ -26,12 +27,7 @@ after(async () => {
 });
 
 function context(name: string, files: Record<string, string>): string {
-  const dir = join(tmp, name);
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(join(dir, f, '..'), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-  return dir;
+  return writeContext(tmp, name, files);
 }
 
 const PROGRAM = `#!/bin/sh
