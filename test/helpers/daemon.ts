@@ -105,7 +105,8 @@ async function waitForSocket(socket: string, child: ChildProcess, logFile: strin
   throw new Error(`berthd did not come up: ${await readFile(logFile, 'utf8').catch(() => '')}`);
 }
 
-export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] } = {}): Promise<TestDaemon> {
+/** `nodeArgs` go to node before the daemon's entry (e.g. a heap-snapshot signal); `extraArgs` to berthd. */
+export async function startDaemon(opts: { mirror?: string; extraArgs?: string[]; nodeArgs?: string[] } = {}): Promise<TestDaemon> {
   const root = mkdtempSync('/tmp/bt-');
   // Own bridge, subnet and iptables chains per test daemon: parallel daemons and a system berthd never meet.
   const tag = randomBytes(3).toString('hex');
@@ -116,7 +117,7 @@ export async function startDaemon(opts: { mirror?: string; extraArgs?: string[] 
   const logFile = join(root, 'berthd.log');
   const host = `unix://${socket}`;
   const args = [
-    ...daemonEntry(), '-H', host, '--data-root', join(root, DATA_ROOT), '--pidfile', join(root, 'berthd.pid'),
+    ...(opts.nodeArgs ?? []), ...daemonEntry(), '-H', host, '--data-root', join(root, DATA_ROOT), '--pidfile', join(root, 'berthd.pid'),
     '--config-file', join(root, 'daemon.json'),
     '--bridge', bridge, '--bip', bip, '--default-address-pool', `base=10.${octet}.0.0/16,size=24`,
     ...(opts.mirror ? ['--registry-mirror', opts.mirror] : []),
@@ -198,12 +199,12 @@ async function cleanupRoot(dataRoot: string): Promise<void> {
  * A daemon whose Docker Hub mirror is a fresh loopback registry holding the offline images:
  * the usual start of an integration test. stop() stops both.
  */
-export async function startDaemonWithMirror(opts: { extraArgs?: string[]; images?: string[] } = {}): Promise<TestDaemon & { registryHost: string }> {
+export async function startDaemonWithMirror(opts: { extraArgs?: string[]; nodeArgs?: string[]; images?: string[] } = {}): Promise<TestDaemon & { registryHost: string }> {
   const { startRegistry, pushFixtures } = await import('./registry.js');
   const registry = await startRegistry();
   try {
     await pushFixtures(registry.host, opts.images);
-    const d = await startDaemon({ mirror: `http://${registry.host}`, extraArgs: opts.extraArgs });
+    const d = await startDaemon({ mirror: `http://${registry.host}`, extraArgs: opts.extraArgs, nodeArgs: opts.nodeArgs });
     const stopDaemon = d.stop;
     return Object.assign(d, {
       registryHost: registry.host,
