@@ -272,7 +272,10 @@ bench_berth_start() {
   # An empty own config file (not /etc/berth/daemon.json); `{}` rather than /dev/null, which berthd
   # rejects as invalid JSON.
   echo '{}' >"$T/berth-daemon.json"
-  setsid node "$ROOT/dist/berthd.mjs" \
+  # BERTH_NODE_ARGS: options for node itself (e.g. --cpu-prof --cpu-prof-dir=DIR to see where a
+  # benchmark's time goes); word-split on purpose.
+  # shellcheck disable=SC2086
+  setsid node ${BERTH_NODE_ARGS:-} "$ROOT/dist/berthd.mjs" \
     -H "unix://$T/berth.sock" \
     --data-root "$T/b" \
     --pidfile "$T/berthd.pid" \

@@ -24,6 +24,8 @@ PKGS=(crun runc docker-registry busybox-static skopeo iptables iproute2 gcc make
 # zstd: the pull-zstd tests make zstd layers; debootstrap: compose's offline Debian service images
 # (scripts/fixtures/debian-images.mjs) and bench/pull-fixture.sh
 PKGS+=(zstd debootstrap)
+# chattr: layer directories are marked as hierarchy tops on ext4 (src/engine/host/spread-dirs.ts)
+PKGS+=(e2fsprogs)
 # the dashboard's end-to-end tests drive Debian's chromium (test/integration/dashboard-e2e.test.ts)
 PKGS+=(chromium)
 missing=()

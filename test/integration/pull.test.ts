@@ -19,6 +19,7 @@ import type { JSONMessage } from '../../src/engine/images/types.js';
 import { Distribution } from '../../src/engine/distribution/index.js';
 import { NotFoundError, UnavailableError } from '../../src/engine/errors.js';
 import { startRegistry, pushFixtures, freePort, type TestRegistry } from '../helpers/registry.js';
+import { run } from '../helpers/daemon.js';
 
 let reg: TestRegistry;
 let closedPort: number;
@@ -108,6 +109,22 @@ test('pull busybox through the mirror: Docker\'s message sequence, image record,
   const again: JSONMessage[] = [];
   await dist().pull(parseDockerRef('busybox:latest'), {}, s, (m) => again.push(m));
   assert.deepEqual(again.map((m) => m.status), ['Pulling from library/busybox', 'Already exists', `Digest: ${man.digest}`, 'Status: Image is up to date for busybox:latest']);
+});
+
+test('layers-spread: on ext4 the layer store marks its directory +T, so each layer starts a block group of its own', async () => {
+  // Why (src/engine/host/spread-dirs.ts): without it, a pull after an rmi put its files in the
+  // group the removed layers freed, and ext4 without a journal walked the freed inodes per file.
+  const { root } = await newRoot();
+  const dir = join(root, 'layers');
+  const fs = await run('stat', ['-f', '-c', '%T', dir]);
+  assert.equal(fs.code, 0, fs.stderr);
+  if (fs.stdout.trim() !== 'ext2/ext3') {
+    console.log(`layers-spread: ${dir} is on ${fs.stdout.trim()}, which has no such attribute; the store opened anyway`);
+    return;
+  }
+  const attrs = await run('lsattr', ['-d', dir]);
+  assert.equal(attrs.code, 0, attrs.stderr);
+  assert.match(attrs.stdout.split(' ')[0]!, /T/, attrs.stdout);
 });
 
 test('pull hello-world (OCI manifest) and the four-layer image (ordering, Waiting, whiteouts)', async () => {

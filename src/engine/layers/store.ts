@@ -19,6 +19,7 @@
  * remove() refuses a held layer, so no image removal or layer GC takes it away meanwhile.
  */
 import { runCommand } from '../host/command.js';
+import { spreadChildDirs } from '../host/spread-dirs.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, symlink, unlink, writeFile, open } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -136,8 +137,13 @@ export class LayerStore implements LayerStoreApi {
   /** Loads every complete layer, removes interrupted extractions, repairs short links. */
   async init(): Promise<void> {
     // Private as dockerd's overlay2 (data-root.ts; Engine.open also fixes an existing one).
-    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const made = await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     await mkdir(this.linkDir, { recursive: true });
+    // Each layer in a block group of its own (spread-dirs.ts: file creation after an rmi). The
+    // attribute stays on the directory: waited for when it is new, else (a data root from before
+    // the attribute was set, or set already) renewed in the background, off the start-up path.
+    if (made !== undefined) await spreadChildDirs(this.dir);
+    else void spreadChildDirs(this.dir);
     this.layers.clear();
     for (const name of await readdir(this.dir)) {
       if (name.startsWith('tmp-')) {
