@@ -5,12 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { open, readFile, readdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { UnsafeLayerError } from '../../src/engine/layers/safe-path.js';
 import { LayerTooLargeError } from '../../src/engine/layers/apply.js';
+import { FileFeed } from '../../src/engine/layers/file-feed.js';
 import { buildTar, layerDirs, newStore, sha, streamOf, withRoot } from './layers-helpers.js';
 
 test('extract-worker: a gzip layer is inflated in the worker; the diffID is of the tar', () => withRoot(async (root) => {
@@ -65,4 +67,54 @@ test('extract-worker: pooled workers serve job after job; a failure in between l
       assert.deepEqual(await readdir(s.diffDir(r.chainID)), [`d${k}`], 'nothing of another job in this layer');
     }
   }
+}));
+
+test('extract-worker: a file fed as it grows (a download being written) is read by the worker up to its end', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const big = randomBytes(3_000_000); // incompressible: the gzip is as long, so several pieces
+  const tar = await buildTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/big', content: big }, { name: 'etc/small', content: 'tail\n' }]);
+  const gz = gzipSync(tar);
+  assert.ok(gz.length > 2_800_000);
+  const file = join(root, 'blob.partial');
+  const fh = await open(file, 'w');
+  const feed = new FileFeed(file);
+  const staged = s.stage(feed, sha(tar), { decompress: true });
+  // Written in pieces, each announced after it is on disk; the worker may not read past the last.
+  for (let off = 0; off < gz.length; off += 700_000) {
+    const piece = gz.subarray(off, off + 700_000);
+    await fh.write(piece, 0, piece.length, off);
+    feed.grow(off + piece.length);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await fh.close();
+  feed.end();
+  const r = await (await staged).commit(null);
+  assert.equal(r.diffID, sha(tar));
+  assert.equal(await readFile(join(s.diffDir(r.chainID), 'etc/small'), 'utf8'), 'tail\n');
+  assert.ok((await readFile(join(s.diffDir(r.chainID), 'etc/big'))).equals(big));
+}));
+
+test('extract-worker: a feed whose writer fails fails the stage with that error and leaves no staging dir', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar([{ name: 'a', content: 'z'.repeat(200_000) }]);
+  const file = join(root, 'blob.partial');
+  await writeFile(file, tar.subarray(0, 100_000));
+  const feed = new FileFeed(file);
+  const staged = s.stage(feed);
+  feed.grow(100_000);
+  setTimeout(() => feed.fail(new Error('download cut by test')), 30);
+  const err = await staged.then(() => undefined, (e: unknown) => e);
+  assert.match(String(err), /download cut by test/);
+  assert.deepEqual((await readdir(s.dir)).filter((n) => n.startsWith('tmp-')), []);
+}));
+
+test('extract-worker: a complete file (a stored blob) is extracted with read progress up to its size', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar([{ name: 'f', content: 'r'.repeat(6_000_000) }]);
+  const file = join(root, 'blob');
+  await writeFile(file, tar);
+  const seen: number[] = [];
+  const r = await (await s.stage(FileFeed.complete(file, tar.length, (n) => seen.push(n)), sha(tar))).commit(null);
+  assert.equal(r.diffID, sha(tar));
+  assert.equal(seen.at(-1), tar.length, `progress ${seen.join(',')}`);
 }));

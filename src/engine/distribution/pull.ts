@@ -9,24 +9,26 @@
  *   The image record is written only when every layer and the config are stored, so a failed pull
  *   leaves no image behind (only reusable blobs and snapshots).
  */
-import { createReadStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { IngestWriter } from '../content/store.js';
 import type { StagedLayer } from '../layers/store.js';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { InvalidParameterError, NotFoundError, RegistryProtocolError, SystemError, isBerthError } from '../errors.js';
 import { familiarString, fullName, referenceString, withDefaultTag } from '../../wire/reference.js';
 import type { AuthConfig, ContentStoreApi, ImageConfig, ImageRecord, JSONMessage, LayerStoreApi, ProgressSink, Reference } from '../images/types.js';
 import { expansionLimit } from '../layers/apply.js';
 import { chainIDs } from '../layers/chain.js';
+import { FileFeed } from '../layers/file-feed.js';
 import { MediaTypes, RegistryClient, type Descriptor, type FetchedManifest, type ImageIndex, type ImageManifest } from './client.js';
-import { meter } from './decompress.js';
 import { resolveEndpoints, type EndpointConfig } from './endpoints.js';
 import { DigestMismatchError, RegistryHttpError, TokenError, translatePullError } from './errors.js';
 import { NetworkError } from './http.js';
 import { formatPlatform, hostPlatform, parsePlatform, selectPlatform, type Platform } from './platform.js';
 import { ThrottledProgress, layerProgress, layerStatus, shortId } from './progress.js';
 import { isOutOfSpace } from '../../util/errno.js';
+
+/** What a failed pull stops at once: its downloads' bodies and its extractions' feeds. */
+interface Stoppable { destroy(): unknown }
 
 /**
  * What pull needs from the image store (src/engine/images/store.ts ImageStore fits as is).
@@ -268,7 +270,7 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
   const staged = layers.map(() => deferred<StagedLayer>());
   const failure = deferred<never>();
   let failed = false;
-  const active = new Set<Readable>();
+  const active = new Set<Stoppable>();
   const sem = new Semaphore(limit);
   const stagedLayers: StagedLayer[] = [];
   const fail = (e: unknown) => {
@@ -277,7 +279,7 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
     failure.reject(e);
     for (const s of active) s.destroy();
   };
-  const stage = (i: number, src: Readable): Promise<StagedLayer> =>
+  const stage = (i: number, src: Readable | FileFeed): Promise<StagedLayer> =>
     deps.layers.stage(src, diffIDs[i]!, { maxBytes: expansionLimit(layers[i]!.size), decompress: true }).then((st) => {
       stagedLayers.push(st);
       if (failed) void st.discard();
@@ -287,32 +289,40 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
   const fetchOne = async (digest: string, i: number): Promise<void> => {
     const desc = layers[i]!;
     const id = ids[i]!;
-    await sem.acquire();
     try {
       let fromStore = false;
-      for (let fresh = false; ; fresh = true) {
-        if (failed) throw new SystemError('pull aborted'); // never reported: the first failure is
-        const w = await deps.content.resumable({ digest, size: desc.size });
-        if (await deps.content.has(digest)) {
-          // Kept from an earlier pull, or just finished by another one: nothing to download.
-          await w.abort();
-          progress(layerStatus(id, 'Download complete'));
-          fromStore = true;
+      let extraction: Promise<StagedLayer> | undefined;
+      await sem.acquire();
+      try {
+        for (let fresh = false; ; fresh = true) {
+          if (failed) throw new SystemError('pull aborted'); // never reported: the first failure is
+          const w = await deps.content.resumable({ digest, size: desc.size });
+          if (await deps.content.has(digest)) {
+            // Kept from an earlier pull, or just finished by another one: nothing to download.
+            await w.abort();
+            progress(layerStatus(id, 'Download complete'));
+            fromStore = true;
+            break;
+          }
+          // A resumed download is stored first and extracted after: its first bytes are on disk.
+          const tee = w.resumedFrom === 0;
+          try {
+            ({ extraction } = await downloadBlob(client, desc, id, w, progress, active, () => failed, tee ? (src) => stage(i, src) : undefined));
+          } catch (e) {
+            // Bytes kept from before that do not make the blob (a partial torn by a crash): once
+            // more from scratch (the writer's abort removed them).
+            if (w.resumedFrom > 0 && !fresh && e instanceof DigestMismatchError) continue;
+            throw e;
+          }
+          fromStore = !tee;
           break;
         }
-        // A resumed download is stored first and extracted after: its first bytes are on disk.
-        const tee = w.resumedFrom === 0;
-        try {
-          await downloadBlob(client, desc, id, w, progress, active, () => failed, tee ? (src) => stage(i, src) : undefined, staged[i]!);
-        } catch (e) {
-          // Bytes kept from before that do not make the blob (a partial torn by a crash): once
-          // more from scratch (the writer's abort removed them).
-          if (w.resumedFrom > 0 && !fresh && e instanceof DigestMismatchError) continue;
-          throw e;
-        }
-        fromStore = !tee;
-        break;
+      } finally {
+        // The slot is a download's (max-concurrent-downloads), not an extraction's: the next
+        // blob starts downloading while this one's extraction catches up with the file.
+        sem.release();
       }
+      if (extraction) staged[i]!.resolve(await extraction);
       if (fromStore) staged[i]!.resolve(await extractStored(desc, id, deps, progress, active, (src) => stage(i, src)));
       // Later layers made of the same blob: staged from the stored blob.
       for (let j = i + 1; j < layers.length; j++) {
@@ -322,8 +332,6 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
       for (let j = i; j < layers.length; j++) if (layers[j]!.digest === digest) staged[j]!.reject(e);
       fail(e);
       throw e;
-    } finally {
-      sem.release();
     }
   };
 
@@ -394,24 +402,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Write to `w` respecting its back-pressure; false when it is gone (destroyed or ended). */
-async function feed(w: PassThrough, chunk: Buffer): Promise<boolean> {
-  if (w.destroyed || w.writableEnded) return false;
-  if (w.write(chunk)) return true;
-  await new Promise<void>((r) => {
-    const done = () => { w.off('drain', done); w.off('close', done); r(); };
-    w.on('drain', done);
-    w.on('close', done);
-  });
-  return !w.destroyed;
-}
-
 /**
  * Download one blob into the content store, verifying digest and size. Bytes already kept from
  * an earlier attempt (a partial blob: dropped connection, daemon killed) are not fetched again:
  * the download asks for the rest (HTTP Range) and continues the hash over them. A cut connection
- * is retried the same way, up to MAX_BLOB_ATTEMPTS. With `tee`, the same bytes are decompressed
- * and applied as the next layer while they arrive (only for a download starting at byte 0).
+ * is retried the same way, up to MAX_BLOB_ATTEMPTS. With `tee`, the blob file is extracted as
+ * it is written (only for a download starting at byte 0); the extraction may end after the
+ * download, so it is returned for the caller to await.
  */
 async function downloadBlob(
   client: RegistryClient,
@@ -419,23 +416,18 @@ async function downloadBlob(
   id: string,
   w: IngestWriter,
   progress: ProgressSink,
-  active: Set<Readable>,
+  active: Set<Stoppable>,
   aborted: () => boolean,
-  tee: ((src: Readable) => Promise<StagedLayer>) | undefined,
-  onStaged: { resolve(v: StagedLayer): void; reject(e: unknown): void },
-): Promise<void> {
+  tee: ((src: Readable | FileFeed) => Promise<StagedLayer>) | undefined,
+): Promise<{ extraction?: Promise<StagedLayer> }> {
   const dl = new ThrottledProgress(progress, id, 'Downloading', desc.size);
-  let toExtract: PassThrough | undefined;
+  // The extraction reads the blob file as it is written (the bytes are stored anyway): a failed
+  // extraction leaves the download going, whose digest error is the better message.
+  let toExtract: FileFeed | undefined;
   let applyP: Promise<StagedLayer> | undefined;
   if (tee) {
-    const pt = new PassThrough({ highWaterMark: 1 << 20 });
-    toExtract = pt;
-    pt.on('error', () => {});
-    applyP = tee(pt).catch((e) => {
-      // Keep the download going (its digest error is the better message); stop feeding extraction.
-      pt.destroy();
-      throw e;
-    });
+    toExtract = new FileFeed(w.tmpPath);
+    applyP = tee(toExtract);
     applyP.catch(() => {});
   }
   try {
@@ -456,7 +448,7 @@ async function downloadBlob(
           }
           if (w.offset + chunk.length > desc.size) throw layerVerificationError(desc.digest);
           await w.write(chunk);
-          if (toExtract && !(await feed(toExtract, chunk))) toExtract = undefined;
+          toExtract?.grow(w.offset);
           dl.update(w.offset);
         }
         if (w.offset < desc.size) {
@@ -491,9 +483,9 @@ async function downloadBlob(
     // Keep a partial made of bytes the registry sent (a later pull continues it); not bytes that
     // cannot be the blob's (more than its size: the commit or the check above dropped them), and
     // not on a full disk, where the space matters more than a resume.
+    toExtract?.fail(e);
     if (isOutOfSpace(e)) await w.abort();
     else await w.suspend();
-    toExtract?.destroy();
     // A snapshot the extraction made stays: its content matched the config's diffID, so it is the
     // layer the image names whatever the compressed bytes were, and it may be another pull's
     // (made concurrently and found by our extraction) which an image may already stand on.
@@ -502,11 +494,13 @@ async function downloadBlob(
   }
   progress(layerStatus(id, 'Verifying Checksum'));
   progress(layerStatus(id, 'Download complete'));
-  if (applyP) {
-    const res = await applyP;
+  if (!applyP) return {};
+  const extraction = applyP.then((res) => {
     progress(layerProgress(id, 'Extracting', desc.size, desc.size));
-    onStaged.resolve(res);
-  }
+    return res;
+  });
+  extraction.catch(() => {}); // awaited by the caller
+  return { extraction };
 }
 
 /** Extract (stage) a stored, verified blob, with Extracting progress. */
@@ -515,20 +509,17 @@ async function extractStored(
   id: string,
   deps: PullDeps,
   progress: ProgressSink,
-  active: Set<Readable>,
-  stage: (src: Readable) => Promise<StagedLayer>,
+  active: Set<Stoppable>,
+  stage: (src: Readable | FileFeed) => Promise<StagedLayer>,
 ): Promise<StagedLayer> {
-  const rs = createReadStream(deps.content.path(desc.digest));
-  active.add(rs);
   const ex = new ThrottledProgress(progress, id, 'Extracting', desc.size);
-  let n = 0;
-  const m = meter((chunk) => { n += chunk.length; ex.update(n); });
-  rs.on('error', (e) => m.destroy(e));
-  rs.pipe(m);
+  const feed = FileFeed.complete(deps.content.path(desc.digest), desc.size, (n) => ex.update(n));
+  // A failed pull stops it as it stops a download (fail(): the worker is ended).
+  const stop = { destroy: () => feed.fail(new SystemError('pull aborted')) };
+  active.add(stop);
   try {
-    return await stage(m);
+    return await stage(feed);
   } finally {
-    active.delete(rs);
-    rs.destroy();
+    active.delete(stop);
   }
 }

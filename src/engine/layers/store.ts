@@ -30,6 +30,7 @@ import { Holds } from '../../util/holds.js';
 import { PRIVATE_DIR_MODE } from '../data-root.js';
 import { ConflictError, DigestMismatchError, InvalidParameterError, NotFoundError } from '../errors.js';
 import type { WorkerExtractOptions } from './extract-worker.js';
+import { FileFeed } from './file-feed.js';
 import { chainID as computeChainID } from './chain.js';
 
 export interface LayerMeta {
@@ -62,7 +63,7 @@ export interface LayerStoreApi {
    * `expectedDiffID`). A pull stages its layers at once, in parallel, then commits them in order.
    * Exactly one of commit(parent) or discard() must follow.
    */
-  stage(tar: Readable, expectedDiffID?: string, opts?: WorkerExtractOptions): Promise<StagedLayer>;
+  stage(tar: Readable | FileFeed, expectedDiffID?: string, opts?: WorkerExtractOptions): Promise<StagedLayer>;
   /** Remove a snapshot nobody references any more (LayerHeldError while an operation holds it). */
   remove(chainID: string): Promise<void>;
   size(chainID: string): number;
@@ -248,7 +249,7 @@ export class LayerStore implements LayerStoreApi {
     return staged.commit(parentChainID, defer);
   }
 
-  async stage(tar: Readable, expectedDiffID?: string, opts?: WorkerExtractOptions): Promise<StagedLayer> {
+  async stage(tar: Readable | FileFeed, expectedDiffID?: string, opts?: WorkerExtractOptions): Promise<StagedLayer> {
     if (expectedDiffID !== undefined) hexOf(expectedDiffID);
     const tmp = join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
@@ -260,7 +261,8 @@ export class LayerStore implements LayerStoreApi {
       ({ diffID, size } = await extractInWorker(join(tmp, 'diff'), tar, opts));
       if (expectedDiffID !== undefined && diffID !== expectedDiffID) throw new DiffIDMismatchError(expectedDiffID, diffID);
     } catch (e) {
-      tar.destroy();
+      if (tar instanceof FileFeed) tar.close();
+      else tar.destroy();
       await rm(tmp, { recursive: true, force: true });
       throw e;
     }
