@@ -66,6 +66,8 @@ test('kill -9 mid-build: the unsealed step layers are dropped, nothing is half-v
   const child = spawn('/usr/local/bin/docker', ['-H', d.host, 'build', '--no-cache', c], {
     env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Taken now: the CLI may exit (its daemon gone) before the kill below returns.
+  const cliExited = new Promise((r) => child.once('exit', r));
   let out = '';
   child.stderr.resume();
   await new Promise<void>((resolve) => {
@@ -75,7 +77,7 @@ test('kill -9 mid-build: the unsealed step layers are dropped, nothing is half-v
   assert.match(out, /^started$/m, out);
   assert.ok(pendingLayers().length > 0, 'the first RUN\'s layer waits for the seal');
   await d.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  await cliExited;
   await d.restart();
   assert.deepEqual(pendingLayers(), [], 'the start dropped the unsealed layer');
   assert.ok(await everyImageWhole() >= 1);
