@@ -27,7 +27,7 @@ import { setAttributeSync } from '@napi-rs/xattr';
 import { InvalidParameterError, SystemError } from '../errors.js';
 import { bytesSize } from '../../util/units.js';
 import { outOfSpaceError } from '../../util/errno.js';
-import { mknod, mkWhiteout } from './mknod.js';
+import { mknodAll, type NodeSpec } from './mknod.js';
 import { entryComponents, SafeDirs, UnsafeLayerError } from './safe-path.js';
 import { readTar, type TarHeader } from './tar-reader.js';
 import { OVERLAY_OPAQUE_XATTR } from '../host/overlay.js';
@@ -93,6 +93,51 @@ export function setXattrs(path: string, h: TarHeader): void {
   }
 }
 
+/** Nodes made by one mknodAll at most: the paths go on one command line. */
+const MAX_PENDING_NODES = 256;
+
+/**
+ * Device nodes, fifos and whiteouts of a layer, made together by one helper process (mknodAll)
+ * rather than one process each, each followed by what its entry sets after making it (owner,
+ * mode, times). They are made before anything that could see their paths: an entry at, under or
+ * through one, a hardlink to one, a removal, and the directories' times at the end.
+ */
+class PendingNodes {
+  private specs: NodeSpec[] = [];
+  private thens: (() => void)[] = [];
+  private readonly rels = new Set<string>();
+
+  get size(): number { return this.specs.length; }
+
+  /** Whether the path of `comps` is a pending node or passes through one. */
+  touches(comps: readonly string[]): boolean {
+    let rel = '';
+    for (const c of comps) {
+      rel = rel ? `${rel}/${c}` : c;
+      if (this.rels.has(rel)) return true;
+    }
+    return false;
+  }
+
+  async add(rel: string, node: NodeSpec, then: () => void): Promise<void> {
+    this.specs.push(node);
+    this.thens.push(then);
+    this.rels.add(rel);
+    if (this.specs.length >= MAX_PENDING_NODES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.specs.length === 0) return;
+    const specs = this.specs;
+    const thens = this.thens;
+    this.specs = [];
+    this.thens = [];
+    this.rels.clear();
+    await mknodAll(specs);
+    for (const then of thens) then();
+  }
+}
+
 function atimeOf(h: TarHeader): number {
   return h.atime ?? h.mtime;
 }
@@ -130,6 +175,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
   const hash = createHash('sha256');
   const dirs = new SafeDirs(dest);
+  const nodes = new PendingNodes();
   // Directory times to set at the end, by path relative to dest ('' is the root); dropped with
   // the tree under a path when an entry removes or replaces it.
   const dirTimes = new Map<string, { atime: number; mtime: number }>();
@@ -161,6 +207,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
       continue;
     }
 
+    if (nodes.size && nodes.touches(comps)) await nodes.flush();
     const base = comps[comps.length - 1]!;
     const parentComps = comps.slice(0, -1);
     const parentDir = await dirs.dir(parentComps, h.name);
@@ -177,12 +224,13 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
       }
       const vrel = [...parentComps, victim].join('/');
       const vpath = join(parentDir, victim);
+      if (nodes.size && nodes.touches([...parentComps, victim])) await nodes.flush();
       if (lstatOrNull(vpath)) {
+        await nodes.flush(); // the removal may take a directory with pending nodes in it
         rmSync(vpath, { recursive: true, force: true });
         forget(vrel);
       }
-      await mkWhiteout(vpath);
-      lchownSync(vpath, h.uid, h.gid);
+      await nodes.add(vrel, { path: vpath, kind: 'c', mode: 0, major: 0, minor: 0 }, () => lchownSync(vpath, h.uid, h.gid));
       continue;
     }
 
@@ -190,6 +238,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
     const path = join(parentDir, base);
     const existing = lstatOrNull(path);
     if (existing && !(existing.isDirectory() && h.type === 'directory')) {
+      await nodes.flush(); // the removal may take a directory with pending nodes in it
       rmSync(path, { recursive: true, force: true });
       forget(rel);
     }
@@ -219,6 +268,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
       case 'link': {
         const tcomps = entryComponents(h.linkname, `hardlink ${JSON.stringify(h.name)} target`);
         if (tcomps.length === 0) throw new UnsafeLayerError(`hardlink ${JSON.stringify(h.name)} points at the layer root`);
+        if (nodes.size && nodes.touches(tcomps)) await nodes.flush();
         const tdir = await dirs.dir(tcomps.slice(0, -1), h.linkname, false);
         const tpath = join(tdir, tcomps[tcomps.length - 1]!);
         const tst = lstatOrNull(tpath);
@@ -231,11 +281,12 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
       case 'block-device':
       case 'fifo': {
         const kind = h.type === 'fifo' ? 'p' : h.type === 'character-device' ? 'c' : 'b';
-        await mknod(path, kind, h.mode, h.devmajor, h.devminor);
-        lchownSync(path, h.uid, h.gid);
-        chmodSync(path, h.mode);
-        setXattrs(path, h);
-        lutimesSync(path, atimeOf(h), h.mtime);
+        await nodes.add(rel, { path, kind, mode: h.mode, major: h.devmajor, minor: h.devminor }, () => {
+          lchownSync(path, h.uid, h.gid);
+          chmodSync(path, h.mode);
+          setXattrs(path, h);
+          lutimesSync(path, atimeOf(h), h.mtime);
+        });
         break;
       }
       default:
@@ -243,6 +294,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
     }
   }
 
+  await nodes.flush(); // before the directories' times: making a node changes its directory's mtime
   for (const [rel, t] of dirTimes) {
     // Re-resolved inside dest without following links (a no-op for the directories still known),
     // and lutimes: never move the times of whatever a symlink points at.
