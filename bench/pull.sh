@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Image pull throughput, side by side: Berth vs Debian's Docker (docker.io, dockerd 20.10).
 #
-#   bench/pull.sh [-n RUNS] [--engines docker,berth] [--keep]
+#   bench/pull.sh [-n RUNS] [--engines docker,berth] [--keep] [--docker-topdir]
 #
 #   -n RUNS          timed pulls per engine (default 5)
 #   --engines LIST   subset of docker,berth (default both)
 #   --keep           keep the temp dir (logs) instead of removing it (BENCH_KEEP=1)
+#   --docker-topdir  give dockerd's overlay2 directory the ext4 attribute berthd gives its layers
+#                    directory (chattr +T: each layer in a block group of its own), to see what of
+#                    the difference is that placement (src/engine/host/spread-dirs.ts)
 #
 # The image: ~150 MB compressed in 4 gzip layers (a debootstrap'd Debian minbase plus three layers
 # of random data: many small files, a few big ones, a mix), built once by bench/pull-fixture.sh and
@@ -22,12 +25,14 @@ source "$(dirname "$0")/lib.sh"
 
 N=5
 ENGINES="docker,berth"
+DOCKER_TOPDIR=0
 while [ $# -gt 0 ]; do
   case $1 in
     -n|--runs) N=$2; shift 2 ;;
     --engines) ENGINES=$2; shift 2 ;;
     --keep) export BENCH_KEEP=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --docker-topdir) DOCKER_TOPDIR=1; shift ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +56,14 @@ read -r BYTES NLAYERS <<<"$BYTES"
 
 ACTIVE=()
 if want docker; then
-  if bench_docker_start; then ACTIVE+=(docker); else warn "docker skipped: $DOCKER_WHY"; fi
+  if bench_docker_start; then
+    ACTIVE+=(docker)
+    if [ "$DOCKER_TOPDIR" = 1 ]; then
+      chattr +T "$T/docker-root/overlay2" && log "dockerd's overlay2 directory: $(lsattr -d "$T/docker-root/overlay2")"
+    fi
+  else
+    warn "docker skipped: $DOCKER_WHY"
+  fi
 fi
 if want berth; then
   if bench_berth_start; then ACTIVE+=(berth); else warn "berth skipped: $BERTH_WHY"; fi
