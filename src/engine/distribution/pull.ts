@@ -26,6 +26,7 @@ import { NetworkError } from './http.js';
 import { formatPlatform, hostPlatform, parsePlatform, selectPlatform, type Platform } from './platform.js';
 import { ThrottledProgress, layerProgress, layerStatus, shortId } from './progress.js';
 import { isOutOfSpace } from '../../util/errno.js';
+import { Semaphore } from '../../util/semaphore.js';
 
 /** What a failed pull stops at once: its downloads' bodies and its extractions' feeds. */
 interface Stoppable { destroy(): unknown }
@@ -84,20 +85,6 @@ function deferred<T>() {
   const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
   promise.catch(() => {});
   return { promise, resolve, reject };
-}
-
-class Semaphore {
-  private waiters: Array<() => void> = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) { this.free--; return; }
-    await new Promise<void>((r) => this.waiters.push(r));
-  }
-  release(): void {
-    const w = this.waiters.shift();
-    if (w) w();
-    else this.free++;
-  }
 }
 
 function layerVerificationError(digest: string): DigestMismatchError {

@@ -3,26 +3,28 @@
  * the plan from its manifest (load-plan.ts), then, in three steps so a failure leaves nothing
  * visible:
  *
- *  1. every layer of every image applied in order on its parent (layers.apply verifies the diffID
- *     while extracting; a layer already present is still read and its diffID checked), held
- *     until the records are written;
+ *  1. every layer of every image: an image's missing layers extracted at once (up to three, each
+ *     on its own worker, the diffID verified while extracting), then committed in order on their
+ *     parents; a layer already present is still read and its diffID checked; all held until the
+ *     records are written;
  *  2. the image records, tags and `Loaded image: …` lines, as dockerd prints them;
  *  3. on any failure: the layers this load made and nobody references are removed top down, the
  *     blobs it added that no image lists are deleted.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { sha256Digest } from '../../../util/digest.js';
 import type { ContentStore } from '../../content/store.js';
 import { ThrottledProgress } from '../../distribution/progress.js';
 import { DEFAULT_MAX_LAYER_BYTES } from '../../layers/apply.js';
 import { chainID } from '../../layers/chain.js';
-import type { LayerStore } from '../../layers/store.js';
-import { meter } from '../../distribution/decompress.js';
+import { FileFeed } from '../../layers/file-feed.js';
+import type { LayerStore, StagedLayer } from '../../layers/store.js';
 import type { ImageStore } from '../store.js';
 import type { ImageRecord, LayerBlob, ProgressSink } from '../types.js';
 import { ArchiveIndex } from './archive-index.js';
 import { LoadPlanner, type LoadItem } from './load-plan.js';
-import { layerBlob, openLayer, verifyDiffID } from './layer-source.js';
+import { layerBlob, verifyDiffID } from './layer-source.js';
+import { Semaphore } from '../../../util/semaphore.js';
 import { archiveStream } from './source.js';
 
 export interface TransferDeps {
@@ -105,25 +107,45 @@ function chainIDs(item: LoadItem): string[] {
   return out;
 }
 
+/** Layers of one image extracted at once (each on its own worker), then committed in order. */
+const PARALLEL_LAYERS = 3;
+
 async function applyLayers(deps: TransferDeps, item: LoadItem, chain: string[], cap: number, progress: ProgressSink | undefined): Promise<void> {
   const diffIDs = item.config.rootfs.diff_ids;
-  for (let i = 0; i < chain.length; i++) {
+  const sem = new Semaphore(PARALLEL_LAYERS);
+  const jobs = chain.map((cid, i) => sem.with(async (): Promise<StagedLayer | undefined> => {
     const src = item.layers[i]!;
-    const diffID = diffIDs[i]!;
-    if (deps.layers.has(chain[i]!)) {
+    if (deps.layers.has(cid)) {
       // Present already: the archive's copy must still be what the config says (it becomes this
       // image's layer blob, which save and push hand out).
-      await verifyDiffID(deps.content, src, diffID, cap);
-      continue;
+      await verifyDiffID(deps.content, src, diffIDs[i]!, cap);
+      return undefined;
     }
-    let stream = await openLayer(deps.content, src);
-    if (progress) {
-      const size = src.kind === 'memory' ? src.data.length : src.size;
-      const bar = new ThrottledProgress(progress, chain[i]!.slice(7, 19), 'Loading layer', size);
-      let n = 0;
-      stream = stream.pipe(meter((c) => { n += c.length; bar.update(Math.min(n, size)); }));
+    const size = src.kind === 'memory' ? src.data.length : src.size;
+    const bar = progress ? new ThrottledProgress(progress, cid.slice(7, 19), 'Loading layer', size) : undefined;
+    // A stored blob is read (and decompressed) by the extraction's worker itself.
+    const from = src.kind === 'memory'
+      ? Readable.from([src.data], { objectMode: false })
+      : FileFeed.complete(deps.content.path(src.digest), size, (n) => bar?.update(Math.min(n, size)));
+    const st = await deps.layers.stage(from, diffIDs[i]!, { maxBytes: cap, decompress: true });
+    if (src.kind === 'memory') bar?.update(size);
+    return st;
+  }));
+  const results = await Promise.allSettled(jobs);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const r of results) if (r.status === 'fulfilled' && r.value) await r.value.discard();
+    throw failed.reason;
+  }
+  for (let i = 0; i < chain.length; i++) {
+    const st = (results[i] as PromiseFulfilledResult<StagedLayer | undefined>).value;
+    if (!st) continue;
+    try {
+      await st.commit(i === 0 ? null : chain[i - 1]!);
+    } catch (e) {
+      for (let j = i + 1; j < chain.length; j++) await (results[j] as PromiseFulfilledResult<StagedLayer | undefined>).value?.discard();
+      throw e;
     }
-    await deps.layers.apply(i === 0 ? null : chain[i - 1]!, stream, diffID, { maxBytes: cap });
   }
 }
 
