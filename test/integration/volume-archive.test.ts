@@ -105,3 +105,23 @@ test('volume import refuses hostile archives and volumes in use by a running con
     rmSync(outside, { recursive: true, force: true });
   }
 });
+
+test('import-refused-early-upload: a big archive refused at its first entry prints the refusal, not a write EPIPE', async () => {
+  // The first entry escapes; 16 MiB follow. The daemon answers 400 at once; the CLI is still
+  // sending, and before the fix the daemon closed the connection under it (write EPIPE).
+  const tmp = mkdtempSync('/tmp/bt-volarch-early-');
+  try {
+    const file = join(tmp, 'hostile-big.tar');
+    writeFileSync(file, makeTar([{ name: '../escape-early', body: 'x' }, { name: 'filler', body: 'y'.repeat(16 << 20) }]));
+    for (let i = 0; i < 3; i++) {
+      const r = await d.berth(['volume', 'import', '-i', file, 'early-target']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /refused archive entry: entry "\.\.\/escape-early" escapes the extraction point/);
+    }
+    const ping = await d.berth(['version', '--format', '{{.Server.Version}}']);
+    assert.equal(ping.code, 0, ping.stderr);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+    await d.berth(['volume', 'rm', 'early-target']);
+  }
+});

@@ -36,11 +36,14 @@ export async function streamTar(ctx: RequestContext, headers: Record<string, str
 
 /**
  * A request body as a stream of chunks; a client that leaves mid-body made a bad request (a 400,
- * as router.ts's readBody says it), not a daemon failure.
+ * as router.ts's readBody says it), not a daemon failure. A consumer that stops early (a hostile
+ * entry refused at the start of an archive) leaves the request open: the server reads and drops
+ * the rest of the body after the answer, so a client still sending gets the 400 and its message,
+ * not a write EPIPE on a connection closed under it.
  */
 export async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer> {
   try {
-    for await (const chunk of req) yield chunk as Buffer;
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
   } catch {
     throw new InvalidParameterError('the connection ended before the request body');
   }
