@@ -76,6 +76,9 @@ function mismatch(v: unknown, t: GoType, path: string): [string, GoType] | undef
   const elem = 'slice' in t ? t.slice : t.array;
   if (!Array.isArray(v) || ('array' in t && v.length > t.len)) return [path, t];
   for (let i = 0; i < v.length; i++) {
+    // A null in a list of structs is the struct's zero value, as Go decodes it: made {} here, so
+    // the code further in never meets null where an object goes (`Ulimits: [null]` was a 500).
+    if (v[i] === null && typeof elem === 'object' && 'struct' in elem) v[i] = {};
     const bad = mismatch(v[i], elem, `${path}[${i}]`);
     if (bad) return bad;
   }
@@ -83,8 +86,9 @@ function mismatch(v: unknown, t: GoType, path: string): [string, GoType] | undef
 }
 
 /**
- * Check `body` against a Go struct; absent or null is the zero value ({}). The message names the
- * field by its JSON path: `invalid JSON: field HostConfig.Memory must be an integer`.
+ * Check `body` against a Go struct; absent or null is the zero value ({}), and so is a null in a
+ * list of structs (replaced in place). The message names the field by its JSON path:
+ * `invalid JSON: field HostConfig.Memory must be an integer`.
  */
 export function checkBody(body: unknown, t: GoType & { struct: string }): Record<string, unknown> {
   if (body === undefined || body === null) return {};

@@ -118,3 +118,15 @@ test('fuzz-volume-name-too-long: a 4,097-character volume name is a 400 (was a 5
   assert.equal(status(() => validateVolumeName('x'.repeat(4097))), 400);
   assert.doesNotThrow(() => validateVolumeName('x'.repeat(255)));
 });
+
+test('fuzz-null-in-struct-list: a null in a list of structs is its zero value, so Ulimits: [null] is a 400, not a TypeError 500', async () => {
+  const { ulimits } = await import('../../src/engine/containers/host-options.js');
+  const body = checkBody({ Image: 'busybox', HostConfig: { Ulimits: [null], Devices: [null], PortBindings: { '80/tcp': [null] } } }, CONTAINER_CREATE);
+  const hc = body.HostConfig as Record<string, unknown>;
+  assert.deepEqual(hc.Ulimits, [{}]);
+  assert.deepEqual(hc.Devices, [{}]);
+  assert.deepEqual((hc.PortBindings as Record<string, unknown>)['80/tcp'], [{}]);
+  assert.equal(status(() => ulimits(hc)), 400);
+  // a null where a string goes stays what it was (a string's zero value is handled by its reader)
+  assert.deepEqual(checkBody({ Cmd: ['a', null] }, CONTAINER_CONFIG).Cmd, ['a', null]);
+});

@@ -36,10 +36,8 @@ export async function streamTar(ctx: RequestContext, headers: Record<string, str
 
 /**
  * A request body as a stream of chunks; a client that leaves mid-body made a bad request (a 400,
- * as router.ts's readBody says it), not a daemon failure. A consumer that stops early (a hostile
- * entry refused at the start of an archive) leaves the request open: the server reads and drops
- * the rest of the body after the answer, so a client still sending gets the 400 and its message,
- * not a write EPIPE on a connection closed under it.
+ * as router.ts's readBody says it), not a daemon failure. A consumer that stops early does not
+ * destroy the request (see withUpload).
  */
 export async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer> {
   try {
@@ -48,6 +46,40 @@ export async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer>
     throw new InvalidParameterError('the connection ended before the request body');
   }
   if (!req.complete) throw new InvalidParameterError('the connection ended before the request body');
+}
+
+/** How much of a refused upload is read and dropped before the answer; past it, the connection is cut. */
+const DRAIN_LIMIT = 1 << 30;
+
+/**
+ * Runs `fn` on the request's body, then reads and drops what `fn` left of it (an archive refused
+ * at its first entry) before the answer goes out. Closing the connection under a client still
+ * sending made the berth CLI print `write EPIPE` instead of the refusal; Go's client (docker's)
+ * reads the answer anyway, Node's cannot.
+ */
+export async function withUpload<T>(req: IncomingMessage, fn: (body: AsyncGenerator<Buffer>) => Promise<T>): Promise<T> {
+  try {
+    return await fn(requestBody(req));
+  } finally {
+    await drainRequest(req);
+  }
+}
+
+function drainRequest(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let n = 0;
+    const done = () => { req.off('data', onData); req.off('end', done); req.off('close', done); req.off('error', done); resolve(); };
+    const onData = (c: Buffer) => {
+      n += c.length;
+      if (n > DRAIN_LIMIT) { done(); req.destroy(); }
+    };
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('close', done);
+    req.once('error', done);
+    req.resume();
+  });
 }
 
 /** dockerd's ArchiveFormValues: `path` is required. */
@@ -75,10 +107,10 @@ export function registerArchiveRoutes(router: Router): void {
 
   router.add('PUT', '/containers/{id}/archive', async (ctx) => {
     const path = pathParam(ctx);
-    await ctx.engine.archive.put(ctx.params[0], path, {
+    await withUpload(ctx.req, (body) => ctx.engine.archive.put(ctx.params[0], path, {
       noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
       copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
-    }, requestBody(ctx.req));
+    }, body));
     ctx.res.writeHead(200, { 'Content-Length': '0' }).end();
   });
 

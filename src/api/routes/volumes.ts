@@ -6,7 +6,7 @@ import { checkBody } from '../body.js';
 import { VOLUME_CREATE } from '../schemas.js';
 import { volumeView } from '../views/volumes.js';
 import type { VolumeListResponse } from '../../wire/types.js';
-import { requestBody, streamTar } from './archive.js';
+import { streamTar, withUpload } from './archive.js';
 
 /** /volumes: create, list, inspect, remove, prune (dockerd's api/server/router/volume). */
 export function registerVolumeRoutes(router: Router): void {
@@ -33,7 +33,7 @@ export function registerVolumeRoutes(router: Router): void {
   });
 
   router.add('PUT', '/volumes/{name}/archive', async (ctx) => {
-    const r = await ctx.engine.volumeArchive.import(ctx.params[0], requestBody(ctx.req));
+    const r = await withUpload(ctx.req, (body) => ctx.engine.volumeArchive.import(ctx.params[0], body));
     sendJson(ctx.res, 200, { Entries: r.entries, Size: r.bytes });
   });
 
