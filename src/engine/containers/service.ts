@@ -518,11 +518,15 @@ export class ContainerService {
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const rec = this.store.get(ref);
+    // A restart's start under way finishes first, and an exit being recorded settles before we
+    // look: with a restart policy it ends in the back-off ("restarting", never "exited" to
+    // dockerd's clients), which the kill then cancels. Seen as "exited" mid-way, the kill was
+    // a 409 "is not running" (CI, restart-policy, under load).
+    await this.startInProgress(rec);
+    await this.exiting.get(rec.Id);
     if (rec.State.Status === 'restarting') {
       // Nothing runs during the back-off: the kill cancels the restart, as dockerd.
-      await this.startInProgress(rec);
       rec.StoppedByUser = true;
-      await this.exiting.get(rec.Id);
       if (await this.cancelRestart(rec)) return;
     }
     if (!this.isRunning(rec)) {
