@@ -118,3 +118,18 @@ test('extract-worker: a complete file (a stored blob) is extracted with read pro
   assert.equal(r.diffID, sha(tar));
   assert.equal(seen.at(-1), tar.length, `progress ${seen.join(',')}`);
 }));
+
+test('extract-worker: a feed that fails after its end (a digest check after the last byte) still stops the extraction', () => withRoot(async (root) => {
+  const s = await newStore(root);
+  const tar = await buildTar(Array.from({ length: 400 }, (_, i) => ({ name: `f${i}`, content: randomBytes(20_000) })));
+  const file = join(root, 'blob');
+  await writeFile(file, tar);
+  // Failed once the worker has read its first 4 MiB: the end was posted long before.
+  const feed: FileFeed = new FileFeed(file, () => feed.fail(new Error('digest mismatch by test')));
+  feed.grow(tar.length);
+  feed.end();
+  const staged = s.stage(feed);
+  const err = await staged.then(() => undefined, (e: unknown) => e);
+  assert.match(String(err), /digest mismatch by test/);
+  assert.deepEqual((await readdir(s.dir)).filter((n) => n.startsWith('tmp-')), []);
+}));

@@ -210,9 +210,12 @@ function extractFileInWorker(dest: string, feed: FileFeed, opts: WorkerExtractOp
   let posted = 0;
   let endPosted = false;
   const sync = () => {
-    if (run.outcome || endPosted) return;
+    if (run.outcome) return;
+    // A failure stops the worker even after the end was posted (a download whose digest check
+    // failed once all its bytes were written): nothing is extracted from a blob known bad.
     const f = feed.failure;
     if (f) { run.fail(f.e); return; }
+    if (endPosted) return;
     if (feed.done) {
       endPosted = true;
       run.post({ avail: feed.avail, end: true });
