@@ -39,7 +39,7 @@ export async function streamTar(ctx: RequestContext, headers: Record<string, str
  * as router.ts's readBody says it), not a daemon failure. A consumer that stops early does not
  * destroy the request (see withUpload).
  */
-export async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer> {
+async function* requestBody(req: IncomingMessage): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
   } catch {

@@ -266,7 +266,7 @@ async function fetchHeld(r: Resolved, target: Reference, opts: PullOptions, deps
     failure.reject(e);
     for (const s of active) s.destroy();
   };
-  const stage = (i: number, src: Readable | FileFeed): Promise<StagedLayer> =>
+  const stage = (i: number, src: FileFeed): Promise<StagedLayer> =>
     deps.layers.stage(src, diffIDs[i]!, { maxBytes: expansionLimit(layers[i]!.size), decompress: true }).then((st) => {
       stagedLayers.push(st);
       if (failed) void st.discard();
@@ -405,7 +405,7 @@ async function downloadBlob(
   progress: ProgressSink,
   active: Set<Stoppable>,
   aborted: () => boolean,
-  tee: ((src: Readable | FileFeed) => Promise<StagedLayer>) | undefined,
+  tee: ((src: FileFeed) => Promise<StagedLayer>) | undefined,
 ): Promise<{ extraction?: Promise<StagedLayer> }> {
   const dl = new ThrottledProgress(progress, id, 'Downloading', desc.size);
   // The extraction reads the blob file as it is written (the bytes are stored anyway): a failed
@@ -497,7 +497,7 @@ async function extractStored(
   deps: PullDeps,
   progress: ProgressSink,
   active: Set<Stoppable>,
-  stage: (src: Readable | FileFeed) => Promise<StagedLayer>,
+  stage: (src: FileFeed) => Promise<StagedLayer>,
 ): Promise<StagedLayer> {
   const ex = new ThrottledProgress(progress, id, 'Extracting', desc.size);
   const feed = FileFeed.complete(deps.content.path(desc.digest), desc.size, (n) => ex.update(n));

@@ -107,10 +107,9 @@ class PendingNodes {
   private thens: (() => void)[] = [];
   private readonly rels = new Set<string>();
 
-  get size(): number { return this.specs.length; }
-
   /** Whether the path of `comps` is a pending node or passes through one. */
   touches(comps: readonly string[]): boolean {
+    if (this.rels.size === 0) return false;
     let rel = '';
     for (const c of comps) {
       rel = rel ? `${rel}/${c}` : c;
@@ -207,7 +206,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
       continue;
     }
 
-    if (nodes.size && nodes.touches(comps)) await nodes.flush();
+    if (nodes.touches(comps)) await nodes.flush();
     const base = comps[comps.length - 1]!;
     const parentComps = comps.slice(0, -1);
     const parentDir = await dirs.dir(parentComps, h.name);
@@ -224,7 +223,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
       }
       const vrel = [...parentComps, victim].join('/');
       const vpath = join(parentDir, victim);
-      if (nodes.size && nodes.touches([...parentComps, victim])) await nodes.flush();
+      if (nodes.touches([...parentComps, victim])) await nodes.flush();
       if (lstatOrNull(vpath)) {
         await nodes.flush(); // the removal may take a directory with pending nodes in it
         rmSync(vpath, { recursive: true, force: true });
@@ -268,7 +267,7 @@ async function extractEntries(dest: string, src: AsyncIterable<Uint8Array>, opts
       case 'link': {
         const tcomps = entryComponents(h.linkname, `hardlink ${JSON.stringify(h.name)} target`);
         if (tcomps.length === 0) throw new UnsafeLayerError(`hardlink ${JSON.stringify(h.name)} points at the layer root`);
-        if (nodes.size && nodes.touches(tcomps)) await nodes.flush();
+        if (nodes.touches(tcomps)) await nodes.flush();
         const tdir = await dirs.dir(tcomps.slice(0, -1), h.linkname, false);
         const tpath = join(tdir, tcomps[tcomps.length - 1]!);
         const tst = lstatOrNull(tpath);

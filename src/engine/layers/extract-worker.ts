@@ -48,7 +48,6 @@ const FILE_READ = 1 << 20;
 /** A growing file's new length is posted once it is this much ahead of the last one posted. */
 const AVAIL_STEP = 1 << 20;
 
-
 /** Bytes posted to the worker and not yet taken by the extraction. */
 const IN_FLIGHT = 8 << 20;
 const POOL_KEY = 'berthExtractLayer';

@@ -35,8 +35,3 @@ export async function mknodAll(nodes: readonly NodeSpec[]): Promise<void> {
   }
   await hostCommand('sh', ['-c', MKNOD_LOOP, 'sh', ...nodes.flatMap(spec)], { timeoutMs: 60_000, label: `mknod (${nodes.length} nodes)` });
 }
-
-/** An overlay whiteout: a character device 0:0. */
-export function mkWhiteout(path: string): Promise<void> {
-  return mknod(path, 'c', 0, 0, 0);
-}

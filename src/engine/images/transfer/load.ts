@@ -132,18 +132,17 @@ async function applyLayers(deps: TransferDeps, item: LoadItem, chain: string[], 
     return st;
   }));
   const results = await Promise.allSettled(jobs);
+  const staged = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    for (const r of results) if (r.status === 'fulfilled' && r.value) await r.value.discard();
+    for (const st of staged) await st?.discard();
     throw failed.reason;
   }
   for (let i = 0; i < chain.length; i++) {
-    const st = (results[i] as PromiseFulfilledResult<StagedLayer | undefined>).value;
-    if (!st) continue;
     try {
-      await st.commit(i === 0 ? null : chain[i - 1]!);
+      await staged[i]?.commit(i === 0 ? null : chain[i - 1]!);
     } catch (e) {
-      for (let j = i + 1; j < chain.length; j++) await (results[j] as PromiseFulfilledResult<StagedLayer | undefined>).value?.discard();
+      for (const st of staged.slice(i + 1)) await st?.discard();
       throw e;
     }
   }
