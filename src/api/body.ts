@@ -40,6 +40,19 @@ function describe(t: GoType): string {
   return `a list of at most ${t.len} elements`;
 }
 
+/**
+ * The value Go leaves for a JSON null inside a list or a map of `t`: "", false, 0, an empty
+ * list or object; `null` only where any JSON goes.
+ */
+function zeroOf(t: GoType): unknown {
+  if (t === 'any') return null;
+  if (t === 'string') return '';
+  if (t === 'bool') return false;
+  if (t === 'strslice') return [];
+  if (typeof t === 'string') return 0;
+  return 'struct' in t || 'map' in t ? {} : [];
+}
+
 /** The first place where `v` does not decode into `t`: [JSON path, expected type]. */
 function mismatch(v: unknown, t: GoType, path: string): [string, GoType] | undefined {
   if (v === null || v === undefined || t === 'any') return undefined;
@@ -50,7 +63,9 @@ function mismatch(v: unknown, t: GoType, path: string): [string, GoType] | undef
       case 'bool': return typeof v === 'boolean' ? undefined : [path, t];
       case 'strslice':
         if (typeof v === 'string') return undefined;
-        return Array.isArray(v) && v.every((x) => x === null || typeof x === 'string') ? undefined : [path, t];
+        if (!Array.isArray(v)) return [path, t];
+        for (let i = 0; i < v.length; i++) if (v[i] === null) v[i] = '';
+        return v.every((x) => typeof x === 'string') ? undefined : [path, t];
       default: {
         const [lo, hi] = INT_RANGE[t];
         return typeof v === 'number' && Number.isInteger(v) && v >= lo && v < hi ? undefined : [path, t];
@@ -68,7 +83,8 @@ function mismatch(v: unknown, t: GoType, path: string): [string, GoType] | undef
   if ('map' in t) {
     if (typeof v !== 'object' || Array.isArray(v)) return [path, t];
     for (const [k, x] of Object.entries(v as object)) {
-      const bad = mismatch(x, t.map, at(k));
+      if (x === null) (v as Record<string, unknown>)[k] = zeroOf(t.map);
+      const bad = mismatch((v as Record<string, unknown>)[k], t.map, at(k));
       if (bad) return bad;
     }
     return undefined;
@@ -76,9 +92,10 @@ function mismatch(v: unknown, t: GoType, path: string): [string, GoType] | undef
   const elem = 'slice' in t ? t.slice : t.array;
   if (!Array.isArray(v) || ('array' in t && v.length > t.len)) return [path, t];
   for (let i = 0; i < v.length; i++) {
-    // A null in a list of structs is the struct's zero value, as Go decodes it: made {} here, so
-    // the code further in never meets null where an object goes (`Ulimits: [null]` was a 500).
-    if (v[i] === null && typeof elem === 'object' && 'struct' in elem) v[i] = {};
+    // A null in a list is the element's zero value, as Go decodes it: made so here, so the code
+    // further in never meets null where an object or a string goes (`Ulimits: [null]` and
+    // `Env: [null]` were 500s).
+    if (v[i] === null) v[i] = zeroOf(elem);
     const bad = mismatch(v[i], elem, `${path}[${i}]`);
     if (bad) return bad;
   }
@@ -87,7 +104,7 @@ function mismatch(v: unknown, t: GoType, path: string): [string, GoType] | undef
 
 /**
  * Check `body` against a Go struct; absent or null is the zero value ({}), and so is a null in a
- * list of structs (replaced in place). The message names the field by its JSON path:
+ * list or a map (replaced in place by the element's zero value). The message names the field by its JSON path:
  * `invalid JSON: field HostConfig.Memory must be an integer`.
  */
 export function checkBody(body: unknown, t: GoType & { struct: string }): Record<string, unknown> {

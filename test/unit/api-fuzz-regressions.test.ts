@@ -127,6 +127,16 @@ test('fuzz-null-in-struct-list: a null in a list of structs is its zero value, s
   assert.deepEqual(hc.Devices, [{}]);
   assert.deepEqual((hc.PortBindings as Record<string, unknown>)['80/tcp'], [{}]);
   assert.equal(status(() => ulimits(hc)), 400);
-  // a null where a string goes stays what it was (a string's zero value is handled by its reader)
-  assert.deepEqual(checkBody({ Cmd: ['a', null] }, CONTAINER_CONFIG).Cmd, ['a', null]);
+});
+
+test('fuzz-null-in-string-list: a null in a list or map of strings is "", so commit with Env: [null] is no TypeError 500', async () => {
+  const { mergeConfig } = await import('../../src/engine/images/commit.js');
+  const config = checkBody({ Cmd: ['a', null], Env: [null, 'A=1'], Entrypoint: [null], Labels: { a: null }, Volumes: { '/v': null } }, CONTAINER_CONFIG);
+  assert.deepEqual(config.Cmd, ['a', '']);
+  assert.deepEqual(config.Env, ['', 'A=1']);
+  assert.deepEqual(config.Entrypoint, ['']);
+  assert.deepEqual(config.Labels, { a: '' });
+  assert.deepEqual(config.Volumes, { '/v': {} });
+  const merged = mergeConfig(config as never, { Env: ['PATH=/bin', 'A=0'] });
+  assert.deepEqual(merged.Env, ['', 'A=1', 'PATH=/bin']);
 });
