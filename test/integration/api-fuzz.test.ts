@@ -343,7 +343,7 @@ test('fuzz-stop-timeout-overflow: stop?t= past 24 days waits for the process, no
   }
 });
 
-test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/update racing rm, answer 2xx/3xx/4xx only', async () => {
+test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/update/export racing rm, answer 2xx/3xx/4xx only', async () => {
   await busyboxPresent();
   const mark = (await d.log()).length;
   const statuses = new Set<number>();
@@ -359,6 +359,8 @@ test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/upda
       call('POST', `/v1.45/containers/${id}/stop?t=0`), call('DELETE', `/v1.45/containers/${id}?force=1`),
       // an update whose record save meets the removal was a 500 (seed 2464404022): now the 404
       call('POST', `/v1.45/containers/${id}/update`, { CpuShares: 512 }),
+      // an export whose root went with the removal was an ENOENT 500 (seed 627456207): now the 404
+      call('GET', `/v1.45/containers/${id}/export`),
     ]);
     for (const r of ops) {
       statuses.add(r.status ?? 0);

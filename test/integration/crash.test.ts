@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
 
@@ -93,4 +93,36 @@ test('rmi -f of an image a stopped container uses: the container still runs; its
   assert.match(again.stdout, /Hello from Berth!/);
   assert.equal((await d.berth(['rm', 'hw'])).code, 0);
   assert.ok(chain.every((dir) => !existsSync(dir)), 'the layers of the deleted image outlived its last container');
+});
+
+/** Freeze or thaw a container behind the daemon's back, in its freezer cgroup (v1 or v2). */
+function setFrozen(id: string, frozen: boolean): void {
+  const v1 = join('/sys/fs/cgroup/freezer/berth', id, 'freezer.state');
+  if (existsSync(v1)) writeFileSync(v1, frozen ? 'FROZEN' : 'THAWED');
+  else writeFileSync(join('/sys/fs/cgroup/berth', id, 'cgroup.freeze'), frozen ? '1' : '0');
+}
+
+test('kill-cut-pause: a freeze the kill cut before its record is undone at restart, so stop still ends the container', { timeout: 60_000 }, async () => {
+  // A commit (or a pause) freezes the container, then writes "paused": a kill in between left a
+  // container frozen that its record said was running, and a stop then waited forever.
+  const id = (await d.berth(['run', '-d', 'busybox', 'sleep', '1000'])).stdout.trim();
+  setFrozen(id, true);
+  await d.kill('SIGKILL');
+  await d.restart();
+  let state = JSON.parse((await d.docker(['inspect', id])).stdout)[0].State;
+  assert.equal(state.Status, 'running');
+  const stop = await d.docker(['stop', '-t', '1', id]);
+  assert.equal(stop.code, 0, stop.stderr);
+  state = JSON.parse((await d.docker(['inspect', id])).stdout)[0].State;
+  assert.equal(state.Status, 'exited');
+  assert.equal(state.ExitCode, 137);
+
+  // The other way: an unpause that thawed it but was cut before writing "running".
+  const other = (await d.berth(['run', '-d', 'busybox', 'sleep', '1000'])).stdout.trim();
+  assert.equal((await d.docker(['pause', other])).code, 0);
+  setFrozen(other, false);
+  await d.kill('SIGKILL');
+  await d.restart();
+  assert.equal(JSON.parse((await d.docker(['inspect', other])).stdout)[0].State.Status, 'running');
+  assert.equal((await d.docker(['rm', '-f', id, other])).code, 0);
 });

@@ -170,6 +170,7 @@ export class ContainerService {
     for (let attempt = 1; rec.State.ShimPid && this.runtime.isAlive(rec.State.ShimPid); attempt++) {
       try {
         const conn = await this.runtime.connect(dir);
+        await this.reconcileFreezer(rec);
         this.wire(rec, conn);
         if (rec.State.Status === 'running') this.health?.started(rec, true);
         // The container may have ended between our crash and this connect.
@@ -188,6 +189,24 @@ export class ContainerService {
     await this.handleExit(rec.Id, exit ?? {
       exitCode: 255, finishedAt: rfc3339NanoFromNs(nowNs()), oomKilled: false,
     }, exit ? '' : 'container supervisor exited unexpectedly');
+  }
+
+  /**
+   * A crash between a freeze and its record (a commit's pause, a client's pause or unpause cut
+   * before its answer) leaves the freezer and the record apart. A container frozen that the record
+   * says runs is thawed: nobody was told it was paused, and frozen it would take no SIGKILL (a
+   * stop waited forever: kill harness, seed 759613149). One thawed that the record says is paused
+   * is running again.
+   */
+  private async reconcileFreezer(rec: ContainerRecord): Promise<void> {
+    const frozen = await this.runtime.frozen?.(rec.Id);
+    if (frozen === true && rec.State.Status === 'running') {
+      process.emitWarning(`berthd: thawing ${rec.Id}, frozen by a pause that the daemon's end cut before its record`);
+      await this.runtime.resume(rec.Id).catch(logFailure(`thawing ${rec.Id}`));
+    } else if (frozen === false && rec.State.Status === 'paused') {
+      rec.State.Status = 'running';
+      await this.store.save(rec);
+    }
   }
 
   // ---- queries ----
@@ -510,6 +529,8 @@ export class ContainerService {
     if (timeout < 0 || !(await withTimeout(exited, timeout * 1000))) {
       if (this.isRunning(rec)) {
         this.runtime.kill(rec.State.Pid, 'SIGKILL');
+        // paused since the first signal (a commit's pause): frozen, it would never take the SIGKILL
+        await this.thawForSignal(rec);
         await exited;
       }
     }

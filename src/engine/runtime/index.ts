@@ -268,6 +268,19 @@ export class HostRuntime implements RuntimeApi {
   pause(id: string): Promise<void> { return this.freezer('pause', id); }
   resume(id: string): Promise<void> { return this.freezer('resume', id); }
 
+  /** Read from the freezer cgroup itself (v1 freezer.state, v2 cgroup.freeze): no runtime spawned. */
+  async frozen(id: string): Promise<boolean | undefined> {
+    const parent = (this.opts.cgroupParent ?? '/berth').replace(/^\/?/, '');
+    try {
+      return /^(FROZEN|FREEZING)/.test(await readFile(join('/sys/fs/cgroup/freezer', parent, id, 'freezer.state'), 'utf8'));
+    } catch { /* not cgroup v1 */ }
+    try {
+      return (await readFile(join('/sys/fs/cgroup', parent, id, 'cgroup.freeze'), 'utf8')).trim() === '1';
+    } catch {
+      return undefined;
+    }
+  }
+
   /** `crun update --resources <file>`: the file sits in the container's folder and is removed after. */
   async update(id: string, dir: string, resources: object): Promise<void> {
     const { pids, ...rest } = resources as { pids?: { limit: number } };

@@ -154,6 +154,11 @@ export interface RuntimeApi {
   pause(id: string): Promise<void>;
   /** Thaw a paused container (`crun resume`). */
   resume(id: string): Promise<void>;
+  /**
+   * Whether the container's freezer cgroup holds it frozen (or freezing); undefined when that
+   * cannot be read. Told apart from the record after a crash: a pause may have outlived its answer.
+   */
+  frozen?(id: string): Promise<boolean | undefined>;
   /** Change a running container's cgroup limits (`crun update --resources`, OCI linux.resources). */
   update(id: string, dir: string, resources: object): Promise<void>;
 }

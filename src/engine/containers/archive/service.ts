@@ -121,12 +121,13 @@ export class ContainerArchive {
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENAMETOOLONG') return new InvalidParameterError(`${path}: file name too long`);
     if (code === 'ELOOP') return new InvalidParameterError(`${path}: too many levels of symbolic links`);
-    if (!(e instanceof NotFoundError) && !this.containers.store.find(this.idOf(ref))) return new NotFoundError(`No such container: ${ref}`);
+    if (!(e instanceof NotFoundError) && this.goneOrGoing(ref)) return new NotFoundError(`No such container: ${ref}`);
     return e;
   }
 
-  private idOf(ref: string): string {
-    try { return this.containers.get(ref).Id; } catch { return ref; }
+  /** Removed, or being removed (its folder going from under the operation). */
+  private goneOrGoing(ref: string): boolean {
+    try { return this.containers.get(ref).State.Status === 'removing'; } catch { return true; }
   }
 
   private checkPath(path: string): void {
@@ -240,7 +241,7 @@ export class ContainerArchive {
       root = await openRoot(o.fs.root);
     } catch (e) {
       await o.done();
-      throw e;
+      throw this.mapError(e, ref, '/'); // removed meanwhile: a 404, not the ENOENT of its folder (a fuzzed 500)
     }
     this.events.publish('container', 'export', o.rec.Id, containerEventAttributes(o.rec));
     return (async function* (): AsyncGenerator<Buffer> {
