@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../src/util/paths.js';
 import { randomBytes } from 'node:crypto';
 import { NetworkManager } from '../../src/engine/network/manager.js';
+import { killRecordedProcesses } from './container-procs.js';
 
 export const DOCKER_CLI = '/usr/local/bin/docker';
 
@@ -184,12 +185,7 @@ async function cleanupRoot(dataRoot: string): Promise<void> {
   let ids: string[] = [];
   try { ids = readdirSync(containers); } catch { return; }
   for (const id of ids) {
-    try {
-      const rec = JSON.parse(await readFile(join(containers, id, 'config.v2.json'), 'utf8'));
-      for (const pid of [rec.State?.Pid, rec.State?.ShimPid]) {
-        if (pid > 0) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-      }
-    } catch { /* no record */ }
+    await killRecordedProcesses(containers, id);
     await run('crun', ['delete', '--force', id]).catch(() => undefined);
     await run('umount', ['-l', join(containers, id, 'rootfs')]).catch(() => undefined);
   }

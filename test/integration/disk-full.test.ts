@@ -15,6 +15,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { open, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanupNetwork, run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
+import { killRecordedProcesses } from '../helpers/container-procs.js';
 import { mountsUnder } from '../../src/engine/mountinfo.js';
 import { decodeRecord } from '../../src/engine/runtime/logfile.js';
 
@@ -58,12 +59,7 @@ async function killContainers(root: string): Promise<void> {
   let ids: string[] = [];
   try { ids = readdirSync(join(root, 'containers')); } catch { return; }
   for (const id of ids) {
-    try {
-      const rec = JSON.parse(await readFile(join(root, 'containers', id, 'config.v2.json'), 'utf8'));
-      for (const pid of [rec.State?.Pid, rec.State?.ShimPid]) {
-        if (pid > 0) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-      }
-    } catch { /* no record */ }
+    await killRecordedProcesses(join(root, 'containers'), id);
     await run('crun', ['delete', '--force', id]);
     await run('umount', ['-l', join(root, 'containers', id, 'rootfs')]);
   }

@@ -18,9 +18,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
+import { ownedByContainer } from '../helpers/container-procs.js';
 
 let d: (TestDaemon & { registryHost: string }) | undefined;
-const orphans: number[] = [];
+/** The shims these tests orphan, with their container's ID: killed at the end if still that container's. */
+const orphans: Array<[number, string]> = [];
 
 before(async () => {
   d = await startDaemonWithMirror({ images: ['busybox'], extraArgs: ['--bridge', 'none'] });
@@ -29,7 +31,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pid of orphans) signal(pid, 'SIGKILL');
+  for (const [pid, id] of orphans) if (ownedByContainer(pid, id)) signal(pid, 'SIGKILL');
   await d?.docker(['rm', '-f', 'orphan-running', 'orphan-before-go']).catch(() => undefined);
   await d?.stop();
 });
@@ -100,7 +102,7 @@ test('kill-orphan-shim-running: a start cut after its container ran leaves a shi
   assert.equal((await d!.docker(['start', 'orphan-running'])).code, 0);
   const orphan = shimOf(id);
   const orphanProcess = (await state('orphan-running')).Pid;
-  orphans.push(orphan);
+  orphans.push([orphan, id]);
   // The crash came before the start's record was written: the record still says "created".
   await d!.kill('SIGKILL');
   writeFileSync(recordFile(id), created);
@@ -132,7 +134,7 @@ test('kill-orphan-shim-before-go: a start cut before GO leaves a waiting shim; t
     child.on('error', reject);
     child.unref();
   });
-  orphans.push(orphan);
+  orphans.push([orphan, id]);
   const r = await d!.docker(['start', 'orphan-before-go']);
   assert.equal(r.code, 0, r.stderr);
   // What its 60 s wait for GO ends in: unmount its rootfs, unlink its socket, drop its exit file.
