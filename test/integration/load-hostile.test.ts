@@ -158,3 +158,20 @@ test('import: ../, absolute names and writes through a symlink are refused; noth
   await assertRefused(tarOf([{ name: 'h', type: 'link', linkname: '../../../../etc/passwd' }]), '/images/create?fromSrc=-&repo=evil', /unsafe layer/);
   assert.deepEqual(await readdir(canary), []);
 });
+
+test('load and import: a big archive refused at its first bytes prints the refusal, not a write EPIPE', async () => {
+  // bzip2 is refused by its magic, in the first chunk; 16 MiB follow that the CLI is still sending.
+  // The refusal goes out in the progress stream, whose connection stays open while the rest comes
+  // (cp and volume import, which answer with a status, needed withUpload for that).
+  const file = join(dir, 'big.tar.bz2');
+  await writeFile(file, Buffer.concat([Buffer.from('BZh91AY&SY'), Buffer.alloc(16 << 20, 7)]));
+  for (let i = 0; i < 3; i++) {
+    const load = await d.berth(['load', '-i', file]);
+    assert.equal(load.code, 1, load.stderr);
+    assert.match(load.stderr, /bzip2-compressed archives are not supported/);
+    const imp = await d.berth(['import', file, 'early:refused']);
+    assert.equal(imp.code, 1, imp.stderr);
+    assert.match(imp.stderr, /bzip2-compressed archives are not supported/);
+  }
+  assert.equal((await d.berth(['image', 'inspect', 'early:refused'])).code, 1);
+});
