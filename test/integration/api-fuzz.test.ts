@@ -343,7 +343,7 @@ test('fuzz-stop-timeout-overflow: stop?t= past 24 days waits for the process, no
   }
 });
 
-test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/update/export racing rm, answer 2xx/3xx/4xx only', async () => {
+test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/update/export racing rm, unpause racing stop, answer 2xx/3xx/4xx only', async () => {
   await busyboxPresent();
   const mark = (await d.log()).length;
   const statuses = new Set<number>();
@@ -366,6 +366,24 @@ test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/upda
       statuses.add(r.status ?? 0);
       if ((r.status ?? 0) >= 500 || !r.status) bad.push(`${r.status} ${JSON.stringify(r.json)}`);
     }
+  }
+  // an unpause racing a stop (which thaws and ends it) was a 500 from crun (seed 1010370919)
+  for (let i = 0; i < 6; i++) {
+    const c = await call('POST', '/v1.45/containers/create', { Image: 'busybox', Cmd: ['sleep', '100'] });
+    const id = c.json.Id!;
+    assert.equal((await call('POST', `/v1.45/containers/${id}/start`)).status, 204);
+    assert.equal((await call('POST', `/v1.45/containers/${id}/pause`)).status, 204);
+    const ops = await Promise.all([
+      call('POST', `/v1.45/containers/${id}/stop?t=0`), call('POST', `/v1.45/containers/${id}/unpause`),
+      call('POST', `/v1.45/containers/${id}/pause`), call('POST', `/v1.45/containers/${id}/unpause`),
+    ]);
+    for (const r of ops) {
+      statuses.add(r.status ?? 0);
+      if ((r.status ?? 0) >= 500 || !r.status) bad.push(`${r.status} ${JSON.stringify(r.json)}`);
+    }
+    const state = (await call('GET', `/v1.45/containers/${id}/json`)).json.State as { Status: string };
+    if (state.Status !== 'exited') bad.push(`after stop: ${state.Status}`);
+    await call('DELETE', `/v1.45/containers/${id}?force=1`);
   }
   assert.deepEqual(bad, [], [...statuses].join(' '));
   assert.deepEqual(await logged5xxSince(mark), []);

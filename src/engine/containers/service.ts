@@ -527,11 +527,13 @@ export class ContainerService {
     this.runtime.kill(rec.State.Pid, signal);
     await this.thawForSignal(rec);
     if (timeout < 0 || !(await withTimeout(exited, timeout * 1000))) {
-      if (this.isRunning(rec)) {
+      // SIGKILL until it ends. A pause since the first signal (a commit's, or a client's racing this
+      // stop) froze it, and on cgroup v1 a frozen task never takes the signal: each second the
+      // thaw and the signal are repeated, so a pause landing just after a thaw cannot hang the stop.
+      while (this.isRunning(rec)) {
         this.runtime.kill(rec.State.Pid, 'SIGKILL');
-        // paused since the first signal (a commit's pause): frozen, it would never take the SIGKILL
         await this.thawForSignal(rec);
-        await exited;
+        if (await withTimeout(exited, 1000)) break;
       }
     }
     this.events.publish('container', 'stop', rec.Id, this.attrs(rec));
@@ -691,6 +693,8 @@ export class ContainerService {
       if (processGone(rec.State.Pid)) throw new ConflictError(`container ${rec.Id} is not running`);
       throw e;
     }
+    // Frozen as it ended (its exit recorded meanwhile): the record must not say paused.
+    if (rec.State.Status !== 'running') throw new ConflictError(`container ${rec.Id} is not running`);
     this.health?.stopped(rec.Id); // as dockerd: no probes while paused
     rec.State.Status = 'paused';
     await this.store.save(rec);
@@ -703,8 +707,17 @@ export class ContainerService {
   }
 
   private async unpauseNow(rec: ContainerRecord): Promise<void> {
-    if (rec.State.Status !== 'paused') throw new ConflictError(`Container ${rec.Id} is not paused`);
-    await this.runtime.resume(rec.Id);
+    const notPaused = () => new ConflictError(`Container ${rec.Id} is not paused`);
+    if (rec.State.Status !== 'paused') throw notPaused();
+    try {
+      await this.runtime.resume(rec.Id);
+    } catch (e) {
+      // A stop or kill thawed it and it ended meanwhile (crun no longer knows it): a 409, as when
+      // it was never paused, not a daemon failure (fuzz seed 1010370919).
+      if (rec.State.Status !== 'paused' || processGone(rec.State.Pid)) throw notPaused();
+      throw e;
+    }
+    if (rec.State.Status !== 'paused') throw notPaused(); // thawed and ended (or thawed by a stop) meanwhile
     rec.State.Status = 'running';
     this.health?.started(rec, true);
     await this.store.save(rec);
