@@ -343,7 +343,7 @@ test('fuzz-stop-timeout-overflow: stop?t= past 24 days waits for the process, no
   }
 });
 
-test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/update/export racing rm, unpause racing stop, answer 2xx/3xx/4xx only', async () => {
+test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/update/export/commit racing rm, unpause racing stop, answer 2xx/3xx/4xx only', async () => {
   await busyboxPresent();
   const mark = (await d.log()).length;
   const statuses = new Set<number>();
@@ -361,6 +361,8 @@ test('fuzz-lifecycle-races: start right after an exit, and stop/start/pause/upda
       call('POST', `/v1.45/containers/${id}/update`, { CpuShares: 512 }),
       // an export whose root went with the removal was an ENOENT 500 (seed 627456207): now the 404
       call('GET', `/v1.45/containers/${id}/export`),
+      // and a commit whose upper dir went with it (seed 2144231673)
+      call('POST', `/v1.45/commit?container=${id}&repo=race/commit`, {}),
     ]);
     for (const r of ops) {
       statuses.add(r.status ?? 0);

@@ -140,3 +140,9 @@ test('fuzz-null-in-string-list: a null in a list or map of strings is "", so com
   const merged = mergeConfig(config as never, { Env: ['PATH=/bin', 'A=0'] });
   assert.deepEqual(merged.Env, ['', 'A=1', 'PATH=/bin']);
 });
+
+test('fuzz-url-go-parses: a registry host that Go parses and WHATWG refuses is no such host (a 503), not a TypeError 500', async () => {
+  const { httpRequest } = await import('../../src/engine/distribution/http.js');
+  await assert.rejects(httpRequest('https://9223372036854775807:80/v2/'),
+    (e: Error) => statusOf(e) === 503 && /^Get "https:\/\/9223372036854775807:80\/v2\/": dial tcp: lookup 9223372036854775807: no such host$/.test(e.message));
+});

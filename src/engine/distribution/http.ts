@@ -111,7 +111,15 @@ export async function readBody(res: IncomingMessage, limit = 16 * 1024 * 1024): 
 }
 
 export async function httpRequest(rawUrl: string, opts: HttpOptions = {}): Promise<HttpResponse> {
-  let url = new URL(rawUrl);
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    // Go's parser takes what WHATWG's refuses (an all-digit host past IPv4's range, as a fuzzed
+    // `fromImage=9223372036854775807:80/x` made): its dial then finds no such host. Was a 500.
+    const host = /^[a-z]+:\/\/([^/:]*)/i.exec(rawUrl)?.[1] ?? '?';
+    throw new NetworkError(`${goMethod(opts.method ?? 'GET')} "${rawUrl}": dial tcp: lookup ${host}: no such host`, rawUrl);
+  }
   let headers = { ...(opts.headers ?? {}) };
   let method = opts.method ?? 'GET';
   let body = opts.body;

@@ -4,7 +4,7 @@
  * returning records that the API renders (api/views/images.ts). It owns the local stores
  * (local.ts) and reaches containers only through the small ImageContainers interface.
  */
-import { ConflictError, InvalidParameterError } from '../errors.js';
+import { ConflictError, InvalidParameterError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { Distribution } from '../distribution/index.js';
 import { pushImage } from '../distribution/push.js';
@@ -189,6 +189,11 @@ export class ImageService {
       img = await commitContainer(this.local.deps(), rec, this.containers.upperDir(rec.Id), parent, {
         ...opts, reference, engineVersion: this.deps.engineVersion,
       });
+    } catch (e) {
+      // Removed meanwhile, its upper dir gone from under the read: a 404, not that ENOENT as a 500
+      // (fuzz seed 2144231673).
+      if (this.removedOrGoing(rec.Id)) throw new NotFoundError(`No such container: ${containerRef}`);
+      throw e;
     } finally {
       // The commit's own outcome is what the client needs; a container that cannot be thawed
       // (it died meanwhile) shows in its own state.
@@ -199,6 +204,10 @@ export class ImageService {
     });
     if (reference) this.events.publish('image', 'tag', img.id, { name: reference });
     return img.id;
+  }
+
+  private removedOrGoing(id: string): boolean {
+    try { return this.containers.get(id).State.Status === 'removing'; } catch { return true; }
   }
 
   /** POST /images/{name}/push: JSON progress to `progress`, Docker's messages. */
