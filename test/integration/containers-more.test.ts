@@ -5,6 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { run, startDaemonWithMirror, type TestDaemon } from '../helpers/daemon.js';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/util/paths.js';
 
 let d: TestDaemon;
 const CLIS = ['docker', 'berth'] as const;
@@ -361,4 +363,16 @@ describe('image prune', () => {
       assert.equal((await d.docker(['images', '-q'])).stdout, '');
     }
   });
+});
+
+test('cli-closed-pipe: berth logs into a reader that stops early (| head -1) ends quietly, as docker does', async () => {
+  const id = (await d.berth(['run', '-d', 'busybox', 'sh', '-c', 'seq 1 20000'])).stdout.trim();
+  assert.equal((await d.berth(['wait', id])).stdout.trim(), '0');
+  const berth = [process.execPath, join(projectRoot(), 'dist', 'berth.mjs')].map((a) => `'${a}'`).join(' ');
+  for (let i = 0; i < 3; i++) {
+    const r = await run('sh', ['-c', `${berth} logs ${id} | head -1`], { env: { ...process.env, BERTH_HOST: d.host } });
+    assert.equal(r.stdout, '1\n');
+    assert.equal(r.stderr, '', 'no EPIPE stack trace');
+  }
+  assert.equal((await d.berth(['rm', id])).code, 0);
 });
