@@ -57,9 +57,18 @@ const DRAIN_LIMIT = 1 << 30;
  * sending made the berth CLI print `write EPIPE` instead of the refusal; Go's client (docker's)
  * reads the answer anyway, Node's cannot.
  */
-export async function withUpload<T>(req: IncomingMessage, fn: (body: AsyncGenerator<Buffer>) => Promise<T>): Promise<T> {
+export function withUpload<T>(req: IncomingMessage, fn: (body: AsyncGenerator<Buffer>) => Promise<T>): Promise<T> {
+  return afterUpload(req, () => fn(requestBody(req)));
+}
+
+/**
+ * Runs `fn`, which reads the request's body itself without destroying it (load and import read
+ * it through their archive stream), then drops what it left, as withUpload: refused before any
+ * progress, they answer with an error status as cp does (the berth CLI met `write EPIPE` in CI).
+ */
+export async function afterUpload<T>(req: IncomingMessage, fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn(requestBody(req));
+    return await fn();
   } finally {
     await drainRequest(req);
   }

@@ -6,6 +6,7 @@ import type { AuthConfig, JSONMessage, ProgressSink } from '../../engine/images/
 import { checkBody } from '../body.js';
 import { CONTAINER_CONFIG } from '../schemas.js';
 import { boolParam, filtersParam, sendJson, type Router } from '../router.js';
+import { afterUpload } from './archive.js';
 import { imageHistory, imageInspect, imageSummary } from '../views/images.js';
 
 /**
@@ -25,11 +26,11 @@ export function registerImageRoutes(router: Router): void {
       const src = q.get('fromSrc');
       if (!src) throw new InvalidParameterError('fromImage or fromSrc is required');
       // docker import: the body (fromSrc=-) or a URL the daemon fetches (images/transfer/import.ts).
-      await progressStream(ctx.res, (progress) => ctx.engine.images.transfer.import({
+      await progressStream(ctx.res, (progress) => afterUpload(ctx.req, () => ctx.engine.images.transfer.import({
         src, body: ctx.req, repo: q.get('repo') || undefined, tag: q.get('tag') || undefined,
         message: q.get('message') || undefined, changes: q.getAll('changes').filter((c) => c !== ''),
         platform: q.get('platform') || undefined,
-      }, progress));
+      }, progress)));
       return;
     }
     const tag = q.get('tag') ?? '';
@@ -50,7 +51,7 @@ export function registerImageRoutes(router: Router): void {
   // docker load: the archive is the body; `Loaded image: …` as JSON stream messages.
   router.add('POST', '/images/load', async (ctx) => {
     const quiet = boolParam(ctx.query, 'quiet');
-    await progressStream(ctx.res, (progress) => ctx.engine.images.transfer.load(ctx.req, quiet, progress, ctx.query.get('platform') || undefined));
+    await progressStream(ctx.res, (progress) => afterUpload(ctx.req, () => ctx.engine.images.transfer.load(ctx.req, quiet, progress, ctx.query.get('platform') || undefined)));
   });
 
   router.add('GET', '/images/{name*}/json', (ctx) => {
