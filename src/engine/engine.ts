@@ -79,6 +79,7 @@ export class Engine {
         layersInUse: () => new Set(this.containers.list().flatMap((c) => c.Layers ?? [])),
         get: (ref) => this.containers.get(ref),
         upperDir: (id) => join(this.containers.dir(id), 'upper'),
+        removedOrRemoving: (id) => this.containers.removedOrRemoving(id),
         pause: (id) => this.containers.pause(id),
         unpause: (id) => this.containers.unpause(id),
       },

@@ -213,6 +213,11 @@ export class ContainerService {
 
   get(ref: string): ContainerRecord { return this.store.get(ref); }
 
+  /** Removed, or being removed: an operation whose files went from under it answers 404, not their ENOENT. */
+  removedOrRemoving(ref: string): boolean {
+    try { return this.store.get(ref).State.Status === 'removing'; } catch { return true; }
+  }
+
   /** GET /containers/{id}/json: the record and what the view adds to it. */
   inspect(ref: string): ContainerDetails {
     const record = this.store.get(ref);

@@ -31,6 +31,8 @@ export interface ImageContainers {
   get(ref: string): ContainerRecord;
   /** Its writable layer. */
   upperDir(id: string): string;
+  /** Removed, or being removed (ContainerService.removedOrRemoving). */
+  removedOrRemoving(id: string): boolean;
   pause(id: string): Promise<void>;
   unpause(id: string): Promise<void>;
 }
@@ -192,7 +194,7 @@ export class ImageService {
     } catch (e) {
       // Removed meanwhile, its upper dir gone from under the read: a 404, not that ENOENT as a 500
       // (fuzz seed 2144231673).
-      if (this.removedOrGoing(rec.Id)) throw new NotFoundError(`No such container: ${containerRef}`);
+      if (this.containers.removedOrRemoving(rec.Id)) throw new NotFoundError(`No such container: ${containerRef}`);
       throw e;
     } finally {
       // The commit's own outcome is what the client needs; a container that cannot be thawed
@@ -204,10 +206,6 @@ export class ImageService {
     });
     if (reference) this.events.publish('image', 'tag', img.id, { name: reference });
     return img.id;
-  }
-
-  private removedOrGoing(id: string): boolean {
-    try { return this.containers.get(id).State.Status === 'removing'; } catch { return true; }
   }
 
   /** POST /images/{name}/push: JSON progress to `progress`, Docker's messages. */

@@ -121,14 +121,10 @@ export class ContainerArchive {
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENAMETOOLONG') return new InvalidParameterError(`${path}: file name too long`);
     if (code === 'ELOOP') return new InvalidParameterError(`${path}: too many levels of symbolic links`);
-    if (!(e instanceof NotFoundError) && this.goneOrGoing(ref)) return new NotFoundError(`No such container: ${ref}`);
+    if (!(e instanceof NotFoundError) && this.containers.removedOrRemoving(ref)) return new NotFoundError(`No such container: ${ref}`);
     return e;
   }
 
-  /** Removed, or being removed (its folder going from under the operation). */
-  private goneOrGoing(ref: string): boolean {
-    try { return this.containers.get(ref).State.Status === 'removing'; } catch { return true; }
-  }
 
   private checkPath(path: string): void {
     if (path.includes('\0')) throw new InvalidParameterError(`invalid path ${JSON.stringify(path)}: it contains a NUL byte`);
